@@ -1,0 +1,314 @@
+"""One validated environment config, read once, before any resource is created.
+
+`SCHEMA` is the single declaration of every stack config key: type, default, category and the
+check AWS or Atlas would apply. `Pulumi.yaml` declares the same keys for the Pulumi CLI; a test
+keeps the two equal. `load_environment` turns the raw strings Pulumi hands the program into a
+frozen `EnvConfig`, or raises `ConfigError` listing every problem with the key, the value and
+what is allowed.
+
+Categories decide what staging may differ from prod in (story risk 3):
+- identity: what makes an environment itself (account, CIDR, cost tag);
+- sizing: capacity; the only settings staging and prod may differ in besides identity/retention;
+- retention: how long data is kept (the story sets 7/14/30 days of logs);
+- topology: which resources exist and how they are protected; staging must equal prod.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from functools import cached_property
+from typing import Any, Literal
+
+from marin import cidr, limits
+from marin.naming import PROJECT, EnvironmentNames, NamingError
+
+NAMESPACE = PROJECT
+ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
+BUCKET_SUFFIX = re.compile(r"^([a-z0-9]{1,12})?$")
+NAT_MODES = ("instance", "single-gateway", "gateway-per-az")
+PLACEHOLDER = "REPLACE_WITH"  # marks a value templates/Pulumi.ENV.yaml leaves for the operator
+
+Kind = Literal["string", "integer", "boolean", "array"]
+Category = Literal["identity", "sizing", "retention", "topology"]
+REQUIRED: Any = object()
+
+
+class ConfigError(ValueError):
+    """Stack config the program refuses; the message lists every problem found."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.stack = stack
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"stack {stack!r}: config refused, nothing was deployed:\n{lines}")
+
+
+def _one_of(allowed: tuple[Any, ...]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in allowed else "allowed: " + ", ".join(str(a) for a in allowed)
+    return check
+
+
+def _between(lo: int, hi: int) -> Callable[[Any], str | None]:
+    return lambda v: None if lo <= v <= hi else f"allowed: {lo} to {hi}"
+
+
+def _matches(pattern: re.Pattern[str], allowed: str) -> Callable[[Any], str | None]:
+    return lambda v: None if pattern.fullmatch(v) else f"allowed: {allowed}"
+
+
+def _vpc_cidr(value: str) -> str | None:
+    try:
+        cidr.parse_vpc_cidr(value)
+    except cidr.CidrError as exc:
+        return str(exc)
+    return None
+
+
+def _account_ids(value: list[Any]) -> str | None:
+    if not value:
+        return "allowed: a non-empty list of 12-digit AWS account ids"
+    bad = [v for v in value if not (isinstance(v, str) and ACCOUNT_ID.fullmatch(v))]
+    return f"allowed: 12-digit AWS account ids as strings; not {bad}" if bad else None
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    kind: Kind
+    category: Category
+    description: str
+    default: Any = REQUIRED
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def full_name(self) -> str:
+        return f"{NAMESPACE}:{self.name}"
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+_FARGATE_CPU = _one_of(tuple(limits.FARGATE_MEMORY_BY_CPU))
+_FARGATE_MEMORY = _one_of(tuple(sorted({m for ms in limits.FARGATE_MEMORY_BY_CPU.values() for m in ms})))
+
+SCHEMA: tuple[Key, ...] = (
+    # identity
+    Key("awsRegion", "string", "identity", "AWS region of every resource of the stack.",
+        "us-east-1", _matches(REGION, "an AWS region name such as us-east-1")),
+    Key("allowedAccountIds", "array", "identity",
+        "AWS account ids this stack may deploy to; the provider refuses any other credentials.",
+        check=_account_ids),
+    Key("costCenter", "string", "identity", "Value of the CostCenter cost-allocation tag.",
+        check=_matches(TAG_VALUE, "1-256 letters, digits, spaces and _.:/=+-@")),
+    Key("vpcCidr", "string", "identity",
+        "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment.",
+        check=_vpc_cidr),
+    Key("recordingsBucketSuffix", "string", "identity",
+        "Suffix appended to the recordings bucket name when `marin-<env>-call-recordings` is taken "
+        "in another AWS account (S3 names are global). Empty keeps the story's name.",
+        "", _matches(BUCKET_SUFFIX, "empty, or 1-12 lowercase letters and digits")),
+    # topology: must be identical in staging and prod
+    Key("azCount", "integer", "topology", "Availability zones the VPC spans (public + private subnet each).",
+        check=_between(2, cidr.MAX_AZS)),
+    Key("natMode", "string", "topology",
+        "Egress for private subnets: `instance` (one small NAT instance, cheapest static egress), "
+        "`single-gateway`, or `gateway-per-az` (highly available).",
+        check=_one_of(NAT_MODES)),
+    Key("flowLogs", "boolean", "topology", "Send VPC flow logs to CloudWatch Logs."),
+    Key("protectData", "boolean", "topology",
+        "Protect data stores (bucket, secrets, databases) from deletion; off only in disposable environments."),
+    Key("recordingsVersioning", "boolean", "topology", "Keep object versions in the recordings bucket."),
+    # retention
+    Key("logRetentionDays", "integer", "retention",
+        "Days CloudWatch keeps the service and flow logs.", check=_one_of(limits.LOG_RETENTION_DAYS)),
+    Key("secretRecoveryWindowDays", "integer", "retention",
+        "Days a deleted secret can be restored; 0 deletes at once so the name can be reused.",
+        check=_one_of(limits.SECRET_RECOVERY_WINDOW_DAYS)),
+    Key("recordingsTransitionDays", "integer", "retention",
+        "Days before recordings move to S3 Standard-IA; 0 never moves them (minimum 30 otherwise).",
+        check=lambda v: None if v == 0 or 30 <= v <= 36500 else "allowed: 0, or 30 to 36500"),
+    Key("recordingsExpirationDays", "integer", "retention",
+        "Days before recordings are deleted; 0 keeps them.",
+        check=_between(0, 36500)),
+    # sizing
+    Key("apiCpu", "integer", "sizing", "Fargate CPU units of the api task.", check=_FARGATE_CPU),
+    Key("apiMemory", "integer", "sizing", "Fargate memory (MiB) of the api task.", check=_FARGATE_MEMORY),
+    Key("workerCpu", "integer", "sizing", "Fargate CPU units of the worker task.", check=_FARGATE_CPU),
+    Key("workerMemory", "integer", "sizing", "Fargate memory (MiB) of the worker task.", check=_FARGATE_MEMORY),
+    Key("atlasInstanceSize", "string", "sizing", "MongoDB Atlas cluster tier (M0 is the shared free tier).",
+        check=_one_of(limits.ATLAS_TIERS)),
+    Key("redisNodeType", "string", "sizing", "ElastiCache node type.", check=_one_of(limits.REDIS_NODE_TYPES)),
+    Key("natInstanceType", "string", "sizing", "EC2 type of the NAT instance when natMode is `instance`.",
+        "t4g.nano", _one_of(limits.NAT_INSTANCE_TYPES)),
+)
+
+SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """Everything the program reads from stack config, typed and validated."""
+
+    env: str
+    aws_region: str
+    allowed_account_ids: tuple[str, ...]
+    cost_center: str
+    vpc_cidr: str
+    recordings_bucket_suffix: str
+    az_count: int
+    nat_mode: str
+    flow_logs: bool
+    protect_data: bool
+    recordings_versioning: bool
+    log_retention_days: int
+    secret_recovery_window_days: int
+    recordings_transition_days: int
+    recordings_expiration_days: int
+    api_cpu: int
+    api_memory: int
+    worker_cpu: int
+    worker_memory: int
+    atlas_instance_size: str
+    redis_node_type: str
+    nat_instance_type: str
+
+    @property
+    def project(self) -> str:
+        return PROJECT
+
+    @cached_property
+    def names(self) -> EnvironmentNames:
+        return EnvironmentNames.plan(self.env, self.az_count, self.recordings_bucket_suffix)
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _convert(key: Key, raw: Any) -> Any:
+    """Turn the string Pulumi hands over (or a YAML scalar) into the key's type, or raise ValueError."""
+    if key.kind == "string":
+        if not isinstance(raw, str):
+            raise ValueError("expected a string")
+        return raw
+    if key.kind == "integer":
+        if isinstance(raw, bool):
+            raise ValueError("expected an integer")
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
+            return int(raw)
+        raise ValueError("expected an integer")
+    if key.kind == "boolean":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        raise ValueError("expected true or false")
+    value = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(value, list):
+        raise ValueError("expected a list")
+    return tuple(value)
+
+
+def _cross_checks(v: dict[str, Any]) -> list[str]:
+    problems = []
+    for svc in ("api", "worker"):
+        cpu, mem = v.get(f"{svc}Cpu"), v.get(f"{svc}Memory")
+        allowed = limits.FARGATE_MEMORY_BY_CPU.get(cpu) if cpu is not None else None
+        if allowed and mem is not None and mem not in allowed:
+            problems.append(
+                f"{NAMESPACE}:{svc}Cpu={cpu} with {NAMESPACE}:{svc}Memory={mem}: Fargate does not offer "
+                f"this pair; memory for {cpu} CPU units must be one of {', '.join(map(str, allowed))}")
+    t, e = v.get("recordingsTransitionDays"), v.get("recordingsExpirationDays")
+    if t and e and e <= t:
+        problems.append(f"{NAMESPACE}:recordingsExpirationDays={e} must be greater than "
+                        f"{NAMESPACE}:recordingsTransitionDays={t} (or 0 to keep recordings)")
+    if v.get("protectData") and v.get("secretRecoveryWindowDays") == 0:
+        problems.append(f"{NAMESPACE}:secretRecoveryWindowDays=0 with {NAMESPACE}:protectData=true: a "
+                        "protected environment needs a recovery window; allowed: 7 to 30")
+    return problems
+
+
+def parse(env: str, raw: Mapping[str, Any]) -> EnvConfig:
+    """Parse one environment's raw config (keys `marin:<name>`); raise ConfigError on any problem."""
+    problems: list[str] = []
+    if not ENV_NAME.fullmatch(env):
+        problems.append(f"environment name {env!r}: allowed: 2-10 lowercase letters and digits, "
+                        "starting with a letter (it is part of every physical name)")
+    for full in sorted(raw):
+        ns, _, name = full.partition(":")
+        if ns == NAMESPACE and name not in SCHEMA_BY_NAME:
+            hint = difflib.get_close_matches(name, SCHEMA_BY_NAME, n=1)
+            problems.append(f"{full} is not a known key" + (f"; did you mean {NAMESPACE}:{hint[0]}?" if hint else ""))
+    values: dict[str, Any] = {}
+    for key in SCHEMA:
+        if key.full_name not in raw or raw[key.full_name] is None:
+            if key.required:
+                problems.append(f"{key.full_name} is missing (required): {key.description}")
+            else:
+                values[key.name] = key.default
+            continue
+        raw_value = raw[key.full_name]
+        if PLACEHOLDER in str(raw_value):
+            problems.append(f"{key.full_name}={raw_value!r} is still the template's placeholder; "
+                            f"set it: {key.description}")
+            continue
+        try:
+            value = _convert(key, raw_value)
+        except ValueError as exc:
+            problems.append(f"{key.full_name}={raw_value!r}: {exc}")
+            continue
+        problem = key.check(value) if key.check else None
+        if problem:
+            problems.append(f"{key.full_name}={value!r}: {problem}")
+        else:
+            values[key.name] = value
+    problems += _cross_checks(values)
+    if problems:
+        raise ConfigError(env, problems)
+    config = EnvConfig(env=env, **{snake(k): v for k, v in values.items()})
+    try:
+        config.names  # noqa: B018 - every physical name must fit before anything is built
+    except NamingError as exc:
+        raise ConfigError(env, [str(exc)]) from None
+    return config
+
+
+def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[str, Mapping[str, Any]]) -> EnvConfig:
+    """Validate the selected stack against the set of configured environments.
+
+    `environments` maps each configured environment (one `Pulumi.<env>.yaml` each) to its raw
+    config; it is used to refuse an unknown stack and CIDRs that overlap another environment's.
+    """
+    if stack not in environments:
+        known = ", ".join(sorted(environments)) or "none"
+        raise ConfigError(stack, [
+            f"stack {stack!r} is not a configured environment; configured: {known}. "
+            f"Add Pulumi.{stack}.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"])
+    config = parse(stack, raw)
+    cidrs = {config.env: config.vpc_cidr}
+    for other, other_raw in environments.items():
+        value = other_raw.get(f"{NAMESPACE}:vpcCidr")
+        if other != stack and isinstance(value, str) and _vpc_cidr(value) is None:
+            cidrs[other] = value
+    clashes = [pair for pair in cidr.overlapping(cidrs) if stack in pair]
+    if clashes:
+        raise ConfigError(stack, [
+            f"{NAMESPACE}:vpcCidr={config.vpc_cidr!r} overlaps {other} ({cidrs[other]}); "
+            "every environment needs its own range"
+            for a, b in clashes for other in [b if a == stack else a]])
+    return config
+
+
+def schema_field_names() -> set[str]:
+    return {f.name for f in fields(EnvConfig)} - {"env"}

@@ -1,0 +1,97 @@
+"""AWS and MongoDB Atlas limits the program must respect, as data.
+
+Sources: ../shared/notes/aws-limits.md, cross-checked against the botocore service models and
+the AWS documentation cited beside each table. Keep one fact in one place: the config validator
+and the naming module both read from here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# Fargate task sizes: CPU units -> allowed memory (MiB).
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# CloudWatch Logs PutRetentionPolicy accepts exactly these values (days).
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)
+
+# Secrets Manager DeleteSecret: 0 means force delete without recovery, else 7..30 days.
+SECRET_RECOVERY_WINDOW_DAYS: tuple[int, ...] = (0, *range(7, 31))
+
+# MongoDB Atlas cluster tiers this program knows how to build (M0 is the shared TENANT tier).
+ATLAS_SHARED_TIERS: tuple[str, ...] = ("M0",)
+ATLAS_DEDICATED_TIERS: tuple[str, ...] = ("M10", "M20", "M30", "M40", "M50", "M60")
+ATLAS_TIERS: tuple[str, ...] = ATLAS_SHARED_TIERS + ATLAS_DEDICATED_TIERS
+
+# ElastiCache node types the program accepts (Graviton burstable and general purpose).
+REDIS_NODE_TYPES: tuple[str, ...] = (
+    "cache.t4g.micro", "cache.t4g.small", "cache.t4g.medium",
+    "cache.m7g.large", "cache.m7g.xlarge", "cache.r7g.large", "cache.r7g.xlarge",
+)
+
+# EC2 instance types offered for the dev NAT instance (ARM, matches the arm64 AMI lookup).
+NAT_INSTANCE_TYPES: tuple[str, ...] = ("t4g.nano", "t4g.micro", "t4g.small")
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """What one AWS service accepts as a resource name."""
+
+    service: str
+    min_len: int
+    max_len: int
+    pattern: re.Pattern[str]
+    allowed: str  # human description of `pattern`, used in error messages
+    no_double_hyphen: bool = False
+    no_edge_hyphen: bool = False
+
+
+def _rule(service: str, lo: int, hi: int, pattern: str, allowed: str, **kw: bool) -> NameRule:
+    return NameRule(service, lo, hi, re.compile(pattern), allowed, **kw)
+
+
+NAME_RULES: dict[str, NameRule] = {
+    r.service: r
+    for r in (
+        _rule("s3-bucket", 3, 63, r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+              "lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+              no_double_hyphen=False),
+        _rule("opensearch-domain", 3, 28, r"^[a-z][a-z0-9-]+$",
+              "lowercase letters, digits and hyphens, starting with a letter"),
+        _rule("elasticache-replication-group", 1, 40, r"^[a-z][a-z0-9-]*$",
+              "lowercase letters, digits and hyphens, starting with a letter",
+              no_double_hyphen=True, no_edge_hyphen=True),
+        _rule("load-balancer", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens",
+              no_edge_hyphen=True),
+        _rule("target-group", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens",
+              no_edge_hyphen=True),
+        _rule("iam-role", 1, 64, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
+        _rule("iam-policy", 1, 128, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
+        _rule("log-group", 1, 512, r"^[.\-_/#A-Za-z0-9]+$", "letters, digits and ._-/#"),
+        _rule("secret", 1, 512, r"^[A-Za-z0-9/_+=.@-]+$", "letters, digits and /_+=.@-"),
+        _rule("ecs-cluster", 1, 255, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
+        _rule("ecs-service", 1, 255, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
+        _rule("security-group", 1, 255, r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+$",
+              "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*"),
+        _rule("query-definition", 1, 255, r"^[^\x00-\x1f]+$", "printable characters"),
+        # Tag-only names (VPC, subnets, route tables...): AWS allows 256 chars in a Name tag.
+        _rule("tag-name", 1, 256, r"^[\w .:/=+@-]+$", "letters, digits, spaces and _.:/=+-@"),
+        # Atlas project and cluster names.
+        _rule("atlas-project", 1, 64, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
+        _rule("atlas-cluster", 1, 64, r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+              "letters, digits and hyphens, starting with a letter or digit"),
+    )
+}

@@ -1,0 +1,138 @@
+"""Physical names for every resource, `{project}-{env}-{resource}`, checked against AWS limits.
+
+`EnvironmentNames.plan(...)` computes every physical name the program uses, eagerly, so a name
+that would not fit is refused before any resource is registered. Names are never truncated or
+rewritten: a name that breaks a rule raises `NamingError` naming the service, the name and the rule.
+Logical (URN) names are not made here: they stay free of the environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marin.catalogue import SECRETS
+from marin.limits import NAME_RULES
+
+PROJECT = "marin"
+SECRETS_APP = "audio-pipeline"
+SERVICES: tuple[str, ...] = ("api", "worker")
+
+
+class NamingError(ValueError):
+    """A physical name that the AWS service would reject."""
+
+
+def check_name(service: str, name: str) -> str:
+    """Return `name` unchanged if `service` accepts it, else raise NamingError saying why."""
+    rule = NAME_RULES[service]
+    problems = []
+    if not rule.min_len <= len(name) <= rule.max_len:
+        problems.append(f"is {len(name)} characters; {rule.service} allows {rule.min_len}-{rule.max_len}")
+    if not rule.pattern.fullmatch(name):
+        problems.append(f"must contain only {rule.allowed}")
+    if rule.no_double_hyphen and "--" in name:
+        problems.append("must not contain '--'")
+    if rule.no_edge_hyphen and (name.startswith("-") or name.endswith("-")):
+        problems.append("must not start or end with a hyphen")
+    if problems:
+        raise NamingError(f"{rule.service} name {name!r} " + "; ".join(problems)
+                          + " (names are never truncated: shorten the environment or resource name)")
+    return name
+
+
+@dataclass(frozen=True)
+class Namer:
+    """Builds physical names for one environment. Every method validates what it returns."""
+
+    env: str
+    project: str = PROJECT
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.env}"
+
+    def name(self, resource: str, service: str = "tag-name") -> str:
+        return check_name(service, f"{self.prefix}-{resource}")
+
+    def bucket(self, resource: str, suffix: str = "") -> str:
+        base = f"{self.prefix}-{resource}"
+        return check_name("s3-bucket", f"{base}-{suffix}" if suffix else base)
+
+    def log_group(self, service: str) -> str:
+        return check_name("log-group", f"/ecs/{self.env}/{service}")
+
+    def vpc_log_group(self, resource: str) -> str:
+        return check_name("log-group", f"/vpc/{self.env}/{resource}")
+
+    @property
+    def secret_prefix(self) -> str:
+        """The environment's Secrets Manager path; IAM grants are scoped to it."""
+        return f"{self.env}/{SECRETS_APP}/"
+
+    def secret(self, name: str) -> str:
+        return check_name("secret", f"{self.secret_prefix}{name}")
+
+
+@dataclass(frozen=True)
+class EnvironmentNames:
+    """Every physical name of one environment, computed and validated up front."""
+
+    env: str
+    prefix: str
+    vpc: str
+    internet_gateway: str
+    public_subnets: tuple[str, ...]
+    private_subnets: tuple[str, ...]
+    public_route_table: str
+    private_route_tables: tuple[str, ...]
+    nat: tuple[str, ...]
+    nat_instance: str
+    s3_endpoint: str
+    flow_log: str
+    flow_log_group: str
+    flow_log_role: str
+    sg_alb: str
+    sg_services: str
+    sg_redis: str
+    sg_opensearch: str
+    sg_endpoints: str
+    sg_nat: str
+    recordings_bucket: str
+    log_groups: dict[str, str]
+    query_errors_by_service: str
+    query_slowest_requests: str
+    secret_prefix: str
+    secrets: dict[str, str]
+
+    @classmethod
+    def plan(cls, env: str, az_count: int, bucket_suffix: str = "") -> EnvironmentNames:
+        n = Namer(env)
+        azs = [str(i) for i in range(1, az_count + 1)]
+        return cls(
+            env=env,
+            prefix=n.prefix,
+            vpc=n.name("vpc"),
+            internet_gateway=n.name("igw"),
+            public_subnets=tuple(n.name(f"public-{z}") for z in azs),
+            private_subnets=tuple(n.name(f"private-{z}") for z in azs),
+            public_route_table=n.name("public-rt"),
+            private_route_tables=tuple(n.name(f"private-rt-{z}") for z in azs),
+            nat=tuple(n.name(f"nat-{z}") for z in azs),
+            nat_instance=n.name("nat-instance"),
+            s3_endpoint=n.name("s3-endpoint"),
+            flow_log=n.name("flow-log"),
+            flow_log_group=n.vpc_log_group("flow-logs"),
+            flow_log_role=n.name("vpc-flow-logs", "iam-role"),
+            sg_alb=n.name("alb-sg", "security-group"),
+            sg_services=n.name("services-sg", "security-group"),
+            sg_redis=n.name("redis-sg", "security-group"),
+            sg_opensearch=n.name("opensearch-sg", "security-group"),
+            sg_endpoints=n.name("endpoints-sg", "security-group"),
+            sg_nat=n.name("nat-sg", "security-group"),
+            recordings_bucket=n.bucket("call-recordings", bucket_suffix),
+            log_groups={s: n.log_group(s) for s in SERVICES},
+            query_errors_by_service=n.name("errors-by-service", "query-definition"),
+            query_slowest_requests=n.name("slowest-requests", "query-definition"),
+            secret_prefix=n.secret_prefix,
+            secrets={s.name: n.secret(s.name) for s in SECRETS},
+        )
