@@ -43,3 +43,9 @@ SECRETS_BY_NAME: dict[str, SecretSpec] = {s.name: s for s in SECRETS}
 def secrets_for(service: str) -> tuple[SecretSpec, ...]:
     """The secrets injected into `service`'s containers."""
     return tuple(s for s in SECRETS if service in s.consumers)
+
+# Ports the tiers agree on (security group rules, target groups, container definitions).
+APP_PORT = 8080
+REDIS_PORT = 6379
+OPENSEARCH_PORT = 443
+ATLAS_PORT = 27017

@@ -29,7 +29,7 @@ from marin.naming import PROJECT, EnvironmentNames, NamingError
 NAMESPACE = PROJECT
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")  # the standard `aws` partition only
 TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
 BUCKET_SUFFIX = re.compile(r"^([a-z0-9]{1,12})?$")
 NAT_MODES = ("instance", "single-gateway", "gateway-per-az")
@@ -184,6 +184,12 @@ class EnvConfig:
     @property
     def project(self) -> str:
         return PROJECT
+
+    @property
+    def default_tags(self) -> dict[str, str]:
+        """Tags the AWS provider puts on every taggable resource of the stack."""
+        return {"Project": PROJECT, "Environment": self.env, "ManagedBy": "pulumi",
+                "Stack": f"{PROJECT}/{self.env}", "CostCenter": self.cost_center}
 
     @cached_property
     def names(self) -> EnvironmentNames:

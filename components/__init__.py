@@ -1,0 +1,1 @@
+"""One ComponentResource per tier; type tokens `marin:<tier>:<Type>`."""

@@ -1,0 +1,85 @@
+"""storage tier: the call-recordings bucket, private, encrypted, TLS-only, with lifecycle rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components._policy import document, to_json
+
+NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted recording can be restored for 30 days
+
+
+@dataclass(frozen=True)
+class StorageArgs:
+    bucket_name: str
+    versioning: bool
+    protect: bool
+    transition_days: int
+    """Days before objects move to Standard-IA; 0 = never."""
+    expiration_days: int
+    """Days before objects are deleted; 0 = never."""
+
+
+class Storage(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:storage:Storage", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            f"{name}-recordings", bucket=args.bucket_name,
+            # Only a disposable environment may delete a bucket that still holds recordings.
+            force_destroy=not args.protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id,
+                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                    "bucket_key_enabled": True}],
+            opts=child)
+        aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket.id, policy=to_json(document(
+            {
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {
+                "Sid": "DenyOutdatedTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
+                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+            },
+        )), opts=pulumi.ResourceOptions(parent=self, depends_on=[block]))
+        versioning = None
+        if args.versioning:
+            versioning = aws.s3.BucketVersioning(
+                f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"},
+                opts=child)
+
+        rule: dict[str, object] = {
+            "id": "recordings-retention", "status": "Enabled", "filter": {},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+        if args.transition_days:
+            rule["transitions"] = [{"days": args.transition_days, "storage_class": "STANDARD_IA"}]
+        if args.expiration_days:
+            rule["expiration"] = {"days": args.expiration_days}
+        elif args.versioning:
+            # Kept forever: only clean up delete markers left without versions behind them.
+            rule["expiration"] = {"expired_object_delete_marker": True}
+        if args.versioning:
+            rule["noncurrent_version_expiration"] = {"noncurrent_days": NONCURRENT_VERSION_DAYS}
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle", bucket=bucket.id, rules=[rule],  # type: ignore[list-item]
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning] if versioning else []))
+
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn})

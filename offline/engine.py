@@ -1,0 +1,250 @@
+"""Run the real Pulumi program under the SDK's mock engine and return what it declared.
+
+No CLI, no plugins, no credentials: `run("dev")` executes `__main__.py` with the config the CLI
+would pass for the committed `Pulumi.dev.yaml`, records every resource registration (type,
+logical name, inputs, parent, provider, protect, retainOnDelete, ignoreChanges) and the stack
+outputs, and returns them as an `Inventory`. Used by the tests and the offline plan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import runpy
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from marin import stackfiles
+
+PROJECT = "marin"
+SECRET_SIG = rpc._special_sig_key
+SECRET_MARK = rpc._special_secret_sig
+STACK_TYPE = "pulumi:pulumi:Stack"
+# Input properties that carry a resource's physical name, in the order they are looked for.
+PHYSICAL_NAME_KEYS = ("name", "bucket", "domainName", "replicationGroupId", "family", "clusterName",
+                      "username", "topicName")
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    urn: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str
+    provider: str
+    custom: bool
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+
+    @property
+    def package(self) -> str:
+        return self.type.split(":", 1)[0]
+
+    @property
+    def physical_name(self) -> str | None:
+        """The name AWS or Atlas knows the resource by, where the program sets one."""
+        for key in PHYSICAL_NAME_KEYS:
+            value = self.inputs.get(key)
+            if isinstance(value, str):
+                return value
+        tags = self.inputs.get("tags")
+        name = tags.get("Name") if isinstance(tags, dict) else None
+        return name if isinstance(name, str) else None
+
+    @property
+    def tier(self) -> str:
+        """The `marin:<tier>:<Type>` component this resource belongs to ('' for top-level ones)."""
+        for part in self.urn.split("::")[2].split("$"):
+            if part.startswith("marin:"):
+                return part.split(":")[1]
+        return ""
+
+
+@dataclass
+class Inventory:
+    env: str
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str] = field(default_factory=set)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Resource:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise AssertionError(f"{self.env}: expected one {type_}, found {len(found)}")
+        return found[0]
+
+    @property
+    def custom(self) -> list[Resource]:
+        return [r for r in self.resources if r.custom]
+
+
+def unwrap(value: Any) -> Any:
+    """Strip the mock engine's secret markers, recursively."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) == SECRET_MARK:
+            return unwrap(value.get("value"))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def _suffix(seed: str, length: int = 6) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+class Mocks(pulumi_mocks.Mocks):
+    """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
+
+    def __init__(self, env: str, account: str, region: str):
+        self.env, self.account, self.region = env, account, region
+
+    def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
+        inputs, acct, region = args.inputs, self.account, self.region
+        t = args.typ
+        if t == "aws:s3/bucket:Bucket":
+            return f"arn:aws:s3:::{inputs.get('bucket', args.name)}"
+        if t == "aws:secretsmanager/secret:Secret":
+            # Secrets Manager appends '-' and six random characters to every secret ARN.
+            return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(inputs['name'])}"
+        if t == "aws:cloudwatch/logGroup:LogGroup":
+            return f"arn:aws:logs:{region}:{acct}:log-group:{inputs['name']}"
+        if t.startswith("aws:iam/role:Role"):
+            return f"arn:aws:iam::{acct}:role/{inputs.get('name', args.name)}"
+        service = t.split(":")[1].split("/")[0]
+        return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        rid = f"{args.name}-{_suffix(self.env + args.typ + args.name, 8)}"
+        out: dict[str, Any] = dict(args.inputs)
+        if args.typ.startswith("aws:") and not args.typ.startswith("pulumi:providers:"):
+            out.setdefault("arn", self._arn(args))
+        if args.typ == "aws:ec2/eip:Eip":
+            out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
+            out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
+        if args.typ == "aws:ec2/instance:Instance":
+            out["primaryNetworkInterfaceId"] = f"eni-{_suffix(args.name, 8)}"
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            out["result"] = f"mock-{_suffix(args.name, 16)}"
+        return rid, out
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+        region = self.region
+        results: dict[str, dict[str, Any]] = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": {
+                "id": region,
+                "names": [f"{region}{z}" for z in "abcdef"],
+                "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": {
+                "id": self.account, "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:role/deployer", "userId": "AROAMOCK:deployer",
+            },
+            "aws:ec2/getAmi:getAmi": {"id": "ami-0123456789abcdef0", "architecture": "arm64",
+                                      "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64"},
+            "aws:index/getRegion:getRegion": {"id": region, "name": region, "region": region},
+        }
+        if args.token not in results:
+            raise NotImplementedError(f"offline engine has no mock for invoke {args.token}")
+        return results[args.token]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that also keeps what MockResourceArgs drops: parent and resource options."""
+
+    def __init__(self, mocks: Mocks, records: list[Resource] | None = None):
+        super().__init__(mocks)
+        self.records: list[Resource] = [] if records is None else records
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != STACK_TYPE:
+            registered = self.resources[response.urn]
+            self.records.append(Resource(
+                type=request.type, name=request.name, urn=response.urn,
+                inputs=rpc.deserialize_properties(request.object), outputs=dict(registered.state),
+                parent=request.parent, provider=request.provider, custom=bool(request.custom),
+                protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
+                ignore_changes=list(request.ignoreChanges)))
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn.split("::")[2] == STACK_TYPE:
+            self.stack_outputs = rpc.deserialize_properties(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+@contextlib.contextmanager
+def _working_dir(path: Path) -> Iterator[None]:
+    """Pulumi runs a program from its project directory; so do we, for the duration of a run."""
+    before = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run(env: str, config: Mapping[str, str] | None = None, stack_dir: Path | None = None,
+        code_dir: Path = stackfiles.PROJECT_ROOT, records: list[Resource] | None = None) -> Inventory:
+    """Execute `__main__.py` for stack `env` under mocks.
+
+    `config` defaults to what the CLI would pass for `<stack_dir>/Pulumi.<env>.yaml` (project
+    defaults overlaid by the stack file). `stack_dir` (default: the project) is where the
+    program finds the configured environments, as the CLI runs it from the project directory.
+    Raises whatever the program raises (e.g. `marin.config.ConfigError`); pass `records` to see
+    what was registered before it did.
+    """
+    stack_dir = stack_dir or code_dir
+    if config is None:
+        config = stackfiles.effective_config(env, stack_dir)
+    account = _first_account(config)
+    region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
+    monitor = RecordingMonitor(Mocks(env, account, region), records)
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=False, monitor=monitor)
+    settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
+    set_all_config(dict(config), [])
+    if str(code_dir) not in sys.path:
+        sys.path.insert(0, str(code_dir))
+    with _working_dir(stack_dir):
+        _sync_await(run_in_stack(lambda: runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")))
+    secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
+    return Inventory(env=env, resources=monitor.records, outputs=unwrap(monitor.stack_outputs),
+                     secret_outputs=secret_outputs)
+
+
+def _is_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(SECRET_SIG) == SECRET_MARK or any(_is_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_is_secret(v) for v in value)
+    return False
+
+
+def _first_account(config: Mapping[str, str]) -> str:
+    import json
+
+    try:
+        ids = json.loads(config.get(f"{PROJECT}:allowedAccountIds", "[]"))
+        return str(ids[0]) if ids else "000000000000"
+    except (ValueError, IndexError, TypeError):
+        return "000000000000"
