@@ -19,9 +19,13 @@ def to_json(doc: Any) -> pulumi.Output[str]:
 
 def service_trust(service: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
     """Trust policy for an AWS service principal, limited to this account (confused deputy)."""
-    return to_json(document({
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-    }))
+    return to_json(
+        document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        )
+    )

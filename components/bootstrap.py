@@ -31,8 +31,11 @@ def load_config() -> EnvConfig:
 def aws_provider(cfg: EnvConfig) -> aws.Provider:
     """The stack's only AWS provider: its region, its account and nothing else, tags on everything."""
     return aws.Provider(
-        "aws", region=cfg.aws_region, allowed_account_ids=list(cfg.allowed_account_ids),
-        default_tags={"tags": cfg.default_tags})
+        "aws",
+        region=cfg.aws_region,
+        allowed_account_ids=list(cfg.allowed_account_ids),
+        default_tags={"tags": cfg.default_tags},
+    )
 
 
 def account_id(provider: aws.Provider) -> str:

@@ -37,17 +37,29 @@ class Logging(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         groups = {
             service: aws.cloudwatch.LogGroup(
-                f"{name}-{service}", name=group_name, retention_in_days=args.retention_days,
+                f"{name}-{service}",
+                name=group_name,
+                retention_in_days=args.retention_days,
                 # Standard class: Logs Insights, metric filters and subscriptions all available.
-                log_group_class="STANDARD", opts=child)
+                log_group_class="STANDARD",
+                opts=child,
+            )
             for service, group_name in args.log_groups.items()
         }
         aws.cloudwatch.QueryDefinition(
-            f"{name}-errors-by-service", name=args.query_errors_by_service, query_string=ERRORS_BY_SERVICE,
-            log_group_names=[g.name for g in groups.values()], opts=child)
+            f"{name}-errors-by-service",
+            name=args.query_errors_by_service,
+            query_string=ERRORS_BY_SERVICE,
+            log_group_names=[g.name for g in groups.values()],
+            opts=child,
+        )
         aws.cloudwatch.QueryDefinition(
-            f"{name}-slowest-requests", name=args.query_slowest_requests, query_string=SLOWEST_REQUESTS,
-            log_group_names=[groups["api"].name], opts=child)
+            f"{name}-slowest-requests",
+            name=args.query_slowest_requests,
+            query_string=SLOWEST_REQUESTS,
+            log_group_names=[groups["api"].name],
+            opts=child,
+        )
         self.log_group_names = {s: g.name for s, g in groups.items()}
         self.log_group_arns = {s: g.arn for s, g in groups.items()}
         self.register_outputs({"log_group_arns": self.log_group_arns})

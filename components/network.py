@@ -73,51 +73,93 @@ class Network(pulumi.ComponentResource):
         )
         names = sorted(zones.names)
         if len(names) < args.az_count:
-            raise ValueError(f"marin:azCount={args.az_count} but region {args.region} offers "
-                             f"{len(names)} availability zones: {', '.join(names)}")
+            raise ValueError(
+                f"marin:azCount={args.az_count} but region {args.region} offers "
+                f"{len(names)} availability zones: {', '.join(names)}"
+            )
         self.availability_zones = names[: args.az_count]
 
         def child(**kw: object) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, **kw)  # type: ignore[arg-type]
 
-        vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=plan.vpc, enable_dns_support=True,
-                          enable_dns_hostnames=True, tags={"Name": n.vpc}, opts=child())
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=plan.vpc,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": n.vpc},
+            opts=child(),
+        )
         # The default security group allows all traffic between its members: empty it (FSBP EC2.2).
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[],
-                                     tags={"Name": f"{n.prefix}-default-unused"}, opts=child())
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": n.internet_gateway},
-                                      opts=child())
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            ingress=[],
+            egress=[],
+            tags={"Name": f"{n.prefix}-default-unused"},
+            opts=child(),
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": n.internet_gateway}, opts=child())
 
         public, private = [], []
         for i, az in enumerate(self.availability_zones):
-            public.append(aws.ec2.Subnet(
-                f"{name}-public-{i + 1}", vpc_id=vpc.id, cidr_block=plan.public[i], availability_zone=az,
-                map_public_ip_on_launch=False, tags={"Name": n.public_subnets[i], "Tier": "public"},
-                opts=child()))
-            private.append(aws.ec2.Subnet(
-                f"{name}-private-{i + 1}", vpc_id=vpc.id, cidr_block=plan.private[i], availability_zone=az,
-                map_public_ip_on_launch=False, tags={"Name": n.private_subnets[i], "Tier": "private"},
-                opts=child()))
+            public.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{i + 1}",
+                    vpc_id=vpc.id,
+                    cidr_block=plan.public[i],
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags={"Name": n.public_subnets[i], "Tier": "public"},
+                    opts=child(),
+                )
+            )
+            private.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{i + 1}",
+                    vpc_id=vpc.id,
+                    cidr_block=plan.private[i],
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags={"Name": n.private_subnets[i], "Tier": "private"},
+                    opts=child(),
+                )
+            )
 
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id,
-                                       tags={"Name": n.public_route_table}, opts=child())
-        aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block=ANYWHERE,
-                      gateway_id=igw.id, opts=child())
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": n.public_route_table}, opts=child()
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block=ANYWHERE,
+            gateway_id=igw.id,
+            opts=child(),
+        )
         for i, subnet in enumerate(public):
-            aws.ec2.RouteTableAssociation(f"{name}-public-rta-{i + 1}", subnet_id=subnet.id,
-                                          route_table_id=public_rt.id, opts=child())
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-rta-{i + 1}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child()
+            )
         private_rts = []
         for i, subnet in enumerate(private):
-            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i + 1}", vpc_id=vpc.id,
-                                    tags={"Name": n.private_route_tables[i]}, opts=child())
-            aws.ec2.RouteTableAssociation(f"{name}-private-rta-{i + 1}", subnet_id=subnet.id,
-                                          route_table_id=rt.id, opts=child())
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-rt-{i + 1}", vpc_id=vpc.id, tags={"Name": n.private_route_tables[i]}, opts=child()
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-rta-{i + 1}", subnet_id=subnet.id, route_table_id=rt.id, opts=child()
+            )
             private_rts.append(rt)
 
         # Security groups first: the NAT instance needs its own.
         def sg(key: str, physical: str, description: str) -> aws.ec2.SecurityGroup:
-            return aws.ec2.SecurityGroup(f"{name}-{key}-sg", name=physical, description=description,
-                                         vpc_id=vpc.id, tags={"Name": physical}, opts=child())
+            return aws.ec2.SecurityGroup(
+                f"{name}-{key}-sg",
+                name=physical,
+                description=description,
+                vpc_id=vpc.id,
+                tags={"Name": physical},
+                opts=child(),
+            )
 
         alb = sg("alb", n.sg_alb, "Public load balancer of the api")
         services = sg("services", n.sg_services, "ECS tasks of the api and worker services")
@@ -125,109 +167,206 @@ class Network(pulumi.ComponentResource):
         opensearch = sg("opensearch", n.sg_opensearch, "OpenSearch domain, reachable from the services only")
         endpoints = sg("endpoints", n.sg_endpoints, "Interface endpoints (Atlas PrivateLink)")
 
-        def ingress(key: str, group: aws.ec2.SecurityGroup, port: int, to_port: int | None = None, *,
-                    source: aws.ec2.SecurityGroup | None = None, cidr: str | None = None,
-                    description: str) -> None:
+        def ingress(
+            key: str,
+            group: aws.ec2.SecurityGroup,
+            port: int,
+            to_port: int | None = None,
+            *,
+            source: aws.ec2.SecurityGroup | None = None,
+            cidr: str | None = None,
+            description: str,
+        ) -> None:
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{key}", security_group_id=group.id, ip_protocol="tcp", from_port=port,
-                to_port=to_port or port, referenced_security_group_id=source.id if source else None,
-                cidr_ipv4=cidr, description=description, opts=child())
+                f"{name}-{key}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=to_port or port,
+                referenced_security_group_id=source.id if source else None,
+                cidr_ipv4=cidr,
+                description=description,
+                opts=child(),
+            )
 
-        def egress(key: str, group: aws.ec2.SecurityGroup, port: int, to_port: int | None = None, *,
-                   dest: aws.ec2.SecurityGroup | None = None, cidr: str | None = None,
-                   description: str) -> None:
+        def egress(
+            key: str,
+            group: aws.ec2.SecurityGroup,
+            port: int,
+            to_port: int | None = None,
+            *,
+            dest: aws.ec2.SecurityGroup | None = None,
+            cidr: str | None = None,
+            description: str,
+        ) -> None:
             aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{key}", security_group_id=group.id, ip_protocol="tcp", from_port=port,
-                to_port=to_port or port, referenced_security_group_id=dest.id if dest else None,
-                cidr_ipv4=cidr, description=description, opts=child())
+                f"{name}-{key}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=to_port or port,
+                referenced_security_group_id=dest.id if dest else None,
+                cidr_ipv4=cidr,
+                description=description,
+                opts=child(),
+            )
 
         ingress("alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
         ingress("alb-http-in", alb, 80, cidr=ANYWHERE, description="HTTP from the internet (redirect or plain)")
         egress("alb-to-services", alb, APP_PORT, dest=services, description="To the api tasks")
         ingress("services-from-alb", services, APP_PORT, source=alb, description="From the load balancer")
-        egress("services-https-out", services, 443, cidr=ANYWHERE,
-               description="AWS APIs, ECR, third-party HTTPS APIs")
+        egress("services-https-out", services, 443, cidr=ANYWHERE, description="AWS APIs, ECR, third-party HTTPS APIs")
         egress("services-to-redis", services, REDIS_PORT, dest=redis, description="To Redis")
         egress("services-to-opensearch", services, OPENSEARCH_PORT, dest=opensearch, description="To OpenSearch")
-        egress("services-to-endpoints", services, 1024, 65535, dest=endpoints,
-               description="To Atlas over PrivateLink")
+        egress("services-to-endpoints", services, 1024, 65535, dest=endpoints, description="To Atlas over PrivateLink")
         if args.atlas_public_egress:
-            egress("services-to-atlas", services, ATLAS_PORT, cidr=ANYWHERE,
-                   description="To the shared-tier Atlas cluster (its IP access list admits our egress)")
+            egress(
+                "services-to-atlas",
+                services,
+                ATLAS_PORT,
+                cidr=ANYWHERE,
+                description="To the shared-tier Atlas cluster (its IP access list admits our egress)",
+            )
         ingress("redis-from-services", redis, REDIS_PORT, source=services, description="From the services")
-        ingress("opensearch-from-services", opensearch, OPENSEARCH_PORT, source=services,
-                description="From the services")
-        ingress("endpoints-from-services", endpoints, 1024, 65535, source=services,
-                description="Atlas PrivateLink ports from the services")
+        ingress(
+            "opensearch-from-services", opensearch, OPENSEARCH_PORT, source=services, description="From the services"
+        )
+        ingress(
+            "endpoints-from-services",
+            endpoints,
+            1024,
+            65535,
+            source=services,
+            description="Atlas PrivateLink ports from the services",
+        )
 
         # Egress for private subnets: the same Elastic IPs every time, for allow-lists (Atlas).
         self.egress_ips = []
         if args.nat_mode == "instance":
             nat_sg = sg("nat", n.sg_nat, "NAT instance: forwards traffic from the VPC")
             aws.vpc.SecurityGroupIngressRule(
-                f"{name}-nat-from-vpc", security_group_id=nat_sg.id, ip_protocol="-1",
-                cidr_ipv4=plan.vpc, description="Everything from inside the VPC", opts=child())
+                f"{name}-nat-from-vpc",
+                security_group_id=nat_sg.id,
+                ip_protocol="-1",
+                cidr_ipv4=plan.vpc,
+                description="Everything from inside the VPC",
+                opts=child(),
+            )
             aws.vpc.SecurityGroupEgressRule(
-                f"{name}-nat-out", security_group_id=nat_sg.id, ip_protocol="-1", cidr_ipv4=ANYWHERE,
-                description="Forwarded traffic to the internet", opts=child())
+                f"{name}-nat-out",
+                security_group_id=nat_sg.id,
+                ip_protocol="-1",
+                cidr_ipv4=ANYWHERE,
+                description="Forwarded traffic to the internet",
+                opts=child(),
+            )
             ami = aws.ec2.get_ami(
-                most_recent=True, owners=["amazon"],
-                filters=[{"name": "name", "values": ["al2023-ami-2023.*-kernel-*-arm64"]},
-                         {"name": "architecture", "values": ["arm64"]}],
-                opts=pulumi.InvokeOptions(parent=self))
+                most_recent=True,
+                owners=["amazon"],
+                filters=[
+                    {"name": "name", "values": ["al2023-ami-2023.*-kernel-*-arm64"]},
+                    {"name": "architecture", "values": ["arm64"]},
+                ],
+                opts=pulumi.InvokeOptions(parent=self),
+            )
             instance = aws.ec2.Instance(
-                f"{name}-nat-instance", ami=ami.id, instance_type=args.nat_instance_type,
-                subnet_id=public[0].id, vpc_security_group_ids=[nat_sg.id], source_dest_check=False,
-                user_data=NAT_USER_DATA, user_data_replace_on_change=True,
+                f"{name}-nat-instance",
+                ami=ami.id,
+                instance_type=args.nat_instance_type,
+                subnet_id=public[0].id,
+                vpc_security_group_ids=[nat_sg.id],
+                source_dest_check=False,
+                user_data=NAT_USER_DATA,
+                user_data_replace_on_change=True,
                 metadata_options={"http_tokens": "required", "http_endpoint": "enabled"},
                 root_block_device={"encrypted": True, "volume_type": "gp3"},
                 tags={"Name": n.nat_instance},
                 # A newer AMI must not replace the instance (and its egress IP) on every `up`;
                 # patching is a deliberate `pulumi up --replace` (README).
-                opts=child(ignore_changes=["ami"]))
-            eip = aws.ec2.Eip(f"{name}-nat-eip-1", domain="vpc", instance=instance.id,
-                              tags={"Name": n.nat[0]}, opts=child())
+                opts=child(ignore_changes=["ami"]),
+            )
+            eip = aws.ec2.Eip(
+                f"{name}-nat-eip-1", domain="vpc", instance=instance.id, tags={"Name": n.nat[0]}, opts=child()
+            )
             self.egress_ips.append(eip.public_ip)
             for i, rt in enumerate(private_rts):
-                aws.ec2.Route(f"{name}-private-default-{i + 1}", route_table_id=rt.id,
-                              destination_cidr_block=ANYWHERE,
-                              network_interface_id=instance.primary_network_interface_id, opts=child())
+                aws.ec2.Route(
+                    f"{name}-private-default-{i + 1}",
+                    route_table_id=rt.id,
+                    destination_cidr_block=ANYWHERE,
+                    network_interface_id=instance.primary_network_interface_id,
+                    opts=child(),
+                )
         else:
             count = 1 if args.nat_mode == "single-gateway" else args.az_count
             gateways = []
             for i in range(count):
-                eip = aws.ec2.Eip(f"{name}-nat-eip-{i + 1}", domain="vpc", tags={"Name": n.nat[i]},
-                                  opts=child())
-                gateways.append(aws.ec2.NatGateway(
-                    f"{name}-nat-{i + 1}", allocation_id=eip.id, subnet_id=public[i].id,
-                    tags={"Name": n.nat[i]}, opts=child(depends_on=[igw])))
+                eip = aws.ec2.Eip(f"{name}-nat-eip-{i + 1}", domain="vpc", tags={"Name": n.nat[i]}, opts=child())
+                gateways.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{i + 1}",
+                        allocation_id=eip.id,
+                        subnet_id=public[i].id,
+                        tags={"Name": n.nat[i]},
+                        opts=child(depends_on=[igw]),
+                    )
+                )
                 self.egress_ips.append(eip.public_ip)
             for i, rt in enumerate(private_rts):
-                aws.ec2.Route(f"{name}-private-default-{i + 1}", route_table_id=rt.id,
-                              destination_cidr_block=ANYWHERE,
-                              nat_gateway_id=gateways[i % count].id, opts=child())
+                aws.ec2.Route(
+                    f"{name}-private-default-{i + 1}",
+                    route_table_id=rt.id,
+                    destination_cidr_block=ANYWHERE,
+                    nat_gateway_id=gateways[i % count].id,
+                    opts=child(),
+                )
 
         # S3 traffic (recordings, ECR image layers, AL2023 packages) stays on the AWS network, free.
         aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint", vpc_id=vpc.id, service_name=f"com.amazonaws.{args.region}.s3",
-            vpc_endpoint_type="Gateway", route_table_ids=[public_rt.id, *[rt.id for rt in private_rts]],
-            tags={"Name": n.s3_endpoint}, opts=child())
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[public_rt.id, *[rt.id for rt in private_rts]],
+            tags={"Name": n.s3_endpoint},
+            opts=child(),
+        )
 
         if args.flow_logs:
-            group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", name=n.flow_log_group,
-                                            retention_in_days=args.log_retention_days, opts=child())
-            role = aws.iam.Role(f"{name}-flow-logs-role", name=n.flow_log_role,
-                                assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", args.account_id),
-                                opts=child())
-            aws.iam.RolePolicy(f"{name}-flow-logs-policy", role=role.id, policy=to_json(document({
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                "Resource": group.arn.apply(lambda arn: f"{arn}:*"),
-            })), opts=child())
-            aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL",
-                            log_destination_type="cloud-watch-logs", log_destination=group.arn,
-                            iam_role_arn=role.arn, max_aggregation_interval=60,
-                            tags={"Name": n.flow_log}, opts=child())
+            group = aws.cloudwatch.LogGroup(
+                f"{name}-flow-logs", name=n.flow_log_group, retention_in_days=args.log_retention_days, opts=child()
+            )
+            role = aws.iam.Role(
+                f"{name}-flow-logs-role",
+                name=n.flow_log_role,
+                assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", args.account_id),
+                opts=child(),
+            )
+            aws.iam.RolePolicy(
+                f"{name}-flow-logs-policy",
+                role=role.id,
+                policy=to_json(
+                    document(
+                        {
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                            "Resource": group.arn.apply(lambda arn: f"{arn}:*"),
+                        }
+                    )
+                ),
+                opts=child(),
+            )
+            aws.ec2.FlowLog(
+                f"{name}-flow-log",
+                vpc_id=vpc.id,
+                traffic_type="ALL",
+                log_destination_type="cloud-watch-logs",
+                log_destination=group.arn,
+                iam_role_arn=role.arn,
+                max_aggregation_interval=60,
+                tags={"Name": n.flow_log},
+                opts=child(),
+            )
 
         self.vpc_id = vpc.id
         self.public_subnet_ids = [s.id for s in public]
@@ -238,9 +377,11 @@ class Network(pulumi.ComponentResource):
         self.redis_sg_id = redis.id
         self.opensearch_sg_id = opensearch.id
         self.endpoints_sg_id = endpoints.id
-        self.register_outputs({
-            "vpc_id": self.vpc_id,
-            "public_subnet_ids": self.public_subnet_ids,
-            "private_subnet_ids": self.private_subnet_ids,
-            "egress_ips": self.egress_ips,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "egress_ips": self.egress_ips,
+            }
+        )

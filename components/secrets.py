@@ -35,15 +35,22 @@ class Secrets(pulumi.ComponentResource):
         self.arns, self.ids, self.awaiting_operator = {}, {}, []
         for spec in SECRETS:
             secret = aws.secretsmanager.Secret(
-                f"{name}-{spec.name}", name=args.paths[spec.name], description=spec.description,
+                f"{name}-{spec.name}",
+                name=args.paths[spec.name],
+                description=spec.description,
                 recovery_window_in_days=args.recovery_window_days,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
             if spec.writer == "generated":
-                value = random.RandomPassword(f"{name}-{spec.name}-value", length=64, special=False,
-                                              opts=pulumi.ResourceOptions(parent=self))
-                aws.secretsmanager.SecretVersion(f"{name}-{spec.name}-version", secret_id=secret.id,
-                                                 secret_string=value.result,
-                                                 opts=pulumi.ResourceOptions(parent=self))
+                value = random.RandomPassword(
+                    f"{name}-{spec.name}-value", length=64, special=False, opts=pulumi.ResourceOptions(parent=self)
+                )
+                aws.secretsmanager.SecretVersion(
+                    f"{name}-{spec.name}-version",
+                    secret_id=secret.id,
+                    secret_string=value.result,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
             elif spec.writer == "operator":
                 self.awaiting_operator.append(args.paths[spec.name])
             self.arns[spec.name] = secret.arn

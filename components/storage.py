@@ -31,40 +31,67 @@ class Storage(pulumi.ComponentResource):
         super().__init__("marin:storage:Storage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
-            f"{name}-recordings", bucket=args.bucket_name,
+            f"{name}-recordings",
+            bucket=args.bucket_name,
             # Only a disposable environment may delete a bucket that still holds recordings.
             force_destroy=not args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
-        aws.s3.BucketOwnershipControls(f"{name}-ownership", bucket=bucket.id,
-                                       rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+        )
         block = aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access-block", bucket=bucket.id, block_public_acls=True, block_public_policy=True,
-            ignore_public_acls=True, restrict_public_buckets=True, opts=child)
+            f"{name}-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
         aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
-                    "bucket_key_enabled": True}],
-            opts=child)
-        aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket.id, policy=to_json(document(
-            {
-                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-            {
-                "Sid": "DenyOutdatedTls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-                "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-            },
-        )), opts=pulumi.ResourceOptions(parent=self, depends_on=[block]))
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=to_json(
+                document(
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                    {
+                        "Sid": "DenyOutdatedTls",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
+                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                    },
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
+        )
         versioning = None
         if args.versioning:
             versioning = aws.s3.BucketVersioning(
-                f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"},
-                opts=child)
+                f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+            )
 
         rule: dict[str, object] = {
-            "id": "recordings-retention", "status": "Enabled", "filter": {},
+            "id": "recordings-retention",
+            "status": "Enabled",
+            "filter": {},
             "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
         }
         if args.transition_days:
@@ -77,8 +104,11 @@ class Storage(pulumi.ComponentResource):
         if args.versioning:
             rule["noncurrent_version_expiration"] = {"noncurrent_days": NONCURRENT_VERSION_DAYS}
         aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=bucket.id, rules=[rule],  # type: ignore[list-item]
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning] if versioning else []))
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[rule],  # type: ignore[list-item]
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning] if versioning else []),
+        )
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn

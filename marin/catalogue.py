@@ -25,16 +25,31 @@ class SecretSpec:
 
 
 SECRETS: tuple[SecretSpec, ...] = (
-    SecretSpec("mongodb-uri", "MongoDB Atlas connection string (SRV) with the app user's password",
-               "database", ("api", "worker"), "MONGODB_URI"),
-    SecretSpec("redis-auth-token", "ElastiCache Redis AUTH token",
-               "cache", ("api", "worker"), "REDIS_AUTH_TOKEN"),
-    SecretSpec("opensearch-endpoint", "OpenSearch domain HTTPS endpoint (IAM-authenticated)",
-               "search", ("api", "worker"), "OPENSEARCH_ENDPOINT"),
-    SecretSpec("app-signing-key", "Key the api signs session and upload tokens with",
-               "generated", ("api",), "APP_SIGNING_KEY"),
-    SecretSpec("transcription-api-key", "Third-party speech-to-text API key; an operator sets it",
-               "operator", ("worker",), "TRANSCRIPTION_API_KEY"),
+    SecretSpec(
+        "mongodb-uri",
+        "MongoDB Atlas connection string (SRV) with the app user's password",
+        "database",
+        ("api", "worker"),
+        "MONGODB_URI",
+    ),
+    SecretSpec("redis-auth-token", "ElastiCache Redis AUTH token", "cache", ("api", "worker"), "REDIS_AUTH_TOKEN"),
+    SecretSpec(
+        "opensearch-endpoint",
+        "OpenSearch domain HTTPS endpoint (IAM-authenticated)",
+        "search",
+        ("api", "worker"),
+        "OPENSEARCH_ENDPOINT",
+    ),
+    SecretSpec(
+        "app-signing-key", "Key the api signs session and upload tokens with", "generated", ("api",), "APP_SIGNING_KEY"
+    ),
+    SecretSpec(
+        "transcription-api-key",
+        "Third-party speech-to-text API key; an operator sets it",
+        "operator",
+        ("worker",),
+        "TRANSCRIPTION_API_KEY",
+    ),
 )
 
 SECRETS_BY_NAME: dict[str, SecretSpec] = {s.name: s for s in SECRETS}
@@ -43,6 +58,7 @@ SECRETS_BY_NAME: dict[str, SecretSpec] = {s.name: s for s in SECRETS}
 def secrets_for(service: str) -> tuple[SecretSpec, ...]:
     """The secrets injected into `service`'s containers."""
     return tuple(s for s in SECRETS if service in s.consumers)
+
 
 # Ports the tiers agree on (security group rules, target groups, container definitions).
 APP_PORT = 8080

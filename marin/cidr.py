@@ -12,9 +12,7 @@ from itertools import combinations
 
 VPC_PREFIX_RANGE = (16, 20)
 MAX_AZS = 3
-PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-)
+PRIVATE_RANGES = tuple(ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 class CidrError(ValueError):

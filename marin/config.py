@@ -53,6 +53,7 @@ class ConfigError(ValueError):
 def _one_of(allowed: tuple[Any, ...]) -> Callable[[Any], str | None]:
     def check(value: Any) -> str | None:
         return None if value in allowed else "allowed: " + ", ".join(str(a) for a in allowed)
+
     return check
 
 
@@ -102,53 +103,118 @@ _FARGATE_MEMORY = _one_of(tuple(sorted({m for ms in limits.FARGATE_MEMORY_BY_CPU
 
 SCHEMA: tuple[Key, ...] = (
     # identity
-    Key("awsRegion", "string", "identity", "AWS region of every resource of the stack.",
-        "us-east-1", _matches(REGION, "an AWS region name such as us-east-1")),
-    Key("allowedAccountIds", "array", "identity",
+    Key(
+        "awsRegion",
+        "string",
+        "identity",
+        "AWS region of every resource of the stack.",
+        "us-east-1",
+        _matches(REGION, "an AWS region name such as us-east-1"),
+    ),
+    Key(
+        "allowedAccountIds",
+        "array",
+        "identity",
         "AWS account ids this stack may deploy to; the provider refuses any other credentials.",
-        check=_account_ids),
-    Key("costCenter", "string", "identity", "Value of the CostCenter cost-allocation tag.",
-        check=_matches(TAG_VALUE, "1-256 letters, digits, spaces and _.:/=+-@")),
-    Key("vpcCidr", "string", "identity",
+        check=_account_ids,
+    ),
+    Key(
+        "costCenter",
+        "string",
+        "identity",
+        "Value of the CostCenter cost-allocation tag.",
+        check=_matches(TAG_VALUE, "1-256 letters, digits, spaces and _.:/=+-@"),
+    ),
+    Key(
+        "vpcCidr",
+        "string",
+        "identity",
         "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment.",
-        check=_vpc_cidr),
-    Key("recordingsBucketSuffix", "string", "identity",
+        check=_vpc_cidr,
+    ),
+    Key(
+        "recordingsBucketSuffix",
+        "string",
+        "identity",
         "Suffix appended to the recordings bucket name when `marin-<env>-call-recordings` is taken "
         "in another AWS account (S3 names are global). Empty keeps the story's name.",
-        "", _matches(BUCKET_SUFFIX, "empty, or 1-12 lowercase letters and digits")),
+        "",
+        _matches(BUCKET_SUFFIX, "empty, or 1-12 lowercase letters and digits"),
+    ),
     # topology: must be identical in staging and prod
-    Key("azCount", "integer", "topology", "Availability zones the VPC spans (public + private subnet each).",
-        check=_between(2, cidr.MAX_AZS)),
-    Key("natMode", "string", "topology",
+    Key(
+        "azCount",
+        "integer",
+        "topology",
+        "Availability zones the VPC spans (public + private subnet each).",
+        check=_between(2, cidr.MAX_AZS),
+    ),
+    Key(
+        "natMode",
+        "string",
+        "topology",
         "Egress for private subnets: `instance` (one small NAT instance, cheapest static egress), "
         "`single-gateway`, or `gateway-per-az` (highly available).",
-        check=_one_of(NAT_MODES)),
+        check=_one_of(NAT_MODES),
+    ),
     Key("flowLogs", "boolean", "topology", "Send VPC flow logs to CloudWatch Logs."),
-    Key("protectData", "boolean", "topology",
-        "Protect data stores (bucket, secrets, databases) from deletion; off only in disposable environments."),
+    Key(
+        "protectData",
+        "boolean",
+        "topology",
+        "Protect data stores (bucket, secrets, databases) from deletion; off only in disposable environments.",
+    ),
     Key("recordingsVersioning", "boolean", "topology", "Keep object versions in the recordings bucket."),
     # retention
-    Key("logRetentionDays", "integer", "retention",
-        "Days CloudWatch keeps the service and flow logs.", check=_one_of(limits.LOG_RETENTION_DAYS)),
-    Key("secretRecoveryWindowDays", "integer", "retention",
+    Key(
+        "logRetentionDays",
+        "integer",
+        "retention",
+        "Days CloudWatch keeps the service and flow logs.",
+        check=_one_of(limits.LOG_RETENTION_DAYS),
+    ),
+    Key(
+        "secretRecoveryWindowDays",
+        "integer",
+        "retention",
         "Days a deleted secret can be restored; 0 deletes at once so the name can be reused.",
-        check=_one_of(limits.SECRET_RECOVERY_WINDOW_DAYS)),
-    Key("recordingsTransitionDays", "integer", "retention",
+        check=_one_of(limits.SECRET_RECOVERY_WINDOW_DAYS),
+    ),
+    Key(
+        "recordingsTransitionDays",
+        "integer",
+        "retention",
         "Days before recordings move to S3 Standard-IA; 0 never moves them (minimum 30 otherwise).",
-        check=lambda v: None if v == 0 or 30 <= v <= 36500 else "allowed: 0, or 30 to 36500"),
-    Key("recordingsExpirationDays", "integer", "retention",
+        check=lambda v: None if v == 0 or 30 <= v <= 36500 else "allowed: 0, or 30 to 36500",
+    ),
+    Key(
+        "recordingsExpirationDays",
+        "integer",
+        "retention",
         "Days before recordings are deleted; 0 keeps them.",
-        check=_between(0, 36500)),
+        check=_between(0, 36500),
+    ),
     # sizing
     Key("apiCpu", "integer", "sizing", "Fargate CPU units of the api task.", check=_FARGATE_CPU),
     Key("apiMemory", "integer", "sizing", "Fargate memory (MiB) of the api task.", check=_FARGATE_MEMORY),
     Key("workerCpu", "integer", "sizing", "Fargate CPU units of the worker task.", check=_FARGATE_CPU),
     Key("workerMemory", "integer", "sizing", "Fargate memory (MiB) of the worker task.", check=_FARGATE_MEMORY),
-    Key("atlasInstanceSize", "string", "sizing", "MongoDB Atlas cluster tier (M0 is the shared free tier).",
-        check=_one_of(limits.ATLAS_TIERS)),
+    Key(
+        "atlasInstanceSize",
+        "string",
+        "sizing",
+        "MongoDB Atlas cluster tier (M0 is the shared free tier).",
+        check=_one_of(limits.ATLAS_TIERS),
+    ),
     Key("redisNodeType", "string", "sizing", "ElastiCache node type.", check=_one_of(limits.REDIS_NODE_TYPES)),
-    Key("natInstanceType", "string", "sizing", "EC2 type of the NAT instance when natMode is `instance`.",
-        "t4g.nano", _one_of(limits.NAT_INSTANCE_TYPES)),
+    Key(
+        "natInstanceType",
+        "string",
+        "sizing",
+        "EC2 type of the NAT instance when natMode is `instance`.",
+        "t4g.nano",
+        _one_of(limits.NAT_INSTANCE_TYPES),
+    ),
 )
 
 SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
@@ -188,8 +254,13 @@ class EnvConfig:
     @property
     def default_tags(self) -> dict[str, str]:
         """Tags the AWS provider puts on every taggable resource of the stack."""
-        return {"Project": PROJECT, "Environment": self.env, "ManagedBy": "pulumi",
-                "Stack": f"{PROJECT}/{self.env}", "CostCenter": self.cost_center}
+        return {
+            "Project": PROJECT,
+            "Environment": self.env,
+            "ManagedBy": "pulumi",
+            "Stack": f"{PROJECT}/{self.env}",
+            "CostCenter": self.cost_center,
+        }
 
     @cached_property
     def names(self) -> EnvironmentNames:
@@ -234,14 +305,19 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
         if allowed and mem is not None and mem not in allowed:
             problems.append(
                 f"{NAMESPACE}:{svc}Cpu={cpu} with {NAMESPACE}:{svc}Memory={mem}: Fargate does not offer "
-                f"this pair; memory for {cpu} CPU units must be one of {', '.join(map(str, allowed))}")
+                f"this pair; memory for {cpu} CPU units must be one of {', '.join(map(str, allowed))}"
+            )
     t, e = v.get("recordingsTransitionDays"), v.get("recordingsExpirationDays")
     if t and e and e <= t:
-        problems.append(f"{NAMESPACE}:recordingsExpirationDays={e} must be greater than "
-                        f"{NAMESPACE}:recordingsTransitionDays={t} (or 0 to keep recordings)")
+        problems.append(
+            f"{NAMESPACE}:recordingsExpirationDays={e} must be greater than "
+            f"{NAMESPACE}:recordingsTransitionDays={t} (or 0 to keep recordings)"
+        )
     if v.get("protectData") and v.get("secretRecoveryWindowDays") == 0:
-        problems.append(f"{NAMESPACE}:secretRecoveryWindowDays=0 with {NAMESPACE}:protectData=true: a "
-                        "protected environment needs a recovery window; allowed: 7 to 30")
+        problems.append(
+            f"{NAMESPACE}:secretRecoveryWindowDays=0 with {NAMESPACE}:protectData=true: a "
+            "protected environment needs a recovery window; allowed: 7 to 30"
+        )
     return problems
 
 
@@ -249,8 +325,10 @@ def parse(env: str, raw: Mapping[str, Any]) -> EnvConfig:
     """Parse one environment's raw config (keys `marin:<name>`); raise ConfigError on any problem."""
     problems: list[str] = []
     if not ENV_NAME.fullmatch(env):
-        problems.append(f"environment name {env!r}: allowed: 2-10 lowercase letters and digits, "
-                        "starting with a letter (it is part of every physical name)")
+        problems.append(
+            f"environment name {env!r}: allowed: 2-10 lowercase letters and digits, "
+            "starting with a letter (it is part of every physical name)"
+        )
     for full in sorted(raw):
         ns, _, name = full.partition(":")
         if ns == NAMESPACE and name not in SCHEMA_BY_NAME:
@@ -266,8 +344,9 @@ def parse(env: str, raw: Mapping[str, Any]) -> EnvConfig:
             continue
         raw_value = raw[key.full_name]
         if PLACEHOLDER in str(raw_value):
-            problems.append(f"{key.full_name}={raw_value!r} is still the template's placeholder; "
-                            f"set it: {key.description}")
+            problems.append(
+                f"{key.full_name}={raw_value!r} is still the template's placeholder; set it: {key.description}"
+            )
             continue
         try:
             value = _convert(key, raw_value)
@@ -298,9 +377,13 @@ def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[s
     """
     if stack not in environments:
         known = ", ".join(sorted(environments)) or "none"
-        raise ConfigError(stack, [
-            f"stack {stack!r} is not a configured environment; configured: {known}. "
-            f"Add Pulumi.{stack}.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"])
+        raise ConfigError(
+            stack,
+            [
+                f"stack {stack!r} is not a configured environment; configured: {known}. "
+                f"Add Pulumi.{stack}.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"
+            ],
+        )
     config = parse(stack, raw)
     cidrs = {config.env: config.vpc_cidr}
     for other, other_raw in environments.items():
@@ -309,10 +392,15 @@ def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[s
             cidrs[other] = value
     clashes = [pair for pair in cidr.overlapping(cidrs) if stack in pair]
     if clashes:
-        raise ConfigError(stack, [
-            f"{NAMESPACE}:vpcCidr={config.vpc_cidr!r} overlaps {other} ({cidrs[other]}); "
-            "every environment needs its own range"
-            for a, b in clashes for other in [b if a == stack else a]])
+        raise ConfigError(
+            stack,
+            [
+                f"{NAMESPACE}:vpcCidr={config.vpc_cidr!r} overlaps {other} ({cidrs[other]}); "
+                "every environment needs its own range"
+                for a, b in clashes
+                for other in [b if a == stack else a]
+            ],
+        )
     return config
 
 

@@ -44,8 +44,11 @@ def main() -> int:
         return 0
     current = {k: v for k, v in (project_file().get("config") or {}).items() if ":" not in k}
     if current != declarations():
-        print("Pulumi.yaml config declarations differ from marin.config.SCHEMA; run "
-              "`python -m marin.declarations --write`", file=sys.stderr)
+        print(
+            "Pulumi.yaml config declarations differ from marin.config.SCHEMA; run "
+            "`python -m marin.declarations --write`",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

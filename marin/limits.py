@@ -24,8 +24,28 @@ FARGATE_MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
 
 # CloudWatch Logs PutRetentionPolicy accepts exactly these values (days).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
 )
 
 # Secrets Manager DeleteSecret: 0 means force delete without recovery, else 7..30 days.
@@ -38,8 +58,13 @@ ATLAS_TIERS: tuple[str, ...] = ATLAS_SHARED_TIERS + ATLAS_DEDICATED_TIERS
 
 # ElastiCache node types the program accepts (Graviton burstable and general purpose).
 REDIS_NODE_TYPES: tuple[str, ...] = (
-    "cache.t4g.micro", "cache.t4g.small", "cache.t4g.medium",
-    "cache.m7g.large", "cache.m7g.xlarge", "cache.r7g.large", "cache.r7g.xlarge",
+    "cache.t4g.micro",
+    "cache.t4g.small",
+    "cache.t4g.medium",
+    "cache.m7g.large",
+    "cache.m7g.xlarge",
+    "cache.r7g.large",
+    "cache.r7g.xlarge",
 )
 
 # EC2 instance types offered for the dev NAT instance (ARM, matches the arm64 AMI lookup).
@@ -66,32 +91,56 @@ def _rule(service: str, lo: int, hi: int, pattern: str, allowed: str, **kw: bool
 NAME_RULES: dict[str, NameRule] = {
     r.service: r
     for r in (
-        _rule("s3-bucket", 3, 63, r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
-              "lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
-              no_double_hyphen=False),
-        _rule("opensearch-domain", 3, 28, r"^[a-z][a-z0-9-]+$",
-              "lowercase letters, digits and hyphens, starting with a letter"),
-        _rule("elasticache-replication-group", 1, 40, r"^[a-z][a-z0-9-]*$",
-              "lowercase letters, digits and hyphens, starting with a letter",
-              no_double_hyphen=True, no_edge_hyphen=True),
-        _rule("load-balancer", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens",
-              no_edge_hyphen=True),
-        _rule("target-group", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens",
-              no_edge_hyphen=True),
+        _rule(
+            "s3-bucket",
+            3,
+            63,
+            r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$",
+            "lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit",
+            no_double_hyphen=False,
+        ),
+        _rule(
+            "opensearch-domain",
+            3,
+            28,
+            r"^[a-z][a-z0-9-]+$",
+            "lowercase letters, digits and hyphens, starting with a letter",
+        ),
+        _rule(
+            "elasticache-replication-group",
+            1,
+            40,
+            r"^[a-z][a-z0-9-]*$",
+            "lowercase letters, digits and hyphens, starting with a letter",
+            no_double_hyphen=True,
+            no_edge_hyphen=True,
+        ),
+        _rule("load-balancer", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens", no_edge_hyphen=True),
+        _rule("target-group", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens", no_edge_hyphen=True),
         _rule("iam-role", 1, 64, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
         _rule("iam-policy", 1, 128, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
         _rule("log-group", 1, 512, r"^[.\-_/#A-Za-z0-9]+$", "letters, digits and ._-/#"),
         _rule("secret", 1, 512, r"^[A-Za-z0-9/_+=.@-]+$", "letters, digits and /_+=.@-"),
         _rule("ecs-cluster", 1, 255, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
         _rule("ecs-service", 1, 255, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
-        _rule("security-group", 1, 255, r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+$",
-              "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*"),
+        _rule(
+            "security-group",
+            1,
+            255,
+            r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]+$",
+            "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*",
+        ),
         _rule("query-definition", 1, 255, r"^[^\x00-\x1f]+$", "printable characters"),
         # Tag-only names (VPC, subnets, route tables...): AWS allows 256 chars in a Name tag.
         _rule("tag-name", 1, 256, r"^[\w .:/=+@-]+$", "letters, digits, spaces and _.:/=+-@"),
         # Atlas project and cluster names.
         _rule("atlas-project", 1, 64, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
-        _rule("atlas-cluster", 1, 64, r"^[A-Za-z0-9][A-Za-z0-9-]*$",
-              "letters, digits and hyphens, starting with a letter or digit"),
+        _rule(
+            "atlas-cluster",
+            1,
+            64,
+            r"^[A-Za-z0-9][A-Za-z0-9-]*$",
+            "letters, digits and hyphens, starting with a letter or digit",
+        ),
     )
 }

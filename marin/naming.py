@@ -35,8 +35,11 @@ def check_name(service: str, name: str) -> str:
     if rule.no_edge_hyphen and (name.startswith("-") or name.endswith("-")):
         problems.append("must not start or end with a hyphen")
     if problems:
-        raise NamingError(f"{rule.service} name {name!r} " + "; ".join(problems)
-                          + " (names are never truncated: shorten the environment or resource name)")
+        raise NamingError(
+            f"{rule.service} name {name!r} "
+            + "; ".join(problems)
+            + " (names are never truncated: shorten the environment or resource name)"
+        )
     return name
 
 

@@ -41,9 +41,7 @@ def project_file(root: Path = PROJECT_ROOT) -> dict[str, Any]:
 def environments(root: Path = PROJECT_ROOT) -> list[str]:
     """Configured environments: one per `Pulumi.<env>.yaml` beside `Pulumi.yaml`."""
     return sorted(
-        p.name[len(STACK_FILE_PREFIX):-len(".yaml")]
-        for p in root.glob("Pulumi.*.yaml")
-        if p.name not in NOT_STACKS
+        p.name[len(STACK_FILE_PREFIX) : -len(".yaml")] for p in root.glob("Pulumi.*.yaml") if p.name not in NOT_STACKS
     )
 
 

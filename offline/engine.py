@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import runpy
 import sys
@@ -31,9 +32,15 @@ PROJECT = "marin"
 SECRET_SIG = rpc._special_sig_key
 SECRET_MARK = rpc._special_secret_sig
 STACK_TYPE = "pulumi:pulumi:Stack"
-# Input properties that carry a resource's physical name, in the order they are looked for.
-PHYSICAL_NAME_KEYS = ("name", "bucket", "domainName", "replicationGroupId", "family", "clusterName",
-                      "username", "topicName")
+# The input that carries a resource's physical name where it is not `name` (then the Name tag).
+NAME_INPUT_BY_TYPE = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:opensearch/domain:Domain": "domainName",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:ecs/taskDefinition:TaskDefinition": "family",
+}
+# Resources whose provider id is their name or ARN (the rest get `<prefix>-<hex>` ids).
+ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket", "aws:cloudwatch/logGroup:LogGroup": "name"}
 
 
 @dataclass
@@ -57,10 +64,9 @@ class Resource:
     @property
     def physical_name(self) -> str | None:
         """The name AWS or Atlas knows the resource by, where the program sets one."""
-        for key in PHYSICAL_NAME_KEYS:
-            value = self.inputs.get(key)
-            if isinstance(value, str):
-                return value
+        value = self.inputs.get(NAME_INPUT_BY_TYPE.get(self.type, "name"))
+        if isinstance(value, str):
+            return value
         tags = self.inputs.get("tags")
         name = tags.get("Name") if isinstance(tags, dict) else None
         return name if isinstance(name, str) else None
@@ -136,6 +142,11 @@ class Mocks(pulumi_mocks.Mocks):
         out: dict[str, Any] = dict(args.inputs)
         if args.typ.startswith("aws:") and not args.typ.startswith("pulumi:providers:"):
             out.setdefault("arn", self._arn(args))
+        if args.typ in ID_FROM_INPUT:
+            rid = str(args.inputs[ID_FROM_INPUT[args.typ]])
+        elif args.typ == "aws:secretsmanager/secret:Secret":
+            rid = out["arn"]
+        out["id"] = rid
         if args.typ == "aws:ec2/eip:Eip":
             out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
             out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
@@ -145,7 +156,7 @@ class Mocks(pulumi_mocks.Mocks):
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out
 
-    def call(self, args: pulumi_mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         region = self.region
         results: dict[str, dict[str, Any]] = {
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
@@ -154,16 +165,21 @@ class Mocks(pulumi_mocks.Mocks):
                 "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
             },
             "aws:index/getCallerIdentity:getCallerIdentity": {
-                "id": self.account, "accountId": self.account,
-                "arn": f"arn:aws:iam::{self.account}:role/deployer", "userId": "AROAMOCK:deployer",
+                "id": self.account,
+                "accountId": self.account,
+                "arn": f"arn:aws:iam::{self.account}:role/deployer",
+                "userId": "AROAMOCK:deployer",
             },
-            "aws:ec2/getAmi:getAmi": {"id": "ami-0123456789abcdef0", "architecture": "arm64",
-                                      "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64"},
+            "aws:ec2/getAmi:getAmi": {
+                "id": "ami-0123456789abcdef0",
+                "architecture": "arm64",
+                "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64",
+            },
             "aws:index/getRegion:getRegion": {"id": region, "name": region, "region": region},
         }
         if args.token not in results:
             raise NotImplementedError(f"offline engine has no mock for invoke {args.token}")
-        return results[args.token]
+        return results[args.token], []
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -178,12 +194,21 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != STACK_TYPE:
             registered = self.resources[response.urn]
-            self.records.append(Resource(
-                type=request.type, name=request.name, urn=response.urn,
-                inputs=rpc.deserialize_properties(request.object), outputs=dict(registered.state),
-                parent=request.parent, provider=request.provider, custom=bool(request.custom),
-                protect=bool(request.protect), retain_on_delete=bool(request.retainOnDelete),
-                ignore_changes=list(request.ignoreChanges)))
+            self.records.append(
+                Resource(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    inputs=rpc.deserialize_properties(request.object),
+                    outputs=dict(registered.state),
+                    parent=request.parent,
+                    provider=request.provider,
+                    custom=bool(request.custom),
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=list(request.ignoreChanges),
+                )
+            )
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -203,8 +228,13 @@ def _working_dir(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
-def run(env: str, config: Mapping[str, str] | None = None, stack_dir: Path | None = None,
-        code_dir: Path = stackfiles.PROJECT_ROOT, records: list[Resource] | None = None) -> Inventory:
+def run(
+    env: str,
+    config: Mapping[str, str] | None = None,
+    stack_dir: Path | None = None,
+    code_dir: Path = stackfiles.PROJECT_ROOT,
+    records: list[Resource] | None = None,
+) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
     `config` defaults to what the CLI would pass for `<stack_dir>/Pulumi.<env>.yaml` (project
@@ -225,11 +255,16 @@ def run(env: str, config: Mapping[str, str] | None = None, stack_dir: Path | Non
     set_all_config(dict(config), [])
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
+
+    def program() -> None:
+        runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")
+
     with _working_dir(stack_dir):
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")))
+        _sync_await(run_in_stack(program))
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
-    return Inventory(env=env, resources=monitor.records, outputs=unwrap(monitor.stack_outputs),
-                     secret_outputs=secret_outputs)
+    return Inventory(
+        env=env, resources=monitor.records, outputs=unwrap(monitor.stack_outputs), secret_outputs=secret_outputs
+    )
 
 
 def _is_secret(value: Any) -> bool:
@@ -241,8 +276,6 @@ def _is_secret(value: Any) -> bool:
 
 
 def _first_account(config: Mapping[str, str]) -> str:
-    import json
-
     try:
         ids = json.loads(config.get(f"{PROJECT}:allowedAccountIds", "[]"))
         return str(ids[0]) if ids else "000000000000"

@@ -1,0 +1,40 @@
+"""Shared fixtures: each committed stack is run once per session under the mock engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from marin import stackfiles
+from offline import engine
+
+ENVS = stackfiles.environments()
+assert set(ENVS) >= {"dev", "staging", "prod"}, f"committed stacks missing: {ENVS}"
+
+_cache: dict[str, engine.Inventory] = {}
+
+
+def inventory_of(env: str) -> engine.Inventory:
+    if env not in _cache:
+        _cache[env] = engine.run(env)
+    return _cache[env]
+
+
+@pytest.fixture(params=ENVS)
+def env(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def inv(env: str) -> engine.Inventory:
+    return inventory_of(env)
+
+
+@pytest.fixture(scope="session")
+def all_inventories() -> dict[str, engine.Inventory]:
+    return {e: inventory_of(e) for e in ENVS}
+
+
+@pytest.fixture(scope="session")
+def committed() -> dict[str, dict[str, str]]:
+    """What the CLI would pass each committed stack (project defaults + stack file)."""
+    return stackfiles.all_environments()

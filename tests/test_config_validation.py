@@ -1,0 +1,176 @@
+"""Pure tests of marin.config: one bad input per rule, each asserting what the message names."""
+
+from __future__ import annotations
+
+import pytest
+
+from marin import limits, stackfiles
+from marin.config import SCHEMA, ConfigError, load_environment, parse
+
+ENVS = stackfiles.environments()
+
+
+def refused(env: str, raw: dict[str, str], environments: dict[str, dict[str, str]] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_environment(env, raw, environments or stackfiles.all_environments() | {env: raw})
+    return str(caught.value)
+
+
+@pytest.fixture
+def dev() -> dict[str, str]:
+    return stackfiles.effective_config("dev")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_committed_stack_validates(env: str) -> None:
+    config = load_environment(env, stackfiles.effective_config(env), stackfiles.all_environments())
+    assert config.env == env
+
+
+def test_unknown_stack_is_refused_naming_the_configured_ones(dev: dict[str, str]) -> None:
+    message = refused("qa", dev, stackfiles.all_environments())
+    assert "stack 'qa' is not a configured environment" in message
+    assert "configured: dev, prod, staging" in message
+    assert "templates/Pulumi.ENV.yaml" in message
+
+
+def test_environment_name_that_cannot_be_part_of_names_is_refused(dev: dict[str, str]) -> None:
+    message = refused("Prod_2", dev)
+    assert "environment name 'Prod_2'" in message
+    assert "lowercase letters and digits" in message
+
+
+@pytest.mark.parametrize("key", [k.full_name for k in SCHEMA if k.required])
+def test_missing_required_key_is_refused(dev: dict[str, str], key: str) -> None:
+    raw = {k: v for k, v in dev.items() if k != key}
+    assert f"{key} is missing (required)" in refused("dev", raw)
+
+
+def test_typo_in_a_key_is_refused_with_a_suggestion(dev: dict[str, str]) -> None:
+    raw = dev | {"marin:logRetentionDay": "7"}
+    assert "marin:logRetentionDay is not a known key; did you mean marin:logRetentionDays?" in refused("dev", raw)
+
+
+@pytest.mark.parametrize(("cpu", "memory"), [(256, 4096), (512, 512), (1024, 1024), (4096, 4096)])
+def test_fargate_pair_not_offered_is_refused(dev: dict[str, str], cpu: int, memory: int) -> None:
+    raw = dev | {"marin:apiCpu": str(cpu), "marin:apiMemory": str(memory)}
+    message = refused("dev", raw)
+    assert f"marin:apiCpu={cpu} with marin:apiMemory={memory}: Fargate does not offer this pair" in message
+    assert ", ".join(map(str, limits.FARGATE_MEMORY_BY_CPU[cpu])) in message
+
+
+def test_fargate_cpu_that_does_not_exist_is_refused(dev: dict[str, str]) -> None:
+    message = refused("dev", dev | {"marin:workerCpu": "300"})
+    assert "marin:workerCpu=300: allowed: 256, 512, 1024, 2048, 4096, 8192, 16384" in message
+
+
+@pytest.mark.parametrize("days", ["8", "0", "31", "-7"])
+def test_log_retention_cloudwatch_rejects_is_refused(dev: dict[str, str], days: str) -> None:
+    message = refused("dev", dev | {"marin:logRetentionDays": days})
+    assert f"marin:logRetentionDays={int(days)}: allowed: 1, 3, 5, 7, 14, 30" in message
+
+
+def test_non_integer_retention_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:logRetentionDays='seven': expected an integer" in refused(
+        "dev", dev | {"marin:logRetentionDays": "seven"}
+    )
+
+
+@pytest.mark.parametrize("tier", ["M5", "m10", "M2", "FREE"])
+def test_unknown_atlas_tier_is_refused(dev: dict[str, str], tier: str) -> None:
+    assert f"marin:atlasInstanceSize={tier!r}: allowed: M0, M10, M20" in refused(
+        "dev", dev | {"marin:atlasInstanceSize": tier}
+    )
+
+
+@pytest.mark.parametrize("node", ["cache.t3.micro", "t4g.micro", "cache.t4g.nano"])
+def test_unknown_redis_node_type_is_refused(dev: dict[str, str], node: str) -> None:
+    assert f"marin:redisNodeType={node!r}: allowed: cache.t4g.micro" in refused(
+        "dev", dev | {"marin:redisNodeType": node}
+    )
+
+
+@pytest.mark.parametrize(
+    ("cidr", "reason"),
+    [
+        ("10.10.0.0/33", "is not a valid IPv4 network"),
+        ("10.10.0.1/16", "is not a valid IPv4 network"),  # host bits set
+        ("not-a-cidr", "is not a valid IPv4 network"),
+        ("8.8.0.0/16", "is not private"),
+        ("172.32.0.0/16", "is not private"),
+        ("10.0.0.0/8", "has prefix /8; allowed: /16 to /20"),
+        ("10.10.0.0/24", "has prefix /24; allowed: /16 to /20"),
+    ],
+)
+def test_invalid_or_public_vpc_cidr_is_refused(dev: dict[str, str], cidr: str, reason: str) -> None:
+    message = refused("dev", dev | {"marin:vpcCidr": cidr})
+    assert f"marin:vpcCidr={cidr!r}" in message
+    assert reason in message
+
+
+@pytest.mark.parametrize("cidr", ["10.20.0.0/16", "10.20.128.0/17", "10.20.64.0/18"])
+def test_cidr_overlapping_another_environment_is_refused(dev: dict[str, str], cidr: str) -> None:
+    message = refused("dev", dev | {"marin:vpcCidr": cidr})
+    assert f"marin:vpcCidr={cidr!r} overlaps staging (10.20.0.0/16)" in message
+
+
+def test_account_id_must_be_twelve_digits(dev: dict[str, str]) -> None:
+    message = refused("dev", dev | {"marin:allowedAccountIds": '["12345"]'})
+    assert "marin:allowedAccountIds" in message
+    assert "12-digit AWS account ids" in message
+
+
+def test_secret_recovery_window_outside_what_secrets_manager_accepts_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:secretRecoveryWindowDays=3: allowed: 0, 7, 8" in refused(
+        "dev", dev | {"marin:secretRecoveryWindowDays": "3"}
+    )
+
+
+def test_protected_environment_cannot_force_delete_secrets(dev: dict[str, str]) -> None:
+    raw = dev | {"marin:protectData": "true", "marin:secretRecoveryWindowDays": "0"}
+    assert "a protected environment needs a recovery window" in refused("dev", raw)
+
+
+def test_expiration_before_transition_is_refused(dev: dict[str, str]) -> None:
+    raw = dev | {"marin:recordingsTransitionDays": "60", "marin:recordingsExpirationDays": "45"}
+    assert "marin:recordingsExpirationDays=45 must be greater than marin:recordingsTransitionDays=60" in refused(
+        "dev", raw
+    )
+
+
+def test_infrequent_access_transition_below_s3_minimum_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:recordingsTransitionDays=10: allowed: 0, or 30 to 36500" in refused(
+        "dev", dev | {"marin:recordingsTransitionDays": "10"}
+    )
+
+
+def test_bucket_suffix_that_s3_would_reject_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:recordingsBucketSuffix='Acme_Corp'" in refused(
+        "dev", dev | {"marin:recordingsBucketSuffix": "Acme_Corp"}
+    )
+
+
+def test_bucket_suffix_is_appended_and_default_keeps_the_story_name(dev: dict[str, str]) -> None:
+    assert parse("dev", dev).names.recordings_bucket == "marin-dev-call-recordings"
+    assert (
+        parse("dev", dev | {"marin:recordingsBucketSuffix": "a1b2"}).names.recordings_bucket
+        == "marin-dev-call-recordings-a1b2"
+    )
+
+
+def test_unknown_nat_mode_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:natMode='none': allowed: instance, single-gateway, gateway-per-az" in refused(
+        "dev", dev | {"marin:natMode": "none"}
+    )
+
+
+def test_all_problems_are_reported_at_once(dev: dict[str, str]) -> None:
+    message = refused("dev", dev | {"marin:logRetentionDays": "8", "marin:redisNodeType": "big"})
+    assert "marin:logRetentionDays=8" in message
+    assert "marin:redisNodeType='big'" in message
+
+
+def test_config_is_frozen(dev: dict[str, str]) -> None:
+    config = parse("dev", dev)
+    with pytest.raises(AttributeError):
+        config.log_retention_days = 1  # type: ignore[misc]

@@ -1,0 +1,104 @@
+"""Pure tests of marin.naming: the convention, the AWS limits, and no silent truncation."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from marin import stackfiles
+from marin.config import parse
+from marin.naming import EnvironmentNames, Namer, NamingError, check_name
+
+ENVS = stackfiles.environments()
+
+
+def all_names(names: EnvironmentNames) -> list[str]:
+    out: list[str] = []
+    for f in fields(names):
+        value = getattr(names, f.name)
+        if f.name in ("env", "prefix", "secret_prefix"):
+            continue
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.extend(value)
+        elif isinstance(value, dict):
+            out.extend(value.values())
+    return out
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_every_name_of_every_environment_carries_the_environment(env: str) -> None:
+    names = parse(env, stackfiles.effective_config(env)).names
+    for name in all_names(names):
+        assert (
+            name.startswith(f"marin-{env}-")
+            or name.startswith(f"/ecs/{env}/")
+            or name.startswith(f"/vpc/{env}/")
+            or name.startswith(f"{env}/audio-pipeline/")
+        ), name
+
+
+def test_story_examples() -> None:
+    n = Namer("dev")
+    assert n.name("api-service", "ecs-service") == "marin-dev-api-service"
+    assert Namer("staging").name("ecs-cluster", "ecs-cluster") == "marin-staging-ecs-cluster"
+    assert n.bucket("call-recordings") == "marin-dev-call-recordings"
+    assert n.log_group("api") == "/ecs/dev/api"
+    assert n.secret("mongodb-uri") == "dev/audio-pipeline/mongodb-uri"
+
+
+def test_longest_accepted_environment_name_fits_every_planned_name() -> None:
+    # marin.config accepts environment names of up to 10 characters and suffixes of up to 12:
+    # whatever it accepts, every physical name must still fit its service's limits.
+    names = EnvironmentNames.plan("q" * 10, 3, "s" * 12)
+    assert names.recordings_bucket == f"marin-{'q' * 10}-call-recordings-{'s' * 12}"
+    assert len(all_names(names)) > 30
+
+
+def test_an_environment_name_too_long_for_a_limit_is_refused() -> None:
+    with pytest.raises(NamingError, match=r"security-group name|s3-bucket name|iam-role name"):
+        EnvironmentNames.plan("q" * 50, 3, "s" * 12)
+
+
+def test_opensearch_name_over_28_characters_is_refused_not_truncated() -> None:
+    with pytest.raises(NamingError) as caught:
+        Namer("staging").name("search-domain-primary", "opensearch-domain")
+    message = str(caught.value)
+    assert "opensearch-domain name 'marin-staging-search-domain-primary' is 35 characters" in message
+    assert "allows 3-28" in message
+    assert "never truncated" in message
+
+
+def test_load_balancer_name_over_32_characters_is_refused() -> None:
+    with pytest.raises(NamingError, match=r"load-balancer name .* is 33 characters; load-balancer allows 1-32"):
+        Namer("staging").name("api-load-balancer-x", "load-balancer")
+
+
+def test_elasticache_id_with_double_hyphen_is_refused() -> None:
+    with pytest.raises(NamingError, match="must not contain '--'"):
+        check_name("elasticache-replication-group", "marin-dev--redis")
+
+
+def test_bucket_name_with_uppercase_is_refused() -> None:
+    with pytest.raises(NamingError, match="s3-bucket name 'marin-dev-Recordings' must contain only lowercase"):
+        Namer("dev").bucket("Recordings")
+
+
+def test_bucket_name_over_63_characters_is_refused() -> None:
+    with pytest.raises(NamingError, match=r"is 64 characters; s3-bucket allows 3-63"):
+        Namer("dev").bucket("call-recordings", "x" * 38)
+
+
+def test_iam_role_over_64_characters_is_refused() -> None:
+    with pytest.raises(NamingError, match=r"iam-role name .* allows 1-64"):
+        Namer("dev").name("r" * 60, "iam-role")
+
+
+def test_environment_names_differ_between_environments() -> None:
+    plans = {env: set(all_names(parse(env, stackfiles.effective_config(env)).names)) for env in ENVS}
+    for a in ENVS:
+        for b in ENVS:
+            if a < b:
+                assert not plans[a] & plans[b], f"{a} and {b} share {plans[a] & plans[b]}"
