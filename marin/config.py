@@ -376,7 +376,7 @@ def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[s
     config; it is used to refuse an unknown stack and CIDRs that overlap another environment's.
     """
     if stack not in environments:
-        known = ", ".join(sorted(environments)) or "none"
+        known = ", ".join(environments) or "none"
         raise ConfigError(
             stack,
             [

@@ -16,7 +16,6 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STACK_FILE_PREFIX = "Pulumi."
-NOT_STACKS = {"Pulumi.yaml"}
 
 
 def _as_engine_string(value: Any) -> str:
@@ -38,11 +37,13 @@ def project_file(root: Path = PROJECT_ROOT) -> dict[str, Any]:
     return read_yaml(root / "Pulumi.yaml")
 
 
+PROMOTION_ORDER = ("dev", "staging", "prod")
+
+
 def environments(root: Path = PROJECT_ROOT) -> list[str]:
-    """Configured environments: one per `Pulumi.<env>.yaml` beside `Pulumi.yaml`."""
-    return sorted(
-        p.name[len(STACK_FILE_PREFIX) : -len(".yaml")] for p in root.glob("Pulumi.*.yaml") if p.name not in NOT_STACKS
-    )
+    """Configured environments, one per `Pulumi.<env>.yaml`: dev, staging, prod first, then the rest."""
+    found = {p.name[len(STACK_FILE_PREFIX) : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")}
+    return [e for e in PROMOTION_ORDER if e in found] + sorted(found - set(PROMOTION_ORDER))
 
 
 def config_of(data: dict[str, Any]) -> dict[str, str]:
