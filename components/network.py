@@ -240,6 +240,17 @@ class Network(pulumi.ComponentResource):
             description="Atlas PrivateLink ports from the services",
         )
 
+        # S3 traffic (recordings, ECR image layers, AL2023 packages) stays on the AWS network, free.
+        s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3-endpoint",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[public_rt.id, *[rt.id for rt in private_rts]],
+            tags={"Name": n.s3_endpoint},
+            opts=child(),
+        )
+
         # Egress for private subnets: the same Elastic IPs every time, for allow-lists (Atlas).
         self.egress_ips = []
         if args.nat_mode == "instance":
@@ -283,7 +294,7 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": n.nat_instance},
                 # A newer AMI must not replace the instance (and its egress IP) on every `up`;
                 # patching is a deliberate `pulumi up --replace` (README).
-                opts=child(ignore_changes=["ami"]),
+                opts=child(ignore_changes=["ami"], depends_on=[s3_endpoint]),
             )
             eip = aws.ec2.Eip(
                 f"{name}-nat-eip-1", domain="vpc", instance=instance.id, tags={"Name": n.nat[0]}, opts=child()
@@ -321,17 +332,6 @@ class Network(pulumi.ComponentResource):
                     opts=child(),
                 )
 
-        # S3 traffic (recordings, ECR image layers, AL2023 packages) stays on the AWS network, free.
-        aws.ec2.VpcEndpoint(
-            f"{name}-s3-endpoint",
-            vpc_id=vpc.id,
-            service_name=f"com.amazonaws.{args.region}.s3",
-            vpc_endpoint_type="Gateway",
-            route_table_ids=[public_rt.id, *[rt.id for rt in private_rts]],
-            tags={"Name": n.s3_endpoint},
-            opts=child(),
-        )
-
         if args.flow_logs:
             group = aws.cloudwatch.LogGroup(
                 f"{name}-flow-logs", name=n.flow_log_group, retention_in_days=args.log_retention_days, opts=child()
@@ -351,7 +351,12 @@ class Network(pulumi.ComponentResource):
                             "Effect": "Allow",
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                             "Resource": group.arn.apply(lambda arn: f"{arn}:*"),
-                        }
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": "logs:DescribeLogGroups",
+                            "Resource": f"arn:aws:logs:{args.region}:{args.account_id}:log-group:*",
+                        },
                     )
                 ),
                 opts=child(),
