@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
 from pulumi.runtime import config as runtime_config
 
 from marin import stackfiles
@@ -28,16 +29,23 @@ def load_config() -> EnvConfig:
     return load_environment(pulumi.get_stack(), raw_config(), stackfiles.all_environments(Path.cwd()))
 
 
-def aws_provider(cfg: EnvConfig) -> aws.Provider:
-    """The stack's only AWS provider: its region, its account and nothing else, tags on everything."""
-    return aws.Provider(
-        "aws",
-        region=cfg.aws_region,
-        allowed_account_ids=list(cfg.allowed_account_ids),
-        default_tags={"tags": cfg.default_tags},
-    )
+def providers(cfg: EnvConfig) -> dict[str, pulumi.ProviderResource]:
+    """The stack's only providers (default providers are disabled in Pulumi.yaml).
+
+    AWS: the stack's region and account and nothing else, default tags on every resource.
+    Atlas: API keys from MONGODB_ATLAS_PUBLIC_KEY / MONGODB_ATLAS_PRIVATE_KEY, never from config.
+    """
+    return {
+        "aws": aws.Provider(
+            "aws",
+            region=cfg.aws_region,
+            allowed_account_ids=list(cfg.allowed_account_ids),
+            default_tags={"tags": cfg.default_tags},
+        ),
+        "mongodbatlas": atlas.Provider("mongodbatlas"),
+    }
 
 
-def account_id(provider: aws.Provider) -> str:
+def account_id(providers: dict[str, pulumi.ProviderResource]) -> str:
     """The account the credentials belong to (the provider has already refused any other)."""
-    return aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=provider)).account_id
+    return aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=providers["aws"])).account_id

@@ -33,6 +33,15 @@ REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")  # the standard `aws` partition onl
 TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
 BUCKET_SUFFIX = re.compile(r"^([a-z0-9]{1,12})?$")
 NAT_MODES = ("instance", "single-gateway", "gateway-per-az")
+MONITORING = ("basic", "full")
+ATLAS_ORG_ID = re.compile(r"^[0-9a-f]{24}$")
+# An image pinned to a version tag or a digest; `latest` (or no tag) is refused.
+PINNED_IMAGE = re.compile(
+    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?/?[a-z0-9._/-]*(:(?!latest$)\w[\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
+TIMEZONE = re.compile(r"^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+){1,2})$")
+CERT_ARN = re.compile(r"^(arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36})?$")
+EMAIL = re.compile(r"^([^@\s]+@[^@\s]+\.[a-z]{2,})?$")
 PLACEHOLDER = "REPLACE_WITH"  # marks a value templates/Pulumi.ENV.yaml leaves for the operator
 
 Kind = Literal["string", "integer", "boolean", "array"]
@@ -215,6 +224,138 @@ SCHEMA: tuple[Key, ...] = (
         "t4g.nano",
         _one_of(limits.NAT_INSTANCE_TYPES),
     ),
+    # identity (issue 3)
+    Key(
+        "atlasOrgId",
+        "string",
+        "identity",
+        "MongoDB Atlas organization id (24 hex digits) that owns the project.",
+        check=_matches(ATLAS_ORG_ID, "24 lowercase hex digits"),
+    ),
+    Key(
+        "apiImage",
+        "string",
+        "identity",
+        "Container image of the api, pinned to a tag or digest (never latest).",
+        check=_matches(PINNED_IMAGE, "an image reference with a version tag (not latest) or @sha256 digest"),
+    ),
+    Key(
+        "workerImage",
+        "string",
+        "identity",
+        "Container image of the worker, pinned to a tag or digest.",
+        check=_matches(PINNED_IMAGE, "an image reference with a version tag (not latest) or @sha256 digest"),
+    ),
+    Key(
+        "certificateArn",
+        "string",
+        "identity",
+        "ACM certificate for the api's HTTPS listener; empty serves plain HTTP on port 80.",
+        "",
+        _matches(CERT_ARN, "empty, or an ACM certificate ARN"),
+    ),
+    Key(
+        "alertEmail",
+        "string",
+        "identity",
+        "Address subscribed to the alerts topic (full monitoring); empty: none.",
+        "",
+        _matches(EMAIL, "empty, or an email address"),
+    ),
+    # topology (issue 3)
+    Key(
+        "highAvailability",
+        "boolean",
+        "topology",
+        "Spread every tier over AZs: Redis replica with automatic failover, zone-aware OpenSearch, >= 2 tasks.",
+    ),
+    Key(
+        "monitoring",
+        "string",
+        "topology",
+        "`basic`: AWS default metrics only; `full`: Container Insights, alarms and an SNS alerts topic.",
+        check=_one_of(MONITORING),
+    ),
+    Key("fargateSpot", "boolean", "topology", "Run tasks on Fargate Spot (x86 only; interruptible, ~70% cheaper)."),
+    Key("autoStop", "boolean", "topology", "Scale services to zero outside business hours (scheduled scaling)."),
+    Key(
+        "businessHoursStart",
+        "integer",
+        "sizing",
+        "Hour (0-23, local) the services start when autoStop is on.",
+        8,
+        _between(0, 23),
+    ),
+    Key(
+        "businessHoursEnd",
+        "integer",
+        "sizing",
+        "Hour (1-23, local) the services stop when autoStop is on.",
+        19,
+        _between(1, 23),
+    ),
+    Key(
+        "businessTimezone",
+        "string",
+        "sizing",
+        "IANA timezone of businessHoursStart/End.",
+        "America/New_York",
+        _matches(TIMEZONE, "an IANA timezone such as America/New_York, or UTC"),
+    ),
+    # sizing (issue 3)
+    Key(
+        "apiDesiredCount", "integer", "sizing", "Running api tasks (minimum when autoscaling).", check=_between(1, 100)
+    ),
+    Key(
+        "workerDesiredCount",
+        "integer",
+        "sizing",
+        "Running worker tasks (minimum when autoscaling).",
+        check=_between(1, 100),
+    ),
+    Key(
+        "maxTaskCount",
+        "integer",
+        "sizing",
+        "Upper bound of CPU target-tracking autoscaling per service.",
+        check=_between(1, 200),
+    ),
+    Key(
+        "opensearchInstanceType",
+        "string",
+        "sizing",
+        "OpenSearch data node type.",
+        check=_one_of(limits.OPENSEARCH_INSTANCE_TYPES),
+    ),
+    Key(
+        "opensearchInstanceCount",
+        "integer",
+        "sizing",
+        "OpenSearch data nodes (even when zone-aware).",
+        check=_between(1, 10),
+    ),
+    Key(
+        "opensearchVolumeGb",
+        "integer",
+        "sizing",
+        "gp3 storage per OpenSearch data node (GiB).",
+        check=_between(*limits.OPENSEARCH_VOLUME_GB),
+    ),
+    # retention (issue 3)
+    Key(
+        "atlasBackup",
+        "string",
+        "retention",
+        "`none` (M0 has no backups), `daily` snapshots, or `continuous` cloud backup with point-in-time recovery.",
+        check=_one_of(limits.ATLAS_BACKUP_MODES),
+    ),
+    Key(
+        "redisSnapshotRetentionDays",
+        "integer",
+        "retention",
+        "Days of daily Redis snapshots kept (0: none).",
+        check=_between(*limits.ELASTICACHE_SNAPSHOT_RETENTION_DAYS),
+    ),
 )
 
 SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
@@ -246,6 +387,44 @@ class EnvConfig:
     atlas_instance_size: str
     redis_node_type: str
     nat_instance_type: str
+    atlas_org_id: str
+    api_image: str
+    worker_image: str
+    certificate_arn: str
+    alert_email: str
+    high_availability: bool
+    monitoring: str
+    fargate_spot: bool
+    auto_stop: bool
+    business_hours_start: int
+    business_hours_end: int
+    business_timezone: str
+    api_desired_count: int
+    worker_desired_count: int
+    max_task_count: int
+    opensearch_instance_type: str
+    opensearch_instance_count: int
+    opensearch_volume_gb: int
+    atlas_backup: str
+    redis_snapshot_retention_days: int
+
+    def task_cpu(self, service: str) -> int:
+        return {"api": self.api_cpu, "worker": self.worker_cpu}[service]
+
+    def task_memory(self, service: str) -> int:
+        return {"api": self.api_memory, "worker": self.worker_memory}[service]
+
+    def desired_count(self, service: str) -> int:
+        return {"api": self.api_desired_count, "worker": self.worker_desired_count}[service]
+
+    @property
+    def atlas_shared_tier(self) -> bool:
+        return self.atlas_instance_size in limits.ATLAS_SHARED_TIERS
+
+    @property
+    def atlas_region(self) -> str:
+        """Atlas spells AWS regions in upper case with underscores (us-east-1 -> US_EAST_1)."""
+        return self.aws_region.upper().replace("-", "_")
 
     @property
     def project(self) -> str:
@@ -313,6 +492,46 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{NAMESPACE}:recordingsExpirationDays={e} must be greater than "
             f"{NAMESPACE}:recordingsTransitionDays={t} (or 0 to keep recordings)"
         )
+    ns = NAMESPACE
+    if v.get("atlasInstanceSize") in limits.ATLAS_SHARED_TIERS and v.get("atlasBackup", "none") != "none":
+        problems.append(
+            f"{ns}:atlasBackup={v['atlasBackup']!r} with {ns}:atlasInstanceSize="
+            f"{v['atlasInstanceSize']}: the shared tier has no backups; allowed: none"
+        )
+    if v.get("highAvailability"):
+        for key in ("apiDesiredCount", "workerDesiredCount", "opensearchInstanceCount"):
+            if key in v and v[key] < 2:
+                problems.append(f"{ns}:{key}={v[key]} with {ns}:highAvailability=true: allowed: 2 or more (one per AZ)")
+        if v.get("opensearchInstanceCount", 2) % 2:
+            problems.append(
+                f"{ns}:opensearchInstanceCount={v['opensearchInstanceCount']} with "
+                f"{ns}:highAvailability=true: zone awareness over 2 AZs needs an even count"
+            )
+        if v.get("fargateSpot"):
+            problems.append(
+                f"{ns}:fargateSpot=true with {ns}:highAvailability=true: Spot tasks can all be "
+                "reclaimed at once; allowed: false"
+            )
+    for key in ("apiDesiredCount", "workerDesiredCount"):
+        if key in v and "maxTaskCount" in v and v["maxTaskCount"] < v[key]:
+            problems.append(f"{ns}:maxTaskCount={v['maxTaskCount']} is below {ns}:{key}={v[key]}")
+    if (
+        v.get("autoStop")
+        and "businessHoursStart" in v
+        and "businessHoursEnd" in v
+        and v["businessHoursStart"] >= v["businessHoursEnd"]
+    ):
+        problems.append(
+            f"{ns}:businessHoursStart={v['businessHoursStart']} must be before "
+            f"{ns}:businessHoursEnd={v['businessHoursEnd']}"
+        )
+    if v.get("autoStop") and v.get("highAvailability"):
+        problems.append(
+            f"{ns}:autoStop=true with {ns}:highAvailability=true: an environment that stops "
+            "every night is not highly available; allowed: false"
+        )
+    if v.get("opensearchInstanceType") == "t3.small.search" and v.get("opensearchVolumeGb", 0) > 100:
+        problems.append(f"{ns}:opensearchVolumeGb={v['opensearchVolumeGb']}: t3.small.search allows 10 to 100")
     if v.get("protectData") and v.get("secretRecoveryWindowDays") == 0:
         problems.append(
             f"{NAMESPACE}:secretRecoveryWindowDays=0 with {NAMESPACE}:protectData=true: a "

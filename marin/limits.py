@@ -144,3 +144,16 @@ NAME_RULES: dict[str, NameRule] = {
         ),
     )
 }
+
+# OpenSearch data node types the program accepts (t3 for small domains, Graviton for production).
+OPENSEARCH_INSTANCE_TYPES: tuple[str, ...] = (
+    "t3.small.search",
+    "t3.medium.search",
+    "m6g.large.search",
+    "m7g.large.search",
+    "r6g.large.search",
+    "r7g.large.search",
+)
+OPENSEARCH_VOLUME_GB = (10, 1024)  # gp3 per data node; t3.small.search allows at most 100
+ELASTICACHE_SNAPSHOT_RETENTION_DAYS = (0, 35)
+ATLAS_BACKUP_MODES = ("none", "daily", "continuous")

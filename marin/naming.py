@@ -106,6 +106,24 @@ class EnvironmentNames:
     query_slowest_requests: str
     secret_prefix: str
     secrets: dict[str, str]
+    atlas_project: str
+    atlas_cluster: str
+    atlas_user: str
+    atlas_endpoint: str
+    redis: str
+    redis_subnet_group: str
+    opensearch: str
+    ecs_cluster: str
+    alb: str
+    target_group: str
+    services: dict[str, str]
+    task_families: dict[str, str]
+    execution_roles: dict[str, str]
+    task_roles: dict[str, str]
+    alerts_topic: str
+
+    def alarm(self, what: str) -> str:
+        return Namer(self.env).name(f"alarm-{what}", "tag-name")
 
     @classmethod
     def plan(cls, env: str, az_count: int, bucket_suffix: str = "") -> EnvironmentNames:
@@ -138,4 +156,19 @@ class EnvironmentNames:
             query_slowest_requests=n.name("slowest-requests", "query-definition"),
             secret_prefix=n.secret_prefix,
             secrets={s.name: n.secret(s.name) for s in SECRETS},
+            atlas_project=check_name("atlas-project", n.prefix),
+            atlas_cluster=check_name("atlas-cluster", n.prefix),
+            atlas_user=n.name("app", "tag-name"),
+            atlas_endpoint=n.name("atlas-endpoint"),
+            redis=n.name("redis", "elasticache-replication-group"),
+            redis_subnet_group=n.name("redis-subnets", "elasticache-replication-group"),
+            opensearch=n.name("search", "opensearch-domain"),
+            ecs_cluster=n.name("ecs-cluster", "ecs-cluster"),
+            alb=n.name("api-alb", "load-balancer"),
+            target_group=n.name("api-tg", "target-group"),
+            services={s: n.name(f"{s}-service", "ecs-service") for s in SERVICES},
+            task_families={s: n.name(f"{s}-task", "ecs-service") for s in SERVICES},
+            execution_roles={s: n.name(f"{s}-execution", "iam-role") for s in SERVICES},
+            task_roles={s: n.name(f"{s}-task", "iam-role") for s in SERVICES},
+            alerts_topic=n.name("alerts", "ecs-service"),
         )

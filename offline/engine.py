@@ -140,7 +140,7 @@ class Mocks(pulumi_mocks.Mocks):
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         rid = f"{args.name}-{_suffix(self.env + args.typ + args.name, 8)}"
         out: dict[str, Any] = dict(args.inputs)
-        if args.typ.startswith("aws:") and not args.typ.startswith("pulumi:providers:"):
+        if args.typ.startswith("aws:"):
             out.setdefault("arn", self._arn(args))
         if args.typ in ID_FROM_INPUT:
             rid = str(args.inputs[ID_FROM_INPUT[args.typ]])
@@ -152,6 +152,20 @@ class Mocks(pulumi_mocks.Mocks):
             out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
         if args.typ == "aws:ec2/instance:Instance":
             out["primaryNetworkInterfaceId"] = f"eni-{_suffix(args.name, 8)}"
+        if args.typ == "mongodbatlas:index/advancedCluster:AdvancedCluster":
+            out["connectionStrings"] = {"standardSrv": f"mongodb+srv://{args.inputs['name']}.ab1cd.mongodb.net"}
+        if args.typ == "mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint":
+            out["endpointServiceName"] = f"com.amazonaws.vpce.{self.region}.vpce-svc-{_suffix(args.name, 17)}"
+            out["privateLinkId"] = _suffix(args.name, 24)
+        if args.typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            out["primaryEndpointAddress"] = f"master.{args.inputs['replicationGroupId']}.ab1cd.use1.cache.amazonaws.com"
+        if args.typ == "aws:opensearch/domain:Domain":
+            out["endpoint"] = f"vpc-{args.inputs['domainName']}-{_suffix(args.name, 26)}.{self.region}.es.amazonaws.com"
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            out["dnsName"] = f"{args.inputs['name']}-1234567890.{self.region}.elb.amazonaws.com"
+            out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
+        if args.typ == "aws:lb/targetGroup:TargetGroup":
+            out["arnSuffix"] = f"targetgroup/{args.inputs['name']}/{_suffix(args.name, 16)}"
         if args.typ == "random:index/randomPassword:RandomPassword":
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out
@@ -176,6 +190,15 @@ class Mocks(pulumi_mocks.Mocks):
                 "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64",
             },
             "aws:index/getRegion:getRegion": {"id": region, "name": region, "region": region},
+            "mongodbatlas:index/getAdvancedCluster:getAdvancedCluster": {
+                "name": args.args.get("name"),
+                "projectId": args.args.get("projectId"),
+                "connectionStrings": {
+                    "privateEndpoints": [
+                        {"srvConnectionString": f"mongodb+srv://{args.args.get('name')}-pl-0.ab1cd.mongodb.net"}
+                    ]
+                },
+            },
         }
         if args.token not in results:
             raise NotImplementedError(f"offline engine has no mock for invoke {args.token}")

@@ -1,0 +1,182 @@
+"""database tier: one MongoDB Atlas project per environment, its cluster, user and network access.
+
+Shared tier (M0, dev): a TENANT cluster reached over the internet through an IP access list that
+holds only the environment's static egress addresses. Dedicated tiers (staging, prod): reached
+only through AWS PrivateLink (Atlas private endpoint + an interface VPC endpoint in the private
+subnets). No `0.0.0.0/0` entry anywhere. The connection string, with a generated password, is
+written to `<env>/audio-pipeline/mongodb-uri`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
+import pulumi_random as random
+
+DATABASE = "marin"
+MONGODB_MAJOR_VERSION = "8.0"
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    project_name: str
+    cluster_name: str
+    username: str
+    endpoint_name: str
+    org_id: str
+    instance_size: str
+    shared_tier: bool
+    atlas_region: str
+    backup: str
+    """none | daily | continuous (point-in-time recovery)."""
+    protect: bool
+    egress_ips: list[pulumi.Output[str]]
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: list[pulumi.Output[str]]
+    endpoints_sg_id: pulumi.Output[str]
+    uri_secret_id: pulumi.Output[str]
+
+
+def _with_credentials(srv: str, user: str, password: str) -> str:
+    host = srv.removeprefix("mongodb+srv://")
+    return (
+        f"mongodb+srv://{quote(user, safe='')}:{quote(password, safe='')}@{host}/{DATABASE}?retryWrites=true&w=majority"
+    )
+
+
+class Database(pulumi.ComponentResource):
+    project_name: pulumi.Output[str]
+    cluster_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:database:Database", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        data = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        project = atlas.Project(f"{name}-project", name=args.project_name, org_id=args.org_id, opts=data)
+
+        if args.shared_tier:
+            region_config: dict[str, object] = {
+                "provider_name": "TENANT",
+                "backing_provider_name": "AWS",
+                "region_name": args.atlas_region,
+                "priority": 7,
+                "electable_specs": {"instance_size": args.instance_size},
+            }
+        else:
+            region_config = {
+                "provider_name": "AWS",
+                "region_name": args.atlas_region,
+                "priority": 7,
+                "electable_specs": {"instance_size": args.instance_size, "node_count": 3},
+            }
+        backups = args.backup != "none"
+        cluster = atlas.AdvancedCluster(
+            f"{name}-cluster",
+            project_id=project.id,
+            name=args.cluster_name,
+            cluster_type="REPLICASET",
+            mongo_db_major_version=MONGODB_MAJOR_VERSION,
+            replication_specs=[{"region_configs": [region_config]}],  # type: ignore[list-item]
+            backup_enabled=backups if not args.shared_tier else None,
+            pit_enabled=(args.backup == "continuous") if not args.shared_tier else None,
+            termination_protection_enabled=args.protect if not args.shared_tier else None,
+            opts=data,
+        )
+
+        if args.backup == "daily":
+            atlas.CloudBackupSchedule(
+                f"{name}-backup-schedule",
+                project_id=project.id,
+                cluster_name=cluster.name,
+                reference_hour_of_day=3,
+                reference_minute_of_hour=0,
+                policy_item_daily={"frequency_interval": 1, "retention_unit": "days", "retention_value": 7},
+                opts=child,
+            )
+        elif args.backup == "continuous":
+            atlas.CloudBackupSchedule(
+                f"{name}-backup-schedule",
+                project_id=project.id,
+                cluster_name=cluster.name,
+                reference_hour_of_day=3,
+                reference_minute_of_hour=0,
+                restore_window_days=7,
+                policy_item_hourly={"frequency_interval": 6, "retention_unit": "days", "retention_value": 7},
+                policy_item_daily={"frequency_interval": 1, "retention_unit": "days", "retention_value": 30},
+                policy_item_monthlies=[{"frequency_interval": 1, "retention_unit": "months", "retention_value": 12}],
+                opts=child,
+            )
+
+        password = random.RandomPassword(f"{name}-app-password", length=40, special=False, opts=child)
+        atlas.DatabaseUser(
+            f"{name}-app-user",
+            project_id=project.id,
+            username=args.username,
+            password=password.result,
+            auth_database_name="admin",
+            roles=[{"role_name": "readWrite", "database_name": DATABASE}],
+            scopes=[{"name": cluster.name, "type": "CLUSTER"}],
+            opts=child,
+        )
+
+        if args.shared_tier:
+            # M0 has no private endpoints: admit exactly the environment's static egress addresses.
+            for i, ip in enumerate(args.egress_ips):
+                atlas.ProjectIpAccessList(
+                    f"{name}-egress-{i + 1}",
+                    project_id=project.id,
+                    ip_address=ip,
+                    comment="marin egress (NAT)",
+                    opts=child,
+                )
+            srv = cluster.connection_strings.apply(lambda cs: cs.standard_srv if cs else None)
+        else:
+            endpoint = atlas.PrivateLinkEndpoint(
+                f"{name}-private-endpoint",
+                project_id=project.id,
+                provider_name="AWS",
+                region=args.atlas_region,
+                opts=child,
+            )
+            vpce = aws.ec2.VpcEndpoint(
+                f"{name}-atlas-vpce",
+                vpc_id=args.vpc_id,
+                service_name=endpoint.endpoint_service_name,
+                vpc_endpoint_type="Interface",
+                subnet_ids=args.private_subnet_ids,
+                security_group_ids=[args.endpoints_sg_id],
+                tags={"Name": args.endpoint_name},
+                opts=child,
+            )
+            service = atlas.PrivateLinkEndpointService(
+                f"{name}-private-endpoint-service",
+                project_id=project.id,
+                private_link_id=endpoint.private_link_id,
+                endpoint_service_id=vpce.id,
+                provider_name="AWS",
+                opts=child,
+            )
+            # The private SRV exists once the endpoint is connected: read it after that, not at creation.
+            live = atlas.get_advanced_cluster_output(
+                project_id=project.id,
+                name=cluster.name,
+                opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[service]),
+            )
+            srv = live.connection_strings.apply(
+                lambda cs: cs.private_endpoints[0].srv_connection_string if cs and cs.private_endpoints else None
+            )
+
+        uri = pulumi.Output.all(srv, password.result).apply(
+            lambda v: _with_credentials(v[0], args.username, v[1]) if v[0] else ""
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-uri", secret_id=args.uri_secret_id, secret_string=pulumi.Output.secret(uri), opts=child
+        )
+
+        self.project_name = project.name
+        self.cluster_name = cluster.name
+        self.register_outputs({"project_name": self.project_name, "cluster_name": self.cluster_name})

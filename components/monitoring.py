@@ -1,0 +1,128 @@
+"""monitoring tier: `basic` is AWS's default metrics (dev); `full` adds alarms to an SNS topic.
+
+Full monitoring (staging, prod): service CPU and memory, load balancer 5xx, Redis memory and
+OpenSearch cluster status, each alarm to the environment's alerts topic (encrypted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    full: bool
+    topic_name: str
+    alarm_prefix: str
+    alert_email: str
+    account_id: str
+    cluster_name: str
+    service_names: dict[str, str]
+    load_balancer_arn_suffix: pulumi.Output[str]
+    redis_member_ids: list[str]
+    opensearch_domain: str
+
+
+class Monitoring(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:monitoring:Monitoring", name, None, opts)
+        self.topic_arn = None
+        if not args.full:
+            self.register_outputs({})
+            return
+        child = pulumi.ResourceOptions(parent=self)
+        topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id="alias/aws/sns", opts=child)
+        if args.alert_email:
+            aws.sns.TopicSubscription(
+                f"{name}-alerts-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=child
+            )
+
+        def alarm(
+            key: str,
+            description: str,
+            namespace: str,
+            metric: str,
+            dimensions: dict[str, pulumi.Input[str]],
+            threshold: float,
+            statistic: str = "Average",
+            periods: int = 3,
+        ) -> None:
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-{key}",
+                name=f"{args.alarm_prefix}-{key}",
+                alarm_description=description,
+                namespace=namespace,
+                metric_name=metric,
+                dimensions=dimensions,
+                statistic=statistic,
+                period=60,
+                evaluation_periods=periods,
+                datapoints_to_alarm=periods,
+                threshold=threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[topic.arn],
+                ok_actions=[topic.arn],
+                opts=child,
+            )
+
+        for service, service_name in args.service_names.items():
+            dims: dict[str, pulumi.Input[str]] = {"ClusterName": args.cluster_name, "ServiceName": service_name}
+            alarm(f"{service}-cpu", f"{service} CPU >= 85% for 3 minutes", "AWS/ECS", "CPUUtilization", dims, 85)
+            alarm(
+                f"{service}-memory", f"{service} memory >= 85% for 3 minutes", "AWS/ECS", "MemoryUtilization", dims, 85
+            )
+        alarm(
+            "alb-5xx",
+            "load balancer answered 10+ 5xx a minute",
+            "AWS/ApplicationELB",
+            "HTTPCode_ELB_5XX_Count",
+            {"LoadBalancer": args.load_balancer_arn_suffix},
+            10,
+            "Sum",
+        )
+        alarm(
+            "targets-5xx",
+            "api tasks answered 10+ 5xx a minute",
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            {"LoadBalancer": args.load_balancer_arn_suffix},
+            10,
+            "Sum",
+        )
+        for member in args.redis_member_ids:
+            alarm(
+                f"redis-memory-{member.rsplit('-', 1)[1]}",
+                f"Redis {member} memory >= 80%",
+                "AWS/ElastiCache",
+                "DatabaseMemoryUsagePercentage",
+                {"CacheClusterId": member},
+                80,
+            )
+        alarm(
+            "opensearch-red",
+            "OpenSearch cluster status red",
+            "AWS/ES",
+            "ClusterStatus.red",
+            {"DomainName": args.opensearch_domain, "ClientId": args.account_id},
+            1,
+            "Maximum",
+            1,
+        )
+        alarm(
+            "opensearch-yellow",
+            "OpenSearch cluster status yellow for 5 minutes",
+            "AWS/ES",
+            "ClusterStatus.yellow",
+            {"DomainName": args.opensearch_domain, "ClientId": args.account_id},
+            1,
+            "Maximum",
+            5,
+        )
+        self.topic_arn = topic.arn
+        self.register_outputs({"topic_arn": self.topic_arn})

@@ -1,0 +1,107 @@
+"""Least-privilege IAM documents for the ECS services, as plain dicts.
+
+Per service, two roles (the terraform-aws-modules/ecs split):
+- the *execution* role is what ECS itself uses to start a task: pull the image, write the
+  service's own log group, and read exactly the secrets injected into the container;
+- the *task* role is what the application code gets: read/write its environment's recordings
+  bucket and read its environment's `{env}/audio-pipeline/*` secrets. Nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+ECR_IMAGE = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)")
+
+
+def document(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def ecr_repository_arn(image: str) -> str | None:
+    """The ECR repository an image lives in, or None for an image outside ECR."""
+    m = ECR_IMAGE.match(image)
+    return f"arn:aws:ecr:{m['region']}:{m['account']}:repository/{m['repo']}" if m else None
+
+
+def ecs_tasks_trust(account_id: str, region: str) -> dict[str, Any]:
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
+            },
+        }
+    )
+
+
+def execution_policy(image: str, log_group_arn: str, secret_arns: list[Any]) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{log_group_arn}:*",
+        }
+    ]
+    repo = ecr_repository_arn(image)
+    if repo:
+        statements += [
+            {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {
+                "Sid": "PullOwnImage",
+                "Effect": "Allow",
+                "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+                "Resource": repo,
+            },
+        ]
+    if secret_arns:
+        statements.append(
+            {
+                "Sid": "ReadInjectedSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arns,
+            }
+        )
+    return document(*statements)
+
+
+def secrets_prefix_arn(region: str, account_id: str, secret_prefix: str) -> str:
+    """Every secret under `<env>/audio-pipeline/` (ARNs end in `-XXXXXX`, covered by the `*`)."""
+    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret_prefix}*"
+
+
+def task_policy(bucket_name: str, region: str, account_id: str, secret_prefix: str) -> dict[str, Any]:
+    bucket = f"arn:aws:s3:::{bucket_name}"
+    return document(
+        {"Sid": "ListRecordings", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+        {
+            "Sid": "ReadWriteRecordings",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            "Resource": f"{bucket}/*",
+        },
+        {
+            "Sid": "ReadOwnEnvironmentSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+            "Resource": secrets_prefix_arn(region, account_id, secret_prefix),
+        },
+    )
+
+
+def opensearch_access_policy(domain_arn: str, task_role_arns: list[Any]) -> dict[str, Any]:
+    """Resource policy of the search domain: only the environment's task roles, HTTP verbs only."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": task_role_arns},
+            "Action": ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+            "Resource": f"{domain_arn}/*",
+        }
+    )
