@@ -142,7 +142,7 @@ class Compute(pulumi.ComponentResource):
             },
             opts=child,
         )
-        forward = [{"type": "forward", "target_group_arn": target_group.arn}]
+        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
         if args.certificate_arn:
             listeners = [
                 aws.lb.Listener(
@@ -154,17 +154,19 @@ class Compute(pulumi.ComponentResource):
                     certificate_arn=args.certificate_arn,
                     default_actions=forward,
                     opts=child,
-                ),  # type: ignore[arg-type]
+                ),
                 aws.lb.Listener(
                     f"{name}-http-redirect",
                     load_balancer_arn=alb.arn,
                     port=80,
                     protocol="HTTP",
                     default_actions=[
-                        {
-                            "type": "redirect",
-                            "redirect": {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"},
-                        }
+                        aws.lb.ListenerDefaultActionArgs(
+                            type="redirect",
+                            redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                                port="443", protocol="HTTPS", status_code="HTTP_301"
+                            ),
+                        )
                     ],
                     opts=child,
                 ),
@@ -179,7 +181,7 @@ class Compute(pulumi.ComponentResource):
                     default_actions=forward,
                     opts=child,
                 )
-            ]  # type: ignore[arg-type]
+            ]
 
         secret_arns = pulumi.Output.all(**args.secret_arns)
         scaled = args.autoscaling or args.auto_stop

@@ -6,6 +6,7 @@ OpenSearch cluster status, each alarm to the environment's alerts topic (encrypt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -44,10 +45,11 @@ class Monitoring(pulumi.ComponentResource):
 
         def alarm(
             key: str,
+            *,
             description: str,
             namespace: str,
             metric: str,
-            dimensions: dict[str, pulumi.Input[str]],
+            dimensions: Mapping[str, pulumi.Input[str]],
             threshold: float,
             statistic: str = "Average",
             periods: int = 3,
@@ -72,57 +74,64 @@ class Monitoring(pulumi.ComponentResource):
             )
 
         for service, service_name in args.service_names.items():
-            dims: dict[str, pulumi.Input[str]] = {"ClusterName": args.cluster_name, "ServiceName": service_name}
-            alarm(f"{service}-cpu", f"{service} CPU >= 85% for 3 minutes", "AWS/ECS", "CPUUtilization", dims, 85)
-            alarm(
-                f"{service}-memory", f"{service} memory >= 85% for 3 minutes", "AWS/ECS", "MemoryUtilization", dims, 85
-            )
+            ecs = {"ClusterName": args.cluster_name, "ServiceName": service_name}
+            for metric, what in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory")):
+                alarm(
+                    f"{service}-{what}",
+                    description=f"{service} {what} >= 85% for 3 minutes",
+                    namespace="AWS/ECS",
+                    metric=metric,
+                    dimensions=ecs,
+                    threshold=85,
+                )
+        alb = {"LoadBalancer": args.load_balancer_arn_suffix}
         alarm(
             "alb-5xx",
-            "load balancer answered 10+ 5xx a minute",
-            "AWS/ApplicationELB",
-            "HTTPCode_ELB_5XX_Count",
-            {"LoadBalancer": args.load_balancer_arn_suffix},
-            10,
-            "Sum",
+            description="load balancer answered 10+ 5xx a minute",
+            namespace="AWS/ApplicationELB",
+            metric="HTTPCode_ELB_5XX_Count",
+            dimensions=alb,
+            threshold=10,
+            statistic="Sum",
         )
         alarm(
             "targets-5xx",
-            "api tasks answered 10+ 5xx a minute",
-            "AWS/ApplicationELB",
-            "HTTPCode_Target_5XX_Count",
-            {"LoadBalancer": args.load_balancer_arn_suffix},
-            10,
-            "Sum",
+            description="api tasks answered 10+ 5xx a minute",
+            namespace="AWS/ApplicationELB",
+            metric="HTTPCode_Target_5XX_Count",
+            dimensions=alb,
+            threshold=10,
+            statistic="Sum",
         )
         for member in args.redis_member_ids:
             alarm(
                 f"redis-memory-{member.rsplit('-', 1)[1]}",
-                f"Redis {member} memory >= 80%",
-                "AWS/ElastiCache",
-                "DatabaseMemoryUsagePercentage",
-                {"CacheClusterId": member},
-                80,
+                description=f"Redis {member} memory >= 80%",
+                namespace="AWS/ElastiCache",
+                metric="DatabaseMemoryUsagePercentage",
+                dimensions={"CacheClusterId": member},
+                threshold=80,
             )
+        domain = {"DomainName": args.opensearch_domain, "ClientId": args.account_id}
         alarm(
             "opensearch-red",
-            "OpenSearch cluster status red",
-            "AWS/ES",
-            "ClusterStatus.red",
-            {"DomainName": args.opensearch_domain, "ClientId": args.account_id},
-            1,
-            "Maximum",
-            1,
+            description="OpenSearch cluster status red",
+            namespace="AWS/ES",
+            metric="ClusterStatus.red",
+            dimensions=domain,
+            threshold=1,
+            statistic="Maximum",
+            periods=1,
         )
         alarm(
             "opensearch-yellow",
-            "OpenSearch cluster status yellow for 5 minutes",
-            "AWS/ES",
-            "ClusterStatus.yellow",
-            {"DomainName": args.opensearch_domain, "ClientId": args.account_id},
-            1,
-            "Maximum",
-            5,
+            description="OpenSearch cluster status yellow for 5 minutes",
+            namespace="AWS/ES",
+            metric="ClusterStatus.yellow",
+            dimensions=domain,
+            threshold=1,
+            statistic="Maximum",
+            periods=5,
         )
         self.topic_arn = topic.arn
         self.register_outputs({"topic_arn": self.topic_arn})
