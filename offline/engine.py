@@ -119,8 +119,9 @@ def _suffix(seed: str, length: int = 6) -> str:
 class Mocks(pulumi_mocks.Mocks):
     """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
 
-    def __init__(self, env: str, account: str, region: str):
-        self.env, self.account, self.region = env, account, region
+    def __init__(self, seed: str, account: str, region: str):
+        # ids and random-looking suffixes derive from `seed` and logical names, never from physical names
+        self.seed, self.account, self.region = seed, account, region
 
     def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
         inputs, acct, region = args.inputs, self.account, self.region
@@ -129,7 +130,7 @@ class Mocks(pulumi_mocks.Mocks):
             return f"arn:aws:s3:::{inputs.get('bucket', args.name)}"
         if t == "aws:secretsmanager/secret:Secret":
             # Secrets Manager appends '-' and six random characters to every secret ARN.
-            return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(inputs['name'])}"
+            return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(self.seed + args.name)}"
         if t == "aws:cloudwatch/logGroup:LogGroup":
             return f"arn:aws:logs:{region}:{acct}:log-group:{inputs['name']}"
         if t.startswith("aws:iam/role:Role"):
@@ -138,7 +139,7 @@ class Mocks(pulumi_mocks.Mocks):
         return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        rid = f"{args.name}-{_suffix(self.env + args.typ + args.name, 8)}"
+        rid = f"{args.name}-{_suffix(self.seed + args.typ + args.name, 8)}"
         out: dict[str, Any] = dict(args.inputs)
         if args.typ.startswith("aws:"):
             out.setdefault("arn", self._arn(args))
@@ -253,10 +254,12 @@ def _working_dir(path: Path) -> Iterator[None]:
 
 def run(
     env: str,
+    *,
     config: Mapping[str, str] | None = None,
     stack_dir: Path | None = None,
     code_dir: Path = stackfiles.PROJECT_ROOT,
     records: list[Resource] | None = None,
+    id_seed: str | None = None,
 ) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
@@ -271,7 +274,7 @@ def run(
         config = stackfiles.effective_config(env, stack_dir)
     account = _first_account(config)
     region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
-    monitor = RecordingMonitor(Mocks(env, account, region), records)
+    monitor = RecordingMonitor(Mocks(id_seed or env, account, region), records)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=False, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does

@@ -1,0 +1,76 @@
+"""Does staging mirror prod? Two checks that together prove story risk 3 is handled.
+
+(A) `undeclared_differences`: the two stack configs differ only in keys `marin.config` classes
+    as identity, sizing or retention. Topology keys must be equal.
+(B) `name_only_differences`: the program derives nothing from the stack name except names: run
+    one environment's config under the other's stack name and the inventories agree once the
+    environment word is normalised. With (A), every difference between the real staging and
+    prod inventories comes from a declared key.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from marin import stackfiles
+from marin.config import SCHEMA_BY_NAME
+from offline import engine
+
+ALLOWED_TO_DIFFER = ("identity", "sizing", "retention")
+
+
+def undeclared_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
+    """Keys whose values differ between two effective configs but may not (with both values)."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if a.get(key) == b.get(key):
+            continue
+        spec = SCHEMA_BY_NAME.get(key.partition(":")[2]) if key.startswith("marin:") else None
+        if spec is None or spec.category not in ALLOWED_TO_DIFFER:
+            category = spec.category if spec else "undeclared"
+            out.append(f"{key} ({category}): {a.get(key)!r} vs {b.get(key)!r}")
+    return out
+
+
+def _normalise(value: Any, envs: re.Pattern[str]) -> Any:
+    if isinstance(value, str):
+        return envs.sub("<env>", value)
+    if isinstance(value, dict):
+        return {k: _normalise(v, envs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalise(v, envs) for v in value]
+    return value
+
+
+def signature(inv: engine.Inventory, envs: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Every resource by (type, logical name): inputs and protection options, environment words normalised."""
+    words = re.compile(r"\b(" + "|".join(re.escape(e) for e in (inv.env, *envs)) + r")\b")
+    return {
+        f"{r.type} {r.name}": _normalise(
+            {"inputs": engine.unwrap(r.inputs), "protect": r.protect, "ignore_changes": r.ignore_changes}, words
+        )
+        for r in inv.resources
+    }
+
+
+def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
+    sa, sb = signature(a, (b.env,)), signature(b, (a.env,))
+    out = [f"only in {a.env}: {k}" for k in sorted(sa.keys() - sb.keys())]
+    out += [f"only in {b.env}: {k}" for k in sorted(sb.keys() - sa.keys())]
+    out += [f"differs: {k}" for k in sorted(sa.keys() & sb.keys()) if sa[k] != sb[k]]
+    return out
+
+
+def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.PROJECT_ROOT) -> list[str]:
+    """Run `source_env`'s config as stack `as_env` (alone in a scratch project) and compare."""
+    config = stackfiles.effective_config(source_env, root)
+    original = engine.run(source_env, config=config, id_seed="parity")
+    with tempfile.TemporaryDirectory() as scratch:
+        shutil.copy(root / "Pulumi.yaml", Path(scratch) / "Pulumi.yaml")
+        shutil.copy(root / f"Pulumi.{source_env}.yaml", Path(scratch) / f"Pulumi.{as_env}.yaml")
+        renamed = engine.run(as_env, config=config, stack_dir=Path(scratch), code_dir=root, id_seed="parity")
+    return compare(original, renamed)

@@ -1,0 +1,96 @@
+"""Story testing strategy 4: no role of one environment can read another environment's data.
+
+Every role's policy documents, as the mocked program declares them, are evaluated with moto's
+IAM policy evaluator against every environment's secret ARNs (with Secrets Manager's random
+six-character suffix) and recordings objects.
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import product
+
+import pytest
+from moto.iam.access_control import IAMPolicy, PermissionResult
+
+from offline.engine import Inventory
+
+READS = {"secret": "secretsmanager:GetSecretValue", "object": "s3:GetObject"}
+
+
+def role_policies(inv: Inventory) -> dict[str, list[str]]:
+    roles = {r.outputs["id"]: r.inputs["name"] for r in inv.of_type("aws:iam/role:Role")}
+    out: dict[str, list[str]] = {name: [] for name in roles.values()}
+    for policy in inv.of_type("aws:iam/rolePolicy:RolePolicy"):
+        out[roles[policy.inputs["role"]]].append(policy.inputs["policy"])
+    return out
+
+
+def data_arns(inv: Inventory) -> dict[str, list[str]]:
+    bucket = inv.one("aws:s3/bucket:Bucket").outputs["arn"]
+    return {
+        "secret": [s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")],
+        "object": [f"{bucket}/recordings/2026/11/call.wav"],
+    }
+
+
+def permitted(policies: list[str], action: str, arn: str) -> bool:
+    results = [IAMPolicy(p).is_action_permitted(action, arn) for p in policies]
+    return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
+
+
+def test_no_role_can_read_another_environments_secrets_or_recordings(all_inventories: dict[str, Inventory]) -> None:
+    checked = 0
+    for (owner, inv), (other, target) in product(all_inventories.items(), repeat=2):
+        for role, policies in role_policies(inv).items():
+            for kind, arns in data_arns(target).items():
+                for arn in arns:
+                    allowed = permitted(policies, READS[kind], arn)
+                    checked += 1
+                    if owner != other:
+                        assert not allowed, f"{role} ({owner}) can read {other}'s {arn}"
+    assert checked > 100
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_task_role_reads_its_own_environments_secrets_and_recordings(inv: Inventory, env: str, service: str) -> None:
+    policies = role_policies(inv)[f"marin-{env}-{service}-task"]
+    arns = data_arns(inv)
+    assert all(permitted(policies, READS["secret"], arn) for arn in arns["secret"])
+    assert permitted(policies, "s3:PutObject", arns["object"][0])
+    assert permitted(policies, READS["object"], arns["object"][0])
+
+
+@pytest.mark.parametrize("service", ["api", "worker"])
+def test_execution_role_reads_exactly_the_secrets_it_injects(inv: Inventory, env: str, service: str) -> None:
+    policies = role_policies(inv)[f"marin-{env}-{service}-execution"]
+    (task,) = [
+        t
+        for t in inv.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if t.inputs["family"] == f"marin-{env}-{service}-task"
+    ]
+    injected = {s["valueFrom"] for s in json.loads(task.inputs["containerDefinitions"])[0]["secrets"]}
+    readable = {arn for arn in data_arns(inv)["secret"] if permitted(policies, READS["secret"], arn)}
+    assert injected
+    assert readable == injected
+
+
+def test_roles_grant_nothing_beyond_their_job(inv: Inventory, env: str) -> None:
+    for role, policies in role_policies(inv).items():
+        for doc in map(json.loads, policies):
+            for statement in doc["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert "*" not in actions, role
+                assert not any(a.endswith(":*") for a in actions), role
+                if statement["Resource"] == "*":
+                    assert actions == ["ecr:GetAuthorizationToken"], role  # the one action with no resource
+
+
+def test_roles_trust_only_their_service_in_their_account(
+    inv: Inventory, committed: dict[str, dict[str, str]], env: str
+) -> None:
+    account = json.loads(committed[env]["marin:allowedAccountIds"])[0]
+    for role in inv.of_type("aws:iam/role:Role"):
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert set(statement["Principal"]) == {"Service"}
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == account

@@ -1,0 +1,46 @@
+"""Staging mirrors production (story AC4, risk 3): only declared sizing, retention and identity differ."""
+
+from __future__ import annotations
+
+import pytest
+
+from marin import stackfiles
+from marin.config import SCHEMA
+from offline import engine, parity
+
+
+def test_staging_and_prod_configs_differ_only_in_declared_keys(committed: dict[str, dict[str, str]]) -> None:
+    assert parity.undeclared_differences(committed["staging"], committed["prod"]) == []
+
+
+def test_topology_keys_exist_so_the_check_is_not_empty() -> None:
+    assert len([k for k in SCHEMA if k.category == "topology"]) >= 8
+
+
+def test_a_topology_change_in_staging_is_reported(committed: dict[str, dict[str, str]]) -> None:
+    changed = committed["staging"] | {"marin:flowLogs": "false"}
+    assert parity.undeclared_differences(changed, committed["prod"]) == ["marin:flowLogs (topology): 'false' vs 'true'"]
+
+
+def test_an_undeclared_key_difference_is_reported(committed: dict[str, dict[str, str]]) -> None:
+    changed = committed["staging"] | {"aws:region": "eu-west-1"}
+    assert parity.undeclared_differences(changed, committed["prod"]) == ["aws:region (undeclared): 'eu-west-1' vs None"]
+
+
+@pytest.mark.parametrize(("source", "renamed"), [("staging", "prod"), ("prod", "staging")])
+def test_the_program_derives_nothing_from_the_stack_name_but_names(source: str, renamed: str) -> None:
+    assert parity.name_only_differences(source, renamed) == []
+
+
+def test_the_inventory_comparison_sees_real_differences(all_inventories: dict[str, engine.Inventory]) -> None:
+    dev, prod = all_inventories["dev"], all_inventories["prod"]
+    differences = parity.compare(dev, prod)
+    assert any("NatGateway" in d for d in differences)
+    assert any("TaskDefinition" in d for d in differences)
+
+
+def test_staging_has_the_same_resources_as_prod(all_inventories: dict[str, engine.Inventory]) -> None:
+    staging, prod = all_inventories["staging"], all_inventories["prod"]
+    keys = lambda inv: sorted(f"{r.type} {r.name}" for r in inv.resources)  # noqa: E731
+    assert keys(staging) == keys(prod)
+    assert stackfiles.environments()[:3] == ["dev", "staging", "prod"]

@@ -1,0 +1,301 @@
+"""Invariants of the data and compute tiers on the real program, for every committed stack.
+
+Expected sizes are the story's (task 4); everything else is a property that must hold in every
+environment (encryption, privacy, protection) or differ by environment as the story says.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from marin.catalogue import SECRETS
+from offline import engine
+from offline.engine import Inventory
+
+STORY_SIZING = {
+    "dev": {"task": ("256", "512"), "atlas": "M0", "redis": "cache.t4g.micro"},
+    "staging": {"task": ("512", "1024"), "atlas": "M10", "redis": "cache.t4g.small"},
+    "prod": {"task": ("1024", "2048"), "atlas": "M20", "redis": "cache.t4g.medium"},
+}
+TIERS = {
+    f"marin:{t}:{t.capitalize()}"
+    for t in ("network", "storage", "logging", "secrets", "iam", "database", "cache", "search", "compute", "monitoring")
+}
+OPEN = ("0.0.0.0/0", "::/0")
+
+
+def story(env: str) -> dict:
+    if env not in STORY_SIZING:
+        pytest.skip("the story sizes dev, staging and prod only")
+    return STORY_SIZING[env]
+
+
+def containers(inv: Inventory) -> dict[str, dict]:
+    out = {}
+    for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        (container,) = json.loads(task.inputs["containerDefinitions"])
+        out[container["name"]] = {"task": task.inputs, "container": container}
+    return out
+
+
+def test_every_tier_is_present(inv: Inventory) -> None:
+    assert {r.type for r in inv.resources} >= TIERS
+
+
+def test_task_sizes_follow_the_story(inv: Inventory, env: str) -> None:
+    cpu, memory = story(env)["task"]
+    tasks = inv.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert {t.inputs["family"] for t in tasks} == {f"marin-{env}-api-task", f"marin-{env}-worker-task"}
+    for t in tasks:
+        assert (t.inputs["cpu"], t.inputs["memory"]) == (cpu, memory)
+        assert t.inputs["requiresCompatibilities"] == ["FARGATE"]
+        assert t.inputs["networkMode"] == "awsvpc"
+
+
+def test_database_and_cache_sizes_follow_the_story(inv: Inventory, env: str) -> None:
+    expected = story(env)
+    (region,) = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs["replicationSpecs"][0][
+        "regionConfigs"
+    ]
+    assert region["electableSpecs"]["instanceSize"] == expected["atlas"]
+    assert region["providerName"] == ("TENANT" if expected["atlas"] == "M0" else "AWS")
+    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs["nodeType"] == expected["redis"]
+
+
+def test_story_names_for_cluster_and_services(inv: Inventory, env: str) -> None:
+    assert inv.one("aws:ecs/cluster:Cluster").inputs["name"] == f"marin-{env}-ecs-cluster"
+    names = {s.inputs["name"] for s in inv.of_type("aws:ecs/service:Service")}
+    assert names == {f"marin-{env}-api-service", f"marin-{env}-worker-service"}
+    assert inv.one("mongodbatlas:index/project:Project").inputs["name"] == f"marin-{env}"
+    assert len(inv.one("aws:opensearch/domain:Domain").inputs["domainName"]) <= 28
+
+
+def test_redis_is_encrypted_authenticated_and_private(inv: Inventory) -> None:
+    redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert redis.inputs["atRestEncryptionEnabled"] is True
+    assert redis.inputs["transitEncryptionEnabled"] is True
+    assert isinstance(redis.inputs["authToken"], dict)
+    assert engine.unwrap(redis.inputs["authToken"])
+    subnets = inv.one("aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"]
+    assert subnets == inv.outputs["privateSubnetIds"]
+
+
+def test_redis_is_highly_available_outside_dev(inv: Inventory, env: str) -> None:
+    redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    ha = env != "dev"
+    assert redis["multiAzEnabled"] is ha
+    assert redis["automaticFailoverEnabled"] is ha
+    assert redis["numCacheClusters"] == (2 if ha else 1)
+    assert (redis["snapshotRetentionLimit"] > 0) is ha
+
+
+def test_opensearch_is_private_https_only_and_encrypted(inv: Inventory, env: str) -> None:
+    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    assert domain["encryptAtRest"]["enabled"] is True
+    assert domain["nodeToNodeEncryption"]["enabled"] is True
+    assert domain["domainEndpointOptions"]["enforceHttps"] is True
+    assert "TLS-1-2" in domain["domainEndpointOptions"]["tlsSecurityPolicy"]
+    assert set(domain["vpcOptions"]["subnetIds"]) <= set(inv.outputs["privateSubnetIds"])
+    policy = json.loads(domain["accessPolicies"])
+    task_roles = {r.outputs["arn"] for r in inv.of_type("aws:iam/role:Role") if r.inputs["name"].endswith("-task")}
+    for statement in policy["Statement"]:
+        assert set(statement["Principal"]["AWS"]) == task_roles
+        assert statement["Principal"] != "*"
+
+
+def test_opensearch_topology_by_environment(inv: Inventory, env: str) -> None:
+    cluster = inv.one("aws:opensearch/domain:Domain").inputs["clusterConfig"]
+    if env == "dev":
+        assert cluster["instanceType"] == "t3.small.search"
+        assert cluster["instanceCount"] == 1
+    else:
+        assert cluster["zoneAwarenessEnabled"] is True
+        assert cluster["instanceCount"] >= 2
+
+
+def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str) -> None:
+    entries = inv.of_type("mongodbatlas:index/projectIpAccessList:ProjectIpAccessList")
+    for e in entries:
+        assert e.inputs.get("cidrBlock") not in OPEN
+        assert e.inputs.get("ipAddress") in inv.outputs["egressIps"]
+    private_link = inv.of_type("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService")
+    if env == "dev":
+        assert entries
+        assert not private_link
+    else:
+        assert private_link
+        assert not entries
+
+
+def test_atlas_backups_by_environment(inv: Inventory, env: str) -> None:
+    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
+    schedules = inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule")
+    if env == "dev":
+        assert not cluster.get("backupEnabled")
+        assert not schedules
+    elif env == "staging":
+        assert cluster["backupEnabled"] is True
+        assert schedules[0].inputs["policyItemDaily"]
+    elif env == "prod":
+        assert cluster["backupEnabled"] is True
+        assert cluster["pitEnabled"] is True
+        assert schedules
+
+
+def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(inv: Inventory, env: str) -> None:
+    secret = next(
+        s
+        for s in inv.of_type("aws:secretsmanager/secret:Secret")
+        if s.inputs["name"] == f"{env}/audio-pipeline/mongodb-uri"
+    )
+    (version,) = [
+        v
+        for v in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        if v.inputs["secretId"] == secret.outputs["arn"]
+    ]
+    assert version.tier == "database"
+    assert isinstance(version.inputs["secretString"], dict)
+    uri = engine.unwrap(version.inputs["secretString"])
+    assert uri.startswith("mongodb+srv://")
+    assert "@" in uri
+    assert ("-pl-" in uri) is (env != "dev")  # staging and prod use the PrivateLink SRV
+
+
+def test_only_the_load_balancer_is_public(inv: Inventory) -> None:
+    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    assert alb["internal"] is False
+    assert alb["dropInvalidHeaderFields"] is True
+    for service in inv.of_type("aws:ecs/service:Service"):
+        net = service.inputs["networkConfiguration"]
+        assert net["assignPublicIp"] is False
+        assert set(net["subnets"]) == set(inv.outputs["privateSubnetIds"])
+
+
+def test_data_stores_accept_traffic_only_from_the_services(inv: Inventory) -> None:
+    groups = {g.outputs["id"]: g.inputs["name"] for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    services = next(i for i, n in groups.items() if n.endswith("-services-sg"))
+    for rule in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        target = groups[rule.inputs["securityGroupId"]]
+        if target.endswith(("-redis-sg", "-opensearch-sg", "-endpoints-sg")):
+            assert rule.inputs.get("referencedSecurityGroupId") == services, rule.name
+            assert "cidrIpv4" not in rule.inputs
+
+
+def test_secrets_are_injected_never_written_as_plain_environment(inv: Inventory, env: str) -> None:
+    arns = {s.inputs["name"]: s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    secret_vars = {s.env_var for s in SECRETS}
+    for name, c in containers(inv).items():
+        plain = {e["name"] for e in c["container"]["environment"]}
+        assert not plain & secret_vars, name
+        injected = {s["name"]: s["valueFrom"] for s in c["container"]["secrets"]}
+        expected = {s.env_var: arns[f"{env}/audio-pipeline/{s.name}"] for s in SECRETS if name in s.consumers}
+        assert injected == expected
+
+
+def test_containers_log_to_the_logging_tiers_groups(inv: Inventory, env: str) -> None:
+    for name, c in containers(inv).items():
+        log = c["container"]["logConfiguration"]
+        assert log["logDriver"] == "awslogs"
+        assert log["options"]["awslogs-group"] == f"/ecs/{env}/{name}"
+
+
+def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(inv: Inventory, env: str) -> None:
+    for service in inv.of_type("aws:ecs/service:Service"):
+        assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+        if env == "prod":
+            assert service.inputs["desiredCount"] >= 2
+
+
+def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, env: str) -> None:
+    scheduled = inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
+    policies = inv.of_type("aws:appautoscaling/policy:Policy")
+    if env == "dev":
+        assert len(scheduled) == 4
+        assert not policies
+        stops = [s.inputs for s in scheduled if s.inputs["name"].endswith("-stop")]
+        assert all(s["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 0} for s in stops)
+        assert all(s["timezone"] and s["schedule"].startswith("cron(") for s in stops)
+    else:
+        assert not scheduled
+        assert len(policies) == 2
+        for p in policies:
+            spec = p.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]
+            assert spec["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+
+
+def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str) -> None:
+    setting = inv.one("aws:ecs/cluster:Cluster").inputs["settings"][0]
+    alarms = inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    if env == "dev":
+        assert setting["value"] == "disabled"
+        assert not alarms
+        assert not inv.of_type("aws:sns/topic:Topic")
+        return
+    assert setting["value"] == "enabled"
+    topic = inv.one("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"]
+    metrics = {a.inputs["metricName"] for a in alarms}
+    assert {
+        "CPUUtilization",
+        "MemoryUtilization",
+        "HTTPCode_ELB_5XX_Count",
+        "DatabaseMemoryUsagePercentage",
+        "ClusterStatus.red",
+    } <= metrics
+    assert all(a.inputs["alarmActions"] == [topic.outputs["arn"]] for a in alarms)
+
+
+def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str) -> None:
+    stores = [
+        *inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup"),
+        *inv.of_type("aws:opensearch/domain:Domain"),
+        *inv.of_type("mongodbatlas:index/advancedCluster:AdvancedCluster"),
+        *inv.of_type("mongodbatlas:index/project:Project"),
+    ]
+    assert len(stores) == 4
+    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
+    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    if env == "dev":
+        assert not any(s.protect for s in stores)
+        assert alb["enableDeletionProtection"] is False
+    else:
+        assert all(s.protect for s in stores)
+        assert cluster["terminationProtectionEnabled"] is True
+        assert alb["enableDeletionProtection"] is True
+        redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+        assert redis["finalSnapshotIdentifier"]
+
+
+def test_outputs_name_every_endpoint_without_secret_values(inv: Inventory, env: str) -> None:
+    for key in (
+        "clusterName",
+        "serviceNames",
+        "loadBalancerDnsName",
+        "redisEndpoint",
+        "opensearchEndpoint",
+        "atlasProjectName",
+        "atlasClusterName",
+        "secretArns",
+    ):
+        assert inv.outputs.get(key), key
+    assert not inv.secret_outputs
+    blob = json.dumps(inv.outputs)
+    for p in inv.of_type("random:index/randomPassword:RandomPassword"):
+        assert p.outputs["result"] not in blob
+
+
+def test_https_listener_when_a_certificate_is_configured(committed: dict[str, dict[str, str]]) -> None:
+    cert = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
+    inv = engine.run("staging", config=committed["staging"] | {"marin:certificateArn": cert})
+    listeners = {r.inputs["port"]: r.inputs for r in inv.of_type("aws:lb/listener:Listener")}
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["certificateArn"] == cert
+    assert listeners[80]["defaultActions"][0]["type"] == "redirect"
+
+
+def test_plain_http_listener_without_a_certificate(inv: Inventory) -> None:
+    (listener,) = inv.of_type("aws:lb/listener:Listener")
+    assert listener.inputs["port"] == 80
+    assert listener.inputs["defaultActions"][0]["type"] == "forward"
