@@ -79,7 +79,7 @@ class Database(pulumi.ComponentResource):
             project_id=project.id,
             name=args.cluster_name,
             cluster_type="REPLICASET",
-            mongo_db_major_version=MONGODB_MAJOR_VERSION,
+            mongo_db_major_version=None if args.shared_tier else MONGODB_MAJOR_VERSION,
             replication_specs=[{"region_configs": [region_config]}],  # type: ignore[list-item]
             backup_enabled=backups if not args.shared_tier else None,
             pit_enabled=(args.backup == "continuous") if not args.shared_tier else None,

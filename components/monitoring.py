@@ -6,6 +6,7 @@ OpenSearch cluster status, each alarm to the environment's alerts topic (encrypt
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import pulumi_aws as aws
 class MonitoringArgs:
     full: bool
     topic_name: str
+    key_alias: str
     alarm_prefix: str
     alert_email: str
     account_id: str
@@ -25,6 +27,29 @@ class MonitoringArgs:
     load_balancer_arn_suffix: pulumi.Output[str]
     redis_member_ids: list[str]
     opensearch_domain: str
+
+
+def alerts_key_policy(account_id: str) -> dict[str, object]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchPublishesAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -37,7 +62,18 @@ class Monitoring(pulumi.ComponentResource):
             self.register_outputs({})
             return
         child = pulumi.ResourceOptions(parent=self)
-        topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id="alias/aws/sns", opts=child)
+        # CloudWatch cannot publish to a topic under the AWS-managed aws/sns key (its policy cannot
+        # name cloudwatch.amazonaws.com): the alerts topic gets its own key that allows it.
+        key = aws.kms.Key(
+            f"{name}-alerts-key",
+            description=f"{args.topic_name}: SNS alerts topic encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=json.dumps(alerts_key_policy(args.account_id), sort_keys=True),
+            opts=child,
+        )
+        aws.kms.Alias(f"{name}-alerts-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
+        topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id=key.arn, opts=child)
         if args.alert_email:
             aws.sns.TopicSubscription(
                 f"{name}-alerts-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=child

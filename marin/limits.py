@@ -133,6 +133,7 @@ NAME_RULES: dict[str, NameRule] = {
         _rule("query-definition", 1, 255, r"^[^\x00-\x1f]+$", "printable characters"),
         # Tag-only names (VPC, subnets, route tables...): AWS allows 256 chars in a Name tag.
         _rule("tag-name", 1, 256, r"^[\w .:/=+@-]+$", "letters, digits, spaces and _.:/=+-@"),
+        _rule("kms-alias", 7, 256, r"^alias/[A-Za-z0-9/_-]+$", "alias/ then letters, digits and /_-"),
         # Atlas project and cluster names.
         _rule("atlas-project", 1, 64, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
         _rule(

@@ -121,6 +121,7 @@ class EnvironmentNames:
     execution_roles: dict[str, str]
     task_roles: dict[str, str]
     alerts_topic: str
+    alerts_key_alias: str
 
     def alarm(self, what: str) -> str:
         return Namer(self.env).name(f"alarm-{what}", "tag-name")
@@ -171,4 +172,5 @@ class EnvironmentNames:
             execution_roles={s: n.name(f"{s}-execution", "iam-role") for s in SERVICES},
             task_roles={s: n.name(f"{s}-task", "iam-role") for s in SERVICES},
             alerts_topic=n.name("alerts", "ecs-service"),
+            alerts_key_alias=check_name("kms-alias", f"alias/{n.prefix}-alerts"),
         )

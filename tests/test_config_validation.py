@@ -174,3 +174,93 @@ def test_config_is_frozen(dev: dict[str, str]) -> None:
     config = parse("dev", dev)
     with pytest.raises(AttributeError):
         config.log_retention_days = 1  # type: ignore[misc]
+
+
+@pytest.fixture
+def prod() -> dict[str, str]:
+    return stackfiles.effective_config("prod")
+
+
+def test_shared_atlas_tier_cannot_have_backups(dev: dict[str, str]) -> None:
+    message = refused("dev", dev | {"marin:atlasBackup": "daily"})
+    assert "marin:atlasBackup='daily' with marin:atlasInstanceSize=M0: the shared tier has no backups" in message
+
+
+@pytest.mark.parametrize("key", ["marin:apiDesiredCount", "marin:workerDesiredCount", "marin:opensearchInstanceCount"])
+def test_high_availability_needs_two_of_everything(prod: dict[str, str], key: str) -> None:
+    message = refused("prod", prod | {key: "1"})
+    assert f"{key}=1 with marin:highAvailability=true: allowed: 2 or more" in message
+
+
+def test_zone_aware_search_needs_an_even_node_count(prod: dict[str, str]) -> None:
+    assert "zone awareness over 2 AZs needs an even count" in refused(
+        "prod", prod | {"marin:opensearchInstanceCount": "3"}
+    )
+
+
+def test_spot_is_refused_where_high_availability_is_required(prod: dict[str, str]) -> None:
+    assert "marin:fargateSpot=true with marin:highAvailability=true" in refused(
+        "prod", prod | {"marin:fargateSpot": "true"}
+    )
+
+
+def test_auto_stop_is_refused_where_high_availability_is_required(prod: dict[str, str]) -> None:
+    assert "marin:autoStop=true with marin:highAvailability=true" in refused("prod", prod | {"marin:autoStop": "true"})
+
+
+def test_business_hours_must_start_before_they_end(dev: dict[str, str]) -> None:
+    raw = dev | {"marin:businessHoursStart": "18", "marin:businessHoursEnd": "9"}
+    assert "marin:businessHoursStart=18 must be before marin:businessHoursEnd=9" in refused("dev", raw)
+
+
+def test_autoscaling_ceiling_below_the_floor_is_refused(prod: dict[str, str]) -> None:
+    assert "marin:maxTaskCount=1 is below marin:apiDesiredCount=2" in refused(
+        "prod", prod | {"marin:maxTaskCount": "1"}
+    )
+
+
+@pytest.mark.parametrize("image", ["nginx", "nginx:latest", "111111111111.dkr.ecr.us-east-1.amazonaws.com/marin/api"])
+def test_unpinned_image_is_refused(dev: dict[str, str], image: str) -> None:
+    assert f"marin:apiImage={image!r}: allowed: an image reference with a version tag" in refused(
+        "dev", dev | {"marin:apiImage": image}
+    )
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "nginx:1.27",
+        "ghcr.io/acme/api@sha256:" + "a" * 64,
+        "111111111111.dkr.ecr.us-east-1.amazonaws.com/marin/api:2.3.1",
+    ],
+)
+def test_pinned_images_are_accepted(dev: dict[str, str], image: str) -> None:
+    assert parse("dev", dev | {"marin:apiImage": image}).api_image == image
+
+
+def test_unknown_opensearch_type_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:opensearchInstanceType='t2.small.search': allowed: t3.small.search" in refused(
+        "dev", dev | {"marin:opensearchInstanceType": "t2.small.search"}
+    )
+
+
+def test_t3_small_search_volume_over_its_limit_is_refused(dev: dict[str, str]) -> None:
+    assert "t3.small.search allows 10 to 100" in refused("dev", dev | {"marin:opensearchVolumeGb": "200"})
+
+
+def test_atlas_org_id_must_be_24_hex_digits(dev: dict[str, str]) -> None:
+    assert "marin:atlasOrgId='my-org': allowed: 24 lowercase hex digits" in refused(
+        "dev", dev | {"marin:atlasOrgId": "my-org"}
+    )
+
+
+def test_certificate_must_be_an_acm_arn(dev: dict[str, str]) -> None:
+    assert "marin:certificateArn='my-cert': allowed: empty, or an ACM certificate ARN" in refused(
+        "dev", dev | {"marin:certificateArn": "my-cert"}
+    )
+
+
+def test_snapshot_retention_beyond_elasticache_limit_is_refused(dev: dict[str, str]) -> None:
+    assert "marin:redisSnapshotRetentionDays=36: allowed: 0 to 35" in refused(
+        "dev", dev | {"marin:redisSnapshotRetentionDays": "36"}
+    )

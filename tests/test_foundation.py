@@ -38,7 +38,7 @@ def test_program_declares_every_foundation_tier(inv: Inventory) -> None:
 
 
 def test_every_physical_name_carries_its_environment(inv: Inventory, env: str) -> None:
-    allowed = (f"marin-{env}-", f"/ecs/{env}/", f"/vpc/{env}/", f"{env}/audio-pipeline/")
+    allowed = (f"marin-{env}-", f"/ecs/{env}/", f"/vpc/{env}/", f"{env}/audio-pipeline/", f"alias/marin-{env}-")
     exact = f"marin-{env}"  # the Atlas project and cluster: the environment is the whole name
     named = [r for r in inv.custom if r.physical_name and not r.type.startswith("pulumi:providers:")]
     assert len(named) > 20

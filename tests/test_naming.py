@@ -36,7 +36,7 @@ def test_every_name_of_every_environment_carries_the_environment(env: str) -> No
             name.startswith(f"marin-{env}-")
             or name.startswith(f"/ecs/{env}/")
             or name.startswith(f"/vpc/{env}/")
-            or name.startswith(f"{env}/audio-pipeline/")
+            or name.startswith((f"{env}/audio-pipeline/", f"alias/marin-{env}-"))
         ), name
 
 
