@@ -235,7 +235,12 @@ def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str) -> 
         return
     assert setting["value"] == "enabled"
     topic = inv.one("aws:sns/topic:Topic")
-    assert topic.inputs["kmsMasterKeyId"]
+    # CloudWatch can only publish to a topic whose key policy lets it use the key: not aws/sns.
+    key = inv.one("aws:kms/key:Key")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    principals = [st["Principal"] for st in json.loads(key.inputs["policy"])["Statement"]]
+    assert {"Service": "cloudwatch.amazonaws.com"} in principals
+    assert key.inputs["enableKeyRotation"] is True
     metrics = {a.inputs["metricName"] for a in alarms}
     assert {
         "CPUUtilization",
