@@ -1,4 +1,4 @@
-"""IAM policy documents as plain dicts (JSON-serialised where a resource takes a string)."""
+"""Serialising IAM policy documents (built as dicts by marin.iam) whose leaves may be Outputs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ from typing import Any
 
 import pulumi
 
-
-def document(*statements: dict[str, Any]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": list(statements)}
+from marin.iam import document
 
 
 def to_json(doc: Any) -> pulumi.Output[str]:

@@ -19,6 +19,18 @@ import pulumi_random as random
 
 DATABASE = "marin"
 MONGODB_MAJOR_VERSION = "8.0"
+# Snapshot policies by marin:atlasBackup (none has no schedule: the shared tier has no backups).
+BACKUP_POLICIES: dict[str, dict[str, object]] = {
+    "daily": {
+        "policy_item_daily": {"frequency_interval": 1, "retention_unit": "days", "retention_value": 7},
+    },
+    "continuous": {  # with pit_enabled on the cluster: restore to any second of the last 7 days
+        "restore_window_days": 7,
+        "policy_item_hourly": {"frequency_interval": 6, "retention_unit": "days", "retention_value": 7},
+        "policy_item_daily": {"frequency_interval": 1, "retention_unit": "days", "retention_value": 30},
+        "policy_item_monthlies": [{"frequency_interval": 1, "retention_unit": "months", "retention_value": 12}],
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -87,28 +99,16 @@ class Database(pulumi.ComponentResource):
             opts=data,
         )
 
-        if args.backup == "daily":
+        schedule = BACKUP_POLICIES.get(args.backup)
+        if schedule is not None:
             atlas.CloudBackupSchedule(
                 f"{name}-backup-schedule",
                 project_id=project.id,
                 cluster_name=cluster.name,
                 reference_hour_of_day=3,
                 reference_minute_of_hour=0,
-                policy_item_daily={"frequency_interval": 1, "retention_unit": "days", "retention_value": 7},
                 opts=child,
-            )
-        elif args.backup == "continuous":
-            atlas.CloudBackupSchedule(
-                f"{name}-backup-schedule",
-                project_id=project.id,
-                cluster_name=cluster.name,
-                reference_hour_of_day=3,
-                reference_minute_of_hour=0,
-                restore_window_days=7,
-                policy_item_hourly={"frequency_interval": 6, "retention_unit": "days", "retention_value": 7},
-                policy_item_daily={"frequency_interval": 1, "retention_unit": "days", "retention_value": 30},
-                policy_item_monthlies=[{"frequency_interval": 1, "retention_unit": "months", "retention_value": 12}],
-                opts=child,
+                **schedule,  # type: ignore[arg-type]
             )
 
         password = random.RandomPassword(f"{name}-app-password", length=40, special=False, opts=child)

@@ -167,6 +167,31 @@ class Network(pulumi.ComponentResource):
         opensearch = sg("opensearch", n.sg_opensearch, "OpenSearch domain, reachable from the services only")
         endpoints = sg("endpoints", n.sg_endpoints, "Interface endpoints (Atlas PrivateLink)")
 
+        def rule(
+            direction: str,
+            key: str,
+            group: aws.ec2.SecurityGroup,
+            port: int,
+            to_port: int | None = None,
+            *,
+            peer: aws.ec2.SecurityGroup | None = None,
+            cidr: str | None = None,
+            description: str,
+        ) -> None:
+            """One TCP rule of `group`, to or from another security group (`peer`) or a CIDR."""
+            kind = aws.vpc.SecurityGroupIngressRule if direction == "in" else aws.vpc.SecurityGroupEgressRule
+            kind(
+                f"{name}-{key}",
+                security_group_id=group.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=to_port or port,
+                referenced_security_group_id=peer.id if peer else None,
+                cidr_ipv4=cidr,
+                description=description,
+                opts=child(),
+            )
+
         def ingress(
             key: str,
             group: aws.ec2.SecurityGroup,
@@ -177,17 +202,7 @@ class Network(pulumi.ComponentResource):
             cidr: str | None = None,
             description: str,
         ) -> None:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{key}",
-                security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=to_port or port,
-                referenced_security_group_id=source.id if source else None,
-                cidr_ipv4=cidr,
-                description=description,
-                opts=child(),
-            )
+            rule("in", key, group, port, to_port, peer=source, cidr=cidr, description=description)
 
         def egress(
             key: str,
@@ -199,17 +214,7 @@ class Network(pulumi.ComponentResource):
             cidr: str | None = None,
             description: str,
         ) -> None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{key}",
-                security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=to_port or port,
-                referenced_security_group_id=dest.id if dest else None,
-                cidr_ipv4=cidr,
-                description=description,
-                opts=child(),
-            )
+            rule("out", key, group, port, to_port, peer=dest, cidr=cidr, description=description)
 
         ingress("alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
         ingress("alb-http-in", alb, 80, cidr=ANYWHERE, description="HTTP from the internet (redirect or plain)")

@@ -57,27 +57,27 @@ class Storage(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        objects = [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")]
+        deny = [
+            ("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}),
+            ("DenyOutdatedTls", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        ]
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
             policy=to_json(
                 document(
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        "Sid": "DenyOutdatedTls",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")],
-                        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-                    },
+                    *[
+                        {
+                            "Sid": sid,
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": objects,
+                            "Condition": condition,
+                        }
+                        for sid, condition in deny
+                    ]
                 )
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
