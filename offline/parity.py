@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -38,7 +39,7 @@ def undeclared_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
 
 def _normalise(value: Any, envs: re.Pattern[str]) -> Any:
     if isinstance(value, str):
-        return envs.sub("<env>", value)
+        return envs.sub("<id>", value)
     if isinstance(value, dict):
         return {k: _normalise(v, envs) for k, v in value.items()}
     if isinstance(value, list):
@@ -46,9 +47,17 @@ def _normalise(value: Any, envs: re.Pattern[str]) -> Any:
     return value
 
 
-def signature(inv: engine.Inventory, envs: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Every resource by (type, logical name): inputs and protection options, environment words normalised."""
-    words = re.compile(r"\b(" + "|".join(re.escape(e) for e in (inv.env, *envs)) + r")\b")
+def _account(inv: engine.Inventory) -> list[str]:
+    providers = inv.of_type("pulumi:providers:aws")
+    return json.loads(providers[0].inputs.get("allowedAccountIds", "[]")) if providers else []
+
+
+def signature(inv: engine.Inventory, others: tuple[engine.Inventory, ...] = ()) -> dict[str, Any]:
+    """Every resource by (type, logical name): inputs and protection options, with every
+    environment's name and account id (its identity) normalised."""
+    envs = [inv.env, *(o.env for o in others)]
+    accounts = [a for i in (inv, *others) for a in _account(i)]
+    words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
     return {
         f"{r.type} {r.name}": _normalise(
             {"inputs": engine.unwrap(r.inputs), "protect": r.protect, "ignore_changes": r.ignore_changes}, words
@@ -57,11 +66,37 @@ def signature(inv: engine.Inventory, envs: tuple[str, ...] = ()) -> dict[str, An
     }
 
 
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def property_differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """`path: a -> b` for every leaf that differs (JSON strings are compared parsed)."""
+    a, b = (json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for v in (a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [
+            d
+            for k in sorted(a.keys() | b.keys())
+            for d in property_differences(a.get(k), b.get(k), f"{path}.{k}" if path else k)
+        ]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [
+            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in property_differences(x, y, f"{path}[{i}]")
+        ]
+    return [] if a == b else [f"{path}: {_short(a)} -> {_short(b)}"]
+
+
 def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
-    sa, sb = signature(a, (b.env,)), signature(b, (a.env,))
+    sa, sb = signature(a, (b,)), signature(b, (a,))
     out = [f"only in {a.env}: {k}" for k in sorted(sa.keys() - sb.keys())]
     out += [f"only in {b.env}: {k}" for k in sorted(sb.keys() - sa.keys())]
-    out += [f"differs: {k}" for k in sorted(sa.keys() & sb.keys()) if sa[k] != sb[k]]
+    out += [
+        f"differs: {k}: {d}"
+        for k in sorted(sa.keys() & sb.keys())
+        if sa[k] != sb[k]
+        for d in property_differences(sa[k], sb[k])
+    ]
     return out
 
 

@@ -1,0 +1,262 @@
+"""Monthly cost of an environment from what the program declares, a price table and usage.
+
+Pure: takes plain resource records (type, name, tier, inputs, outputs as the mock engine
+recorded them), `pricing/prices.yaml` and `pricing/usage.yaml`, and returns line items. Every
+resource type is either priced here, listed in FREE, or listed in UNPRICED with the reason; a
+type in none of them raises `CostError`, so a new resource cannot silently drop out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
+
+FREE: dict[str, str] = {
+    t: "no charge of its own"
+    for t in (
+        "aws:ec2/vpc:Vpc",
+        "aws:ec2/subnet:Subnet",
+        "aws:ec2/internetGateway:InternetGateway",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/route:Route",
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:cloudwatch/queryDefinition:QueryDefinition",
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "aws:ecs/cluster:Cluster",
+        "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "aws:lb/targetGroup:TargetGroup",
+        "aws:lb/listener:Listener",
+        "aws:appautoscaling/target:Target",
+        "aws:appautoscaling/policy:Policy",
+        "aws:appautoscaling/scheduledAction:ScheduledAction",
+        "aws:elasticache/subnetGroup:SubnetGroup",
+        "aws:kms/alias:Alias",
+        "aws:sns/topicSubscription:TopicSubscription",
+        "random:index/randomPassword:RandomPassword",
+        "mongodbatlas:index/project:Project",
+        "mongodbatlas:index/databaseUser:DatabaseUser",
+        "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
+        "mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService",
+    )
+}
+FREE["aws:sns/topic:Topic"] = "alarm notifications stay within SNS's free million publishes"
+FREE["aws:iam/role:Role"] = "IAM has no charge"
+
+UNPRICED: dict[str, str] = {
+    "mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint": (
+        "Atlas bills its side of PrivateLink per hour and GB; not in the price table"
+    ),
+    "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule": (
+        "Atlas bills backup storage by GB; depends on data size"
+    ),
+}
+
+
+class CostError(ValueError):
+    """A resource type or price the model does not know."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    tier: str
+    type: str
+    name: str
+    detail: str
+    monthly: float
+
+
+@dataclass(frozen=True)
+class Prices:
+    hours: float
+    table: Mapping[str, Mapping[str, Any]]
+
+    def __call__(self, key: str) -> float:
+        if key not in self.table:
+            raise CostError(f"price {key!r} is missing from pricing/prices.yaml")
+        return float(self.table[key]["price"])
+
+
+def load_prices(path: Path | None = None) -> Prices:
+    data = yaml.safe_load((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
+    return Prices(hours=float(data["hours_per_month"]), table=data["prices"])
+
+
+def load_usage(env: str, path: Path | None = None) -> dict[str, float]:
+    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8"))
+    return {**data["defaults"], **(data.get("environments") or {}).get(env, {})}
+
+
+Record = Mapping[str, Any]
+CRON_HOUR = re.compile(r"^cron\(0 (\d{1,2}) \? \* MON-FRI \*\)$")
+
+
+class _Model:
+    def __init__(self, records: Sequence[Record], prices: Prices, usage: Mapping[str, float]):
+        self.records, self.p, self.u = records, prices, usage
+
+    def of_type(self, suffix: str) -> list[Record]:
+        return [r for r in self.records if r["type"].endswith(suffix)]
+
+    def service_hours(self, service: Record) -> tuple[float, str]:
+        """730, or business hours from the service's start/stop schedule (dev auto-stop)."""
+        name = service["inputs"]["name"]
+        hours = {}
+        for action in self.of_type(":ScheduledAction"):
+            i = action["inputs"]
+            m = CRON_HOUR.match(i["schedule"])
+            if i["resourceId"].endswith(f"/{name}") and m:
+                hours["stop" if i["scalableTargetAction"]["maxCapacity"] == 0 else "start"] = int(m[1])
+        if {"start", "stop"} <= hours.keys():
+            daily = hours["stop"] - hours["start"]
+            return daily * self.u["weekdays_per_month"], f"{daily} h x {self.u['weekdays_per_month']} weekdays"
+        return self.p.hours, "24/7"
+
+    # one method per priced type: (detail, monthly)
+    def service(self, r: Record) -> tuple[str, float]:
+        (task,) = [t for t in self.of_type(":TaskDefinition") if t["outputs"]["arn"] == r["inputs"]["taskDefinition"]]
+        vcpu, gb = int(task["inputs"]["cpu"]) / 1024, int(task["inputs"]["memory"]) / 1024
+        hours, when = self.service_hours(r)
+        tasks = int(r["inputs"]["desiredCount"])
+        spot = r["inputs"]["capacityProviderStrategies"][0]["capacityProvider"] == "FARGATE_SPOT"
+        rate = vcpu * self.p("fargate_vcpu_hour") + gb * self.p("fargate_gb_hour")
+        factor = self.p("fargate_spot_factor") if spot else 1.0
+        kind = "Spot" if spot else "on-demand"
+        return f"{tasks} x {vcpu:g} vCPU/{gb:g} GB {kind}, {when}", tasks * hours * rate * factor
+
+    def load_balancer(self, r: Record) -> tuple[str, float]:
+        azs = len(r["inputs"]["subnets"])
+        lcu = self.u["alb_lcu"]
+        cost = self.p.hours * (self.p("alb_hour") + lcu * self.p("alb_lcu_hour") + azs * self.p("public_ipv4_hour"))
+        return f"ALB + {lcu:g} LCU + {azs} public IPv4", cost
+
+    def nat_gateway(self, r: Record) -> tuple[str, float]:
+        gateways = len(self.of_type(":NatGateway"))
+        gb = self.u["nat_gb"] / gateways
+        return f"gateway + {gb:g} GB", self.p.hours * self.p("nat_gateway_hour") + gb * self.p("nat_gateway_gb")
+
+    def eip(self, r: Record) -> tuple[str, float]:
+        return "public IPv4", self.p.hours * self.p("public_ipv4_hour")
+
+    def instance(self, r: Record) -> tuple[str, float]:
+        kind, disk = r["inputs"]["instanceType"], self.u["nat_instance_root_gb"]
+        return f"{kind} + {disk:g} GB gp3", self.p.hours * self.p(f"ec2_{kind}_hour") + disk * self.p(
+            "ebs_gp3_gb_month"
+        )
+
+    def vpc_endpoint(self, r: Record) -> tuple[str, float]:
+        if r["inputs"]["vpcEndpointType"] == "Gateway":
+            return "gateway endpoint (free)", 0.0
+        azs = len(r["inputs"]["subnetIds"])
+        return f"interface endpoint x {azs} AZ", azs * self.p.hours * self.p("interface_endpoint_az_hour")
+
+    def redis(self, r: Record) -> tuple[str, float]:
+        node, count = r["inputs"]["nodeType"], int(r["inputs"]["numCacheClusters"])
+        return f"{count} x {node}", count * self.p.hours * self.p(f"{node}_hour")
+
+    def opensearch(self, r: Record) -> tuple[str, float]:
+        c, ebs = r["inputs"]["clusterConfig"], r["inputs"]["ebsOptions"]
+        n, kind, gb = int(c["instanceCount"]), c["instanceType"], int(ebs["volumeSize"])
+        cost = n * (self.p.hours * self.p(f"{kind}_hour") + gb * self.p("opensearch_gp3_gb_month"))
+        return f"{n} x {kind} + {n} x {gb} GB", cost
+
+    def atlas(self, r: Record) -> tuple[str, float]:
+        size = r["inputs"]["replicationSpecs"][0]["regionConfigs"][0]["electableSpecs"]["instanceSize"]
+        return f"Atlas {size}", self.p.hours * self.p(f"atlas_{size}_hour")
+
+    def secret(self, r: Record) -> tuple[str, float]:
+        return "secret", self.p("secret_month")
+
+    def log_group(self, r: Record) -> tuple[str, float]:
+        name, days = r["inputs"]["name"], int(r["inputs"]["retentionInDays"])
+        if name.startswith("/vpc/"):
+            gb, ingest = self.u["flow_log_gb"], 0.0  # ingestion is billed on the flow log
+        else:
+            groups = [g for g in self.of_type(":LogGroup") if not g["inputs"]["name"].startswith("/vpc/")]
+            gb = self.u["service_log_gb"] / len(groups)
+            ingest = gb * self.p("logs_ingest_gb")
+        stored = gb * min(days, 30) / 30
+        return f"{gb:g} GB/month, {days} d kept", ingest + stored * self.p("logs_storage_gb_month")
+
+    def flow_log(self, r: Record) -> tuple[str, float]:
+        gb = self.u["flow_log_gb"]
+        return f"{gb:g} GB ingested", gb * self.p("logs_ingest_gb")
+
+    def bucket(self, r: Record) -> tuple[str, float]:
+        gb = self.u["recordings_gb"]
+        return f"{gb:g} GB Standard", gb * self.p("s3_standard_gb_month")
+
+    def kms_key(self, r: Record) -> tuple[str, float]:
+        return "customer managed key", self.p("kms_key_month")
+
+    def alarm(self, r: Record) -> tuple[str, float]:
+        return "alarm", self.p("cloudwatch_alarm_month")
+
+
+PRICED: dict[str, Callable[[_Model, Record], tuple[str, float]]] = {
+    "aws:ecs/service:Service": _Model.service,
+    "aws:lb/loadBalancer:LoadBalancer": _Model.load_balancer,
+    "aws:ec2/natGateway:NatGateway": _Model.nat_gateway,
+    "aws:ec2/eip:Eip": _Model.eip,
+    "aws:ec2/instance:Instance": _Model.instance,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _Model.vpc_endpoint,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _Model.redis,
+    "aws:opensearch/domain:Domain": _Model.opensearch,
+    "mongodbatlas:index/advancedCluster:AdvancedCluster": _Model.atlas,
+    "aws:secretsmanager/secret:Secret": _Model.secret,
+    "aws:cloudwatch/logGroup:LogGroup": _Model.log_group,
+    "aws:ec2/flowLog:FlowLog": _Model.flow_log,
+    "aws:s3/bucket:Bucket": _Model.bucket,
+    "aws:kms/key:Key": _Model.kms_key,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _Model.alarm,
+}
+
+
+def is_cloud_resource(type_: str) -> bool:
+    return not type_.startswith(("marin:", "pulumi:"))
+
+
+def unknown_types(types: Iterable[str]) -> set[str]:
+    return {t for t in types if is_cloud_resource(t) and t not in PRICED and t not in FREE and t not in UNPRICED}
+
+
+def estimate(records: Sequence[Record], prices: Prices, usage: Mapping[str, float]) -> list[LineItem]:
+    """Priced line items of one environment (free and unpriced resources are not listed)."""
+    unknown = unknown_types(r["type"] for r in records)
+    if unknown:
+        raise CostError(
+            "no price, free or unpriced entry for: " + ", ".join(sorted(unknown)) + " (add it to marin/cost.py)"
+        )
+    model = _Model(records, prices, usage)
+    items = []
+    for r in records:
+        if r["type"] in PRICED:
+            detail, monthly = PRICED[r["type"]](model, r)
+            items.append(LineItem(r["tier"], r["type"], r["name"], detail, monthly))
+    return items
+
+
+def by_tier(items: Iterable[LineItem]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in items:
+        out[item.tier] = out.get(item.tier, 0.0) + item.monthly
+    return out

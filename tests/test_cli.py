@@ -1,0 +1,101 @@
+"""The offline commands on the real stacks, and their errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from marin.stackfiles import PROJECT_ROOT
+from offline import cli
+
+
+@pytest.fixture
+def stack_copy(tmp_path: Path) -> Path:
+    for f in PROJECT_ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path
+
+
+def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan"]) == 0
+    out = capsys.readouterr().out
+    for env in ("dev", "staging", "prod"):
+        assert f"=== {env}:" in out
+        assert f"marin-{env}-call-recordings" in out
+    assert "cpu 1024, memory 2048" in out
+    assert "retention 30 d" in out
+    assert "totals: network" in out
+
+
+def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    assert cli.main(["plan", "dev", "--json", str(target)]) == 0
+    doc = json.loads(target.read_text())
+    (bucket,) = [r for r in doc["dev"] if r["type"] == "aws:s3/bucket:Bucket"]
+    assert bucket["physicalName"] == "marin-dev-call-recordings"
+    assert bucket["tier"] == "storage"
+    assert {"type", "logicalName", "physicalName", "tier", "protect", "inputs"} <= set(bucket)
+
+
+def test_diff_groups_differences_by_tier(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["diff", "dev", "prod"]) == 0
+    out = capsys.readouterr().out
+    assert "[network]" in out
+    assert "[compute]" in out
+    assert "only in prod" in out
+
+
+def test_diff_check_passes_for_the_committed_staging_and_prod(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["diff", "staging", "prod", "--check"]) == 0
+    assert "check passed" in capsys.readouterr().out
+
+
+def test_diff_check_catches_a_topology_change_to_staging_in_a_copy(
+    stack_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    staging = stack_copy / "Pulumi.staging.yaml"
+    staging.write_text(staging.read_text().replace("marin:flowLogs: true", "marin:flowLogs: false"))
+    assert cli.main(["--stack-dir", str(stack_copy), "diff", "staging", "prod", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "NOT ALLOWED: marin:flowLogs (topology): 'false' vs 'true'" in out
+    assert "only in prod: aws:ec2/flowLog:FlowLog network-flow-log" in out
+
+
+def test_cost_prints_every_tier_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["cost"]) == 0
+    out = capsys.readouterr().out
+    assert "total" in out
+    assert "search" in out
+    assert "$" in out
+
+
+def test_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["plan", "qa"]) == 2
+    assert capsys.readouterr().err.strip() == "error: unknown environment qa; configured: dev, staging, prod"
+
+
+def test_a_stack_file_that_fails_validation_is_a_clear_error(
+    stack_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dev = stack_copy / "Pulumi.dev.yaml"
+    dev.write_text(dev.read_text().replace("marin:logRetentionDays: 7", "marin:logRetentionDays: 8"))
+    assert cli.main(["--stack-dir", str(stack_copy), "plan", "dev"]) == 1
+    err = capsys.readouterr().err
+    assert "marin:logRetentionDays=8: allowed: 1, 3, 5, 7" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_price_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prices = (PROJECT_ROOT / "pricing" / "prices.yaml").read_text()
+    (tmp_path / "prices.yaml").write_text(
+        "\n".join(line for line in prices.splitlines() if not line.lstrip().startswith("cache.t4g.micro_hour"))
+    )
+    (tmp_path / "usage.yaml").write_text((PROJECT_ROOT / "pricing" / "usage.yaml").read_text())
+    monkeypatch.setattr("marin.cost.PRICING_DIR", tmp_path)
+    assert cli.main(["cost", "dev"]) == 1
+    assert "price 'cache.t4g.micro_hour' is missing from pricing/prices.yaml" in capsys.readouterr().err
