@@ -40,8 +40,10 @@ def main() -> int:
     python = sys.executable
     plan = wall([python, "-m", "offline", "plan"], runs)
     tests = wall([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], max(1, runs // 3))
-    print(f"plan, all environments: median {statistics.median(plan):.2f} s over {runs} runs "
-          f"(min {min(plan):.2f}, max {max(plan):.2f}; target <= {TARGETS['plan_seconds']} s)")
+    print(
+        f"plan, all environments: median {statistics.median(plan):.2f} s over {runs} runs "
+        f"(min {min(plan):.2f}, max {max(plan):.2f}; target <= {TARGETS['plan_seconds']} s)"
+    )
     print(f"test suite: median {statistics.median(tests):.2f} s over {len(tests)} runs")
     prices = cost.load_prices()
     ok = statistics.median(plan) <= TARGETS["plan_seconds"]

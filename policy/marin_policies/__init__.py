@@ -1,0 +1,18 @@
+"""The rules of the marin policy pack, by domain. `ALL_POLICIES` is what the pack enforces."""
+
+from . import atlas, datastores, ecs, iam, naming, network, protection, retention, secrets, sizing, storage, tagging
+
+ALL_POLICIES = [
+    *naming.POLICIES,
+    *tagging.POLICIES,
+    *retention.POLICIES,
+    *sizing.POLICIES,
+    *storage.POLICIES,
+    *datastores.POLICIES,
+    *network.POLICIES,
+    *iam.POLICIES,
+    *secrets.POLICIES,
+    *protection.POLICIES,
+    *atlas.POLICIES,
+    *ecs.POLICIES,
+]

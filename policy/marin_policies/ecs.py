@@ -1,0 +1,44 @@
+"""ECS: no public IP outside dev; deployment circuit breaker; logs configured."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from pulumi_policy import ResourceValidationArgs
+
+from ._common import get, resource_rule
+
+
+def _public_ip(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    if env != "dev" and get(args.props, "networkConfiguration.assignPublicIp") is True:
+        yield f"service {args.props.get('name')!r} assigns public IPs to its tasks in {env}"
+
+
+def _circuit_breaker(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    breaker = args.props.get("deploymentCircuitBreaker") or {}
+    if not (breaker.get("enable") and breaker.get("rollback")):
+        yield f"service {args.props.get('name')!r} has no deployment circuit breaker with rollback"
+
+
+def _logging(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    definitions = args.props.get("containerDefinitions") or "[]"
+    for container in json.loads(definitions) if isinstance(definitions, str) else definitions:
+        if not get(container, "logConfiguration.logDriver"):
+            yield f"container {container.get('name')!r} of {args.props.get('family')!r} has no log configuration"
+
+
+SERVICE = ("aws:ecs/service:Service",)
+POLICIES = [
+    resource_rule(
+        "ecs-no-public-ip-outside-dev", "Tasks get no public IP outside dev", SERVICE, _public_ip, control="ECS.2"
+    ),
+    resource_rule("ecs-circuit-breaker", "Deployments roll back on failure", SERVICE, _circuit_breaker),
+    resource_rule(
+        "ecs-logging",
+        "Every container logs somewhere",
+        ("aws:ecs/taskDefinition:TaskDefinition",),
+        _logging,
+        control="ECS.9",
+    ),
+]

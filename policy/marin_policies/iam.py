@@ -1,0 +1,51 @@
+"""IAM: no full admin; secret reads only under the environment's own path."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+
+from ._common import SECRET_PATH, of_type, resource_rule, stack_rule
+
+SECRET_READS = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(policy: Any) -> list[dict[str, Any]]:
+    doc = json.loads(policy) if isinstance(policy, str) else policy
+    return [s for s in _listed((doc or {}).get("Statement", [])) if s.get("Effect") == "Allow"]
+
+
+def _no_admin(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    for s in _statements(args.props.get("policy")):
+        if "*" in _listed(s.get("Action")) and "*" in _listed(s.get("Resource")):
+            yield f"policy of {args.name} allows every action on every resource"
+
+
+def _own_secrets(args: StackValidationArgs, env: str) -> Iterator[str]:
+    arn_prefix = f":secret:{SECRET_PATH.format(env=env)}"
+    for policy in of_type(args, "aws:iam/rolePolicy:RolePolicy"):
+        for s in _statements(policy.props.get("policy")):
+            if not set(_listed(s.get("Action"))) & set(SECRET_READS):
+                continue
+            for resource in _listed(s.get("Resource")):
+                if not (isinstance(resource, str) and arn_prefix in resource):
+                    yield f"{policy.name} grants secret reads on {resource!r}; only {arn_prefix}... is allowed in {env}"
+
+
+POLICIES = [
+    resource_rule(
+        "iam-no-full-admin",
+        "No policy allows * actions on * resources",
+        ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"),
+        _no_admin,
+        control="IAM.1",
+    ),
+    stack_rule("iam-secrets-own-environment", "Secret-read grants only under the environment's own path", _own_secrets),
+]

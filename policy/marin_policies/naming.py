@@ -1,0 +1,47 @@
+"""naming: physical names follow `marin-<env>-...`, `/ecs/<env>/...`, `<env>/audio-pipeline/...`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import ResourceValidationArgs
+
+from ._common import PROJECT, SECRET_PATH, resource_rule
+
+NAME_PROP = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:opensearch/domain:Domain": "domainName",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+    "aws:ecs/taskDefinition:TaskDefinition": "family",
+    "mongodbatlas:index/databaseUser:DatabaseUser": "username",
+}
+
+
+def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    if args.resource_type.startswith("pulumi:") or args.resource_type.startswith("random:"):
+        return
+    name = args.props.get(NAME_PROP.get(args.resource_type, "name"))
+    if not isinstance(name, str):
+        return
+    prefix = f"{PROJECT}-{env}"
+    if args.resource_type == "aws:cloudwatch/logGroup:LogGroup":
+        if not name.startswith((f"/ecs/{env}/", f"/vpc/{env}/")):
+            yield f"log group {name!r} must be /ecs/{env}/<service> (or /vpc/{env}/<name>)"
+    elif args.resource_type == "aws:secretsmanager/secret:Secret":
+        if not name.startswith(SECRET_PATH.format(env=env)):
+            yield f"secret {name!r} must live under {SECRET_PATH.format(env=env)}"
+    elif args.resource_type == "aws:kms/alias:Alias":
+        if not name.startswith(f"alias/{prefix}-"):
+            yield f"KMS alias {name!r} must be alias/{prefix}-<resource>"
+    elif name != prefix and not name.startswith(f"{prefix}-"):
+        yield f"{args.resource_type} name {name!r} must be {prefix}-<resource>"
+
+
+POLICIES = [
+    resource_rule(
+        "naming-convention",
+        "Physical names are marin-<env>-<resource>; log groups /ecs/<env>/...; secrets <env>/audio-pipeline/...",
+        (),
+        _check,
+    ),
+]
