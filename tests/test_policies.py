@@ -385,3 +385,21 @@ def test_every_rule_is_documented_in_the_readme() -> None:
         level = rule.enforcement_level.value if rule.enforcement_level else ""
         assert f"| `{rule.name}` | {rule.description} |" in readme
         assert f"| {level} |" in readme
+
+
+UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's sentinel for a value not known in preview
+
+
+@pytest.mark.parametrize(
+    ("type_", "key"),
+    [
+        ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
+        ("aws:iam/rolePolicy:RolePolicy", "policy"),
+        ("aws:ecs/taskDefinition:TaskDefinition", "containerDefinitions"),
+    ],
+)
+def test_documents_unknown_during_preview_do_not_break_the_pack(
+    type_: str, key: str, all_inventories: dict[str, Inventory]
+) -> None:
+    inv = mutated(all_inventories["prod"], type_, set_input(key, UNKNOWN_STRING))
+    assert policy_check.check(inv) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -100,6 +101,16 @@ def get(props: Any, path: str, default: Any = None) -> Any:
         if value is None:
             return default
     return value
+
+
+def json_of(value: Any) -> Any:
+    """A JSON document property, or None while it is unknown (preview of a new stack) or malformed."""
+    if isinstance(value, (dict, list)):
+        return value
+    try:
+        return json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def num(value: Any) -> str:

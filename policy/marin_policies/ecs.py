@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import get, resource_rule
+from ._common import get, json_of, resource_rule
 
 
 def _public_ip(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -22,8 +21,7 @@ def _circuit_breaker(args: ResourceValidationArgs, env: str) -> Iterator[str]:
 
 
 def _logging(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    definitions = args.props.get("containerDefinitions") or "[]"
-    for container in json.loads(definitions) if isinstance(definitions, str) else definitions:
+    for container in json_of(args.props.get("containerDefinitions")) or []:
         if not get(container, "logConfiguration.logDriver"):
             yield f"container {container.get('name')!r} of {args.props.get('family')!r} has no log configuration"
 

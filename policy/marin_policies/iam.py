@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from ._common import SECRET_PATH, of_type, resource_rule, stack_rule
+from ._common import SECRET_PATH, json_of, of_type, resource_rule, stack_rule
 
 SECRET_READS = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
 
@@ -18,8 +17,8 @@ def _listed(value: Any) -> list[Any]:
 
 
 def _statements(policy: Any) -> list[dict[str, Any]]:
-    doc = json.loads(policy) if isinstance(policy, str) else policy
-    return [s for s in _listed((doc or {}).get("Statement", [])) if s.get("Effect") == "Allow"]
+    doc = json_of(policy) or {}
+    return [s for s in _listed(doc.get("Statement", [])) if isinstance(s, dict) and s.get("Effect") == "Allow"]
 
 
 def _no_admin(args: ResourceValidationArgs, env: str) -> Iterator[str]:

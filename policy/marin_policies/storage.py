@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from pulumi_policy import StackValidationArgs
 
-from ._common import PROTECTED_ENVS, get, of_type, stack_rule
+from ._common import PROTECTED_ENVS, get, json_of, of_type, stack_rule
 
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
@@ -40,7 +39,10 @@ def _encryption(args: StackValidationArgs, env: str) -> Iterator[str]:
 def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
     for bucket in _buckets(args):
         policies = _attached(args, "aws:s3/bucketPolicy:BucketPolicy", bucket)
-        statements = json.loads(policies[0]["policy"])["Statement"] if policies else []
+        document = json_of(policies[0]["policy"]) if policies else {}
+        if policies and document is None:
+            continue  # computed from outputs that are unknown until the bucket exists
+        statements = (document or {}).get("Statement", [])
         if not any(
             s.get("Effect") == "Deny" and get(s, "Condition.Bool", {}).get("aws:SecureTransport") == "false"
             for s in statements
