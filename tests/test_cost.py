@@ -171,14 +171,14 @@ def test_story_relations_hold(all_inventories: dict[str, Inventory]) -> None:
     assert totals["dev"] < totals["staging"] < totals["prod"]
 
 
-def test_readme_cost_table_is_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"<!-- cost-table:begin -->\n(.*?)\n<!-- cost-table:end -->", readme, re.S)
-    assert match, "README has no cost table markers"
+@pytest.mark.parametrize("doc", ["README.md", "docs/environments.md"])
+def test_documented_cost_table_is_what_the_command_prints(doc: str, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).resolve().parent.parent / doc).read_text(encoding="utf-8")
+    match = re.search(r"<!-- cost-table:begin -->\n(.*?)\n<!-- cost-table:end -->", text, re.S)
+    assert match, f"{doc} has no cost table markers"
     assert cli.main(["cost", "--markdown"]) == 0
-    assert match.group(1).strip() == capsys.readouterr().out.strip(), (
-        "README cost table is stale: paste `python -m offline cost --markdown`"
-    )
+    printed = capsys.readouterr().out.strip()
+    assert match.group(1).strip() == printed, f"{doc} cost table is stale: paste `python -m offline cost --markdown`"
 
 
 def test_price_table_is_valid_yaml_with_hours() -> None:
