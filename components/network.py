@@ -192,56 +192,54 @@ class Network(pulumi.ComponentResource):
                 opts=child(),
             )
 
-        def ingress(
-            key: str,
-            group: aws.ec2.SecurityGroup,
-            port: int,
-            to_port: int | None = None,
-            *,
-            source: aws.ec2.SecurityGroup | None = None,
-            cidr: str | None = None,
-            description: str,
-        ) -> None:
-            rule("in", key, group, port, to_port, peer=source, cidr=cidr, description=description)
-
-        def egress(
-            key: str,
-            group: aws.ec2.SecurityGroup,
-            port: int,
-            to_port: int | None = None,
-            *,
-            dest: aws.ec2.SecurityGroup | None = None,
-            cidr: str | None = None,
-            description: str,
-        ) -> None:
-            rule("out", key, group, port, to_port, peer=dest, cidr=cidr, description=description)
-
-        ingress("alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
-        ingress("alb-http-in", alb, 80, cidr=ANYWHERE, description="HTTP from the internet (redirect or plain)")
-        egress("alb-to-services", alb, APP_PORT, dest=services, description="To the api tasks")
-        ingress("services-from-alb", services, APP_PORT, source=alb, description="From the load balancer")
-        egress("services-https-out", services, 443, cidr=ANYWHERE, description="AWS APIs, ECR, third-party HTTPS APIs")
-        egress("services-to-redis", services, REDIS_PORT, dest=redis, description="To Redis")
-        egress("services-to-opensearch", services, OPENSEARCH_PORT, dest=opensearch, description="To OpenSearch")
-        egress("services-to-endpoints", services, 1024, 65535, dest=endpoints, description="To Atlas over PrivateLink")
+        rule("in", "alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
+        rule("in", "alb-http-in", alb, 80, cidr=ANYWHERE, description="HTTP from the internet (redirect or plain)")
+        rule("out", "alb-to-services", alb, APP_PORT, peer=services, description="To the api tasks")
+        rule("in", "services-from-alb", services, APP_PORT, peer=alb, description="From the load balancer")
+        rule(
+            "out",
+            "services-https-out",
+            services,
+            443,
+            cidr=ANYWHERE,
+            description="AWS APIs, ECR, third-party HTTPS APIs",
+        )
+        rule("out", "services-to-redis", services, REDIS_PORT, peer=redis, description="To Redis")
+        rule("out", "services-to-opensearch", services, OPENSEARCH_PORT, peer=opensearch, description="To OpenSearch")
+        rule(
+            "out",
+            "services-to-endpoints",
+            services,
+            1024,
+            65535,
+            peer=endpoints,
+            description="To Atlas over PrivateLink",
+        )
         if args.atlas_public_egress:
-            egress(
+            rule(
+                "out",
                 "services-to-atlas",
                 services,
                 ATLAS_PORT,
                 cidr=ANYWHERE,
                 description="To the shared-tier Atlas cluster (its IP access list admits our egress)",
             )
-        ingress("redis-from-services", redis, REDIS_PORT, source=services, description="From the services")
-        ingress(
-            "opensearch-from-services", opensearch, OPENSEARCH_PORT, source=services, description="From the services"
+        rule("in", "redis-from-services", redis, REDIS_PORT, peer=services, description="From the services")
+        rule(
+            "in",
+            "opensearch-from-services",
+            opensearch,
+            OPENSEARCH_PORT,
+            peer=services,
+            description="From the services",
         )
-        ingress(
+        rule(
+            "in",
             "endpoints-from-services",
             endpoints,
             1024,
             65535,
-            source=services,
+            peer=services,
             description="Atlas PrivateLink ports from the services",
         )
 
