@@ -52,8 +52,6 @@ SECRETS: tuple[SecretSpec, ...] = (
     ),
 )
 
-SECRETS_BY_NAME: dict[str, SecretSpec] = {s.name: s for s in SECRETS}
-
 
 def secrets_for(service: str) -> tuple[SecretSpec, ...]:
     """The secrets injected into `service`'s containers."""

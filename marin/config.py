@@ -427,10 +427,6 @@ class EnvConfig:
         return self.aws_region.upper().replace("-", "_")
 
     @property
-    def project(self) -> str:
-        return PROJECT
-
-    @property
     def default_tags(self) -> dict[str, str]:
         """Tags the AWS provider puts on every taggable resource of the stack."""
         return {

@@ -123,9 +123,6 @@ class EnvironmentNames:
     alerts_topic: str
     alerts_key_alias: str
 
-    def alarm(self, what: str) -> str:
-        return Namer(self.env).name(f"alarm-{what}", "tag-name")
-
     @classmethod
     def plan(cls, env: str, az_count: int, bucket_suffix: str = "") -> EnvironmentNames:
         n = Namer(env)
