@@ -101,30 +101,22 @@ class Network(pulumi.ComponentResource):
         )
         igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags={"Name": n.internet_gateway}, opts=child())
 
-        public, private = [], []
+        subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": []}
+        layout = {"public": (plan.public, n.public_subnets), "private": (plan.private, n.private_subnets)}
         for i, az in enumerate(self.availability_zones):
-            public.append(
-                aws.ec2.Subnet(
-                    f"{name}-public-{i + 1}",
-                    vpc_id=vpc.id,
-                    cidr_block=plan.public[i],
-                    availability_zone=az,
-                    map_public_ip_on_launch=False,
-                    tags={"Name": n.public_subnets[i], "Tier": "public"},
-                    opts=child(),
+            for tier, (cidrs, physical) in layout.items():
+                subnets[tier].append(
+                    aws.ec2.Subnet(
+                        f"{name}-{tier}-{i + 1}",
+                        vpc_id=vpc.id,
+                        cidr_block=cidrs[i],
+                        availability_zone=az,
+                        map_public_ip_on_launch=False,
+                        tags={"Name": physical[i], "Tier": tier},
+                        opts=child(),
+                    )
                 )
-            )
-            private.append(
-                aws.ec2.Subnet(
-                    f"{name}-private-{i + 1}",
-                    vpc_id=vpc.id,
-                    cidr_block=plan.private[i],
-                    availability_zone=az,
-                    map_public_ip_on_launch=False,
-                    tags={"Name": n.private_subnets[i], "Tier": "private"},
-                    opts=child(),
-                )
-            )
+        public, private = subnets["public"], subnets["private"]
 
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": n.public_route_table}, opts=child()
