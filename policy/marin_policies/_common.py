@@ -37,6 +37,17 @@ def fsbp(control: str | None) -> PolicyComplianceFramework | None:
     )
 
 
+def _metadata(name: str, description: str, control: str | None, level: EnforcementLevel) -> dict[str, Any]:
+    """What every rule declares besides its check: name, description, level, FSBP control."""
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "framework": fsbp(control),
+        "tags": [control] if control else None,
+    }
+
+
 Check = Callable[[ResourceValidationArgs, str], Iterable[str]]
 StackCheck = Callable[[StackValidationArgs, str], Iterable[str]]
 
@@ -58,14 +69,7 @@ def resource_rule(
         for message in check(args, environment(args.urn)):
             report(message, None)
 
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        framework=fsbp(control),
-        tags=[control] if control else None,
-    )
+    return ResourceValidationPolicy(validate=validate, **_metadata(name, description, control, level))
 
 
 def stack_rule(
@@ -78,14 +82,7 @@ def stack_rule(
         for message in check(args, env):
             report(message, None)
 
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        framework=fsbp(control),
-        tags=[control] if control else None,
-    )
+    return StackValidationPolicy(validate=validate, **_metadata(name, description, control, level))
 
 
 def get(props: Any, path: str, default: Any = None) -> Any:
