@@ -56,6 +56,19 @@ class Resource:
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
+    dependencies: list[str] = field(default_factory=list)
+    """URNs the engine waits for before creating this resource (explicit `depends_on` expanded
+    to component children, plus every resource an input Output came from)."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Per input property, the URNs its value came from."""
+    delete_before_replace: bool = False
+    replace_on_changes: list[str] = field(default_factory=list)
+    additional_secret_outputs: list[str] = field(default_factory=list)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    request: Any = field(default=None, repr=False, compare=False)
+    """The RegisterResourceRequest as the engine received it (inputs as protobuf, unknowns kept)."""
+    response: Any = field(default=None, repr=False, compare=False)
+    """The RegisterResourceResponse (outputs as protobuf; unknown in preview for computed ones)."""
 
     @property
     def package(self) -> str:
@@ -86,6 +99,32 @@ class Inventory:
     resources: list[Resource]
     outputs: dict[str, Any]
     secret_outputs: set[str] = field(default_factory=set)
+
+    @property
+    def by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
+    def depends_on(self, resource: Resource, target: Resource) -> bool:
+        """True when the engine would finish `target` before it starts creating `resource`:
+        `target` is reachable through dependencies (explicit or property), or through the
+        dependencies of any ancestor component of `resource`."""
+        by_urn, seen = self.by_urn, set()
+        stack = [resource.urn]
+        while stack:
+            urn = stack.pop()
+            if urn in seen:
+                continue
+            seen.add(urn)
+            r = by_urn.get(urn)
+            if r is None:
+                continue
+            deps = [*r.dependencies, *(u for us in r.property_dependencies.values() for u in us)]
+            if target.urn in deps:
+                return True
+            stack.extend(deps)
+            if r.parent and r.parent in by_urn and not by_urn[r.parent].custom:
+                stack.append(r.parent)
+        return False
 
     def of_type(self, type_: str) -> list[Resource]:
         return [r for r in self.resources if r.type == type_]
@@ -119,9 +158,9 @@ def _suffix(seed: str, length: int = 6) -> str:
 class Mocks(pulumi_mocks.Mocks):
     """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
 
-    def __init__(self, seed: str, account: str, region: str):
+    def __init__(self, seed: str, account: str, region: str, preview: bool = False):
         # ids and random-looking suffixes derive from `seed` and logical names, never from physical names
-        self.seed, self.account, self.region = seed, account, region
+        self.seed, self.account, self.region, self.preview = seed, account, region, preview
 
     def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
         inputs, acct, region = args.inputs, self.account, self.region
@@ -139,6 +178,10 @@ class Mocks(pulumi_mocks.Mocks):
         return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if self.preview:
+            # The first preview of a new stack: the provider echoes the inputs, and the id and
+            # every computed output (ARNs, endpoints, addresses) are unknown.
+            return "", dict(args.inputs)
         rid = f"{args.name}-{_suffix(self.seed + args.typ + args.name, 8)}"
         out: dict[str, Any] = dict(args.inputs)
         if args.typ.startswith("aws:"):
@@ -231,6 +274,20 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     retain_on_delete=bool(request.retainOnDelete),
                     ignore_changes=list(request.ignoreChanges),
+                    dependencies=list(request.dependencies),
+                    property_dependencies={
+                        k: list(v.urns) for k, v in request.propertyDependencies.items() if list(v.urns)
+                    },
+                    delete_before_replace=bool(request.deleteBeforeReplace),
+                    replace_on_changes=list(request.replaceOnChanges),
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    custom_timeouts={
+                        k: getattr(request.customTimeouts, k)
+                        for k in ("create", "update", "delete")
+                        if request.HasField("customTimeouts") and getattr(request.customTimeouts, k)
+                    },
+                    request=request,
+                    response=response,
                 )
             )
         return response
@@ -260,6 +317,7 @@ def run(
     code_dir: Path = stackfiles.PROJECT_ROOT,
     records: list[Resource] | None = None,
     id_seed: str | None = None,
+    preview: bool = False,
 ) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
@@ -267,16 +325,17 @@ def run(
     defaults overlaid by the stack file). `stack_dir` (default: the project) is where the
     program finds the configured environments, as the CLI runs it from the project directory.
     Raises whatever the program raises (e.g. `marin.config.ConfigError`); pass `records` to see
-    what was registered before it did.
+    what was registered before it did. `preview=True` models the first `pulumi preview` of a new
+    stack: ids and computed outputs are unknown, and `apply` callbacks on them do not run.
     """
     stack_dir = stack_dir or code_dir
     if config is None:
         config = stackfiles.effective_config(env, stack_dir)
     account = _first_account(config)
     region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
-    monitor = RecordingMonitor(Mocks(id_seed or env, account, region), records)
+    monitor = RecordingMonitor(Mocks(id_seed or env, account, region, preview), records)
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=False, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
     set_all_config(dict(config), [])
     if str(code_dir) not in sys.path:
