@@ -19,21 +19,23 @@ from components.search import Search
 from components.secrets import Secrets
 from components.storage import Storage
 
-cfg = bootstrap.load_config()  # refuses bad config before anything is registered
+cfg = bootstrap.load_config()  # refuses bad config (and, for real, example identities) before anything is registered
 providers = bootstrap.providers(cfg)
 account = bootstrap.account_id(providers)
+bootstrap.check_hosted_zone(cfg, providers)
 opts = pulumi.ResourceOptions(providers=providers)
 
 network = Network("network", wiring.network(cfg, account), opts)
 storage = Storage("storage", wiring.storage(cfg), opts)
 logs = Logging("logging", wiring.logging(cfg), opts)
-secrets = Secrets("secrets", wiring.secrets(cfg), opts)
+secrets = Secrets("secrets", wiring.secrets(cfg, bootstrap.operator_secret_values()), opts)
 iam = Iam("iam", wiring.iam(cfg, account, logs, secrets), opts)
 database = Database("database", wiring.database(cfg, network, secrets), opts)
 cache = Cache("cache", wiring.cache(cfg, network, secrets), opts)
 search = Search("search", wiring.search(cfg, account, network, iam, secrets), opts)
+secret_values = wiring.secret_values(secrets, database, cache, search)  # each resolves once written
 compute = Compute(
-    "compute", wiring.compute(cfg, net=network, iam=iam, secrets=secrets, storage=storage, cache=cache), opts
+    "compute", wiring.compute(cfg, net=network, iam=iam, storage=storage, cache=cache, secret_arns=secret_values), opts
 )
 monitoring = Monitoring("monitoring", wiring.monitoring(cfg, account, compute, cache), opts)
 
@@ -46,9 +48,10 @@ pulumi.export("egressIps", network.egress_ips)
 pulumi.export("recordingsBucket", storage.bucket_name)
 pulumi.export("logGroupArns", logs.log_group_arns)
 pulumi.export("secretArns", secrets.arns)
-pulumi.export("secretsAwaitingOperator", secrets.awaiting_operator)
 pulumi.export("clusterName", compute.cluster_name)
 pulumi.export("serviceNames", compute.service_names)
+pulumi.export("taskDefinitionArns", compute.task_definition_arns)  # deploy checks the services run these
+pulumi.export("apiUrl", compute.api_url)
 pulumi.export("loadBalancerDnsName", compute.load_balancer_dns_name)
 pulumi.export("redisEndpoint", cache.primary_endpoint)
 pulumi.export("opensearchEndpoint", search.endpoint)

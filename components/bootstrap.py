@@ -2,7 +2,9 @@
 
 This is the only module that reads config from the Pulumi runtime; everything it reads is
 handed to the pure validator in `marin.config`, which refuses bad input before any resource
-is registered.
+is registered. A real `pulumi up` or `preview` is also refused while the stack still carries the
+committed example identities or lacks an operator secret (`marin.config.deploy_problems`); the
+offline tools, which run the same program under the SDK's mock engine, accept them.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_mongodbatlas as atlas
 from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, settings
 
 from marin import stackfiles
-from marin.config import EnvConfig, load_environment
+from marin.config import NAMESPACE, SECRET_KEYS, ConfigError, EnvConfig, deploy_problems, load_environment
 
 
 def raw_config() -> dict[str, Any]:
@@ -24,9 +27,32 @@ def raw_config() -> dict[str, Any]:
     return {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 
 
+def running_offline() -> bool:
+    """True under the SDK's mock engine (`offline/engine.py`), false under the Pulumi CLI.
+
+    Decided by the monitor the program talks to, not by anything a stack or a shell can set.
+    The offline engine can ask to be treated as a real deployment (`as_real_deploy`), so the
+    refusal below is tested.
+    """
+    monitor = settings.get_monitor()
+    return isinstance(monitor, mocks.MockMonitor) and not getattr(monitor, "as_real_deploy", False)
+
+
 def load_config() -> EnvConfig:
     # The CLI runs the program from the project directory, beside the Pulumi.<env>.yaml files.
-    return load_environment(pulumi.get_stack(), raw_config(), stackfiles.all_environments(Path.cwd()))
+    raw = raw_config()
+    cfg = load_environment(pulumi.get_stack(), raw, stackfiles.all_environments(Path.cwd()))
+    if not running_offline():
+        problems = deploy_problems(cfg, raw)
+        if problems:
+            raise ConfigError(cfg.env, problems)
+    return cfg
+
+
+def operator_secret_values() -> dict[str, pulumi.Output[str]]:
+    """First values of the operator secrets (catalogue name -> secret Output), from secret config."""
+    config = pulumi.Config(NAMESPACE)
+    return {key.secret: config.require_secret(key.name) for key in SECRET_KEYS}
 
 
 def providers(cfg: EnvConfig) -> dict[str, pulumi.ProviderResource]:
@@ -49,3 +75,22 @@ def providers(cfg: EnvConfig) -> dict[str, pulumi.ProviderResource]:
 def account_id(providers: dict[str, pulumi.ProviderResource]) -> str:
     """The account the credentials belong to (the provider has already refused any other)."""
     return aws.get_caller_identity(opts=pulumi.InvokeOptions(provider=providers["aws"])).account_id
+
+
+def check_hosted_zone(cfg: EnvConfig, providers: dict[str, pulumi.ProviderResource]) -> None:
+    """Refuse a hosted zone that cannot hold the api's name, before any tier is built."""
+    if not cfg.hosted_zone_id:
+        return
+    zone = aws.route53.get_zone(zone_id=cfg.hosted_zone_id, opts=pulumi.InvokeOptions(provider=providers["aws"]))
+    zone_name = zone.name.rstrip(".")
+    host = cfg.names.api_hostname
+    if zone.private_zone or not (host == zone_name or host.endswith(f".{zone_name}")):
+        kind = "private" if zone.private_zone else "public"
+        raise ConfigError(
+            cfg.env,
+            [
+                f"{NAMESPACE}:hostedZoneId={cfg.hosted_zone_id!r} is the {kind} "
+                f"zone {zone_name!r}; allowed: a public zone that {host!r} belongs to "
+                f"({NAMESPACE}:domainName or {cfg.env}.{cfg.domain_name})"
+            ],
+        )

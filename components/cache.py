@@ -29,6 +29,8 @@ class CacheArgs:
 class Cache(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     member_cluster_ids: list[str]
+    auth_token_arn: pulumi.Output[str]
+    """ARN of the auth-token secret, resolved once its value is written."""
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:cache:Cache", name, None, opts)
@@ -42,7 +44,7 @@ class Cache(pulumi.ComponentResource):
         )
         # AUTH tokens: 16-128 printable characters without @, " or /; letters and digits are safe.
         token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
-        aws.secretsmanager.SecretVersion(
+        token_version = aws.secretsmanager.SecretVersion(
             f"{name}-auth-token", secret_id=args.auth_token_secret_id, secret_string=token.result, opts=child
         )
         nodes = 2 if args.high_availability else 1  # a replica is what Multi-AZ fails over to
@@ -70,5 +72,6 @@ class Cache(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.primary_endpoint = group.primary_endpoint_address
+        self.auth_token_arn = token_version.secret_arn
         self.member_cluster_ids = [f"{args.replication_group_id}-{i + 1:03d}" for i in range(nodes)]
         self.register_outputs({"primary_endpoint": self.primary_endpoint})

@@ -1,4 +1,13 @@
-"""compute tier: the ECS cluster, the api behind an ALB, the worker, autoscaling and dev auto-stop."""
+"""compute tier: the ECS cluster, the api behind an ALB, the worker, autoscaling and dev auto-stop.
+
+Ingress: with a domain, `api.<env>.<domain>` gets a DNS-validated ACM certificate and an alias
+record to the ALB; with TLS (that certificate, or `certificateArn`) the ALB serves HTTPS only and
+port 80 redirects to 443. Without either (dev may), it forwards plain HTTP on port 80.
+
+Every service waits until its task definition's secrets have values and its roles have their
+policies (the ARNs it is given resolve only then), and `pulumi up` waits for the service to reach
+a steady state: a deploy whose tasks cannot start fails instead of reporting success.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +22,17 @@ from marin.catalogue import APP_PORT, secrets_for
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 CPU_TARGET_PERCENT = 60
+# How long `pulumi up` waits for a service to reach a steady state before it fails.
+SERVICE_TIMEOUT = "30m"
+# The image contract (README): the worker image ships this command; it exits 0 while healthy.
+WORKER_HEALTH_CHECK = {
+    "command": ["CMD", "/app/healthcheck"],
+    "interval": 30,
+    "timeout": 5,
+    "retries": 3,
+    "startPeriod": 60,
+}
+SCRATCH_VOLUME, SCRATCH_PATH = "scratch", "/tmp"
 
 
 @dataclass(frozen=True)
@@ -46,6 +66,10 @@ class ComputeArgs:
     business_hours: tuple[int, int]
     timezone: str
     certificate_arn: str
+    """An existing ACM certificate for the HTTPS listener; '' to issue one for api_hostname (or none)."""
+    api_hostname: str
+    """`api.<env>.<domain>`, published in hosted_zone_id; '' for none."""
+    hosted_zone_id: str
     protect: bool
     vpc_id: pulumi.Output[str]
     public_subnet_ids: list[pulumi.Output[str]]
@@ -53,6 +77,7 @@ class ComputeArgs:
     alb_sg_id: pulumi.Output[str]
     services_sg_id: pulumi.Output[str]
     secret_arns: dict[str, pulumi.Output[str]]
+    """Secret ARNs as written by their owners' versions: a task waits until each has a value."""
     bucket_name: pulumi.Output[str]
     redis_endpoint: pulumi.Output[str]
 
@@ -81,15 +106,22 @@ def container_definitions(
             },
         },
         "linuxParameters": {"initProcessEnabled": True},
+        # Read-only root filesystem (Security Hub ECS.5); /tmp is a task-local scratch volume.
+        "readonlyRootFilesystem": True,
+        "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}],
     }
     if spec.name == "api":
         container["portMappings"] = [{"containerPort": APP_PORT, "protocol": "tcp"}]
+    else:  # the api's health is the load balancer's check; the worker has no port to check
+        container["healthCheck"] = WORKER_HEALTH_CHECK
     return json.dumps([container], sort_keys=True)
 
 
 class Compute(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_names: dict[str, pulumi.Output[str]]
+    task_definition_arns: dict[str, pulumi.Output[str]]
+    api_url: pulumi.Output[str]
     load_balancer_dns_name: pulumi.Output[str]
     load_balancer_arn_suffix: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
@@ -143,7 +175,8 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
         forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
-        if args.certificate_arn:
+        certificate_arn = self._certificate(name, args)
+        if certificate_arn is not None:
             listeners = [
                 aws.lb.Listener(
                     f"{name}-https",
@@ -151,7 +184,7 @@ class Compute(pulumi.ComponentResource):
                     port=443,
                     protocol="HTTPS",
                     ssl_policy=TLS_POLICY,
-                    certificate_arn=args.certificate_arn,
+                    certificate_arn=certificate_arn,
                     default_actions=forward,
                     opts=child,
                 ),
@@ -182,10 +215,22 @@ class Compute(pulumi.ComponentResource):
                     opts=child,
                 )
             ]
+        if args.api_hostname:
+            aws.route53.Record(
+                f"{name}-api-dns",
+                zone_id=args.hosted_zone_id,
+                name=args.api_hostname,
+                type="A",
+                aliases=[{"name": alb.dns_name, "zone_id": alb.zone_id, "evaluate_target_health": True}],
+                opts=child,
+            )
+        scheme = "https" if certificate_arn is not None else "http"
+        host: pulumi.Input[str] = args.api_hostname or alb.dns_name
+        self.api_url = pulumi.Output.concat(scheme, "://", host)
 
         secret_arns = pulumi.Output.all(**args.secret_arns)
         scaled = args.autoscaling or args.auto_stop
-        self.service_names = {}
+        self.service_names, self.task_definition_arns = {}, {}
         for spec in args.services:
             definitions = pulumi.Output.all(secret_arns, args.bucket_name, args.redis_endpoint).apply(
                 lambda v, spec=spec: container_definitions(spec, args, v[0], v[1], v[2])
@@ -201,6 +246,7 @@ class Compute(pulumi.ComponentResource):
                 execution_role_arn=spec.execution_role_arn,
                 task_role_arn=spec.task_role_arn,
                 container_definitions=definitions,
+                volumes=[{"name": SCRATCH_VOLUME}],
                 opts=child,
             )
             is_api = spec.name == "api"
@@ -227,13 +273,19 @@ class Compute(pulumi.ComponentResource):
                 health_check_grace_period_seconds=60 if is_api else None,
                 propagate_tags="SERVICE",
                 enable_ecs_managed_tags=True,
-                wait_for_steady_state=False,
+                # `up` fails unless the tasks start; on a first deployment the circuit breaker has
+                # nothing to roll back to, so without this a dead service would report success.
+                wait_for_steady_state=True,
                 # Scheduled scaling and autoscaling own the running count once the service exists.
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[capacity, *listeners], ignore_changes=["desiredCount"] if scaled else None
+                    parent=self,
+                    depends_on=[capacity, *listeners],
+                    ignore_changes=["desiredCount"] if scaled else None,
+                    custom_timeouts=pulumi.CustomTimeouts(create=SERVICE_TIMEOUT, update=SERVICE_TIMEOUT),
                 ),
             )
             self.service_names[spec.name] = service.name
+            self.task_definition_arns[spec.name] = task.arn
             if scaled:
                 self._scaling(name, spec, args, service)
 
@@ -245,9 +297,44 @@ class Compute(pulumi.ComponentResource):
             {
                 "cluster_name": self.cluster_name,
                 "service_names": self.service_names,
+                "api_url": self.api_url,
                 "load_balancer_dns_name": self.load_balancer_dns_name,
             }
         )
+
+    def _certificate(self, name: str, args: ComputeArgs) -> pulumi.Input[str] | None:
+        """The HTTPS listener's certificate: the given one, one issued for api_hostname, or None."""
+        if args.certificate_arn:
+            return args.certificate_arn
+        if not args.api_hostname:
+            return None
+        child = pulumi.ResourceOptions(parent=self)
+        certificate = aws.acm.Certificate(
+            f"{name}-api-certificate",
+            domain_name=args.api_hostname,
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            opts=child,
+        )
+        # One name, so exactly one validation record (known before the certificate exists).
+        option = certificate.domain_validation_options.apply(lambda options: options[0])
+        record = aws.route53.Record(
+            f"{name}-api-certificate-validation",
+            zone_id=args.hosted_zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,  # the record ACM asks for is the same for a reissued certificate
+            opts=child,
+        )
+        validation = aws.acm.CertificateValidation(
+            f"{name}-api-certificate",
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=[record.fqdn],
+            opts=child,
+        )
+        return validation.certificate_arn
 
     def _scaling(self, name: str, spec: ServiceSpec, args: ComputeArgs, service: aws.ecs.Service) -> None:
         resource_id = f"service/{args.cluster_name}/{spec.service_name}"
@@ -260,7 +347,13 @@ class Compute(pulumi.ComponentResource):
             resource_id=resource_id,
             min_capacity=spec.desired_count,
             max_capacity=upper,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[service]),
+            # The schedule moves min/max between 0 and the desired count: neither a refresh nor
+            # the nightly drift check may put them back or call the schedule drift.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[service],
+                ignore_changes=["minCapacity", "maxCapacity"] if args.auto_stop else None,
+            ),
         )
         if args.autoscaling:
             aws.appautoscaling.Policy(

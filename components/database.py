@@ -10,6 +10,7 @@ written to `<env>/audio-pipeline/mongodb-uri`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 import pulumi
@@ -53,7 +54,32 @@ class DatabaseArgs:
     uri_secret_id: pulumi.Output[str]
 
 
-def _with_credentials(srv: str, user: str, password: str) -> str:
+def _field(value: Any, name: str) -> Any:
+    """A field of an invoke result, which arrives as a typed object or (lifted) as a dict."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
+
+
+def private_srv(connection_strings: Any, vpc_endpoint_id: str) -> str:
+    """The private SRV string of the PrivateLink endpoint `vpc_endpoint_id`, or raise.
+
+    Atlas lists one entry per connected private endpoint; an endpoint that is still pending is
+    absent. Raising fails the `pulumi up` and leaves the secret's current value as it was: it is
+    never overwritten with an empty string, or with another endpoint's address.
+    """
+    for entry in _field(connection_strings, "private_endpoints") or []:
+        ids = [_field(e, "endpoint_id") for e in (_field(entry, "endpoints") or [])]
+        srv = _field(entry, "srv_connection_string")
+        if vpc_endpoint_id in ids and srv:
+            return str(srv)
+    raise ValueError(
+        f"Atlas lists no private SRV connection string for VPC endpoint {vpc_endpoint_id} yet; "
+        "mongodb-uri was left unchanged. Wait until the endpoint is AVAILABLE in Atlas, then run `pulumi up` again"
+    )
+
+
+def with_credentials(srv: str, user: str, password: str) -> str:
+    if not srv.startswith("mongodb+srv://") or len(srv) <= len("mongodb+srv://"):
+        raise ValueError(f"not an SRV connection string: {srv!r}; mongodb-uri was left unchanged")
     host = srv.removeprefix("mongodb+srv://")
     return (
         f"mongodb+srv://{quote(user, safe='')}:{quote(password, safe='')}@{host}/{DATABASE}?retryWrites=true&w=majority"
@@ -63,6 +89,8 @@ def _with_credentials(srv: str, user: str, password: str) -> str:
 class Database(pulumi.ComponentResource):
     project_name: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
+    uri_secret_arn: pulumi.Output[str]
+    """ARN of the mongodb-uri secret, resolved once the connection string is written."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:database:Database", name, None, opts)
@@ -133,7 +161,7 @@ class Database(pulumi.ComponentResource):
                     comment="marin egress (NAT)",
                     opts=child,
                 )
-            srv = cluster.connection_strings.apply(lambda cs: cs.standard_srv if cs else None)
+            srv = cluster.connection_strings.apply(lambda cs: cs.standard_srv if cs else "")
         else:
             endpoint = atlas.PrivateLinkEndpoint(
                 f"{name}-private-endpoint",
@@ -166,16 +194,13 @@ class Database(pulumi.ComponentResource):
                 name=cluster.name,
                 opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[service]),
             )
-            srv = live.connection_strings.apply(
-                lambda cs: cs.private_endpoints[0].srv_connection_string if cs and cs.private_endpoints else None
-            )
+            srv = pulumi.Output.all(live.connection_strings, vpce.id).apply(lambda v: private_srv(v[0], v[1]))
 
-        uri = pulumi.Output.all(srv, password.result).apply(
-            lambda v: _with_credentials(v[0], args.username, v[1]) if v[0] else ""
-        )
-        aws.secretsmanager.SecretVersion(
+        uri = pulumi.Output.all(srv, password.result).apply(lambda v: with_credentials(v[0], args.username, v[1]))
+        version = aws.secretsmanager.SecretVersion(
             f"{name}-uri", secret_id=args.uri_secret_id, secret_string=pulumi.Output.secret(uri), opts=child
         )
+        self.uri_secret_arn = version.secret_arn
 
         self.project_name = project.name
         self.cluster_name = cluster.name

@@ -23,34 +23,48 @@ class IamArgs:
     secret_arns: dict[str, pulumi.Output[str]]
 
 
+def _after(value: pulumi.Output[str], resource: pulumi.CustomResource) -> pulumi.Output[str]:
+    """`value`, carrying a dependency on `resource` to every input it is passed to."""
+    return pulumi.Output.all(value, resource.id).apply(lambda v: v[0])
+
+
 class Iam(pulumi.ComponentResource):
     execution_role_arns: dict[str, pulumi.Output[str]]
+    """Per service, the execution role's ARN, resolved once its inline policy is attached."""
     task_role_arns: dict[str, pulumi.Output[str]]
+    """Per service, the task role's ARN, resolved once its inline policy is attached."""
 
     def __init__(self, name: str, args: IamArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:iam:Iam", name, None, opts)
         n = args.names
         child = pulumi.ResourceOptions(parent=self)
-        trust = to_json(iam.ecs_tasks_trust(args.account_id, args.region))
+        execution_trust = to_json(iam.ecs_execution_trust())
+        task_trust = to_json(iam.ecs_tasks_trust(args.account_id, args.region))
         self.execution_role_arns, self.task_role_arns = {}, {}
         for service, image in args.images.items():
             execution = aws.iam.Role(
-                f"{name}-{service}-execution", name=n.execution_roles[service], assume_role_policy=trust, opts=child
+                f"{name}-{service}-execution",
+                name=n.execution_roles[service],
+                assume_role_policy=execution_trust,
+                opts=child,
             )
             injected = [args.secret_arns[s.name] for s in secrets_for(service)]
             policy = pulumi.Output.all(args.log_group_arns[service], *injected).apply(
                 lambda arns, image=image: iam.execution_policy(image, arns[0], list(arns[1:]))
             )
-            aws.iam.RolePolicy(f"{name}-{service}-execution", role=execution.id, policy=to_json(policy), opts=child)
-            task = aws.iam.Role(
-                f"{name}-{service}-task", name=n.task_roles[service], assume_role_policy=trust, opts=child
+            execution_policy = aws.iam.RolePolicy(
+                f"{name}-{service}-execution", role=execution.id, policy=to_json(policy), opts=child
             )
-            aws.iam.RolePolicy(
+            task = aws.iam.Role(
+                f"{name}-{service}-task", name=n.task_roles[service], assume_role_policy=task_trust, opts=child
+            )
+            task_policy = aws.iam.RolePolicy(
                 f"{name}-{service}-task",
                 role=task.id,
                 opts=child,
-                policy=to_json(iam.task_policy(n.recordings_bucket, args.region, args.account_id, n.secret_prefix)),
+                policy=to_json(iam.task_policy(n.recordings_bucket)),
             )
-            self.execution_role_arns[service] = execution.arn
-            self.task_role_arns[service] = task.arn
+            # A role is of use only with its policy: whoever takes the ARN waits for both.
+            self.execution_role_arns[service] = _after(execution.arn, execution_policy)
+            self.task_role_arns[service] = _after(task.arn, task_policy)
         self.register_outputs({"execution_role_arns": self.execution_role_arns, "task_role_arns": self.task_role_arns})

@@ -20,7 +20,8 @@ class MonitoringArgs:
     topic_name: str
     key_alias: str
     alarm_prefix: str
-    alert_email: str
+    subscribers: dict[str, str]
+    """SNS protocol (email, https) -> endpoint."""
     account_id: str
     cluster_name: str
     service_names: dict[str, str]
@@ -74,9 +75,10 @@ class Monitoring(pulumi.ComponentResource):
         )
         aws.kms.Alias(f"{name}-alerts-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id=key.arn, opts=child)
-        if args.alert_email:
+        # Email and HTTPS endpoints confirm their subscription once (SNS sends the link/request).
+        for protocol, endpoint in args.subscribers.items():
             aws.sns.TopicSubscription(
-                f"{name}-alerts-email", topic=topic.arn, protocol="email", endpoint=args.alert_email, opts=child
+                f"{name}-alerts-{protocol}", topic=topic.arn, protocol=protocol, endpoint=endpoint, opts=child
             )
 
         def alarm(

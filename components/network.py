@@ -48,6 +48,8 @@ class NetworkArgs:
     region: str
     atlas_public_egress: bool
     """True when the database is reached over the internet (Atlas shared tier, dev)."""
+    tls: bool
+    """The api is served over HTTPS (the load balancer opens 443; 80 only redirects)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -142,11 +144,14 @@ class Network(pulumi.ComponentResource):
             )
             private_rts.append(rt)
 
-        # Security groups first: the NAT instance needs its own.
+        # Security groups first: the NAT instance needs its own. A group is replaced when its
+        # description changes (no update API); with a fixed name the new one could not be created
+        # while the old, still attached to Redis, OpenSearch, tasks and endpoints, cannot be
+        # deleted. A name prefix lets the replacement be created first and the old one go last.
         def sg(key: str, physical: str, description: str) -> aws.ec2.SecurityGroup:
             return aws.ec2.SecurityGroup(
                 f"{name}-{key}-sg",
-                name=physical,
+                name_prefix=f"{physical}-",
                 description=description,
                 vpc_id=vpc.id,
                 tags={"Name": physical},
@@ -184,8 +189,16 @@ class Network(pulumi.ComponentResource):
                 opts=child(),
             )
 
-        rule("in", "alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
-        rule("in", "alb-http-in", alb, 80, cidr=ANYWHERE, description="HTTP from the internet (redirect or plain)")
+        if args.tls:
+            rule("in", "alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
+        rule(
+            "in",
+            "alb-http-in",
+            alb,
+            80,
+            cidr=ANYWHERE,
+            description="HTTP from the internet, redirected to HTTPS" if args.tls else "HTTP from the internet",
+        )
         rule("out", "alb-to-services", alb, APP_PORT, peer=services, description="To the api tasks")
         rule("in", "services-from-alb", services, APP_PORT, peer=alb, description="From the load balancer")
         rule(
@@ -291,8 +304,13 @@ class Network(pulumi.ComponentResource):
                 # patching is a deliberate `pulumi up --replace` (README).
                 opts=child(ignore_changes=["ami"], depends_on=[s3_endpoint]),
             )
+            # An EIP associated with an instance needs the VPC's internet gateway first (provider docs).
             eip = aws.ec2.Eip(
-                f"{name}-nat-eip-1", domain="vpc", instance=instance.id, tags={"Name": n.nat[0]}, opts=child()
+                f"{name}-nat-eip-1",
+                domain="vpc",
+                instance=instance.id,
+                tags={"Name": n.nat[0]},
+                opts=child(depends_on=[igw]),
             )
             self.egress_ips.append(eip.public_ip)
             for i, rt in enumerate(private_rts):
@@ -337,7 +355,7 @@ class Network(pulumi.ComponentResource):
                 assume_role_policy=service_trust("vpc-flow-logs.amazonaws.com", args.account_id),
                 opts=child(),
             )
-            aws.iam.RolePolicy(
+            policy = aws.iam.RolePolicy(
                 f"{name}-flow-logs-policy",
                 role=role.id,
                 policy=to_json(
@@ -365,7 +383,8 @@ class Network(pulumi.ComponentResource):
                 iam_role_arn=role.arn,
                 max_aggregation_interval=60,
                 tags={"Name": n.flow_log},
-                opts=child(),
+                # Deliveries start at once: the role must already carry its policy.
+                opts=child(depends_on=[policy]),
             )
 
         self.vpc_id = vpc.id

@@ -1,5 +1,9 @@
 """search tier: an OpenSearch domain inside the VPC, HTTPS only, encrypted, task roles only.
 
+Highly available domains spread their data nodes over 3 AZs (a multiple of 3 nodes), so the
+master quorum (2 of 3 master-eligible nodes, or of 3 dedicated masters when configured) survives
+the loss of one AZ; 2 AZs cannot (AWS: "Configuring a multi-AZ domain", managedomains-multiaz).
+
 Needs the account's service-linked role for OpenSearch VPC access (created once per account:
 `aws iam create-service-linked-role --aws-service-name opensearchservice.amazonaws.com`).
 """
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from marin import iam
+from marin import iam, limits
 
 ENGINE_VERSION = "OpenSearch_2.19"
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
@@ -23,8 +27,11 @@ class SearchArgs:
     domain_name: str
     instance_type: str
     instance_count: int
+    zones: int
+    """Availability zones the data nodes spread over (3 when highly available, else 1)."""
+    dedicated_master_type: str
+    """'' for none (data nodes are master-eligible), else the type of 3 dedicated masters."""
     volume_gb: int
-    high_availability: bool
     protect: bool
     account_id: str
     region: str
@@ -36,11 +43,14 @@ class SearchArgs:
 
 class Search(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
+    endpoint_secret_arn: pulumi.Output[str]
+    """ARN of the endpoint secret, resolved once its value is written (after the domain exists)."""
 
     def __init__(self, name: str, args: SearchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:search:Search", name, None, opts)
         domain_arn = f"arn:aws:es:{args.region}:{args.account_id}:domain/{args.domain_name}"
-        zones = 2 if args.high_availability else 1
+        zones = args.zones
+        masters = bool(args.dedicated_master_type)
         access = pulumi.Output.all(*args.task_role_arns).apply(
             lambda arns: json.dumps(iam.opensearch_access_policy(domain_arn, list(arns)), sort_keys=True)
         )
@@ -51,8 +61,11 @@ class Search(pulumi.ComponentResource):
             cluster_config={
                 "instance_type": args.instance_type,
                 "instance_count": args.instance_count,
-                "zone_awareness_enabled": args.high_availability,
-                "zone_awareness_config": {"availability_zone_count": zones} if args.high_availability else None,
+                "zone_awareness_enabled": zones > 1,
+                "zone_awareness_config": {"availability_zone_count": zones} if zones > 1 else None,
+                "dedicated_master_enabled": masters,
+                "dedicated_master_type": args.dedicated_master_type or None,
+                "dedicated_master_count": limits.OPENSEARCH_DEDICATED_MASTER_COUNT if masters else None,
             },
             ebs_options={"ebs_enabled": True, "volume_type": "gp3", "volume_size": args.volume_gb},
             vpc_options={"subnet_ids": args.private_subnet_ids[:zones], "security_group_ids": [args.security_group_id]},
@@ -63,10 +76,11 @@ class Search(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.endpoint = domain.endpoint.apply(lambda host: f"https://{host}")
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             f"{name}-endpoint",
             secret_id=args.endpoint_secret_id,
             secret_string=self.endpoint,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.endpoint_secret_arn = version.secret_arn
         self.register_outputs({"endpoint": self.endpoint})

@@ -1,9 +1,15 @@
 """secrets tier: the `{env}/audio-pipeline/*` hierarchy in Secrets Manager.
 
-Every secret of `marin.catalogue.SECRETS` exists here. Values are written by whoever owns them:
-`generated` secrets get a pulumi-random value here; tier-owned secrets (database, cache, search)
-get their version from that tier; `operator` secrets get no Pulumi-managed version at all, so
-no `pulumi up` can ever overwrite what an operator put there.
+Every secret of `marin.catalogue.SECRETS` exists here, and every one has a value before any task
+that injects it is created. Values are written by whoever owns them:
+- `generated` secrets get a pulumi-random value here;
+- tier-owned secrets (database, cache, search) get their version from that tier;
+- `operator` secrets get their first value from secret stack config
+  (`pulumi config set --secret marin:<key>`). That version ignores later changes of its value, so
+  a rotation done in Secrets Manager (a new AWSCURRENT version) is never reverted by `pulumi up`.
+
+`value_arns` carries each secret's ARN *through its version*: whatever is built from it (a task
+definition) waits until the secret has a value.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ class SecretsArgs:
     """Secret name -> full path (`<env>/audio-pipeline/<name>`)."""
     recovery_window_days: int
     protect: bool
+    operator_values: dict[str, pulumi.Output[str]]
+    """Catalogue name -> first value (secret Output) of every `operator` secret."""
 
 
 class Secrets(pulumi.ComponentResource):
     arns: dict[str, pulumi.Output[str]]
     ids: dict[str, pulumi.Output[str]]
-    awaiting_operator: list[str]
+    value_arns: dict[str, pulumi.Output[str]]
+    """ARNs of the secrets this tier writes a value for, resolved once the value is written."""
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:secrets:Secrets", name, None, opts)
-        self.arns, self.ids, self.awaiting_operator = {}, {}, []
+        self.arns, self.ids, self.value_arns = {}, {}, {}
         for spec in SECRETS:
             secret = aws.secretsmanager.Secret(
                 f"{name}-{spec.name}",
@@ -45,14 +54,22 @@ class Secrets(pulumi.ComponentResource):
                 value = random.RandomPassword(
                     f"{name}-{spec.name}-value", length=64, special=False, opts=pulumi.ResourceOptions(parent=self)
                 )
-                aws.secretsmanager.SecretVersion(
+                version = aws.secretsmanager.SecretVersion(
                     f"{name}-{spec.name}-version",
                     secret_id=secret.id,
                     secret_string=value.result,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
+                self.value_arns[spec.name] = version.secret_arn
             elif spec.writer == "operator":
-                self.awaiting_operator.append(args.paths[spec.name])
+                version = aws.secretsmanager.SecretVersion(
+                    f"{name}-{spec.name}-version",
+                    secret_id=secret.id,
+                    secret_string=args.operator_values[spec.name],
+                    # The first value only: rotations happen in Secrets Manager and stay.
+                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
+                )
+                self.value_arns[spec.name] = version.secret_arn
             self.arns[spec.name] = secret.arn
             self.ids[spec.name] = secret.id
         self.register_outputs({"arns": self.arns})

@@ -6,16 +6,19 @@ providers, tiers in dependency order, outputs.
 
 from __future__ import annotations
 
+from pulumi import Output
+
 from components.cache import Cache, CacheArgs
 from components.compute import Compute, ComputeArgs, ServiceSpec
-from components.database import DatabaseArgs
+from components.database import Database, DatabaseArgs
 from components.iam import Iam, IamArgs
 from components.logs import Logging, LoggingArgs
 from components.monitoring import MonitoringArgs
 from components.network import Network, NetworkArgs
-from components.search import SearchArgs
+from components.search import Search, SearchArgs
 from components.secrets import Secrets, SecretsArgs
 from components.storage import Storage, StorageArgs
+from marin.catalogue import SECRETS
 from marin.config import EnvConfig
 from marin.naming import SERVICES
 
@@ -36,6 +39,7 @@ def network(cfg: EnvConfig, account: str) -> NetworkArgs:
         account_id=account,
         region=cfg.aws_region,
         atlas_public_egress=cfg.atlas_shared_tier,
+        tls=cfg.tls,
     )
 
 
@@ -59,9 +63,12 @@ def logging(cfg: EnvConfig) -> LoggingArgs:
     )
 
 
-def secrets(cfg: EnvConfig) -> SecretsArgs:
+def secrets(cfg: EnvConfig, operator_values: dict[str, Output[str]]) -> SecretsArgs:
     return SecretsArgs(
-        paths=cfg.names.secrets, recovery_window_days=cfg.secret_recovery_window_days, protect=cfg.protect_data
+        paths=cfg.names.secrets,
+        recovery_window_days=cfg.secret_recovery_window_days,
+        protect=cfg.protect_data,
+        operator_values=operator_values,
     )
 
 
@@ -117,8 +124,9 @@ def search(cfg: EnvConfig, account: str, net: Network, iam: Iam, secrets: Secret
         domain_name=cfg.names.opensearch,
         instance_type=cfg.opensearch_instance_type,
         instance_count=cfg.opensearch_instance_count,
+        zones=cfg.opensearch_zones,
+        dedicated_master_type=cfg.opensearch_dedicated_master_type,
         volume_gb=cfg.opensearch_volume_gb,
-        high_availability=cfg.high_availability,
         protect=cfg.protect_data,
         account_id=account,
         region=cfg.aws_region,
@@ -129,7 +137,23 @@ def search(cfg: EnvConfig, account: str, net: Network, iam: Iam, secrets: Secret
     )
 
 
-def compute(cfg: EnvConfig, *, net: Network, iam: Iam, secrets: Secrets, storage: Storage, cache: Cache) -> ComputeArgs:
+def secret_values(secrets: Secrets, database: Database, cache: Cache, search: Search) -> dict[str, Output[str]]:
+    """Every secret's ARN as its writer's version resolves it: used, a task waits for the value."""
+    written = {
+        **secrets.value_arns,
+        "mongodb-uri": database.uri_secret_arn,
+        "redis-auth-token": cache.auth_token_arn,
+        "opensearch-endpoint": search.endpoint_secret_arn,
+    }
+    missing = sorted(set(n.name for n in SECRETS) - set(written))
+    if missing:
+        raise ValueError(f"secrets without a writer: {missing}")
+    return written
+
+
+def compute(
+    cfg: EnvConfig, *, net: Network, iam: Iam, storage: Storage, cache: Cache, secret_arns: dict[str, Output[str]]
+) -> ComputeArgs:
     n = cfg.names
     services = tuple(
         ServiceSpec(
@@ -161,13 +185,15 @@ def compute(cfg: EnvConfig, *, net: Network, iam: Iam, secrets: Secrets, storage
         business_hours=(cfg.business_hours_start, cfg.business_hours_end),
         timezone=cfg.business_timezone,
         certificate_arn=cfg.certificate_arn,
+        api_hostname=n.api_hostname,
+        hosted_zone_id=cfg.hosted_zone_id,
         protect=cfg.protect_data,
         vpc_id=net.vpc_id,
         public_subnet_ids=net.public_subnet_ids,
         private_subnet_ids=net.private_subnet_ids,
         alb_sg_id=net.alb_sg_id,
         services_sg_id=net.services_sg_id,
-        secret_arns=secrets.arns,
+        secret_arns=secret_arns,
         bucket_name=storage.bucket_name,
         redis_endpoint=cache.primary_endpoint,
     )
@@ -180,7 +206,7 @@ def monitoring(cfg: EnvConfig, account: str, compute: Compute, cache: Cache) -> 
         topic_name=n.alerts_topic,
         key_alias=n.alerts_key_alias,
         alarm_prefix=n.prefix,
-        alert_email=cfg.alert_email,
+        subscribers=cfg.alert_subscribers,
         account_id=account,
         cluster_name=n.ecs_cluster,
         service_names=n.services,

@@ -42,6 +42,9 @@ PINNED_IMAGE = re.compile(
 TIMEZONE = re.compile(r"^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+){1,2})$")
 CERT_ARN = re.compile(r"^(arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36})?$")
 EMAIL = re.compile(r"^([^@\s]+@[^@\s]+\.[a-z]{2,})?$")
+DOMAIN = re.compile(r"^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9])?$")
+HOSTED_ZONE_ID = re.compile(r"^(Z[A-Z0-9]{1,31})?$")
+HTTPS_URL = re.compile(r"^(https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?)?$")
 PLACEHOLDER = "REPLACE_WITH"  # marks a value templates/Pulumi.ENV.yaml leaves for the operator
 
 Kind = Literal["string", "integer", "boolean", "array"]
@@ -250,7 +253,8 @@ SCHEMA: tuple[Key, ...] = (
         "certificateArn",
         "string",
         "identity",
-        "ACM certificate for the api's HTTPS listener; empty serves plain HTTP on port 80.",
+        "An existing ACM certificate for the api's HTTPS listener; empty: the program issues one for "
+        "api.<env>.<domainName> (or, with no domain, serves plain HTTP on port 80).",
         "",
         _matches(CERT_ARN, "empty, or an ACM certificate ARN"),
     ),
@@ -262,12 +266,38 @@ SCHEMA: tuple[Key, ...] = (
         "",
         _matches(EMAIL, "empty, or an email address"),
     ),
+    # identity (issue 10): the api's public HTTPS name and who hears the alarms
+    Key(
+        "domainName",
+        "string",
+        "identity",
+        "DNS domain the api is published under, as api.<env>.<domainName>, with a DNS-validated ACM "
+        "certificate; needs hostedZoneId. Empty: no DNS name (HTTPS only with certificateArn).",
+        "",
+        _matches(DOMAIN, "empty, or a lowercase DNS name such as marin.example.com"),
+    ),
+    Key(
+        "hostedZoneId",
+        "string",
+        "identity",
+        "Route 53 public hosted zone, in the stack's account, for domainName or <env>.<domainName>.",
+        "",
+        _matches(HOSTED_ZONE_ID, "empty, or a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
+    ),
+    Key(
+        "alertHttpsEndpoint",
+        "string",
+        "identity",
+        "HTTPS endpoint (chat or incident webhook) subscribed to the alerts topic; empty: none.",
+        "",
+        _matches(HTTPS_URL, "empty, or an https:// URL"),
+    ),
     # topology (issue 3)
     Key(
         "highAvailability",
         "boolean",
         "topology",
-        "Spread every tier over AZs: Redis replica with automatic failover, zone-aware OpenSearch, >= 2 tasks.",
+        "Spread every tier over AZs: Redis replica with automatic failover, OpenSearch over 3 AZs, >= 2 tasks.",
     ),
     Key(
         "monitoring",
@@ -331,8 +361,17 @@ SCHEMA: tuple[Key, ...] = (
         "opensearchInstanceCount",
         "integer",
         "sizing",
-        "OpenSearch data nodes (even when zone-aware).",
+        "OpenSearch data nodes (a multiple of 3 when highly available: one per AZ over 3 AZs).",
         check=_between(1, 10),
+    ),
+    Key(
+        "opensearchDedicatedMasterType",
+        "string",
+        "topology",
+        "Instance type of 3 dedicated master nodes; empty: none, the data nodes are master-eligible "
+        "(with highAvailability, 3 or a multiple of 3 over 3 AZs keep a quorum when one AZ is lost).",
+        "",
+        _one_of(("", *limits.OPENSEARCH_INSTANCE_TYPES)),
     ),
     Key(
         "opensearchVolumeGb",
@@ -359,6 +398,50 @@ SCHEMA: tuple[Key, ...] = (
 )
 
 SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
+
+
+@dataclass(frozen=True)
+class SecretKey:
+    """A secret stack config key (`pulumi config set --secret`): the first value of an operator secret.
+
+    Its value never enters `EnvConfig` (which is printable): the program reads it as a secret
+    Output (`components.bootstrap.operator_secret_values`). The secret it seeds is written once and
+    then belongs to whoever rotates it in Secrets Manager.
+    """
+
+    name: str
+    secret: str
+    """The `marin.catalogue` secret whose first value this is."""
+    description: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{NAMESPACE}:{self.name}"
+
+
+SECRET_KEYS: tuple[SecretKey, ...] = (
+    SecretKey(
+        "transcriptionApiKey",
+        "transcription-api-key",
+        "First value of <env>/audio-pipeline/transcription-api-key (secret: `pulumi config set --secret`); "
+        "later rotations happen in Secrets Manager and are not reverted.",
+    ),
+)
+SECRET_KEYS_BY_NAME: dict[str, SecretKey] = {k.name: k for k in SECRET_KEYS}
+
+# Values the committed stack files carry as examples. The offline tools and tests run with them;
+# a real `pulumi up` refuses them before any resource is registered (`deploy_problems`).
+EXAMPLE_ACCOUNT_IDS = frozenset({"111111111111", "222222222222", "333333333333", "123456789012"})
+EXAMPLE_ATLAS_ORG_IDS = frozenset({"64c0ffee00000000000000aa"})
+# RFC 2606 / RFC 6761 names reserved for documentation and testing.
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
+EXAMPLE_ZONE_MARK = "EXAMPLE"
+
+
+def _is_example_domain(name: str) -> bool:
+    host = name.rsplit("@", 1)[-1].split("/", 3)[2] if name.startswith("https://") else name.rsplit("@", 1)[-1]
+    host = host.split(":", 1)[0].lower()
+    return any(host == d or host.endswith(f".{d}") for d in EXAMPLE_DOMAINS)
 
 
 @dataclass(frozen=True)
@@ -392,6 +475,9 @@ class EnvConfig:
     worker_image: str
     certificate_arn: str
     alert_email: str
+    domain_name: str
+    hosted_zone_id: str
+    alert_https_endpoint: str
     high_availability: bool
     monitoring: str
     fargate_spot: bool
@@ -404,6 +490,7 @@ class EnvConfig:
     max_task_count: int
     opensearch_instance_type: str
     opensearch_instance_count: int
+    opensearch_dedicated_master_type: str
     opensearch_volume_gb: int
     atlas_backup: str
     redis_snapshot_retention_days: int
@@ -416,6 +503,21 @@ class EnvConfig:
 
     def desired_count(self, service: str) -> int:
         return {"api": self.api_desired_count, "worker": self.worker_desired_count}[service]
+
+    @property
+    def tls(self) -> bool:
+        """The api is served over HTTPS (a certificate is issued here or given)."""
+        return bool(self.certificate_arn or self.domain_name)
+
+    @property
+    def alert_subscribers(self) -> dict[str, str]:
+        """SNS protocol -> endpoint of everyone the alerts topic reaches."""
+        pairs = {"email": self.alert_email, "https": self.alert_https_endpoint}
+        return {protocol: endpoint for protocol, endpoint in pairs.items() if endpoint}
+
+    @property
+    def opensearch_zones(self) -> int:
+        return limits.OPENSEARCH_QUORUM_ZONES if self.high_availability else 1
 
     @property
     def atlas_shared_tier(self) -> bool:
@@ -439,7 +541,7 @@ class EnvConfig:
 
     @cached_property
     def names(self) -> EnvironmentNames:
-        return EnvironmentNames.plan(self.env, self.az_count, self.recordings_bucket_suffix)
+        return EnvironmentNames.plan(self.env, self.az_count, self.recordings_bucket_suffix, self.domain_name)
 
 
 def snake(name: str) -> str:
@@ -495,13 +597,20 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{v['atlasInstanceSize']}: the shared tier has no backups; allowed: none"
         )
     if v.get("highAvailability"):
-        for key in ("apiDesiredCount", "workerDesiredCount", "opensearchInstanceCount"):
+        for key in ("apiDesiredCount", "workerDesiredCount"):
             if key in v and v[key] < 2:
                 problems.append(f"{ns}:{key}={v[key]} with {ns}:highAvailability=true: allowed: 2 or more (one per AZ)")
-        if v.get("opensearchInstanceCount", 2) % 2:
+        zones = limits.OPENSEARCH_QUORUM_ZONES
+        if "azCount" in v and v["azCount"] < zones:
             problems.append(
-                f"{ns}:opensearchInstanceCount={v['opensearchInstanceCount']} with "
-                f"{ns}:highAvailability=true: zone awareness over 2 AZs needs an even count"
+                f"{ns}:azCount={v['azCount']} with {ns}:highAvailability=true: allowed: {zones} or more "
+                f"(OpenSearch keeps a master quorum through the loss of one AZ only over {zones} AZs)"
+            )
+        count = v.get("opensearchInstanceCount")
+        if count is not None and count % zones:
+            problems.append(
+                f"{ns}:opensearchInstanceCount={count} with {ns}:highAvailability=true: allowed: "
+                f"{', '.join(str(zones * i) for i in range(1, 4))}... (a multiple of {zones}, one set per AZ)"
             )
         if v.get("fargateSpot"):
             problems.append(
@@ -528,6 +637,33 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
         )
     if v.get("opensearchInstanceType") == "t3.small.search" and v.get("opensearchVolumeGb", 0) > 100:
         problems.append(f"{ns}:opensearchVolumeGb={v['opensearchVolumeGb']}: t3.small.search allows 10 to 100")
+    if bool(v.get("domainName")) != bool(v.get("hostedZoneId")):
+        problems.append(
+            f"{ns}:domainName={v.get('domainName', '')!r} with {ns}:hostedZoneId={v.get('hostedZoneId', '')!r}: "
+            "set both (the certificate is validated and the api published in that zone) or neither"
+        )
+    subscribers = [k for k in ("alertEmail", "alertHttpsEndpoint") if v.get(k)]
+    if subscribers and v.get("monitoring") == "basic":
+        problems.append(
+            f"{ns}:{subscribers[0]} with {ns}:monitoring='basic': basic monitoring has no alerts topic "
+            "to subscribe to; allowed: monitoring 'full', or no subscriber"
+        )
+    if v.get("protectData"):
+        if not (v.get("certificateArn") or v.get("domainName")):
+            problems.append(
+                f"{ns}:protectData=true without TLS: a protected environment serves its api over HTTPS only; "
+                f"set {ns}:domainName and {ns}:hostedZoneId (or {ns}:certificateArn)"
+            )
+        if v.get("monitoring") == "basic":
+            problems.append(
+                f"{ns}:monitoring='basic' with {ns}:protectData=true: a protected environment needs alarms; "
+                "allowed: full"
+            )
+        if not subscribers:
+            problems.append(
+                f"{ns}:protectData=true without an alert subscriber: set {ns}:alertEmail or "
+                f"{ns}:alertHttpsEndpoint, so the alarms reach someone"
+            )
     if v.get("protectData") and v.get("secretRecoveryWindowDays") == 0:
         problems.append(
             f"{NAMESPACE}:secretRecoveryWindowDays=0 with {NAMESPACE}:protectData=true: a "
@@ -546,7 +682,7 @@ def parse(env: str, raw: Mapping[str, Any]) -> EnvConfig:
         )
     for full in sorted(raw):
         ns, _, name = full.partition(":")
-        if ns == NAMESPACE and name not in SCHEMA_BY_NAME:
+        if ns == NAMESPACE and name not in SCHEMA_BY_NAME and name not in SECRET_KEYS_BY_NAME:
             hint = difflib.get_close_matches(name, SCHEMA_BY_NAME, n=1)
             problems.append(f"{full} is not a known key" + (f"; did you mean {NAMESPACE}:{hint[0]}?" if hint else ""))
     values: dict[str, Any] = {}
@@ -617,6 +753,38 @@ def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[s
             ],
         )
     return config
+
+
+def deploy_problems(config: EnvConfig, raw: Mapping[str, Any]) -> list[str]:
+    """What stops a real `pulumi up` that the offline tools accept: the committed example
+    identities, and operator secrets without a first value. Each names the key to set."""
+    ns, problems = NAMESPACE, []
+    examples = sorted(set(config.allowed_account_ids) & EXAMPLE_ACCOUNT_IDS)
+    if examples:
+        problems.append(f"{ns}:allowedAccountIds={list(config.allowed_account_ids)}: {examples} are example ids")
+    if config.atlas_org_id in EXAMPLE_ATLAS_ORG_IDS:
+        problems.append(f"{ns}:atlasOrgId={config.atlas_org_id!r} is the example organization")
+    for key, image in (("apiImage", config.api_image), ("workerImage", config.worker_image)):
+        registry_account = image.split(".", 1)[0]
+        if registry_account in EXAMPLE_ACCOUNT_IDS:
+            problems.append(f"{ns}:{key}={image!r} is in the example account {registry_account}")
+    for key, value in (
+        ("domainName", config.domain_name),
+        ("alertEmail", config.alert_email),
+        ("alertHttpsEndpoint", config.alert_https_endpoint),
+    ):
+        if value and _is_example_domain(value):
+            problems.append(f"{ns}:{key}={value!r} is a reserved example name (RFC 2606)")
+    if EXAMPLE_ZONE_MARK in config.hosted_zone_id:
+        problems.append(f"{ns}:hostedZoneId={config.hosted_zone_id!r} is the example zone")
+    problems = [f"{p}; replace it before deploying" for p in problems]
+    for key in SECRET_KEYS:
+        if not raw.get(key.full_name):
+            problems.append(
+                f"{key.full_name} is not set (the first value of {key.secret}, injected into the tasks): "
+                f"`pulumi config set --secret {key.full_name} <value> --stack <stack>`"
+            )
+    return problems
 
 
 def schema_field_names() -> set[str]:

@@ -59,6 +59,12 @@ FREE: dict[str, str] = {
         "mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService",
     )
 }
+FREE["aws:acm/certificate:Certificate"] = "public ACM certificates have no charge"
+FREE["aws:acm/certificateValidation:CertificateValidation"] = "a waiter, nothing is created"
+FREE["aws:route53/record:Record"] = (
+    "records have no charge of their own; the hosted zone ($0.50/month) exists before the stack, "
+    "and alias queries to a load balancer are free"
+)
 FREE["aws:sns/topic:Topic"] = "alarm notifications stay within SNS's free million publishes"
 FREE["aws:iam/role:Role"] = "IAM has no charge"
 
@@ -177,7 +183,12 @@ class _Model:
         c, ebs = r["inputs"]["clusterConfig"], r["inputs"]["ebsOptions"]
         n, kind, gb = int(c["instanceCount"]), c["instanceType"], int(ebs["volumeSize"])
         cost = n * (self.p.hours * self.p(f"{kind}_hour") + gb * self.p("opensearch_gp3_gb_month"))
-        return f"{n} x {kind} + {n} x {gb} GB", cost
+        detail = f"{n} x {kind} + {n} x {gb} GB"
+        if c.get("dedicatedMasterEnabled"):
+            masters, master_kind = int(c["dedicatedMasterCount"]), c["dedicatedMasterType"]
+            cost += masters * self.p.hours * self.p(f"{master_kind}_hour")
+            detail += f" + {masters} x {master_kind} masters"
+        return detail, cost
 
     def atlas(self, r: Record) -> tuple[str, float]:
         size = r["inputs"]["replicationSpecs"][0]["regionConfigs"][0]["electableSpecs"]["instanceSize"]

@@ -4,7 +4,8 @@ Per service, two roles (the terraform-aws-modules/ecs split):
 - the *execution* role is what ECS itself uses to start a task: pull the image, write the
   service's own log group, and read exactly the secrets injected into the container;
 - the *task* role is what the application code gets: read/write its environment's recordings
-  bucket and read its environment's `{env}/audio-pipeline/*` secrets. Nothing else.
+  bucket. Nothing else: the secrets a service needs are injected by ECS (execution role), so no
+  task role can read any secret, its own environment's included.
 """
 
 from __future__ import annotations
@@ -25,7 +26,20 @@ def ecr_repository_arn(image: str) -> str | None:
     return f"arn:aws:ecr:{m['region']}:{m['account']}:repository/{m['repo']}" if m else None
 
 
+def ecs_execution_trust() -> dict[str, Any]:
+    """Trust of an execution role, exactly as AWS documents it (no confused-deputy conditions:
+    AWS documents `aws:SourceArn`/`aws:SourceAccount` for task roles only, and an execution role
+    ECS cannot assume fails every task). https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html
+    """
+    return document(
+        {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
+
+
 def ecs_tasks_trust(account_id: str, region: str) -> dict[str, Any]:
+    """Trust of a task role, with the confused-deputy conditions AWS documents for it.
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
+    """
     return document(
         {
             "Effect": "Allow",
@@ -71,12 +85,7 @@ def execution_policy(image: str, log_group_arn: str, secret_arns: list[Any]) -> 
     return document(*statements)
 
 
-def secrets_prefix_arn(region: str, account_id: str, secret_prefix: str) -> str:
-    """Every secret under `<env>/audio-pipeline/` (ARNs end in `-XXXXXX`, covered by the `*`)."""
-    return f"arn:aws:secretsmanager:{region}:{account_id}:secret:{secret_prefix}*"
-
-
-def task_policy(bucket_name: str, region: str, account_id: str, secret_prefix: str) -> dict[str, Any]:
+def task_policy(bucket_name: str) -> dict[str, Any]:
     bucket = f"arn:aws:s3:::{bucket_name}"
     return document(
         {"Sid": "ListRecordings", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
@@ -85,12 +94,6 @@ def task_policy(bucket_name: str, region: str, account_id: str, secret_prefix: s
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             "Resource": f"{bucket}/*",
-        },
-        {
-            "Sid": "ReadOwnEnvironmentSecrets",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-            "Resource": secrets_prefix_arn(region, account_id, secret_prefix),
         },
     )
 

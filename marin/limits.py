@@ -134,6 +134,15 @@ NAME_RULES: dict[str, NameRule] = {
         # Tag-only names (VPC, subnets, route tables...): AWS allows 256 chars in a Name tag.
         _rule("tag-name", 1, 256, r"^[\w .:/=+@-]+$", "letters, digits, spaces and _.:/=+-@"),
         _rule("kms-alias", 7, 256, r"^alias/[A-Za-z0-9/_-]+$", "alias/ then letters, digits and /_-"),
+        # ACM: the first domain name of a certificate becomes its subject CN, at most 64 octets.
+        # https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate.html (Domain names)
+        _rule(
+            "acm-domain",
+            4,
+            64,
+            r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$",
+            "lowercase DNS labels (letters, digits, inner hyphens, at most 63 each) joined by dots",
+        ),
         # Atlas project and cluster names.
         _rule("atlas-project", 1, 64, r"^[A-Za-z0-9_-]+$", "letters, digits, hyphens and underscores"),
         _rule(
@@ -155,6 +164,12 @@ OPENSEARCH_INSTANCE_TYPES: tuple[str, ...] = (
     "r6g.large.search",
     "r7g.large.search",
 )
+# Zone awareness spreads data nodes over 2 or 3 AZs; only 3 AZs with 3 master-eligible nodes (or
+# 3 dedicated masters) keep a master quorum when one AZ is lost.
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-dedicatedmasternodes.html
+OPENSEARCH_QUORUM_ZONES = 3
+OPENSEARCH_DEDICATED_MASTER_COUNT = 3
 OPENSEARCH_VOLUME_GB = (10, 1024)  # gp3 per data node; t3.small.search allows at most 100
 ELASTICACHE_SNAPSHOT_RETENTION_DAYS = (0, 35)
 ATLAS_BACKUP_MODES = ("none", "daily", "continuous")

@@ -122,9 +122,11 @@ class EnvironmentNames:
     task_roles: dict[str, str]
     alerts_topic: str
     alerts_key_alias: str
+    api_hostname: str
+    """`api.<env>.<domain>` when the stack sets a domain (ACM certificate and alias record), else ''."""
 
     @classmethod
-    def plan(cls, env: str, az_count: int, bucket_suffix: str = "") -> EnvironmentNames:
+    def plan(cls, env: str, az_count: int, bucket_suffix: str = "", domain: str = "") -> EnvironmentNames:
         n = Namer(env)
         azs = [str(i) for i in range(1, az_count + 1)]
         return cls(
@@ -170,4 +172,5 @@ class EnvironmentNames:
             task_roles={s: n.name(f"{s}-task", "iam-role") for s in SERVICES},
             alerts_topic=n.name("alerts", "ecs-service"),
             alerts_key_alias=check_name("kms-alias", f"alias/{n.prefix}-alerts"),
+            api_hostname=check_name("acm-domain", f"api.{env}.{domain}") if domain else "",
         )

@@ -27,6 +27,7 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from marin import stackfiles
+from marin.config import SECRET_KEYS
 
 PROJECT = "marin"
 SECRET_SIG = rpc._special_sig_key
@@ -39,6 +40,8 @@ NAME_INPUT_BY_TYPE = {
     "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
     "aws:ecs/taskDefinition:TaskDefinition": "family",
 }
+# DNS records are named by the DNS name they publish (api.<env>.<domain>), not by the convention.
+DNS_RECORD_TYPES = frozenset({"aws:route53/record:Record"})
 # Resources whose provider id is their name or ARN (the rest get `<prefix>-<hex>` ids).
 ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket", "aws:cloudwatch/logGroup:LogGroup": "name"}
 
@@ -77,6 +80,8 @@ class Resource:
     @property
     def physical_name(self) -> str | None:
         """The name AWS or Atlas knows the resource by, where the program sets one."""
+        if self.type in DNS_RECORD_TYPES:
+            return None
         value = self.inputs.get(NAME_INPUT_BY_TYPE.get(self.type, "name"))
         if isinstance(value, str):
             return value
@@ -158,9 +163,10 @@ def _suffix(seed: str, length: int = 6) -> str:
 class Mocks(pulumi_mocks.Mocks):
     """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
 
-    def __init__(self, seed: str, account: str, region: str, preview: bool = False):
+    def __init__(self, seed: str, account: str, region: str, preview: bool = False, domain: str = ""):
         # ids and random-looking suffixes derive from `seed` and logical names, never from physical names
-        self.seed, self.account, self.region, self.preview = seed, account, region, preview
+        self.seed, self.account, self.region, self.preview, self.domain = seed, account, region, preview, domain
+        self.interface_endpoints: list[str] = []  # ids of the VPC interface endpoints created so far
 
     def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
         inputs, acct, region = args.inputs, self.account, self.region
@@ -191,6 +197,8 @@ class Mocks(pulumi_mocks.Mocks):
         elif args.typ == "aws:secretsmanager/secret:Secret":
             rid = out["arn"]
         out["id"] = rid
+        if args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and args.inputs.get("vpcEndpointType") == "Interface":
+            self.interface_endpoints.append(rid)
         if args.typ == "aws:ec2/eip:Eip":
             out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
             out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
@@ -210,6 +218,25 @@ class Mocks(pulumi_mocks.Mocks):
             out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
         if args.typ == "aws:lb/targetGroup:TargetGroup":
             out["arnSuffix"] = f"targetgroup/{args.inputs['name']}/{_suffix(args.name, 16)}"
+        if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
+            out["secretArn"] = out["arn"] = args.inputs["secretId"]
+            out["versionId"] = _suffix(self.seed + args.name, 32)
+            out["id"] = rid = f"{args.inputs['secretId']}|{out['versionId']}"
+        if args.typ == "aws:acm/certificate:Certificate":
+            token = _suffix(self.seed + args.name, 32)
+            out["domainValidationOptions"] = [
+                {
+                    "domainName": args.inputs["domainName"],
+                    "resourceRecordName": f"_{token}.{args.inputs['domainName']}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{token[::-1]}.jkddzztszm.acm-validations.aws.",
+                }
+            ]
+        if args.typ == "aws:route53/record:Record":
+            out["fqdn"] = str(args.inputs["name"]).rstrip(".")
+        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+            out["zoneId"] = "Z35SXDOTRQ7X7K"  # the ALB hosted zone of us-east-1
         if args.typ == "random:index/randomPassword:RandomPassword":
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out
@@ -234,12 +261,23 @@ class Mocks(pulumi_mocks.Mocks):
                 "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64",
             },
             "aws:index/getRegion:getRegion": {"id": region, "name": region, "region": region},
+            "aws:route53/getZone:getZone": {
+                "id": args.args.get("zoneId"),
+                "zoneId": args.args.get("zoneId"),
+                "name": f"{self.domain}.",
+                "privateZone": False,
+            },
             "mongodbatlas:index/getAdvancedCluster:getAdvancedCluster": {
                 "name": args.args.get("name"),
                 "projectId": args.args.get("projectId"),
+                # Atlas lists a connected PrivateLink endpoint with the AWS endpoint id it serves.
                 "connectionStrings": {
                     "privateEndpoints": [
-                        {"srvConnectionString": f"mongodb+srv://{args.args.get('name')}-pl-0.ab1cd.mongodb.net"}
+                        {
+                            "srvConnectionString": f"mongodb+srv://{args.args.get('name')}-pl-{i}.ab1cd.mongodb.net",
+                            "endpoints": [{"endpointId": vpce, "providerName": "AWS", "region": self.region}],
+                        }
+                        for i, vpce in enumerate(self.interface_endpoints)
                     ]
                 },
             },
@@ -252,10 +290,13 @@ class Mocks(pulumi_mocks.Mocks):
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """MockMonitor that also keeps what MockResourceArgs drops: parent and resource options."""
 
-    def __init__(self, mocks: Mocks, records: list[Resource] | None = None):
+    def __init__(self, mocks: Mocks, records: list[Resource] | None = None, as_real_deploy: bool = False):
         super().__init__(mocks)
         self.records: list[Resource] = [] if records is None else records
         self.stack_outputs: dict[str, Any] = {}
+        # Read by components.bootstrap.running_offline: True makes the program refuse what a real
+        # `pulumi up` refuses (example identities, missing operator secrets).
+        self.as_real_deploy = as_real_deploy
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -318,6 +359,7 @@ def run(
     records: list[Resource] | None = None,
     id_seed: str | None = None,
     preview: bool = False,
+    as_real_deploy: bool = False,
 ) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
@@ -327,17 +369,23 @@ def run(
     Raises whatever the program raises (e.g. `marin.config.ConfigError`); pass `records` to see
     what was registered before it did. `preview=True` models the first `pulumi preview` of a new
     stack: ids and computed outputs are unknown, and `apply` callbacks on them do not run.
+    Secret config keys (`marin.config.SECRET_KEYS`) the stack files cannot carry offline get a
+    placeholder, passed as a secret the way the CLI passes decrypted values. `as_real_deploy=True`
+    makes the program behave as under the CLI (it refuses the example identities).
     """
     stack_dir = stack_dir or code_dir
     if config is None:
         config = stackfiles.effective_config(env, stack_dir)
     account = _first_account(config)
     region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
-    monitor = RecordingMonitor(Mocks(id_seed or env, account, region, preview), records)
+    domain = config.get(f"{PROJECT}:domainName", "")
+    mocks = Mocks(id_seed or env, account, region, preview, domain)
+    monitor = RecordingMonitor(mocks, records, as_real_deploy)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
-    set_all_config(dict(config), [])
+    config, secret_keys = _with_secret_placeholders(config, as_real_deploy)
+    set_all_config(config, secret_keys)
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
 
@@ -350,6 +398,17 @@ def run(
     return Inventory(
         env=env, resources=monitor.records, outputs=unwrap(monitor.stack_outputs), secret_outputs=secret_outputs
     )
+
+
+def _with_secret_placeholders(config: Mapping[str, str], as_real_deploy: bool) -> tuple[dict[str, str], list[str]]:
+    out = dict(config)
+    secret_keys = []
+    for key in SECRET_KEYS:
+        if key.full_name not in out and not as_real_deploy:
+            out[key.full_name] = f"offline-placeholder-{key.name}"
+        if key.full_name in out:
+            secret_keys.append(key.full_name)
+    return out, secret_keys
 
 
 def _is_secret(value: Any) -> bool:

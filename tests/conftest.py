@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marin import stackfiles
+from marin.config import EnvConfig, parse
 from offline import engine
 
 ENVS = stackfiles.environments()
@@ -38,3 +39,9 @@ def all_inventories() -> dict[str, engine.Inventory]:
 def committed() -> dict[str, dict[str, str]]:
     """What the CLI would pass each committed stack (project defaults + stack file)."""
     return stackfiles.all_environments()
+
+
+@pytest.fixture
+def config(env: str, committed: dict[str, dict[str, str]]) -> EnvConfig:
+    """The validated config of the stack under test: tests key on what it says, never on its name."""
+    return parse(env, committed[env])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marin import limits, stackfiles
-from marin.config import SCHEMA, ConfigError, load_environment, parse
+from marin.config import SCHEMA, ConfigError, deploy_problems, load_environment, parse
 
 ENVS = stackfiles.environments()
 
@@ -186,16 +186,39 @@ def test_shared_atlas_tier_cannot_have_backups(dev: dict[str, str]) -> None:
     assert "marin:atlasBackup='daily' with marin:atlasInstanceSize=M0: the shared tier has no backups" in message
 
 
-@pytest.mark.parametrize("key", ["marin:apiDesiredCount", "marin:workerDesiredCount", "marin:opensearchInstanceCount"])
-def test_high_availability_needs_two_of_everything(prod: dict[str, str], key: str) -> None:
+@pytest.mark.parametrize("key", ["marin:apiDesiredCount", "marin:workerDesiredCount"])
+def test_high_availability_needs_two_tasks_per_service(prod: dict[str, str], key: str) -> None:
     message = refused("prod", prod | {key: "1"})
     assert f"{key}=1 with marin:highAvailability=true: allowed: 2 or more" in message
+    assert parse("prod", prod | {key: "2"}).high_availability
 
 
-def test_zone_aware_search_needs_an_even_node_count(prod: dict[str, str]) -> None:
-    assert "zone awareness over 2 AZs needs an even count" in refused(
-        "prod", prod | {"marin:opensearchInstanceCount": "3"}
-    )
+# A master quorum is a majority of 3 master-eligible nodes (or of 3 dedicated masters); one per AZ
+# over 3 AZs keeps 2 of 3 when an AZ is lost. AWS OpenSearch developer guide, "Configuring a
+# multi-AZ domain" and "Dedicated master nodes".
+@pytest.mark.parametrize(("count", "ok"), [(1, False), (2, False), (3, True), (4, False), (5, False), (6, True)])
+def test_high_availability_search_needs_a_multiple_of_three_nodes(prod: dict[str, str], count: int, ok: bool) -> None:
+    raw = prod | {"marin:opensearchInstanceCount": str(count)}
+    if ok:
+        assert parse("prod", raw).opensearch_instance_count == count
+    else:
+        message = refused("prod", raw)
+        assert f"marin:opensearchInstanceCount={count} with marin:highAvailability=true" in message
+        assert "a multiple of 3" in message
+
+
+@pytest.mark.parametrize(("azs", "ok"), [(2, False), (3, True)])
+def test_high_availability_needs_three_availability_zones(prod: dict[str, str], azs: int, ok: bool) -> None:
+    raw = prod | {"marin:azCount": str(azs)}
+    if ok:
+        assert parse("prod", raw).opensearch_zones == 3
+    else:
+        assert f"marin:azCount={azs} with marin:highAvailability=true: allowed: 3 or more" in refused("prod", raw)
+
+
+def test_search_without_high_availability_stays_in_one_zone(dev: dict[str, str]) -> None:
+    assert parse("dev", dev).opensearch_zones == 1
+    assert parse("dev", dev | {"marin:opensearchInstanceCount": "2"}).opensearch_instance_count == 2
 
 
 def test_spot_is_refused_where_high_availability_is_required(prod: dict[str, str]) -> None:
@@ -264,3 +287,119 @@ def test_snapshot_retention_beyond_elasticache_limit_is_refused(dev: dict[str, s
     assert "marin:redisSnapshotRetentionDays=36: allowed: 0 to 35" in refused(
         "dev", dev | {"marin:redisSnapshotRetentionDays": "36"}
     )
+
+
+# --- issue 10: TLS, alert subscribers and what a real deploy refuses --------------------------
+
+
+def test_protected_environment_without_tls_is_refused(prod: dict[str, str]) -> None:
+    raw = {k: v for k, v in prod.items() if k not in ("marin:domainName", "marin:hostedZoneId")}
+    message = refused("prod", raw)
+    assert "marin:protectData=true without TLS" in message
+    assert "set marin:domainName and marin:hostedZoneId (or marin:certificateArn)" in message
+    arn = "arn:aws:acm:us-east-1:333333333333:certificate/01234567-89ab-cdef-0123-456789abcdef"
+    assert parse("prod", raw | {"marin:certificateArn": arn}).tls
+
+
+def test_unprotected_environment_may_serve_plain_http_without_a_domain(dev: dict[str, str]) -> None:
+    raw = {k: v for k, v in dev.items() if k not in ("marin:domainName", "marin:hostedZoneId")}
+    config = parse("dev", raw)
+    assert not config.tls
+    assert config.names.api_hostname == ""
+
+
+@pytest.mark.parametrize("missing", ["marin:domainName", "marin:hostedZoneId"])
+def test_domain_and_hosted_zone_come_together(dev: dict[str, str], missing: str) -> None:
+    raw = {k: v for k, v in dev.items() if k != missing}
+    assert "set both (the certificate is validated and the api published in that zone) or neither" in refused(
+        "dev", raw
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("marin:domainName", "Marin.Example.com"),
+        ("marin:domainName", "marin_example.com"),
+        ("marin:domainName", "marin."),
+        ("marin:hostedZoneId", "z0123"),
+        ("marin:hostedZoneId", "Y0123"),
+        ("marin:alertHttpsEndpoint", "http://hooks.example.net/x"),
+    ],
+)
+def test_malformed_domain_zone_or_endpoint_is_refused(prod: dict[str, str], key: str, value: str) -> None:
+    assert f"{key}={value!r}: allowed:" in refused("prod", prod | {key: value})
+
+
+def test_protected_environment_without_an_alert_subscriber_is_refused(prod: dict[str, str]) -> None:
+    raw = {k: v for k, v in prod.items() if k != "marin:alertEmail"}
+    assert "marin:protectData=true without an alert subscriber" in refused("prod", raw)
+    hook = parse("prod", raw | {"marin:alertHttpsEndpoint": "https://hooks.slack.com/services/T0/B0/x"})
+    assert hook.alert_subscribers == {"https": "https://hooks.slack.com/services/T0/B0/x"}
+
+
+def test_protected_environment_with_basic_monitoring_is_refused(prod: dict[str, str]) -> None:
+    message = refused("prod", prod | {"marin:monitoring": "basic"})
+    assert "marin:monitoring='basic' with marin:protectData=true" in message
+    assert "basic monitoring has no alerts topic" in message  # and the subscriber has nothing to hear
+
+
+def test_a_subscriber_without_an_alerts_topic_is_refused(dev: dict[str, str]) -> None:
+    message = refused("dev", dev | {"marin:alertEmail": "oncall@marin.io"})
+    assert "marin:alertEmail with marin:monitoring='basic': basic monitoring has no alerts topic" in message
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_a_real_deploy_refuses_every_committed_example_identity(env: str) -> None:
+    raw = stackfiles.effective_config(env)
+    problems = "\n".join(deploy_problems(parse(env, raw), raw))
+    for key in ("allowedAccountIds", "atlasOrgId", "apiImage", "workerImage", "transcriptionApiKey"):
+        assert f"marin:{key}" in problems, key
+    for key in ("domainName", "hostedZoneId", "alertEmail"):
+        if raw.get(f"marin:{key}"):
+            assert f"marin:{key}" in problems, key
+    assert "pulumi config set --secret marin:transcriptionApiKey" in problems
+
+
+def test_a_real_deploy_accepts_real_identities(prod: dict[str, str]) -> None:
+    raw = prod | {
+        "marin:allowedAccountIds": '["444455556666"]',
+        "marin:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
+        "marin:apiImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
+        "marin:workerImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
+        "marin:domainName": "marin.io",
+        "marin:hostedZoneId": "Z08123456ABCDEFGHIJK",
+        "marin:alertEmail": "oncall@marin.io",
+        "marin:transcriptionApiKey": "sk-live-123",
+    }
+    assert deploy_problems(parse("prod", raw), raw) == []
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("marin:allowedAccountIds", '["444455556666", "123456789012"]'),  # one example among real ones
+        ("marin:domainName", "staging.example.org"),
+        ("marin:alertEmail", "oncall@mail.example.net"),
+        ("marin:alertHttpsEndpoint", "https://hooks.example.com/alerts"),
+        ("marin:hostedZoneId", "Z0EXAMPLE12345"),
+    ],
+)
+def test_a_real_deploy_refuses_each_example_value(prod: dict[str, str], key: str, value: str) -> None:
+    raw = (
+        prod
+        | {
+            "marin:allowedAccountIds": '["444455556666"]',
+            "marin:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
+            "marin:apiImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
+            "marin:workerImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
+            "marin:domainName": "marin.io",
+            "marin:hostedZoneId": "Z08123456ABCDEFGHIJK",
+            "marin:alertEmail": "oncall@marin.io",
+            "marin:transcriptionApiKey": "sk-live-123",
+        }
+        | {key: value}
+    )
+    (problem,) = deploy_problems(parse("prod", raw), raw)
+    assert problem.startswith(f"{key}=")
+    assert problem.endswith("replace it before deploying")

@@ -53,12 +53,24 @@ def test_no_role_can_read_another_environments_secrets_or_recordings(all_invento
 
 
 @pytest.mark.parametrize("service", ["api", "worker"])
-def test_task_role_reads_its_own_environments_secrets_and_recordings(inv: Inventory, env: str, service: str) -> None:
+def test_task_role_reads_its_recordings_and_no_secret(inv: Inventory, env: str, service: str) -> None:
+    """ECS injects each service's secrets through its execution role: the app's own role needs none."""
     policies = role_policies(inv)[f"marin-{env}-{service}-task"]
     arns = data_arns(inv)
-    assert all(permitted(policies, READS["secret"], arn) for arn in arns["secret"])
+    assert arns["secret"]
+    assert not any(permitted(policies, READS["secret"], arn) for arn in arns["secret"])
     assert permitted(policies, "s3:PutObject", arns["object"][0])
     assert permitted(policies, READS["object"], arns["object"][0])
+
+
+def test_api_cannot_read_the_workers_key_nor_the_worker_the_apis(inv: Inventory, env: str) -> None:
+    policies = role_policies(inv)
+    arns = {
+        s.inputs["name"].rsplit("/", 1)[1]: s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")
+    }
+    for service, foreign in (("api", "transcription-api-key"), ("worker", "app-signing-key")):
+        for role in (f"marin-{env}-{service}-execution", f"marin-{env}-{service}-task"):
+            assert not permitted(policies[role], READS["secret"], arns[foreign]), (role, foreign)
 
 
 @pytest.mark.parametrize("service", ["api", "worker"])
@@ -90,7 +102,17 @@ def test_roles_trust_only_their_service_in_their_account(
     inv: Inventory, committed: dict[str, dict[str, str]], env: str
 ) -> None:
     account = json.loads(committed[env]["marin:allowedAccountIds"])[0]
+    region = committed[env]["marin:awsRegion"]
     for role in inv.of_type("aws:iam/role:Role"):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert set(statement["Principal"]) == {"Service"}
-        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == account
+        assert statement["Action"] == "sts:AssumeRole"
+        if role.inputs["name"].endswith("-execution"):
+            # AWS documents no confused-deputy condition for execution roles; one ECS does not
+            # send would make every task fail to start.
+            assert "Condition" not in statement, role.name
+            assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+            continue
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        if statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}:
+            assert statement["Condition"]["ArnLike"] == {"aws:SourceArn": f"arn:aws:ecs:{region}:{account}:*"}

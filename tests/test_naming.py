@@ -37,7 +37,37 @@ def test_every_name_of_every_environment_carries_the_environment(env: str) -> No
             or name.startswith(f"/ecs/{env}/")
             or name.startswith(f"/vpc/{env}/")
             or name.startswith((f"{env}/audio-pipeline/", f"alias/marin-{env}-"))
+            or name == f"api.{env}.{names_domain(env)}"  # the api's DNS name: the env is a label
         ), name
+
+
+def names_domain(env: str) -> str:
+    return stackfiles.effective_config(env).get("marin:domainName", "")
+
+
+def test_api_hostname_is_the_environment_label_under_the_domain() -> None:
+    assert EnvironmentNames.plan("dev", 2, "", "marin.example.com").api_hostname == "api.dev.marin.example.com"
+    assert EnvironmentNames.plan("dev", 2).api_hostname == ""
+
+
+@pytest.mark.parametrize(
+    ("domain", "ok"),
+    [
+        ("a" * 45 + ".com", True),  # api.dev. (8) + 49 = 57
+        ("a" * 51 + ".com", True),  # 8 + 55 = 63
+        ("a" * 52 + ".com", True),  # 8 + 56 = 64: ACM's limit for the first domain name
+        ("a" * 53 + ".com", False),  # 65
+        ("Marin.example.com", False),
+        ("marin..example.com", False),
+        ("-marin.example.com", False),
+    ],
+)
+def test_api_hostname_fits_acms_64_octet_limit(domain: str, ok: bool) -> None:
+    if ok:
+        assert len(EnvironmentNames.plan("dev", 2, "", domain).api_hostname) <= 64
+    else:
+        with pytest.raises(NamingError, match=r"api\.dev\."):
+            EnvironmentNames.plan("dev", 2, "", domain)
 
 
 def test_story_examples() -> None:

@@ -11,6 +11,7 @@ import json
 import pytest
 
 from marin.catalogue import SECRETS
+from marin.config import EnvConfig
 from offline import engine
 from offline.engine import Inventory
 
@@ -174,7 +175,7 @@ def test_only_the_load_balancer_is_public(inv: Inventory) -> None:
 
 
 def test_data_stores_accept_traffic_only_from_the_services(inv: Inventory) -> None:
-    groups = {g.outputs["id"]: g.inputs["name"] for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    groups = {g.outputs["id"]: str(g.physical_name) for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
     services = next(i for i, n in groups.items() if n.endswith("-services-sg"))
     for rule in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
         target = groups[rule.inputs["securityGroupId"]]
@@ -300,7 +301,70 @@ def test_https_listener_when_a_certificate_is_configured(committed: dict[str, di
     assert listeners[80]["defaultActions"][0]["type"] == "redirect"
 
 
-def test_plain_http_listener_without_a_certificate(inv: Inventory) -> None:
-    (listener,) = inv.of_type("aws:lb/listener:Listener")
-    assert listener.inputs["port"] == 80
-    assert listener.inputs["defaultActions"][0]["type"] == "forward"
+# TLS 1.2+ listener policies of Application Load Balancers (Elastic Load Balancing user guide,
+# "Security policies for your Application Load Balancer": the TLS13 and FS-1-2 families).
+TLS12_PLUS_POLICIES = {
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+    "ELBSecurityPolicy-TLS-1-2-Ext-2018-06",
+}
+
+
+def test_listeners_serve_https_only_when_tls_is_configured(inv: Inventory, config: EnvConfig) -> None:
+    listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
+    if not config.tls:
+        assert set(listeners) == {80}
+        assert listeners[80]["defaultActions"][0]["type"] == "forward"
+        return
+    assert set(listeners) == {80, 443}
+    https = listeners[443]
+    assert https["protocol"] == "HTTPS"
+    assert https["sslPolicy"] in TLS12_PLUS_POLICIES
+    assert https["certificateArn"]
+    (redirect,) = listeners[80]["defaultActions"]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}
+
+
+def test_alb_opens_443_only_with_tls_and_80_always(inv: Inventory, config: EnvConfig) -> None:
+    public = {
+        int(r.inputs["fromPort"])
+        for r in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
+    }
+    assert public == ({80, 443} if config.tls else {80})
+
+
+def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: Inventory, config: EnvConfig) -> None:
+    certificates = inv.of_type("aws:acm/certificate:Certificate")
+    records = {r.name.rsplit("-", 1)[-1]: r for r in inv.of_type("aws:route53/record:Record")}
+    if not config.domain_name:
+        assert not certificates
+        assert not records
+        return
+    host = f"api.{config.env}.{config.domain_name}"
+    (certificate,) = certificates
+    assert certificate.inputs["domainName"] == host
+    assert certificate.inputs["validationMethod"] == "DNS"
+    assert "subjectAlternativeNames" not in certificate.inputs
+    validation = records["validation"].inputs
+    option = certificate.outputs["domainValidationOptions"][0]
+    assert (validation["name"], validation["type"], validation["records"]) == (
+        option["resourceRecordName"],
+        option["resourceRecordType"],
+        [option["resourceRecordValue"]],
+    )
+    assert validation["zoneId"] == config.hosted_zone_id
+    (waiter,) = inv.of_type("aws:acm/certificateValidation:CertificateValidation")
+    assert waiter.inputs["certificateArn"] == certificate.outputs["arn"]
+    assert waiter.inputs["validationRecordFqdns"] == [records["validation"].outputs["fqdn"]]
+    https = next(li for li in inv.of_type("aws:lb/listener:Listener") if int(li.inputs["port"]) == 443)
+    # the listener takes the certificate from the validation, so it waits until ACM has issued it
+    assert inv.depends_on(https, waiter)
+    alias = records["dns"].inputs
+    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").outputs
+    assert (alias["name"], alias["type"], alias["zoneId"]) == (host, "A", config.hosted_zone_id)
+    assert alias["aliases"] == [{"name": alb["dnsName"], "zoneId": alb["zoneId"], "evaluateTargetHealth": True}]
+    assert inv.outputs["apiUrl"] == f"https://{host}"

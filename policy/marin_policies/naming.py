@@ -17,10 +17,17 @@ NAME_PROP = {
 }
 
 
+# DNS records carry the DNS name they publish (api.<env>.<domain>, ACM validation tokens).
+DNS_TYPES = ("aws:route53/record:Record",)
+
+
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if args.resource_type.startswith("pulumi:") or args.resource_type.startswith("random:"):
+    if args.resource_type.startswith(("pulumi:", "random:")) or args.resource_type in DNS_TYPES:
         return
     name = args.props.get(NAME_PROP.get(args.resource_type, "name"))
+    prefix_prop = args.props.get("namePrefix")
+    if name is None and isinstance(prefix_prop, str):  # AWS appends a unique suffix to the prefix
+        name = prefix_prop.rstrip("-")
     if not isinstance(name, str):
         return
     prefix = f"{PROJECT}-{env}"

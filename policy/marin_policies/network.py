@@ -19,7 +19,7 @@ def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[str]:
             continue
         owners = rule.property_dependencies.get("securityGroupId") or []
         group = next((g for g in owners if g.resource_type == "aws:ec2/securityGroup:SecurityGroup"), None)
-        group_name = group.props.get("name", "") if group else ""
+        group_name = (group.props.get("name") or str(group.props.get("namePrefix") or "").rstrip("-")) if group else ""
         ports = (p.get("fromPort"), p.get("toPort"))
         if not (group_name.endswith("-alb-sg") and ports[0] == ports[1] and ports[0] in WEB_PORTS):
             yield (
