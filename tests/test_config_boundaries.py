@@ -1,0 +1,210 @@
+"""Boundaries of every validation rule: the last accepted value and the first refused one.
+
+Expected values are AWS's documented tables, held here independently of `marin.limits` (a wrong
+entry there must fail a test here):
+- Fargate task sizes: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html#fargate-tasks-size
+- CloudWatch Logs PutRetentionPolicy `retentionInDays`: https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+- Secrets Manager DeleteSecret `RecoveryWindowInDays` (7-30; the provider's 0 forces deletion):
+  https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+- S3 lifecycle: a transition to STANDARD_IA needs >= 30 days, and expiration must come after it:
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html
+- ALB: subnets in at least two Availability Zones:
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#availability-zones
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from marin import stackfiles
+from marin.config import ConfigError, parse
+
+FARGATE = {
+    256: [512, 1024, 2048],
+    512: [1024, 2048, 3072, 4096],
+    1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+    2048: [m * 1024 for m in range(4, 17)],
+    4096: [m * 1024 for m in range(8, 31)],
+    8192: [m * 1024 for m in range(16, 61, 4)],
+    16384: [m * 1024 for m in range(32, 121, 8)],
+}
+RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+@pytest.fixture(scope="module")
+def dev() -> dict[str, str]:
+    return stackfiles.effective_config("dev")
+
+
+@pytest.fixture(scope="module")
+def prod() -> dict[str, str]:
+    return stackfiles.effective_config("prod")
+
+
+def problems(env: str, raw: dict[str, str]) -> list[str]:
+    try:
+        parse(env, raw)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+@pytest.mark.parametrize("cpu", sorted(FARGATE))
+def test_every_documented_fargate_pair_is_accepted_and_its_neighbours_refused(dev: dict[str, str], cpu: int) -> None:
+    allowed = FARGATE[cpu]
+    for memory in allowed:
+        assert problems("dev", dev | {"marin:apiCpu": str(cpu), "marin:apiMemory": str(memory)}) == []
+    step = allowed[1] - allowed[0]
+    for memory in sorted({allowed[0] - step, allowed[-1] + step, allowed[0] + 512} - set(allowed)):
+        found = problems("dev", dev | {"marin:apiCpu": str(cpu), "marin:apiMemory": str(memory)})
+        assert found, (cpu, memory)
+
+
+@pytest.mark.parametrize("days", RETENTION)
+def test_every_documented_log_retention_is_accepted(dev: dict[str, str], days: int) -> None:
+    assert problems("dev", dev | {"marin:logRetentionDays": str(days)}) == []
+
+
+@pytest.mark.parametrize("days", sorted({d + k for d in RETENTION for k in (-1, 1)} - set(RETENTION) | {0}))
+def test_every_neighbour_of_a_log_retention_is_refused(dev: dict[str, str], days: int) -> None:
+    (problem,) = problems("dev", dev | {"marin:logRetentionDays": str(days)})
+    assert problem.startswith(f"marin:logRetentionDays={days}: allowed: 1, 3, 5, 7, 14, 30")
+
+
+@pytest.mark.parametrize(("days", "ok"), [(0, True), (1, False), (6, False), (7, True), (30, True), (31, False)])
+def test_secret_recovery_window_boundaries(dev: dict[str, str], days: int, ok: bool) -> None:
+    assert (problems("dev", dev | {"marin:secretRecoveryWindowDays": str(days)}) == []) is ok
+
+
+@pytest.mark.parametrize(("days", "ok"), [(0, False), (6, False), (7, True)])
+def test_a_protected_environment_keeps_a_recovery_window(prod: dict[str, str], days: int, ok: bool) -> None:
+    found = problems("prod", prod | {"marin:secretRecoveryWindowDays": str(days)})
+    assert (found == []) is ok, found
+
+
+@pytest.mark.parametrize(
+    ("transition", "expiration", "ok"),
+    [
+        (0, 0, True),  # never moved, kept
+        (0, 1, True),  # expires, never moved
+        (29, 0, False),  # below STANDARD_IA's 30-day minimum
+        (30, 0, True),
+        (30, 30, False),  # expiration must come after the transition
+        (30, 31, True),
+        (30, 29, False),
+        (36500, 0, True),
+        (36501, 0, False),
+    ],
+)
+def test_lifecycle_boundaries(prod: dict[str, str], transition: int, expiration: int, ok: bool) -> None:
+    raw = prod | {"marin:recordingsTransitionDays": str(transition), "marin:recordingsExpirationDays": str(expiration)}
+    found = problems("prod", raw)
+    assert (found == []) is ok, found
+    if transition == expiration == 30:
+        assert found == [
+            "marin:recordingsExpirationDays=30 must be greater than marin:recordingsTransitionDays=30 "
+            "(or 0 to keep recordings)"
+        ]
+
+
+@pytest.mark.parametrize(("start", "end", "ok"), [(8, 19, True), (18, 19, True), (19, 19, False), (20, 19, False)])
+def test_business_hours_boundaries_with_auto_stop(dev: dict[str, str], start: int, end: int, ok: bool) -> None:
+    raw = dev | {"marin:businessHoursStart": str(start), "marin:businessHoursEnd": str(end)}
+    found = problems("dev", raw)
+    assert (found == []) is ok, found
+    if not ok:
+        assert found == [f"marin:businessHoursStart={start} must be before marin:businessHoursEnd={end}"]
+
+
+def test_business_hours_are_not_checked_without_auto_stop(prod: dict[str, str]) -> None:
+    raw = prod | {"marin:businessHoursStart": "19", "marin:businessHoursEnd": "19"}
+    assert problems("prod", raw) == []
+
+
+@pytest.mark.parametrize(("azs", "ok"), [(1, False), (2, True), (3, True), (4, False)])
+def test_az_count_boundaries(dev: dict[str, str], azs: int, ok: bool) -> None:
+    """The load balancer needs subnets in two AZs; the address plan holds three."""
+    found = problems("dev", dev | {"marin:azCount": str(azs)})
+    assert (found == []) is ok, found
+    if not ok:
+        assert found == [f"marin:azCount={azs}: allowed: 2 to 3"]
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("[]", False),  # the provider would then be pinned to no account at all
+        ('["444455556666"]', True),
+        ('["444455556666", "777788889999"]', True),
+        ('["44445555666"]', False),  # 11 digits
+        ('["4444555566667"]', False),  # 13 digits
+        ("[444455556666]", False),  # a number, which YAML would also read from an unquoted id
+        ('["4444-5555-6666"]', False),
+    ],
+)
+def test_allowed_account_ids_boundaries(dev: dict[str, str], value: str, ok: bool) -> None:
+    found = problems("dev", dev | {"marin:allowedAccountIds": value})
+    assert (found == []) is ok, found
+    if value == "[]":
+        assert found == ["marin:allowedAccountIds=(): allowed: a non-empty list of 12-digit AWS account ids"]
+
+
+@pytest.mark.parametrize(("gb", "ok"), [(9, False), (10, True), (100, True), (101, False)])
+def test_t3_small_search_volume_boundaries(dev: dict[str, str], gb: int, ok: bool) -> None:
+    found = problems("dev", dev | {"marin:opensearchVolumeGb": str(gb)})
+    assert (found == []) is ok, found
+
+
+@pytest.mark.parametrize(("ceiling", "ok"), [(1, False), (2, True), (3, True)])
+def test_autoscaling_ceiling_boundaries(prod: dict[str, str], ceiling: int, ok: bool) -> None:
+    found = problems("prod", prod | {"marin:maxTaskCount": str(ceiling)})
+    assert (found == []) is ok, found
+    if not ok:
+        assert found == [
+            "marin:maxTaskCount=1 is below marin:apiDesiredCount=2",
+            "marin:maxTaskCount=1 is below marin:workerDesiredCount=2",
+        ]
+
+
+@pytest.mark.parametrize(("count", "ok"), [(0, False), (1, True), (100, True), (101, False)])
+def test_desired_count_boundaries(dev: dict[str, str], count: int, ok: bool) -> None:
+    raw = dev | {"marin:apiDesiredCount": str(count), "marin:maxTaskCount": "100"}
+    found = problems("dev", raw)
+    assert (found == []) is ok, found
+
+
+@pytest.mark.parametrize(("days", "ok"), [(-1, False), (0, True), (35, True), (36, False)])
+def test_redis_snapshot_retention_boundaries(dev: dict[str, str], days: int, ok: bool) -> None:
+    found = problems("dev", dev | {"marin:redisSnapshotRetentionDays": str(days)})
+    assert (found == []) is ok, found
+
+
+@pytest.mark.parametrize(("hour", "ok"), [(-1, False), (0, True), (23, True), (24, False)])
+def test_business_hours_start_range(dev: dict[str, str], hour: int, ok: bool) -> None:
+    found = problems("dev", dev | {"marin:businessHoursStart": str(hour), "marin:businessHoursEnd": "23"})
+    if hour == 23:
+        assert found  # start must be before end
+        return
+    assert (found == []) is ok, found
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("7.0", "marin:logRetentionDays='7.0': expected an integer"),
+        ("true", "marin:logRetentionDays='true': expected an integer"),
+        ("", "marin:logRetentionDays='': expected an integer"),
+    ],
+)
+def test_non_integers_are_refused_with_the_raw_value(dev: dict[str, str], raw: str, message: str) -> None:
+    assert problems("dev", dev | {"marin:logRetentionDays": raw}) == [message]
+
+
+@pytest.mark.parametrize(("raw", "value"), [("True", True), ("FALSE", False), ("false", False)])
+def test_booleans_are_read_in_any_case(dev: dict[str, str], raw: str, value: bool) -> None:
+    assert parse("dev", dev | {"marin:flowLogs": raw}).flow_logs is value
+
+
+@pytest.mark.parametrize("raw", ["yes", "1", ""])
+def test_other_booleans_are_refused(dev: dict[str, str], raw: str) -> None:
+    assert problems("dev", dev | {"marin:flowLogs": raw}) == [f"marin:flowLogs={raw!r}: expected true or false"]
