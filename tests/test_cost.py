@@ -184,3 +184,55 @@ def test_documented_cost_table_is_what_the_command_prints(doc: str, capsys: pyte
 def test_price_table_is_valid_yaml_with_hours() -> None:
     data = yaml.safe_load((cost.PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
     assert data["hours_per_month"] == 730
+
+
+def domain(count: int, kind: str, gb: int, masters: tuple[int, str] | None = None) -> dict:
+    cluster: dict = {"instanceCount": count, "instanceType": kind}
+    if masters:
+        cluster |= {
+            "dedicatedMasterEnabled": True,
+            "dedicatedMasterCount": masters[0],
+            "dedicatedMasterType": masters[1],
+        }
+    return {
+        "type": "aws:opensearch/domain:Domain",
+        "name": "d",
+        "tier": "search",
+        "outputs": {},
+        "inputs": {"clusterConfig": cluster, "ebsOptions": {"volumeSize": gb}},
+    }
+
+
+def test_opensearch_nodes_storage_and_dedicated_masters() -> None:
+    prices = cost.Prices(
+        hours=730,
+        table={
+            "x.search_hour": {"price": 0.1},
+            "m.search_hour": {"price": 0.2},
+            "opensearch_gp3_gb_month": {"price": 0.1},
+        },
+    )
+    items = cost.estimate([domain(3, "x.search", 20)], prices, USAGE)
+    assert round(items[0].monthly, 6) == 3 * (730 * 0.1 + 20 * 0.1)  # 225.0
+    with_masters = cost.estimate([domain(3, "x.search", 20, (3, "m.search"))], prices, USAGE)
+    assert round(with_masters[0].monthly, 6) == 225.0 + 3 * 730 * 0.2
+    assert with_masters[0].detail == "3 x x.search + 3 x 20 GB + 3 x m.search masters"
+
+
+@pytest.mark.parametrize(
+    ("env", "tier", "expected"),
+    [
+        # by hand from pricing/prices.yaml: 3 x (0.036 $/h x 730 h + 20 GB x 0.122 $/GB-month)
+        ("staging", "search", 86.16),
+        # 3 x (0.128 x 730 + 50 x 0.122)
+        ("prod", "search", 298.62),
+        # dev: 1 x cache.t4g.micro at 0.016 $/h x 730 h
+        ("dev", "cache", 11.68),
+    ],
+)
+def test_committed_figures_match_a_hand_computation(
+    all_inventories: dict[str, Inventory], env: str, tier: str, expected: float
+) -> None:
+    prices, usage = cost.load_prices(), cost.load_usage(env)
+    records = cli.records(all_inventories[env])
+    assert round(cost.by_tier(cost.estimate(records, prices, usage))[tier], 2) == expected
