@@ -38,14 +38,22 @@ def running_offline() -> bool:
     return isinstance(monitor, mocks.MockMonitor) and not getattr(monitor, "as_real_deploy", False)
 
 
+class RefusedConfig(ConfigError, pulumi.RunError):
+    """A ConfigError the Pulumi CLI prints as its message alone: `RunError` ends a program with a
+    clean error instead of a Python traceback."""
+
+
 def load_config() -> EnvConfig:
     # The CLI runs the program from the project directory, beside the Pulumi.<env>.yaml files.
     raw = raw_config()
-    cfg = load_environment(pulumi.get_stack(), raw, stackfiles.all_environments(Path.cwd()))
+    try:
+        cfg = load_environment(pulumi.get_stack(), raw, stackfiles.all_environments(Path.cwd()))
+    except ConfigError as exc:
+        raise RefusedConfig(exc.stack, exc.problems) from None
     if not running_offline():
         problems = deploy_problems(cfg, raw)
         if problems:
-            raise ConfigError(cfg.env, problems)
+            raise RefusedConfig(cfg.env, problems)
     return cfg
 
 
@@ -86,7 +94,7 @@ def check_hosted_zone(cfg: EnvConfig, providers: dict[str, pulumi.ProviderResour
     host = cfg.names.api_hostname
     if zone.private_zone or not (host == zone_name or host.endswith(f".{zone_name}")):
         kind = "private" if zone.private_zone else "public"
-        raise ConfigError(
+        raise RefusedConfig(
             cfg.env,
             [
                 f"{NAMESPACE}:hostedZoneId={cfg.hosted_zone_id!r} is the {kind} "

@@ -332,7 +332,9 @@ class Compute(pulumi.ComponentResource):
             f"{name}-api-certificate",
             certificate_arn=certificate.arn,
             validation_record_fqdns=[record.fqdn],
-            opts=child,
+            # ACM validates within minutes when the zone is delegated; fail sooner than the
+            # provider's default if it is not.
+            opts=pulumi.ResourceOptions(parent=self, custom_timeouts=pulumi.CustomTimeouts(create="30m")),
         )
         return validation.certificate_arn
 

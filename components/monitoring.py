@@ -75,10 +75,18 @@ class Monitoring(pulumi.ComponentResource):
         )
         aws.kms.Alias(f"{name}-alerts-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
         topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id=key.arn, opts=child)
-        # Email and HTTPS endpoints confirm their subscription once (SNS sends the link/request).
+        # Email confirms by a person's click (the subscription stays pending until then). An HTTPS
+        # endpoint must confirm SNS's SubscriptionConfirmation itself (PagerDuty, Opsgenie do; a
+        # chat incoming webhook does not): `up` waits for it and fails if it never comes.
         for protocol, endpoint in args.subscribers.items():
             aws.sns.TopicSubscription(
-                f"{name}-alerts-{protocol}", topic=topic.arn, protocol=protocol, endpoint=endpoint, opts=child
+                f"{name}-alerts-{protocol}",
+                topic=topic.arn,
+                protocol=protocol,
+                endpoint=endpoint,
+                endpoint_auto_confirms=True if protocol == "https" else None,
+                confirmation_timeout_in_minutes=5 if protocol == "https" else None,
+                opts=child,
             )
 
         def alarm(

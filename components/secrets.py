@@ -22,6 +22,8 @@ import pulumi_random as random
 
 from marin.catalogue import SECRETS
 
+SEED_STAGE = "marin-seed"  # staging label of an operator secret's first (config-seeded) version
+
 
 @dataclass(frozen=True)
 class SecretsArgs:
@@ -66,8 +68,12 @@ class Secrets(pulumi.ComponentResource):
                     f"{name}-{spec.name}-version",
                     secret_id=secret.id,
                     secret_string=args.operator_values[spec.name],
+                    # A version that loses every label may be deleted by Secrets Manager; the
+                    # provider would then drop it from state and the next `up` would write the
+                    # seed again as AWSCURRENT. The seed label keeps it from ever being unlabelled.
+                    version_stages=["AWSCURRENT", SEED_STAGE],
                     # The first value only: rotations happen in Secrets Manager and stay.
-                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
+                    opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString", "versionStages"]),
                 )
                 self.value_arns[spec.name] = version.secret_arn
             self.arns[spec.name] = secret.arn

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.database import private_srv, with_credentials
@@ -171,10 +172,11 @@ def test_containers_have_a_read_only_root_and_the_worker_a_health_check(inv: Inv
 
 
 def test_protected_environments_have_an_alert_subscriber(inv: Inventory, config: EnvConfig) -> None:
-    subscriptions = {
-        s.inputs["protocol"]: s.inputs["endpoint"] for s in inv.of_type("aws:sns/topicSubscription:TopicSubscription")
-    }
+    found = inv.of_type("aws:sns/topicSubscription:TopicSubscription")
+    subscriptions = {s.inputs["protocol"]: s.inputs["endpoint"] for s in found}
     assert subscriptions == config.alert_subscribers
+    for s in found:  # an HTTPS endpoint that cannot confirm fails the `up` instead of hearing nothing
+        assert s.inputs.get("endpointAutoConfirms") is (True if s.inputs["protocol"] == "https" else None)
     if config.protect_data:
         assert subscriptions
         assert config.tls
@@ -204,6 +206,11 @@ def test_the_first_preview_registers_what_the_update_does(env: str, inv: Invento
     assert sorted(r.urn for r in preview.resources) == sorted(r.urn for r in inv.resources)
     service = next(r for r in preview.resources if r.type == "aws:ecs/service:Service")
     assert not service.outputs.get("id")  # really a first preview: ids unknown
+
+
+def test_a_refused_config_ends_the_program_without_a_traceback(env: str) -> None:
+    with pytest.raises(pulumi.RunError):  # the CLI prints a RunError's message alone
+        engine.run(env, as_real_deploy=True)
 
 
 def test_a_real_deploy_with_the_example_identities_registers_nothing(env: str) -> None:

@@ -249,7 +249,9 @@ def test_operator_secrets_get_their_first_value_from_secret_config_and_keep_rota
         version = versions[path]
         assert is_secret(version.inputs["secretString"]), path  # from `pulumi config set --secret`
         assert engine.unwrap(version.inputs["secretString"]) == "offline-placeholder-transcriptionApiKey"
-        assert version.ignore_changes == ["secretString"], path  # a rotation in Secrets Manager stays
+        assert version.ignore_changes == ["secretString", "versionStages"], path  # a rotation stays
+        # its own label keeps the seed from being unlabelled, deleted by Secrets Manager, and re-created
+        assert version.inputs["versionStages"] == ["AWSCURRENT", "marin-seed"]
 
 
 def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> None:
