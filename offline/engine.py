@@ -104,6 +104,12 @@ class Inventory:
     resources: list[Resource]
     outputs: dict[str, Any]
     secret_outputs: set[str] = field(default_factory=set)
+    stack_urn: str = ""
+    preview: bool = False
+    """True when run as the first preview of a new stack (ids and computed outputs unknown)."""
+    registered_outputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Per URN, the outputs a component or the root stack registered (protobuf Struct, secrets and
+    unknowns kept), as the engine stores them for stack analysis."""
 
     @property
     def by_urn(self) -> dict[str, Resource]:
@@ -297,10 +303,14 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         # Read by components.bootstrap.running_offline: True makes the program refuse what a real
         # `pulumi up` refuses (example identities, missing operator secrets).
         self.as_real_deploy = as_real_deploy
+        self.stack_urn = ""
+        self.registered_outputs: dict[str, Any] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
-        if request.type != STACK_TYPE:
+        if request.type == STACK_TYPE:
+            self.stack_urn = response.urn
+        else:
             registered = self.resources[response.urn]
             self.records.append(
                 Resource(
@@ -334,6 +344,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        self.registered_outputs[request.urn] = request.outputs
         if request.urn.split("::")[2] == STACK_TYPE:
             self.stack_outputs = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
@@ -396,7 +407,13 @@ def run(
         _sync_await(run_in_stack(program))
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
     return Inventory(
-        env=env, resources=monitor.records, outputs=unwrap(monitor.stack_outputs), secret_outputs=secret_outputs
+        env=env,
+        resources=monitor.records,
+        outputs=unwrap(monitor.stack_outputs),
+        secret_outputs=secret_outputs,
+        stack_urn=monitor.stack_urn,
+        preview=preview,
+        registered_outputs=monitor.registered_outputs,
     )
 
 

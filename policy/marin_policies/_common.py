@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import (
@@ -15,6 +15,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 PROJECT = "marin"
 ADVISORY, MANDATORY = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY
@@ -85,13 +86,26 @@ def stack_rule(
     return StackValidationPolicy(validate=validate, **_metadata(name, description, control, level))
 
 
+def _is_map(value: Any) -> bool:
+    return isinstance(value, Mapping)
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
 def get(props: Any, path: str, default: Any = None) -> Any:
-    """props['a']['b'][0] as get(props, 'a.b.0'), None-safe."""
+    """props['a']['b'][0] as get(props, 'a.b.0'), None-safe.
+
+    Walks the analyzer's proxies (`Mapping` / `Sequence`, not `dict` / `list`); an unknown value on
+    the way raises pulumi_policy's `UnknownValueError`, which the servicer reports as an advisory
+    "can't run policy ... during preview" note.
+    """
     value = props
     for part in path.split("."):
-        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+        if _is_seq(value) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
-        elif isinstance(value, dict):
+        elif _is_map(value):
             value = value.get(part)
         else:
             return default
@@ -100,14 +114,53 @@ def get(props: Any, path: str, default: Any = None) -> Any:
     return value
 
 
+def is_set(props: Any, key: str) -> bool:
+    """The property has a value: non-empty, or unknown during preview (it will have one)."""
+    if not _is_map(props) or key not in list(props):  # listing the keys reads no value
+        return False
+    try:
+        return bool(props[key])
+    except UnknownValueError:
+        return True
+
+
 def json_of(value: Any) -> Any:
-    """A JSON document property, or None while it is unknown (preview of a new stack) or malformed."""
-    if isinstance(value, (dict, list)):
+    """A JSON document property (a string, or already a document), or None when malformed.
+
+    An unknown document raises `UnknownValueError` where the rule reads the property, before this.
+    """
+    if _is_map(value) or _is_seq(value):
         return value
     try:
         return json.loads(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def provider_input(provider: Any, key: str) -> Any:
+    """A provider input as the analyzer receives it: the Python SDK registers every non-string
+    provider input JSON-encoded (`defaultTags`, `allowedAccountIds`), the engine passes the
+    provider's inputs through as they are, and pulumi_policy does not decode them."""
+    value = get(provider.props, key) if provider is not None else None
+    if isinstance(value, str) and value[:1] in "[{":
+        return json_of(value)
+    return value
+
+
+def decide_each(items: Iterable[Any], check: Callable[[Any], Iterable[str]]) -> Iterator[str]:
+    """Run `check` on every item: report what it decides, then raise the first unknown value.
+
+    A rule thus reports every violation it can see during preview, and pulumi_policy still turns
+    what it could not decide into its advisory "can't run policy ... during preview" note.
+    """
+    unknown: UnknownValueError | None = None
+    for item in items:
+        try:
+            yield from check(item)
+        except UnknownValueError as exc:
+            unknown = unknown or exc
+    if unknown is not None:
+        raise unknown
 
 
 def num(value: Any) -> str:
@@ -117,3 +170,20 @@ def num(value: Any) -> str:
 
 def of_type(args: StackValidationArgs, type_: str) -> list[Any]:
     return [r for r in args.resources if r.resource_type == type_]
+
+
+def attached(args: StackValidationArgs, type_: str, key: str, target: Any, names: tuple[str, ...]) -> list[Any]:
+    """Resources of `type_` whose input `key` refers to `target`: by the engine's property
+    dependencies (known during preview, when ids are not), or, where a literal was passed, by
+    value against `target`'s properties `names` (e.g. a bucket's name, then its id)."""
+    out = []
+    for r in of_type(args, type_):
+        deps = r.property_dependencies.get(key) or []
+        if deps:
+            if any(d is target for d in deps):
+                out.append(r)
+            continue
+        value = get(r.props, key)
+        if value is not None and any(get(target.props, n) == value for n in names):
+            out.append(r)
+    return out

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import ResourceValidationArgs
 
-from ._common import SECRET_PATH, json_of, of_type, resource_rule, stack_rule
+from ._common import SECRET_PATH, json_of, resource_rule
 
+POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 SECRET_READS = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
 
 
@@ -17,7 +18,9 @@ def _listed(value: Any) -> list[Any]:
 
 
 def _statements(policy: Any) -> list[dict[str, Any]]:
-    doc = json_of(policy) or {}
+    doc = json_of(policy)
+    if not isinstance(doc, dict):
+        return []
     return [s for s in _listed(doc.get("Statement", [])) if isinstance(s, dict) and s.get("Effect") == "Allow"]
 
 
@@ -27,24 +30,29 @@ def _no_admin(args: ResourceValidationArgs, env: str) -> Iterator[str]:
             yield f"policy of {args.name} allows every action on every resource"
 
 
-def _own_secrets(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _own_secrets(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    """A resource rule (one document is enough), so `up` refuses a grant before it exists."""
     arn_prefix = f":secret:{SECRET_PATH.format(env=env)}"
-    for policy in of_type(args, "aws:iam/rolePolicy:RolePolicy"):
-        for s in _statements(policy.props.get("policy")):
-            if not set(_listed(s.get("Action"))) & set(SECRET_READS):
-                continue
-            for resource in _listed(s.get("Resource")):
-                if not (isinstance(resource, str) and arn_prefix in resource):
-                    yield f"{policy.name} grants secret reads on {resource!r}; only {arn_prefix}... is allowed in {env}"
+    for s in _statements(args.props.get("policy")):
+        if not set(_listed(s.get("Action"))) & set(SECRET_READS):
+            continue
+        for resource in _listed(s.get("Resource")):
+            if not (isinstance(resource, str) and arn_prefix in resource):
+                yield f"{args.name} grants secret reads on {resource!r}; only {arn_prefix}... is allowed in {env}"
 
 
 POLICIES = [
     resource_rule(
         "iam-no-full-admin",
         "No policy allows * actions on * resources",
-        ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy"),
+        POLICY_TYPES,
         _no_admin,
         control="IAM.1",
     ),
-    stack_rule("iam-secrets-own-environment", "Secret-read grants only under the environment's own path", _own_secrets),
+    resource_rule(
+        "iam-secrets-own-environment",
+        "Secret-read grants only under the environment's own path",
+        POLICY_TYPES,
+        _own_secrets,
+    ),
 ]

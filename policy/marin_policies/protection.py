@@ -21,8 +21,9 @@ DATA_STORES = (
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     if env not in PROTECTED_ENVS:
         return
-    if not (args.opts.protect or args.props.get("retainOnDelete")):
-        yield f"{args.resource_type.split(':')[-1]} {args.name} in {env} is neither protected nor retained on delete"
+    # `protect` is the one deletion guard the analyzer receives (retainOnDelete is not in its options).
+    if not args.opts.protect:
+        yield f"{args.resource_type.split(':')[-1]} {args.name} in {env} is not protected (protect=True)"
     if (
         args.resource_type == "mongodbatlas:index/advancedCluster:AdvancedCluster"
         and args.props.get("terminationProtectionEnabled") is not True

@@ -1,15 +1,25 @@
-"""secrets: recovery window by environment; no secret value in the stack's plaintext outputs."""
+"""secrets: recovery window by environment; no secret value in the stack's outputs."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
-from ._common import num, resource_rule, stack_rule
+from ._common import decide_each, num, resource_rule, stack_rule
 
-SECRET_LOOKING = re.compile(r"(password|token|secret|uri|key)(?!.*(arn|id|name|path)s?$)", re.I)
+# user:password@ in a connection string (mongodb://, redis://, https://, ...)
+CREDENTIALS_IN_URI = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
+SHORTEST_SECRET = 8  # shorter secret values (flags, enum-like strings) would match by accident
+# Secret *stores*: their content is whatever was put in (an endpoint, say), and a credential put in
+# is caught where it came from (a generated password, an AUTH token) or by its shape (a URI).
+STORES = {
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
+    "aws:ssm/parameter:Parameter": ("value", "insecureValue"),
+}
 
 
 def _window(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -21,11 +31,55 @@ def _window(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         )
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield from _strings(value[key])
+    elif isinstance(value, Sequence):
+        for item in value:
+            yield from _strings(item)
+
+
+def _secret_values(args: StackValidationArgs) -> tuple[dict[str, str], UnknownValueError | None]:
+    """Plaintext of every property a resource declares secret, by value -> 'resource.property'.
+
+    The servicer unwraps secrets, so whether a *stack output* was marked secret is lost; what
+    remains is each resource's `additionalSecretOutputs` option (the SDKs set it for passwords,
+    AUTH tokens, generated values) and the plaintext values themselves.
+    """
+    values: dict[str, str] = {}
+    unknown = None
+    for r in args.resources:
+        for key in r.opts.additional_secret_outputs or []:
+            if key in STORES.get(r.resource_type, ()):
+                continue
+            try:
+                for value in _strings(r.props.get(key)):
+                    if len(value) >= SHORTEST_SECRET:
+                        values.setdefault(value, f"{r.name}.{key}")
+            except UnknownValueError as exc:  # generated during `up`: unknown in a first preview
+                unknown = unknown or exc
+    return values, unknown
+
+
 def _outputs(args: StackValidationArgs, env: str) -> Iterator[str]:
-    for stack in (r for r in args.resources if r.resource_type == "pulumi:pulumi:Stack"):
-        for key, value in stack.props.items():
-            if SECRET_LOOKING.search(key) and isinstance(value, str) and not value.startswith("arn:"):
-                yield f"stack output {key!r} looks like a secret value in plaintext"
+    secrets, unknown = _secret_values(args)
+    stacks = [r for r in args.resources if r.resource_type == "pulumi:pulumi:Stack"]
+
+    def one(item: tuple[str, Any]) -> Iterator[str]:
+        key, outputs = item
+        for text in _strings(outputs[key]):
+            source = next((where for value, where in secrets.items() if value in text), None)
+            if source:
+                yield f"stack output {key!r} carries the secret value of {source}; outputs carry ARNs, never values"
+            elif CREDENTIALS_IN_URI.search(text):
+                yield f"stack output {key!r} carries credentials in a URI; outputs carry ARNs, never values"
+
+    yield from decide_each([(key, stack.props) for stack in stacks for key in stack.props], one)
+    if unknown is not None:
+        raise unknown
 
 
 POLICIES = [
@@ -35,5 +89,5 @@ POLICIES = [
         ("aws:secretsmanager/secret:Secret",),
         _window,
     ),
-    stack_rule("no-secret-outputs", "No secret value in the stack's plaintext outputs", _outputs),
+    stack_rule("no-secret-outputs", "No secret value in the stack's outputs, marked secret or not", _outputs),
 ]

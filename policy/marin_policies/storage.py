@@ -1,62 +1,79 @@
-"""S3: public access blocked, encryption, TLS-only policy, versioning in staging and prod."""
+"""S3: public access blocked, encryption, TLS-only policy, versioning in staging and prod.
+
+Stack rules: each needs a bucket together with the resources attached to it, matched through the
+engine's property dependencies (so they decide during a first preview, when ids are unknown).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from ._common import PROTECTED_ENVS, get, json_of, of_type, stack_rule
+from ._common import PROTECTED_ENVS, attached, decide_each, get, json_of, of_type, stack_rule
 
+BUCKET = "aws:s3/bucket:Bucket"
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
-def _buckets(args: StackValidationArgs) -> list[str]:
-    return [b.props.get("bucket") for b in of_type(args, "aws:s3/bucket:Bucket")]
+def _each_bucket(args: StackValidationArgs, type_: str, check: Any) -> Iterator[str]:
+    """`check(name, attachments)` for every bucket, with the resources of `type_` attached to it."""
 
+    def one(bucket: Any) -> Iterator[str]:
+        yield from check(bucket.props.get("bucket"), attached(args, type_, "bucket", bucket, ("bucket", "id")))
 
-def _attached(args: StackValidationArgs, type_: str, bucket: str) -> list[dict]:
-    return [r.props for r in of_type(args, type_) if r.props.get("bucket") == bucket]
+    return decide_each(of_type(args, BUCKET), one)
 
 
 def _public_access(args: StackValidationArgs, env: str) -> Iterator[str]:
-    for bucket in _buckets(args):
-        blocks = _attached(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
-        if not blocks or not all(blocks[0].get(k) is True for k in BLOCKS):
+    def check(bucket: str, blocks: list[Any]) -> Iterator[str]:
+        if not blocks or not all(blocks[0].props.get(k) is True for k in BLOCKS):
             yield f"bucket {bucket!r} does not block all public access ({', '.join(BLOCKS)})"
+
+    return _each_bucket(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", check)
 
 
 def _encryption(args: StackValidationArgs, env: str) -> Iterator[str]:
-    for bucket in _buckets(args):
-        sse = _attached(
-            args, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket
-        )
-        algorithm = get(sse[0], "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") if sse else None
-        if algorithm not in ("AES256", "aws:kms", "aws:kms:dsse"):
+    def check(bucket: str, sse: list[Any]) -> Iterator[str]:
+        algorithm = get(sse[0].props, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") if sse else None
+        if algorithm not in ALGORITHMS:
             yield f"bucket {bucket!r} has no default server-side encryption"
+
+    return _each_bucket(
+        args, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", check
+    )
+
+
+def _denies_plain_http(statement: Any) -> bool:
+    return (
+        isinstance(statement, dict)
+        and statement.get("Effect") == "Deny"
+        and str(get(statement, "Condition.Bool.aws:SecureTransport")).lower() == "false"
+    )
 
 
 def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
-    for bucket in _buckets(args):
-        policies = _attached(args, "aws:s3/bucketPolicy:BucketPolicy", bucket)
-        document = json_of(policies[0]["policy"]) if policies else {}
-        if policies and document is None:
-            continue  # computed from outputs that are unknown until the bucket exists
-        statements = (document or {}).get("Statement", [])
-        if not any(
-            s.get("Effect") == "Deny" and get(s, "Condition.Bool", {}).get("aws:SecureTransport") == "false"
-            for s in statements
-        ):
+    def check(bucket: str, policies: list[Any]) -> Iterator[str]:
+        # The document names the bucket's ARN: unknown during a first preview (the note says so).
+        document = json_of(policies[0].props["policy"]) if policies else None
+        statements = document.get("Statement", []) if isinstance(document, dict) else []
+        if not any(_denies_plain_http(s) for s in (statements if isinstance(statements, list) else [statements])):
             yield f"bucket {bucket!r} does not deny requests without TLS (aws:SecureTransport)"
+
+    return _each_bucket(args, "aws:s3/bucketPolicy:BucketPolicy", check)
 
 
 def _versioning(args: StackValidationArgs, env: str) -> Iterator[str]:
     if env not in PROTECTED_ENVS:
-        return
-    for bucket in _buckets(args):
-        versioning = _attached(args, "aws:s3/bucketVersioning:BucketVersioning", bucket)
-        if not versioning or get(versioning[0], "versioningConfiguration.status") != "Enabled":
+        return iter(())
+
+    def check(bucket: str, versioning: list[Any]) -> Iterator[str]:
+        if not versioning or get(versioning[0].props, "versioningConfiguration.status") != "Enabled":
             yield f"bucket {bucket!r} is not versioned; {env} keeps object versions"
+
+    return _each_bucket(args, "aws:s3/bucketVersioning:BucketVersioning", check)
 
 
 POLICIES = [

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import PROJECT, get, resource_rule
+from ._common import PROJECT, get, provider_input, resource_rule
 
 REQUIRED = ("Project", "Environment", "ManagedBy")
 
@@ -30,15 +30,17 @@ def taggable(resource_type: str) -> bool:
     return "tags" in inspect.signature(init).parameters
 
 
-def _default_tags(provider_props: Any) -> dict[str, str]:
-    tags = get(provider_props, "defaultTags.tags")
-    return dict(tags) if isinstance(tags, dict) else {}
+def _default_tags(provider: Any) -> dict[str, Any]:
+    """The provider's `defaultTags.tags` (registered JSON-encoded by the Python SDK)."""
+    tags = get(provider_input(provider, "defaultTags"), "tags")
+    return dict(tags) if isinstance(tags, Mapping) else {}
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     if not taggable(args.resource_type):
         return
-    tags = {**_default_tags(args.provider.props if args.provider else {}), **(args.props.get("tags") or {})}
+    own = args.props.get("tags")
+    tags = {**_default_tags(args.provider), **(own if isinstance(own, Mapping) else {})}
     missing = [t for t in REQUIRED if not tags.get(t)]
     if missing:
         yield f"missing tags {', '.join(missing)} (set them through the provider's default tags)"

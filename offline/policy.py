@@ -1,0 +1,327 @@
+"""Run the policy pack as `pulumi preview|up --policy-pack policy` would, through pulumi_policy itself.
+
+The pack is loaded the way the CLI's Python analyzer does it: `policy/__main__.py` runs (from the
+pack directory) and builds its `PolicyPack`, which constructs pulumi_policy's
+`_PolicyAnalyzerServicer` and would serve it over gRPC; serving is stubbed out, so we get the
+servicer and call its RPC methods in-process with `analyzer_pb2` requests.
+
+The requests are built from what the mock engine recorded, the way the engine builds them
+(pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go` and the step generator):
+- `Analyze`, once per registered resource (custom, component, provider and the root stack) before
+  it is created: properties are the registered inputs (protobuf, secrets and unknowns kept), the
+  options the analyzer receives (protect, ignoreChanges, deleteBeforeReplace,
+  additionalSecretOutputs, customTimeouts, parent) and the provider's *registered inputs*;
+- `AnalyzeStack`, once after the steps: every resource with its outputs (components and the stack:
+  their registered outputs), parent, dependencies and property dependencies.
+
+With `engine.run(env, preview=True)` this is the first preview of a new stack: ids and computed
+outputs are unknown, and rules that touch them get pulumi_policy's advisory "can't run policy ...
+during preview" note instead of a verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import runpy
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb
+from pulumi.runtime.proto import analyzer_pb2_grpc
+
+from marin.stackfiles import PROJECT_ROOT
+from offline import engine
+
+PACK_DIR = PROJECT_ROOT / "policy"
+LEVELS = {pb.ADVISORY: "advisory", pb.MANDATORY: "mandatory", pb.REMEDIATE: "remediate", pb.DISABLED: "disabled"}
+LEVEL_OF = {v: k for k, v in LEVELS.items()}
+PREVIEW_NOTE = re.compile(r"^can't run policy '[^']+' from policy pack '[^']+' during preview: ")
+
+
+class _Served(Exception):
+    """Raised where the pack would start serving: the servicer exists by then."""
+
+
+class _StubServer:
+    def add_insecure_port(self, address: str) -> int:
+        return 0
+
+    def start(self) -> None:
+        raise _Served
+
+
+@contextlib.contextmanager
+def _stubbed_serving(captured: list[Any]) -> Iterator[None]:
+    saved = grpc.server, analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+    grpc.server = lambda *a, **k: _StubServer()  # type: ignore[assignment]
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server = lambda servicer, server: captured.append(servicer)
+    before = Path.cwd()
+    os.chdir(PACK_DIR)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+        grpc.server, analyzer_pb2_grpc.add_AnalyzerServicer_to_server = saved
+
+
+def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK_DIR) -> Any:
+    """The pack's `_PolicyAnalyzerServicer`, built by the pack's own `__main__.py`.
+
+    `config` maps rule names to enforcement levels ("advisory", "mandatory", "disabled"), sent
+    through the servicer's `Configure` as `--policy-pack-config` would.
+    """
+    if str(pack_dir) not in sys.path:
+        sys.path.insert(0, str(pack_dir))
+    captured: list[Any] = []
+    with _stubbed_serving(captured), contextlib.suppress(_Served):
+        runpy.run_path(str(pack_dir / "__main__.py"), run_name="__main__")
+    if len(captured) != 1:
+        raise RuntimeError(f"{pack_dir}/__main__.py built {len(captured)} policy packs; expected one")
+    servicer = captured[0]
+    if config:
+        servicer.Configure(
+            pb.ConfigureAnalyzerRequest(
+                policyConfig={name: pb.PolicyConfig(enforcementLevel=LEVEL_OF[level]) for name, level in config.items()}
+            ),
+            None,
+        )
+    return servicer
+
+
+@cache
+def _default_servicer() -> Any:
+    return load_servicer()
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    level: str
+    kind: str  # "resource" or "stack"
+
+
+@dataclass(frozen=True)
+class Finding:
+    policy: str
+    level: str
+    urn: str
+    message: str
+    """The rule's own message (the servicer prefixes it with the description), or the preview note."""
+    preview_note: bool = False
+
+    @property
+    def resource(self) -> str:
+        return self.urn.rsplit("::", 1)[-1] if self.urn else ""
+
+    def __str__(self) -> str:
+        return f"[{self.policy}] {self.resource}: {self.message}"
+
+
+@dataclass
+class Report:
+    env: str
+    preview: bool
+    rules: list[Rule]
+    resources: int
+    findings: list[Finding] = field(default_factory=list)
+    not_applicable: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if not f.preview_note]
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [f for f in self.violations if f.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Finding]:
+        return [f for f in self.violations if f.level != "mandatory"]
+
+    @property
+    def preview_notes(self) -> list[Finding]:
+        return [f for f in self.findings if f.preview_note]
+
+    def messages(self, rule: str) -> list[str]:
+        return [f.message for f in self.violations if f.policy == rule]
+
+    def text(self) -> str:
+        mode = "first preview (ids and computed outputs unknown)" if self.preview else "update"
+        lines = [
+            f"=== {self.env}, {mode}: {len(self.rules)} rules over {self.resources} resources; "
+            f"{len(self.mandatory)} mandatory, {len(self.advisory)} advisory, "
+            f"{len(self.preview_notes)} could not run during preview"
+        ]
+        for rule in self.rules:
+            found = [f for f in self.violations if f.policy == rule.name]
+            notes = [f for f in self.preview_notes if f.policy == rule.name]
+            status = f"{len(found)} violation(s)" if found else "ok"
+            if notes:
+                status += f", could not run during preview on {len(notes)}"
+            lines.append(f"  {rule.name:<34} {rule.kind:<8} {rule.level:<9} {status}")
+        lines += [f"  {f.level.upper()}: {f}" for f in self.violations]
+        lines += [f"  preview note: {f.resource or 'stack'}: {f.message}" for f in self.preview_notes]
+        return "\n".join(lines)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _seconds(duration: str) -> float:
+    """A Go duration ("1h30m", "20m") in seconds, as the engine stores custom timeouts."""
+    return sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(duration or ""))
+
+
+def _options(r: engine.Resource, *, parent: bool) -> pb.AnalyzerResourceOptions:
+    req = r.request
+    return pb.AnalyzerResourceOptions(
+        protect=r.protect,
+        ignoreChanges=r.ignore_changes,
+        deleteBeforeReplace=r.delete_before_replace,
+        deleteBeforeReplaceDefined=bool(req.deleteBeforeReplaceDefined) if req is not None else False,
+        additionalSecretOutputs=r.additional_secret_outputs,
+        aliases=list(req.aliasURNs) if req is not None else [],
+        customTimeouts=pb.AnalyzerResourceOptions.CustomTimeouts(
+            **{k: _seconds(v) for k, v in r.custom_timeouts.items()}
+        ),
+        parent=r.parent if parent else "",
+    )
+
+
+def _provider(r: engine.Resource, by_urn: Mapping[str, engine.Resource]) -> pb.AnalyzerProviderResource | None:
+    """The resource's provider with its registered inputs (the Python SDK JSON-encodes non-strings)."""
+    p = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+    if p is None:
+        return None
+    return pb.AnalyzerProviderResource(type=p.type, urn=p.urn, name=p.name, properties=p.request.object)
+
+
+def _outputs(r: engine.Resource, inv: engine.Inventory) -> struct_pb2.Struct:
+    if r.custom and r.response is not None:
+        return r.response.object
+    return inv.registered_outputs.get(r.urn) or struct_pb2.Struct()
+
+
+def _stack(inv: engine.Inventory) -> engine.Resource:
+    """The root stack as the engine holds it: no inputs, its registered outputs."""
+    return engine.Resource(
+        type=engine.STACK_TYPE,
+        name=f"{engine.PROJECT}-{inv.env}",
+        urn=inv.stack_urn,
+        inputs={},
+        outputs={},
+        parent="",
+        provider="",
+        custom=False,
+        protect=False,
+        retain_on_delete=False,
+        ignore_changes=[],
+    )
+
+
+def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
+    """One AnalyzeRequest per registered resource, in registration order (the stack first)."""
+    by_urn = inv.by_urn
+    out = [pb.AnalyzeRequest(type=engine.STACK_TYPE, urn=inv.stack_urn, name=f"{engine.PROJECT}-{inv.env}")]
+    for r in inv.resources:
+        out.append(
+            pb.AnalyzeRequest(
+                type=r.type,
+                urn=r.urn,
+                name=r.name,
+                properties=r.request.object,
+                options=_options(r, parent=True),
+                provider=_provider(r, by_urn),
+            )
+        )
+    return out
+
+
+def analyze_stack_request(inv: engine.Inventory) -> pb.AnalyzeStackRequest:
+    by_urn = inv.by_urn
+    resources = []
+    for r in [_stack(inv), *inv.resources]:
+        resources.append(
+            pb.AnalyzerResource(
+                type=r.type,
+                urn=r.urn,
+                name=r.name,
+                properties=_outputs(r, inv),
+                options=_options(r, parent=False),
+                provider=_provider(r, by_urn),
+                parent=r.parent,
+                dependencies=r.dependencies,
+                propertyDependencies={
+                    k: pb.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items() if v
+                },
+            )
+        )
+    return pb.AnalyzeStackRequest(resources=resources)
+
+
+def _findings(response: Any, urn: str) -> list[Finding]:
+    out = []
+    for d in response.diagnostics:
+        note = bool(PREVIEW_NOTE.match(d.message))
+        message = d.message if note else d.message.removeprefix(d.description).removeprefix("\n")
+        out.append(Finding(d.policyName, LEVELS[d.enforcementLevel], d.urn or urn, message, note))
+    return out
+
+
+def rules(servicer: Any, config: Mapping[str, str] | None = None) -> list[Rule]:
+    """The pack's rules as the servicer reports them (GetAnalyzerInfo), with configured levels."""
+    info = servicer.GetAnalyzerInfo(None, None)
+    out = []
+    for p in info.policies:
+        level = (config or {}).get(p.name, LEVELS[p.enforcementLevel])
+        kind = "stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource"
+        out.append(Rule(p.name, level, kind))
+    return out
+
+
+def analyze(
+    inv: engine.Inventory, *, only: Iterable[str] | None = None, config: Mapping[str, str] | None = None
+) -> Report:
+    """Every diagnostic the pack reports for this inventory: Analyze per resource, then AnalyzeStack.
+
+    `only` limits the run to those rules (the others are configured `disabled`, as a pack config
+    would); `config` sets enforcement levels by rule name.
+    """
+    config = dict(config or {})
+    if only is not None:
+        wanted = set(only)
+        all_rules = rules(_default_servicer())
+        unknown = wanted - {r.name for r in all_rules}
+        if unknown:
+            raise KeyError(f"no rule named {', '.join(sorted(unknown))} in the pack")
+        config.update({r.name: "disabled" for r in all_rules if r.name not in wanted})
+    servicer = load_servicer(config) if config else _default_servicer()
+    servicer.ConfigureStack(pb.AnalyzerStackConfigureRequest(stack=inv.env, project=engine.PROJECT), None)
+    report = Report(
+        env=inv.env,
+        preview=inv.preview,
+        rules=[r for r in rules(servicer, config) if r.level != "disabled"],
+        resources=len(inv.resources) + 1,
+    )
+    for request in analyze_requests(inv):
+        response = servicer.Analyze(request, None)
+        report.findings += _findings(response, request.urn)
+        report.not_applicable += [(n.policy_name, n.reason) for n in response.not_applicable]
+    response = servicer.AnalyzeStack(analyze_stack_request(inv), None)
+    report.findings += _findings(response, "")
+    report.not_applicable += [(n.policy_name, n.reason) for n in response.not_applicable]
+    return report
+
+
+def run(env: str, *, preview: bool = False, stack_dir: Path | None = None) -> Report:
+    """Run the program for `env` under mocks (update or first preview) and the pack over it."""
+    return analyze(engine.run(env, stack_dir=stack_dir, preview=preview))
