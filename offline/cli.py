@@ -3,6 +3,7 @@
   python -m offline plan [ENV...] [--json FILE]   what each environment would contain
   python -m offline diff ENV_A ENV_B [--check]    how two environments differ, by tier
   python -m offline cost [ENV...] [--markdown]    monthly cost per environment and tier
+  python -m offline policy [ENV...] [--mode M]    the policy pack through pulumi_policy's analyzer
 
 Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
 committed Pulumi.<env>.yaml files.
@@ -172,6 +173,22 @@ def render_cost(tiers: dict[str, dict[str, float]], markdown: bool) -> str:
     return "\n".join(out)
 
 
+def policy_check(envs: list[str], stack_dir: Path, mode: str) -> int:
+    """The policy pack over each environment, as `pulumi up` (update) and a first `pulumi preview`
+    of a new stack (preview) would run it; exit 1 on any mandatory violation."""
+    from offline import policy  # noqa: PLC0415 - loads pulumi_policy only for this command
+
+    previews = {"update": [False], "preview": [True], "both": [False, True]}[mode]
+    mandatory = 0
+    for env in envs:
+        for preview in previews:
+            report = policy.run(env, preview=preview, stack_dir=stack_dir)
+            print(report.text() + "\n")
+            mandatory += len(report.mandatory)
+    print(f"policy: {mandatory} mandatory violation(s) in {', '.join(envs)} ({mode})")
+    return 1 if mandatory else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -197,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     p_cost = sub.add_parser("cost", help="monthly cost per environment and tier")
     p_cost.add_argument("envs", nargs="*", metavar="ENV")
     p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p_policy = sub.add_parser("policy", help="the policy pack through pulumi_policy's analyzer servicer")
+    p_policy.add_argument("envs", nargs="*", metavar="ENV")
+    p_policy.add_argument("--mode", choices=("update", "preview", "both"), default="both")
     args = parser.parse_args(argv)
     # A short-lived process that builds a few thousand objects per environment: the cyclic GC
     # only costs time here (about a quarter of each run, measured with scripts/benchmark.py).
@@ -211,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             return plan(wanted, args.stack_dir, args.json)
         if args.command == "diff":
             return diff(args.env_a, args.env_b, args.stack_dir, args.check)
+        if args.command == "policy":
+            return policy_check(wanted, args.stack_dir, args.mode)
         return cost_report(wanted, args.stack_dir, args.markdown)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)

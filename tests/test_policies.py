@@ -1,7 +1,8 @@
-"""The policy pack: the real inventories are compliant; one mutation per rule is caught, by message.
+"""The policy pack through pulumi_policy's own analyzer servicer, fed what the engine would feed it.
 
-Rules are called directly (`validate`), never through `PolicyPack`, which would start the
-analyzer server.
+Every committed stack has no violation, neither on an update nor on the first preview of a new
+stack (where rules that cannot decide say so with pulumi_policy's advisory note); one violating
+mutation per rule (and per branch of each rule) is reported with its exact message and level.
 """
 
 from __future__ import annotations
@@ -9,46 +10,136 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format, struct_pb2
+from pulumi_policy import ResourceValidationPolicy
 
+from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
-from offline import engine, policy_check
+from offline import engine, policy
 from offline.engine import Inventory
 
-RULES = {p.name: p for p in policy_check.ALL_POLICIES}
+ENVS = stackfiles.environments()
+SERVICER = policy.load_servicer()
+RULES = {r.name: r for r in policy.rules(SERVICER)}
+_previews: dict[str, Inventory] = {}
+_reports: dict[tuple[str, bool], policy.Report] = {}
 
 
-def mutated(inv: Inventory, type_: str, change: Callable[[engine.Resource], None], name: str = "") -> Inventory:
-    """A copy of `inv` in which every resource of `type_` (whose logical name contains `name`) is changed."""
-    clone = copy.deepcopy(inv)
-    hits = [r for r in clone.resources if r.type == type_ and name in r.name]
-    assert hits, f"{inv.env} has no {type_} named like {name!r}"
-    for r in hits:
-        change(r)
-    return clone
+def preview_of(env: str) -> Inventory:
+    if env not in _previews:
+        _previews[env] = engine.run(env, preview=True)
+    return _previews[env]
 
 
-def set_input(path: str, value: Any) -> Callable[[engine.Resource], None]:
+@pytest.fixture(scope="session")
+def previews() -> dict[str, Inventory]:
+    return {e: preview_of(e) for e in ENVS}
+
+
+def report_of(inv: Inventory) -> policy.Report:
+    key = (inv.env, inv.preview)
+    if key not in _reports:
+        _reports[key] = policy.analyze(inv)
+    return _reports[key]
+
+
+# --- the committed stacks ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "first-preview"])
+def test_every_committed_stack_passes_the_pack_through_the_real_servicer(
+    env: str, preview: bool, all_inventories: dict[str, Inventory], previews: dict[str, Inventory]
+) -> None:
+    report = report_of(previews[env] if preview else all_inventories[env])
+    assert [str(f) for f in report.violations] == [], f"{env} ({'preview' if preview else 'update'})"
+    assert {r.name for r in report.rules} == set(RULES), "every rule ran"
+    if not preview:
+        assert report.preview_notes == [], "an update knows every value"
+
+
+def test_rules_that_cannot_decide_in_a_first_preview_say_so_as_advisory_notes(
+    previews: dict[str, Inventory],
+) -> None:
+    for inv in previews.values():
+        notes = report_of(inv).preview_notes
+        assert notes, inv.env
+        for note in notes:
+            assert note.level == "advisory"
+            assert note.message.startswith(f"can't run policy '{note.policy}' from policy pack 'marin-guardrails@")
+            assert note.message.endswith("can't be known during preview")
+    # The bucket policy names the bucket's ARN: unknown before the bucket exists.
+    assert "s3-tls-only" in {n.policy for n in report_of(previews["prod"]).preview_notes}
+
+
+def test_what_a_first_preview_can_decide_it_decides(previews: dict[str, Inventory]) -> None:
+    """Attachments are matched to their bucket by property dependencies, not by the unknown id;
+    a generated (unknown) AUTH token is still a token."""
+    notes = {n.policy for inv in previews.values() for n in report_of(inv).preview_notes}
+    assert not notes & {"s3-block-public-access", "s3-default-encryption", "s3-versioning-outside-dev"}
+    assert "elasticache-auth" not in notes
+    assert "required-tags" not in notes
+
+
+def test_the_pack_is_loaded_as_the_cli_loads_it() -> None:
+    info = SERVICER.GetAnalyzerInfo(None, None)
+    assert type(SERVICER).__name__ == "_PolicyAnalyzerServicer"
+    assert info.name == "marin-guardrails"
+    assert {p.name for p in info.policies} == set(RULES)
+    assert len(RULES) == len(info.policies), "rule names are unique"
+
+
+def test_every_rule_has_a_kebab_name_description_and_level() -> None:
+    for rule in RULES.values():
+        assert rule.name == rule.name.lower()
+        assert " " not in rule.name
+        assert rule.level in ("mandatory", "advisory")
+
+
+# --- mutations, through the servicer --------------------------------------------------------------
+
+Change = Callable[[engine.Resource], None]
+
+
+def _edit_structs(r: engine.Resource, fn: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `fn` to the registered inputs and to the outputs (what Analyze and AnalyzeStack see)."""
+    for message in (r.request.object, r.response.object if r.response is not None else None):
+        if message is None:
+            continue
+        doc = json_format.MessageToDict(message)
+        fn(doc)
+        message.Clear()
+        json_format.ParseDict(doc, message)
+
+
+def set_input(path: str, value: Any) -> Change:
     def change(r: engine.Resource) -> None:
-        *parents, leaf = path.split(".")
-        target: Any = r.inputs
-        for p in parents:
-            target = target[int(p)] if isinstance(target, list) else target[p]
-        if value is None:
-            target.pop(leaf, None)
-        else:
-            target[leaf] = value
+        def edit(doc: dict[str, Any]) -> None:
+            *parents, leaf = path.split(".")
+            target: Any = doc
+            for p in parents:
+                target = target[int(p)] if isinstance(target, list) else target[p]
+            if value is None:
+                target.pop(leaf, None)
+            else:
+                target[leaf] = value
+
+        _edit_structs(r, edit)
 
     return change
 
 
-def edit_json(key: str, fn: Callable[[Any], Any]) -> Callable[[engine.Resource], None]:
+def edit_json(key: str, fn: Callable[[Any], Any]) -> Change:
     def change(r: engine.Resource) -> None:
-        r.inputs[key] = json.dumps(fn(json.loads(r.inputs[key])))
+        def edit(doc: dict[str, Any]) -> None:
+            doc[key] = json.dumps(fn(json.loads(doc[key])))
+
+        _edit_structs(r, edit)
 
     return change
 
@@ -57,192 +148,339 @@ def unprotect(r: engine.Resource) -> None:
     r.protect = False
 
 
-def messages(inv: Inventory, rule: str) -> list[str]:
-    return [v.message for v in policy_check.check(inv, [RULES[rule]])]
+def mutated(inv: Inventory, type_: str, change: Change, name: str = "") -> Inventory:
+    """A copy of `inv` in which every resource of `type_` (whose logical name contains `name`) is changed."""
+    hits = {id(r) for r in inv.resources if r.type == type_ and name in r.name}
+    assert hits, f"{inv.env} has no {type_} named like {name!r}"
+    resources = []
+    for original in inv.resources:
+        r = original
+        if id(original) in hits:
+            r = copy.copy(original)
+            r.request, r.response = copy.deepcopy(r.request), copy.deepcopy(r.response)
+            change(r)
+        resources.append(r)
+    return _replace(inv, resources)
 
 
-@pytest.mark.parametrize("rule", sorted(RULES))
-def test_each_rule_passes_every_committed_environment(rule: str, all_inventories: dict[str, Inventory]) -> None:
-    for inv in all_inventories.values():
-        assert messages(inv, rule) == [], f"{rule} on {inv.env}"
+def _replace(inv: Inventory, resources: list[engine.Resource]) -> Inventory:
+    clone = copy.copy(inv)
+    clone.resources = resources
+    return clone
 
 
-def test_every_rule_has_a_kebab_name_description_and_level() -> None:
-    for rule in RULES.values():
-        assert rule.name == rule.name.lower()
-        assert " " not in rule.name
-        assert rule.description
-        assert rule.enforcement_level is not None
+def with_output(inv: Inventory, key: str, value: Any, *, secret: bool = False) -> Inventory:
+    """A copy of `inv` whose stack exports `key` (as the SDK would: a secret wrapped in its marker)."""
+    clone = _replace(inv, inv.resources)
+    clone.registered_outputs = dict(inv.registered_outputs)
+    outputs = struct_pb2.Struct()
+    outputs.CopyFrom(inv.registered_outputs[inv.stack_urn])
+    outputs.update({key: {engine.SECRET_SIG: engine.SECRET_MARK, "value": value} if secret else value})
+    clone.registered_outputs[inv.stack_urn] = outputs
+    return clone
 
 
-MUTATIONS: list[tuple[str, str, str, Callable[[engine.Resource], None], str, str]] = [
-    # (rule, env, type, change, logical-name filter, expected message)
+MANDATORY, ADVISORY = "mandatory", "advisory"
+MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
+    # (rule, level, env, type, logical-name filter, change, expected message)
     (
         "naming-convention",
+        MANDATORY,
         "dev",
         "aws:s3/bucket:Bucket",
-        set_input("bucket", "recordings-dev"),
         "",
+        set_input("bucket", "recordings-dev"),
         "aws:s3/bucket:Bucket name 'recordings-dev' must be marin-dev-<resource>",
     ),
     (
         "naming-convention",
+        MANDATORY,
         "prod",
         "aws:cloudwatch/logGroup:LogGroup",
-        set_input("name", "/ecs/staging/api"),
         "api",
+        set_input("name", "/ecs/staging/api"),
         "log group '/ecs/staging/api' must be /ecs/prod/<service> (or /vpc/prod/<name>)",
     ),
     (
         "naming-convention",
+        MANDATORY,
         "staging",
         "aws:secretsmanager/secret:Secret",
-        set_input("name", "prod/audio-pipeline/mongodb-uri"),
         "mongodb",
+        set_input("name", "prod/audio-pipeline/mongodb-uri"),
         "secret 'prod/audio-pipeline/mongodb-uri' must live under staging/audio-pipeline/",
     ),
     (
+        "naming-convention",
+        MANDATORY,
+        "prod",
+        "aws:kms/alias:Alias",
+        "",
+        set_input("name", "alias/alerts"),
+        "KMS alias 'alias/alerts' must be alias/marin-prod-<resource>",
+    ),
+    (
         "required-tags",
+        MANDATORY,
         "prod",
         "aws:ec2/vpc:Vpc",
-        set_input("tags", {"Name": "marin-prod-vpc", "Environment": "dev"}),
         "",
+        set_input("tags", {"Name": "marin-prod-vpc", "Environment": "dev"}),
         "tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'",
     ),
     (
         "log-retention-by-environment",
+        MANDATORY,
         "prod",
         "aws:cloudwatch/logGroup:LogGroup",
-        set_input("retentionInDays", 14),
         "api",
+        set_input("retentionInDays", 14),
         "log group '/ecs/prod/api' keeps 14 days; prod keeps exactly 30",
     ),
     (
         "dev-cost-ceiling",
+        ADVISORY,
         "dev",
         "aws:elasticache/replicationGroup:ReplicationGroup",
-        set_input("nodeType", "cache.t4g.medium"),
         "",
+        set_input("nodeType", "cache.t4g.medium"),
         "Redis node cache.t4g.medium is production-grade; dev allows at most cache.t4g.small",
     ),
     (
+        "dev-cost-ceiling",
+        ADVISORY,
+        "dev",
+        "aws:ecs/taskDefinition:TaskDefinition",
+        "api",
+        set_input("memory", "2048"),
+        "task 'marin-dev-api-task' is 256 CPU / 2048 MiB; dev allows at most 512 / 1024",
+    ),
+    (
+        "dev-cost-ceiling",
+        ADVISORY,
+        "dev",
+        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        "",
+        set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M20"),
+        "Atlas tier M20 is production-grade; dev allows at most M10",
+    ),
+    (
         "prod-capacity-floor",
+        MANDATORY,
         "prod",
         "aws:ecs/taskDefinition:TaskDefinition",
-        set_input("cpu", "512"),
         "api",
+        set_input("cpu", "512"),
         "task 'marin-prod-api-task' is 512 CPU / 2048 MiB; prod needs at least 1024 / 2048",
     ),
     (
+        "prod-capacity-floor",
+        MANDATORY,
+        "prod",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "",
+        set_input("nodeType", "cache.t4g.small"),
+        "Redis node cache.t4g.small is below prod's floor cache.t4g.medium",
+    ),
+    (
+        "prod-capacity-floor",
+        MANDATORY,
+        "prod",
+        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        "",
+        set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M10"),
+        "Atlas tier M10 is below prod's floor M20",
+    ),
+    (
         "s3-block-public-access",
+        MANDATORY,
         "staging",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        set_input("restrictPublicBuckets", False),
         "",
+        set_input("restrictPublicBuckets", False),
         "bucket 'marin-staging-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
         "ignorePublicAcls, restrictPublicBuckets)",
     ),
     (
         "s3-default-encryption",
+        MANDATORY,
         "dev",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        set_input("rules", []),
         "",
+        set_input("rules", []),
         "bucket 'marin-dev-call-recordings' has no default server-side encryption",
     ),
     (
         "s3-tls-only",
+        MANDATORY,
         "prod",
         "aws:s3/bucketPolicy:BucketPolicy",
-        edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
         "",
+        edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
         "bucket 'marin-prod-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
     ),
     (
         "s3-versioning-outside-dev",
+        MANDATORY,
         "prod",
         "aws:s3/bucketVersioning:BucketVersioning",
-        set_input("versioningConfiguration.status", "Suspended"),
         "",
+        set_input("versioningConfiguration.status", "Suspended"),
         "bucket 'marin-prod-call-recordings' is not versioned; prod keeps object versions",
     ),
     (
         "elasticache-encryption",
+        MANDATORY,
         "dev",
         "aws:elasticache/replicationGroup:ReplicationGroup",
-        set_input("transitEncryptionEnabled", False),
         "",
+        set_input("transitEncryptionEnabled", False),
         "Redis is not encrypted in transit",
     ),
     (
+        "elasticache-encryption",
+        MANDATORY,
+        "prod",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "",
+        set_input("atRestEncryptionEnabled", None),
+        "Redis is not encrypted at rest",
+    ),
+    (
         "elasticache-auth",
+        MANDATORY,
         "staging",
         "aws:elasticache/replicationGroup:ReplicationGroup",
-        set_input("authToken", None),
         "",
+        set_input("authToken", None),
         "Redis accepts connections without AUTH",
     ),
     (
         "elasticache-multi-az-outside-dev",
+        MANDATORY,
         "prod",
         "aws:elasticache/replicationGroup:ReplicationGroup",
-        set_input("multiAzEnabled", False),
         "",
+        set_input("multiAzEnabled", False),
         "Redis in prod needs Multi-AZ with automatic failover",
     ),
     (
+        "elasticache-multi-az-outside-dev",
+        MANDATORY,
+        "staging",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "",
+        set_input("automaticFailoverEnabled", False),
+        "Redis in staging needs Multi-AZ with automatic failover",
+    ),
+    (
         "opensearch-in-vpc",
+        MANDATORY,
         "dev",
         "aws:opensearch/domain:Domain",
-        set_input("vpcOptions", None),
         "",
+        set_input("vpcOptions", None),
         "OpenSearch domain is not inside a VPC (it would have a public endpoint)",
     ),
     (
         "opensearch-https-only",
+        MANDATORY,
         "staging",
         "aws:opensearch/domain:Domain",
-        set_input("domainEndpointOptions.enforceHttps", False),
         "",
+        set_input("domainEndpointOptions.enforceHttps", False),
         "OpenSearch domain does not enforce HTTPS",
     ),
     (
-        "opensearch-encryption",
+        "opensearch-https-only",
+        MANDATORY,
         "prod",
         "aws:opensearch/domain:Domain",
-        set_input("encryptAtRest.enabled", False),
         "",
+        set_input("domainEndpointOptions.tlsSecurityPolicy", "Policy-Min-TLS-1-0-2019-07"),
+        "OpenSearch TLS policy 'Policy-Min-TLS-1-0-2019-07' allows TLS below 1.2",
+    ),
+    (
+        "opensearch-encryption",
+        MANDATORY,
+        "prod",
+        "aws:opensearch/domain:Domain",
+        "",
+        set_input("encryptAtRest.enabled", False),
         "OpenSearch domain is not encrypted at rest",
     ),
     (
-        "no-open-ingress",
+        "opensearch-encryption",
+        MANDATORY,
+        "dev",
+        "aws:opensearch/domain:Domain",
+        "",
+        set_input("nodeToNodeEncryption", None),
+        "OpenSearch domain does not encrypt node-to-node traffic",
+    ),
+    (
+        "no-open-ingress-ports",
+        MANDATORY,
         "dev",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        set_input("cidrIpv4", "0.0.0.0/0"),
         "redis-from-services",
+        set_input("cidrIpv4", "0.0.0.0/0"),
+        "network-redis-from-services: ingress from 0.0.0.0/0 on ports 6379-6379; only 80 or 443 may be open to the "
+        "internet",
+    ),
+    (
+        "no-open-ingress-ports",
+        MANDATORY,
+        "prod",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "services-sg",
+        set_input("ingress", [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
+        "marin-prod-services-sg: inline ingress from anywhere",
+    ),
+    (
+        "no-open-ingress",
+        MANDATORY,
+        "dev",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "redis-from-services",
+        set_input("cidrIpv4", "0.0.0.0/0"),
         "network-redis-from-services: ingress from 0.0.0.0/0 on ports 6379-6379 of marin-dev-redis-sg; only 80/443 on "
         "the load balancer",
     ),
     (
+        "no-open-ingress",
+        MANDATORY,
+        "staging",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        "opensearch-from-services",
+        set_input("cidrIpv6", "::/0"),
+        "network-opensearch-from-services: ingress from ::/0 on ports 443-443 of marin-staging-opensearch-sg; only "
+        "80/443 on the load balancer",
+    ),
+    (
         "default-security-group-closed",
+        MANDATORY,
         "staging",
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-        set_input("ingress", [{"protocol": "-1", "self": True}]),
         "",
+        set_input("ingress", [{"protocol": "-1", "self": True}]),
         "the default security group allows traffic",
     ),
     (
         "iam-no-full-admin",
+        MANDATORY,
         "dev",
         "aws:iam/rolePolicy:RolePolicy",
-        edit_json("policy", lambda d: {**d, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
         "api-task",
+        edit_json("policy", lambda d: {**d, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
         "policy of iam-api-task allows every action on every resource",
     ),
     (
         "iam-secrets-own-environment",
+        MANDATORY,
         "staging",
         "aws:iam/rolePolicy:RolePolicy",
+        "worker-task",
         edit_json(
             "policy",
             lambda d: {
@@ -256,88 +494,238 @@ MUTATIONS: list[tuple[str, str, str, Callable[[engine.Resource], None], str, str
                 ],
             },
         ),
-        "worker-task",
         "iam-worker-task grants secret reads on 'arn:aws:secretsmanager:us-east-1:1:secret:dev/*'; only "
         ":secret:staging/audio-pipeline/... is allowed in staging",
     ),
     (
         "secret-recovery-window",
+        MANDATORY,
         "prod",
         "aws:secretsmanager/secret:Secret",
-        set_input("recoveryWindowInDays", 7),
         "app-signing",
+        set_input("recoveryWindowInDays", 7),
         "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; prod needs 30",
     ),
     (
+        "secret-recovery-window",
+        MANDATORY,
+        "dev",
+        "aws:secretsmanager/secret:Secret",
+        "app-signing",
+        set_input("recoveryWindowInDays", 7),
+        "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; dev needs 0",
+    ),
+    (
+        "secret-recovery-window",
+        MANDATORY,
+        "staging",
+        "aws:secretsmanager/secret:Secret",
+        "app-signing",
+        set_input("recoveryWindowInDays", 5),
+        "secret 'staging/audio-pipeline/app-signing-key' has a 5-day recovery window; staging needs 7 to 30",
+    ),
+    (
         "data-protected-outside-dev",
+        MANDATORY,
         "prod",
         "aws:opensearch/domain:Domain",
-        unprotect,
         "",
-        "Domain search-domain in prod is neither protected nor retained on delete",
+        unprotect,
+        "Domain search-domain in prod is not protected (protect=True)",
+    ),
+    (
+        "data-protected-outside-dev",
+        MANDATORY,
+        "staging",
+        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        "",
+        set_input("terminationProtectionEnabled", False),
+        "Atlas cluster 'marin-staging' in staging has no termination protection",
+    ),
+    (
+        "data-protected-outside-dev",
+        MANDATORY,
+        "prod",
+        "aws:s3/bucket:Bucket",
+        "",
+        set_input("forceDestroy", True),
+        "bucket 'marin-prod-call-recordings' in prod can be destroyed with its recordings (forceDestroy)",
     ),
     (
         "atlas-no-open-access",
+        MANDATORY,
         "dev",
         "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
-        set_input("ipAddress", "0.0.0.0"),
         "",
+        set_input("ipAddress", "0.0.0.0"),
         "Atlas access list admits 0.0.0.0",
     ),
     (
+        "atlas-no-open-access",
+        MANDATORY,
+        "dev",
+        "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
+        "",
+        set_input("cidrBlock", "0.0.0.0/0"),
+        "Atlas access list admits 0.0.0.0/0",
+    ),
+    (
         "atlas-backups-by-environment",
+        MANDATORY,
         "prod",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
-        set_input("pitEnabled", False),
         "",
+        set_input("pitEnabled", False),
         "Atlas cluster 'marin-prod' in prod has no point-in-time recovery",
     ),
     (
+        "atlas-backups-by-environment",
+        MANDATORY,
+        "staging",
+        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        "",
+        set_input("backupEnabled", None),
+        "Atlas cluster 'marin-staging' in staging has no cloud backup",
+    ),
+    (
         "ecs-no-public-ip-outside-dev",
+        MANDATORY,
         "staging",
         "aws:ecs/service:Service",
-        set_input("networkConfiguration.assignPublicIp", True),
         "worker",
+        set_input("networkConfiguration.assignPublicIp", True),
         "service 'marin-staging-worker-service' assigns public IPs to its tasks in staging",
     ),
     (
         "ecs-circuit-breaker",
+        MANDATORY,
         "dev",
         "aws:ecs/service:Service",
-        set_input("deploymentCircuitBreaker", None),
         "api",
+        set_input("deploymentCircuitBreaker", None),
         "service 'marin-dev-api-service' has no deployment circuit breaker with rollback",
     ),
     (
+        "ecs-circuit-breaker",
+        MANDATORY,
+        "prod",
+        "aws:ecs/service:Service",
+        "worker",
+        set_input("deploymentCircuitBreaker.rollback", False),
+        "service 'marin-prod-worker-service' has no deployment circuit breaker with rollback",
+    ),
+    (
         "ecs-logging",
+        MANDATORY,
         "prod",
         "aws:ecs/taskDefinition:TaskDefinition",
+        "worker",
         edit_json(
             "containerDefinitions", lambda cs: [{k: v for k, v in c.items() if k != "logConfiguration"} for c in cs]
         ),
-        "worker",
         "container 'worker' of 'marin-prod-worker-task' has no log configuration",
+    ),
+]
+GENERATED_TOKEN = "<the value cache-auth-token generated>"
+# Rules whose violation is not a change of one resource's properties (tested separately below).
+OUTPUT_MUTATIONS: list[tuple[str, str, str, str, Any, bool, str]] = [
+    # (rule, level, env, output key, value, exported as secret, expected message)
+    (
+        "no-secret-outputs",
+        MANDATORY,
+        "prod",
+        "mongodbUri",
+        "mongodb+srv://app:hunter2@marin-prod.ab1cd.mongodb.net",
+        False,
+        "stack output 'mongodbUri' carries credentials in a URI; outputs carry ARNs, never values",
+    ),
+    (
+        "no-secret-outputs",
+        MANDATORY,
+        "staging",
+        "redisAuthToken",
+        GENERATED_TOKEN,
+        True,
+        "stack output 'redisAuthToken' carries the secret value of cache-auth-token.result; outputs carry ARNs, "
+        "never values",
     ),
 ]
 
 
 def test_every_rule_has_a_mutation() -> None:
-    assert {m[0] for m in MUTATIONS} | {"no-secret-outputs"} == set(RULES)
+    assert {m[0] for m in MUTATIONS} | {m[0] for m in OUTPUT_MUTATIONS} == set(RULES)
+
+
+def test_every_rule_s_level_is_the_documented_one() -> None:
+    """A rule downgraded to advisory (or upgraded) fails here, and in its mutations below."""
+    levels = {m[0]: m[1] for m in [*MUTATIONS, *OUTPUT_MUTATIONS]}
+    assert {name: r.level for name, r in RULES.items()} == levels
+
+
+def _findings(inv: Inventory, rule: str, config: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    report = policy.analyze(inv, only=[rule], config=config)
+    assert report.preview_notes == []
+    return [(f.message, f.level) for f in report.violations]
 
 
 @pytest.mark.parametrize(
-    ("rule", "env", "type_", "change", "name", "expected"), MUTATIONS, ids=[f"{m[0]}-{m[1]}" for m in MUTATIONS]
+    ("rule", "level", "env", "type_", "name", "change", "expected"),
+    MUTATIONS,
+    ids=[f"{m[0]}-{m[2]}-{i}" for i, m in enumerate(MUTATIONS)],
 )
-def test_a_violating_mutation_is_reported(
+def test_a_violating_mutation_is_reported_with_its_message_and_level(
     rule: str,
+    level: str,
     env: str,
     type_: str,
-    change: Callable[[engine.Resource], None],
     name: str,
+    change: Change,
     expected: str,
     all_inventories: dict[str, Inventory],
 ) -> None:
-    assert messages(mutated(all_inventories[env], type_, change, name), rule) == [expected]
+    assert _findings(mutated(all_inventories[env], type_, change, name), rule) == [(expected, level)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "level", "env", "key", "value", "secret", "expected"),
+    OUTPUT_MUTATIONS,
+    ids=[f"{m[0]}-{m[3]}" for m in OUTPUT_MUTATIONS],
+)
+def test_a_secret_value_in_the_outputs_is_reported_marked_secret_or_not(
+    rule: str,
+    level: str,
+    env: str,
+    key: str,
+    value: str,
+    secret: bool,
+    expected: str,
+    all_inventories: dict[str, Inventory],
+) -> None:
+    inv = all_inventories[env]
+    if value == GENERATED_TOKEN:
+        passwords = inv.of_type("random:index/randomPassword:RandomPassword")
+        token = next(r for r in passwords if r.name == "cache-auth-token")
+        value = engine.unwrap(token.outputs["result"])
+    assert _findings(with_output(inv, key, value, secret=secret), rule) == [(expected, level)]
+
+
+def test_outputs_that_only_look_like_secrets_are_not_reported(all_inventories: dict[str, Inventory]) -> None:
+    """The old name heuristic flagged any `*Token` / `*Key` output that was not an ARN."""
+    inv = all_inventories["prod"]
+    inv = with_output(inv, "redisAuthTokenSecretName", "prod/audio-pipeline/redis-auth-token", secret=True)
+    inv = with_output(inv, "signingKeyRotationDays", "thirty")
+    assert _findings(inv, "no-secret-outputs") == []
+
+
+def mutation(rule: str) -> tuple[str, str, str, str, str, Change, str]:
+    return next(m for m in MUTATIONS if m[0] == rule)
+
+
+def test_a_rule_downgraded_by_pack_config_reports_advisory(all_inventories: dict[str, Inventory]) -> None:
+    """The level is the servicer's: the same mutation under `--policy-pack-config` is advisory."""
+    rule, _, env, type_, name, change, expected = mutation("log-retention-by-environment")
+    inv = mutated(all_inventories[env], type_, change, name)
+    assert _findings(inv, rule, config={rule: "advisory"}) == [(expected, "advisory")]
 
 
 def test_a_provider_without_default_tags_leaves_every_taggable_resource_untagged(
@@ -348,15 +736,40 @@ def test_a_provider_without_default_tags_leaves_every_taggable_resource_untagged
         "pulumi:providers:aws",
         set_input("defaultTags", json.dumps({"tags": {"Project": "marin", "Environment": "staging"}})),
     )
-    found = messages(inv, "required-tags")
+    found = _findings(inv, "required-tags")
     assert len(found) > 50
-    assert set(found) == {"missing tags ManagedBy (set them through the provider's default tags)"}
+    assert set(found) == {("missing tags ManagedBy (set them through the provider's default tags)", MANDATORY)}
 
 
-def test_a_secret_value_in_the_outputs_is_reported(all_inventories: dict[str, Inventory]) -> None:
-    inv = copy.deepcopy(all_inventories["prod"])
-    inv.outputs["mongodbUri"] = "mongodb+srv://app:hunter2@marin-prod.ab1cd.mongodb.net"
-    assert messages(inv, "no-secret-outputs") == ["stack output 'mongodbUri' looks like a secret value in plaintext"]
+def test_the_provider_s_default_tags_reach_the_rule_json_encoded(all_inventories: dict[str, Inventory]) -> None:
+    """As the Python SDK registers them, so the rule must decode them (issue 11, point 2)."""
+    for inv in all_inventories.values():
+        provider = inv.one("pulumi:providers:aws")
+        default_tags = provider.request.object["defaultTags"]
+        assert isinstance(default_tags, str)
+        assert json.loads(default_tags)["tags"]["Environment"] == inv.env
+
+
+# --- preview: a violation visible before anything exists is reported; the rest is a note ---------------
+
+
+def test_a_first_preview_still_reports_what_it_can_see(previews: dict[str, Inventory]) -> None:
+    for rule in ("s3-versioning-outside-dev", "no-open-ingress-ports", "required-tags", "opensearch-encryption"):
+        _, level, env, type_, name, change, expected = mutation(rule)
+        assert _findings(mutated(previews[env], type_, change, name), rule) == [(expected, level)], rule
+
+
+def test_a_rule_that_cannot_decide_in_preview_gives_the_servicer_s_note_not_a_verdict(
+    previews: dict[str, Inventory],
+) -> None:
+    report = policy.analyze(previews["prod"], only=["iam-secrets-own-environment"])
+    assert report.violations == []
+    assert {n.resource for n in report.preview_notes} >= {"iam-api-execution", "iam-worker-execution"}
+    unknown_policy = "string value at .policy can't be known during preview"
+    assert all(n.message.endswith(unknown_policy) for n in report.preview_notes)
+
+
+# --- a whole stack file that breaks policy ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -373,33 +786,23 @@ def broken_prod(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_deliberately_broken_copy_of_prod_is_caught(broken_prod: Path) -> None:
-    violations = policy_check.check(engine.run("prod", stack_dir=broken_prod))
-    assert {"log-retention-by-environment", "data-protected-outside-dev"} <= {v.policy for v in violations}
-    assert "log group '/ecs/prod/api' keeps 14 days; prod keeps exactly 30" in {v.message for v in violations}
+@pytest.mark.parametrize("preview", [False, True], ids=["update", "first-preview"])
+def test_a_deliberately_broken_copy_of_prod_is_caught(broken_prod: Path, preview: bool) -> None:
+    report = policy.run("prod", stack_dir=broken_prod, preview=preview)
+    assert {"log-retention-by-environment", "data-protected-outside-dev"} <= {f.policy for f in report.mandatory}
+    assert "log group '/ecs/prod/api' keeps 14 days; prod keeps exactly 30" in {f.message for f in report.mandatory}
 
 
 def test_every_rule_is_documented_in_the_readme() -> None:
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    for rule in RULES.values():
-        level = rule.enforcement_level.value if rule.enforcement_level else ""
-        assert f"| `{rule.name}` | {rule.description} |" in readme
-        assert f"| {level} |" in readme
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for p in SERVICER.GetAnalyzerInfo(None, None).policies:
+        rule = RULES[p.name]
+        control = p.framework.reference if p.HasField("framework") and p.framework.reference else "-"
+        assert f"| `{p.name}` | {p.description} | {control} | {rule.kind} | {rule.level} |" in readme
 
 
-UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi_policy's sentinel for a value not known in preview
-
-
-@pytest.mark.parametrize(
-    ("type_", "key"),
-    [
-        ("aws:s3/bucketPolicy:BucketPolicy", "policy"),
-        ("aws:iam/rolePolicy:RolePolicy", "policy"),
-        ("aws:ecs/taskDefinition:TaskDefinition", "containerDefinitions"),
-    ],
-)
-def test_documents_unknown_during_preview_do_not_break_the_pack(
-    type_: str, key: str, all_inventories: dict[str, Inventory]
-) -> None:
-    inv = mutated(all_inventories["prod"], type_, set_input(key, UNKNOWN_STRING))
-    assert policy_check.check(inv) == []
+def test_resource_rules_are_resource_policies() -> None:
+    """Guard the kind the README states: a resource rule blocks `up` before the resource exists."""
+    pack = sys.modules["marin_policies"]  # imported by the pack's __main__ when the servicer loaded
+    kinds = {p.name: "resource" if isinstance(p, ResourceValidationPolicy) else "stack" for p in pack.ALL_POLICIES}
+    assert kinds == {name: r.kind for name, r in RULES.items()}
