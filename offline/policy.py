@@ -197,9 +197,37 @@ def _options(r: engine.Resource, *, parent: bool) -> pb.AnalyzerResourceOptions:
     )
 
 
-def _provider(r: engine.Resource, by_urn: Mapping[str, engine.Resource]) -> pb.AnalyzerProviderResource | None:
+def _default_providers(inv: engine.Inventory) -> dict[str, engine.Resource]:
+    """The default providers the engine creates for custom resources registered without one
+    (pulumi-random here; AWS and Atlas have theirs disabled in Pulumi.yaml), by package, with the
+    only input the engine gives them: the plugin version."""
+    out: dict[str, engine.Resource] = {}
+    for r in inv.resources:
+        if not r.custom or r.provider or r.type.startswith("pulumi:providers:") or r.request is None:
+            continue
+        package, version = r.package, r.request.version
+        name = f"default_{version.replace('.', '_')}" if version else "default"
+        if package in out:
+            continue
+        urn = f"urn:pulumi:{inv.env}::{engine.PROJECT}::pulumi:providers:{package}::{name}"
+        request = type(r.request)(type=f"pulumi:providers:{package}", name=name, custom=True)
+        if version:
+            request.object.update({"version": version})
+        provider = _record(request.type, name, urn, custom=True)
+        provider.request = request
+        provider.response = type(r.response)(urn=urn, object=request.object)
+        out[package] = provider
+    return out
+
+
+def _provider(
+    r: engine.Resource, by_urn: Mapping[str, engine.Resource], defaults: Mapping[str, engine.Resource]
+) -> pb.AnalyzerProviderResource | None:
     """The resource's provider with its registered inputs (the Python SDK JSON-encodes non-strings)."""
-    p = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else None
+    if r.provider:
+        p = by_urn.get(r.provider.rsplit("::", 1)[0])
+    else:
+        p = defaults.get(r.package) if r.custom and not r.type.startswith("pulumi:providers:") else None
     if p is None:
         return None
     return pb.AnalyzerProviderResource(type=p.type, urn=p.urn, name=p.name, properties=p.request.object)
@@ -211,28 +239,34 @@ def _outputs(r: engine.Resource, inv: engine.Inventory) -> struct_pb2.Struct:
     return inv.registered_outputs.get(r.urn) or struct_pb2.Struct()
 
 
-def _stack(inv: engine.Inventory) -> engine.Resource:
-    """The root stack as the engine holds it: no inputs, its registered outputs."""
+def _record(type_: str, name: str, urn: str, *, custom: bool) -> engine.Resource:
+    """A resource the engine holds that the program did not register itself."""
     return engine.Resource(
-        type=engine.STACK_TYPE,
-        name=f"{engine.PROJECT}-{inv.env}",
-        urn=inv.stack_urn,
+        type=type_,
+        name=name,
+        urn=urn,
         inputs={},
         outputs={},
         parent="",
         provider="",
-        custom=False,
+        custom=custom,
         protect=False,
         retain_on_delete=False,
         ignore_changes=[],
     )
 
 
+def _stack(inv: engine.Inventory) -> engine.Resource:
+    """The root stack as the engine holds it: no inputs, its registered outputs."""
+    return _record(engine.STACK_TYPE, f"{engine.PROJECT}-{inv.env}", inv.stack_urn, custom=False)
+
+
 def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
-    """One AnalyzeRequest per registered resource, in registration order (the stack first)."""
-    by_urn = inv.by_urn
+    """One AnalyzeRequest per registered resource, in registration order (the stack first, the
+    default providers the engine adds last)."""
+    by_urn, defaults = inv.by_urn, _default_providers(inv)
     out = [pb.AnalyzeRequest(type=engine.STACK_TYPE, urn=inv.stack_urn, name=f"{engine.PROJECT}-{inv.env}")]
-    for r in inv.resources:
+    for r in [*inv.resources, *defaults.values()]:
         out.append(
             pb.AnalyzeRequest(
                 type=r.type,
@@ -240,16 +274,16 @@ def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
                 name=r.name,
                 properties=r.request.object,
                 options=_options(r, parent=True),
-                provider=_provider(r, by_urn),
+                provider=_provider(r, by_urn, defaults),
             )
         )
     return out
 
 
 def analyze_stack_request(inv: engine.Inventory) -> pb.AnalyzeStackRequest:
-    by_urn = inv.by_urn
+    by_urn, defaults = inv.by_urn, _default_providers(inv)
     resources = []
-    for r in [_stack(inv), *inv.resources]:
+    for r in [_stack(inv), *inv.resources, *defaults.values()]:
         resources.append(
             pb.AnalyzerResource(
                 type=r.type,
@@ -257,7 +291,7 @@ def analyze_stack_request(inv: engine.Inventory) -> pb.AnalyzeStackRequest:
                 name=r.name,
                 properties=_outputs(r, inv),
                 options=_options(r, parent=False),
-                provider=_provider(r, by_urn),
+                provider=_provider(r, by_urn, defaults),
                 parent=r.parent,
                 dependencies=r.dependencies,
                 propertyDependencies={
@@ -310,7 +344,7 @@ def analyze(
         env=inv.env,
         preview=inv.preview,
         rules=[r for r in rules(servicer, config) if r.level != "disabled"],
-        resources=len(inv.resources) + 1,
+        resources=len(inv.resources) + 1 + len(_default_providers(inv)),
     )
     for request in analyze_requests(inv):
         response = servicer.Analyze(request, None)

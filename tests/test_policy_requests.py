@@ -26,10 +26,17 @@ def prod_preview() -> Inventory:
     return engine.run("prod", preview=True)
 
 
-def test_analyze_gets_every_registered_resource_and_the_stack(inv: Inventory) -> None:
+def default_random(inv: Inventory) -> str:
+    """The default provider the engine creates for pulumi-random (no explicit provider)."""
+    return f"urn:pulumi:{inv.env}::marin::pulumi:providers:random::default_4_21_4"
+
+
+def test_analyze_gets_every_registered_resource_the_stack_and_the_default_provider(inv: Inventory) -> None:
     requests = policy.analyze_requests(inv)
-    assert [r.urn for r in requests] == [inv.stack_urn, *(r.urn for r in inv.resources)]
-    assert len({r.urn for r in requests}) == len(requests)
+    assert [r.urn for r in requests] == [inv.stack_urn, *(r.urn for r in inv.resources), default_random(inv)]
+    password = next(r for r in requests if r.type == "random:index/randomPassword:RandomPassword")
+    assert password.provider.urn == default_random(inv)
+    assert json_format.MessageToDict(password.provider.properties) == {"version": "4.21.4"}
 
 
 def test_analyze_gets_inputs_with_secrets_as_secrets_and_the_provider_s_registered_inputs(inv: Inventory) -> None:
@@ -48,7 +55,7 @@ def test_analyze_gets_inputs_with_secrets_as_secrets_and_the_provider_s_register
 
 def test_analyze_stack_gets_outputs_parents_and_dependencies(inv: Inventory) -> None:
     resources = {r.urn: r for r in policy.analyze_stack_request(inv).resources}
-    assert set(resources) == {inv.stack_urn, *(r.urn for r in inv.resources)}
+    assert set(resources) - {inv.stack_urn, *(r.urn for r in inv.resources)} == {default_random(inv)}
     bucket, block = inv.one(BUCKET), inv.one(BLOCK)
     assert json_format.MessageToDict(resources[bucket.urn].properties)["arn"] == bucket.outputs["arn"]
     assert resources[block.urn].parent == block.parent
