@@ -150,9 +150,6 @@ class Report:
     def preview_notes(self) -> list[Finding]:
         return [f for f in self.findings if f.preview_note]
 
-    def messages(self, rule: str) -> list[str]:
-        return [f.message for f in self.violations if f.policy == rule]
-
     def text(self) -> str:
         mode = "first preview (ids and computed outputs unknown)" if self.preview else "update"
         lines = [
