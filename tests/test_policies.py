@@ -709,6 +709,86 @@ def test_a_secret_value_in_the_outputs_is_reported_marked_secret_or_not(
     assert _findings(with_output(inv, key, value, secret=secret), rule) == [(expected, level)]
 
 
+REMOVALS: list[tuple[str, str, str, str]] = [
+    # (rule, env, type removed from the stack, expected message): the "has none at all" branches
+    (
+        "s3-block-public-access",
+        "prod",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "bucket 'marin-prod-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
+        "ignorePublicAcls, restrictPublicBuckets)",
+    ),
+    (
+        "s3-default-encryption",
+        "staging",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "bucket 'marin-staging-call-recordings' has no default server-side encryption",
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "bucket 'marin-dev-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
+    ),
+    (
+        "s3-versioning-outside-dev",
+        "staging",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "bucket 'marin-staging-call-recordings' is not versioned; staging keeps object versions",
+    ),
+    (
+        "default-security-group-closed",
+        "dev",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        "the VPC's default security group is not managed (and emptied)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "env", "type_", "expected"), REMOVALS, ids=[f"{m[0]}-{m[1]}" for m in REMOVALS])
+def test_a_missing_control_is_reported(
+    rule: str, env: str, type_: str, expected: str, all_inventories: dict[str, Inventory]
+) -> None:
+    inv = all_inventories[env]
+    assert inv.of_type(type_), f"{env} declares no {type_}"
+    inv = _replace(inv, [r for r in inv.resources if r.type != type_])
+    assert _findings(inv, rule) == [(expected, RULES[rule].level)]
+
+
+def _as_literal(bucket_name: str) -> Change:
+    """The attachment names its bucket with a literal string: no property dependency to follow."""
+
+    def change(r: engine.Resource) -> None:
+        set_input("bucket", bucket_name)(r)
+        r.property_dependencies = {k: v for k, v in r.property_dependencies.items() if k != "bucket"}
+
+    return change
+
+
+def test_an_attachment_naming_its_bucket_literally_is_matched_by_name(all_inventories: dict[str, Inventory]) -> None:
+    inv, sse = all_inventories["prod"], "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+    assert _findings(mutated(inv, sse, _as_literal("marin-prod-call-recordings")), "s3-block-public-access") == []
+    assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket")), "s3-block-public-access") == [
+        (
+            "bucket 'marin-prod-call-recordings' does not block all public access (blockPublicAcls, "
+            "blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets)",
+            MANDATORY,
+        )
+    ]
+
+
+def _user_group_instead_of_token(r: engine.Resource) -> None:
+    set_input("authToken", None)(r)
+    set_input("userGroupIds", ["marin-staging-users"])(r)
+
+
+def test_redis_with_a_user_group_instead_of_a_token_has_auth(all_inventories: dict[str, Inventory]) -> None:
+    inv = mutated(
+        all_inventories["staging"], "aws:elasticache/replicationGroup:ReplicationGroup", _user_group_instead_of_token
+    )
+    assert _findings(inv, "elasticache-auth") == []
+
+
 def test_outputs_that_only_look_like_secrets_are_not_reported(all_inventories: dict[str, Inventory]) -> None:
     """The old name heuristic flagged any `*Token` / `*Key` output that was not an ARN."""
     inv = all_inventories["prod"]
