@@ -59,12 +59,12 @@ class _StubServer:
 
 
 @contextlib.contextmanager
-def _stubbed_serving(captured: list[Any]) -> Iterator[None]:
+def _stubbed_serving(captured: list[Any], pack_dir: Path) -> Iterator[None]:
     saved = grpc.server, analyzer_pb2_grpc.add_AnalyzerServicer_to_server
     grpc.server = lambda *a, **k: _StubServer()  # type: ignore[assignment]
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server = lambda servicer, server: captured.append(servicer)
     before = Path.cwd()
-    os.chdir(PACK_DIR)
+    os.chdir(pack_dir)  # the CLI starts the pack in its own directory
     try:
         yield
     finally:
@@ -81,7 +81,7 @@ def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK
     if str(pack_dir) not in sys.path:
         sys.path.insert(0, str(pack_dir))
     captured: list[Any] = []
-    with _stubbed_serving(captured), contextlib.suppress(_Served):
+    with _stubbed_serving(captured, pack_dir), contextlib.suppress(_Served):
         runpy.run_path(str(pack_dir / "__main__.py"), run_name="__main__")
     if len(captured) != 1:
         raise RuntimeError(f"{pack_dir}/__main__.py built {len(captured)} policy packs; expected one")
