@@ -173,7 +173,7 @@ def render_cost(tiers: dict[str, dict[str, float]], markdown: bool) -> str:
     return "\n".join(out)
 
 
-def policy_check(envs: list[str], stack_dir: Path, mode: str) -> int:
+def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
     """The policy pack over each environment, as `pulumi up` (update) and a first `pulumi preview`
     of a new stack (preview) would run it; exit 1 on any mandatory violation."""
     from offline import policy  # noqa: PLC0415 - loads pulumi_policy only for this command
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             return diff(args.env_a, args.env_b, args.stack_dir, args.check)
         if args.command == "policy":
-            return policy_check(wanted, args.stack_dir, args.mode)
+            return policy_report(wanted, args.stack_dir, args.mode)
         return cost_report(wanted, args.stack_dir, args.markdown)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
