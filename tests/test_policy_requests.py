@@ -11,6 +11,7 @@ from google.protobuf import json_format
 
 from offline import engine, policy
 from offline.engine import Inventory
+from tests.test_policies import preview_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
 SECRET = {engine.SECRET_SIG: engine.SECRET_MARK}
@@ -23,7 +24,7 @@ def _by_urn(requests: list) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def prod_preview() -> Inventory:
-    return engine.run("prod", preview=True)
+    return preview_of("prod")
 
 
 def default_random(inv: Inventory) -> str:
