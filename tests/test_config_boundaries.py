@@ -17,7 +17,8 @@ from __future__ import annotations
 import pytest
 
 from marin import stackfiles
-from marin.config import ConfigError, parse
+from marin.cidr import plan_subnets
+from marin.config import ConfigError, _is_example_domain, load_environment, parse
 
 FARGATE = {
     256: [512, 1024, 2048],
@@ -208,3 +209,51 @@ def test_booleans_are_read_in_any_case(dev: dict[str, str], raw: str, value: boo
 @pytest.mark.parametrize("raw", ["yes", "1", ""])
 def test_other_booleans_are_refused(dev: dict[str, str], raw: str) -> None:
     assert problems("dev", dev | {"marin:flowLogs": raw}) == [f"marin:flowLogs={raw!r}: expected true or false"]
+
+
+def test_a_refusal_names_its_stack_and_every_problem(dev: dict[str, str]) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parse("dev", dev | {"marin:azCount": "9", "marin:logRetentionDays": "8"})
+    assert refused.value.stack == "dev"
+    assert len(refused.value.problems) == 2
+    assert str(refused.value).startswith("stack 'dev': config refused, nothing was deployed:\n  - ")
+
+
+def test_with_no_environment_configured_the_refusal_says_none(dev: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="configured: none"):
+        load_environment("dev", dev, {})
+
+
+@pytest.mark.parametrize("other_cidr", ["10.10.0.0/16", None, "not-a-cidr", "8.8.0.0/16"])
+def test_only_valid_cidrs_of_other_environments_can_clash(dev: dict[str, str], other_cidr: str | None) -> None:
+    other = {} if other_cidr is None else {"marin:vpcCidr": other_cidr}
+    environments = {"dev": dev, "qa": other}
+    if other_cidr == dev["marin:vpcCidr"]:
+        with pytest.raises(ConfigError, match=r"overlaps qa \(10\.10\.0\.0/16\)"):
+            load_environment("dev", dev, environments)
+    else:  # the other stack's own validation reports its bad CIDR; it cannot clash with ours
+        assert load_environment("dev", dev, environments).env == "dev"
+
+
+@pytest.mark.parametrize(
+    ("value", "example"),
+    [
+        ("oncall@example.com", True),
+        ("a@b.example.org", True),
+        ("https://hooks.example.net/x/y", True),
+        ("https://example.com:8443/x", True),
+        ("https://hooks.marin.io/example.com", False),  # only the host counts
+        ("oncall@notexample.com", False),
+        ("marin.test", True),
+        ("marin.io", False),
+    ],
+)
+def test_reserved_example_names_are_recognised_by_their_host(value: str, example: bool) -> None:
+    assert _is_example_domain(value) is example
+
+
+def test_plan_subnets_returns_the_vpc_it_planned() -> None:
+    plan = plan_subnets("10.40.0.0/16", 2)
+    assert plan.vpc == "10.40.0.0/16"
+    assert plan.private == ("10.40.0.0/18", "10.40.64.0/18")
+    assert plan.public == ("10.40.192.0/20", "10.40.208.0/20")
