@@ -257,3 +257,14 @@ def test_plan_subnets_returns_the_vpc_it_planned() -> None:
     assert plan.vpc == "10.40.0.0/16"
     assert plan.private == ("10.40.0.0/18", "10.40.64.0/18")
     assert plan.public == ("10.40.192.0/20", "10.40.208.0/20")
+
+
+@pytest.mark.parametrize(("stack", "other"), [("dev", "qa"), ("qa", "dev")])  # either side of the sorted pair
+def test_a_clash_names_the_other_environment_and_its_range(dev: dict[str, str], stack: str, other: str) -> None:
+    environments = {stack: dev, other: {"marin:vpcCidr": "10.10.128.0/17"}}
+    with pytest.raises(ConfigError) as refused:
+        load_environment(stack, dev, environments)
+    assert refused.value.stack == stack
+    assert refused.value.problems == [
+        f"marin:vpcCidr='10.10.0.0/16' overlaps {other} (10.10.128.0/17); every environment needs its own range"
+    ]
