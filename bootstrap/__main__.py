@@ -18,9 +18,6 @@ sys.path[:0] = [p for p in (str(HERE), str(HERE.parent)) if p not in sys.path]
 import pulumi  # noqa: E402
 import pulumi_aws as aws  # noqa: E402
 import pulumi_github as github  # noqa: E402
-from pulumi.runtime import config as runtime_config  # noqa: E402
-
-from marin import stackfiles  # noqa: E402
 from marin_bootstrap.components import (  # noqa: E402
     CiRoles,
     CiRolesArgs,
@@ -30,6 +27,9 @@ from marin_bootstrap.components import (  # noqa: E402
     StateBackendArgs,
 )
 from marin_bootstrap.config import BootstrapConfigError, load  # noqa: E402
+from pulumi.runtime import config as runtime_config  # noqa: E402
+
+from marin import stackfiles  # noqa: E402
 
 raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
 try:
@@ -49,7 +49,7 @@ providers = {
 opts = pulumi.ResourceOptions(providers=providers)
 roles = CiRoles("ci", CiRolesArgs(cfg), opts)
 state = StateBackend("state", StateBackendArgs(cfg, roles), opts)
-GithubEnvironments("github", GithubEnvironmentsArgs(cfg, roles), opts)
+GithubEnvironments("environments", GithubEnvironmentsArgs(cfg, roles), opts)
 
 pulumi.export("deployRoleArn", roles.deploy.arn)
 pulumi.export("readonlyRoleArn", roles.readonly.arn)

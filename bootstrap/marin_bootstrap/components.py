@@ -92,7 +92,10 @@ class StateBackend(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=[
                 {
-                    "apply_server_side_encryption_by_default": {"sse_algorithm": "aws:kms", "kms_master_key_id": key.arn},
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
                     "bucket_key_enabled": True,
                 }
             ],
@@ -111,7 +114,10 @@ class StateBackend(pulumi.ComponentResource):
             f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
         )
         aws.s3.BucketPolicy(
-            f"{name}-tls-only", bucket=bucket.id, policy=json.dumps(policies.state_bucket_policy(cfg.state_bucket)), opts=child
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=json.dumps(policies.state_bucket_policy(cfg.state_bucket)),
+            opts=child,
         )
         documents = {"deploy": policies.deploy, "readonly": policies.readonly, "preview": policies.preview}
         for kind, role in (("deploy", roles.deploy), ("readonly", roles.readonly), ("preview", roles.preview)):

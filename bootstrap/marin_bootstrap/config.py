@@ -122,9 +122,8 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
 
     allowed_accounts = json.loads(app.get(f"{APP}:allowedAccountIds", "[]"))
     if ACCOUNT_ID.fullmatch(account) and account not in allowed_accounts:
-        problems.append(
-            f"{prefix}accountId={account}: allowed: an account stack {stack!r} deploys to ({', '.join(allowed_accounts)})"
-        )
+        deploys_to = ", ".join(allowed_accounts)
+        problems.append(f"{prefix}accountId={account}: allowed: an account stack {stack!r} deploys to ({deploys_to})")
     app_region = app.get(f"{APP}:awsRegion", "us-east-1")
     if REGION.fullmatch(region) and region != app_region:
         problems.append(f"{prefix}region={region}: allowed: {app_region} (the region of stack {stack!r})")
@@ -135,7 +134,9 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
             f"because stack {stack!r} protects its data (marin:protectData: true)"
         )
     if len(users) + len(teams) > 6:
-        problems.append(f"{prefix}reviewerUserIds/reviewerTeamIds: {len(users) + len(teams)} reviewers: allowed: at most 6")
+        problems.append(
+            f"{prefix}reviewerUserIds/reviewerTeamIds: {len(users) + len(teams)} reviewers: allowed: at most 6"
+        )
     if problems:
         raise BootstrapConfigError(stack, problems)
     return BootstrapConfig(

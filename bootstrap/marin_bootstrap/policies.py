@@ -1,10 +1,11 @@
 """IAM documents of the three CI roles of one account (pure: JSON-able dicts, no Pulumi runtime).
 
-| role | trusted by (OIDC `sub`) | may |
-|---|---|---|
-| `marin-<env>-ci-deploy` | `repo:O/R:environment:<env>` | manage the application's resources and read/write its state |
-| `marin-<env>-ci-readonly` | `repo:O/R:environment:<env>-readonly` | read resource metadata (refresh, drift) and the state; never secret values or objects |
-| `marin-<env>-ci-preview` | `repo:O/R:pull_request` | the few reads a preview's data sources need; no state, no data, nothing else |
+- `marin-<env>-ci-deploy`, trusted by `repo:O/R:environment:<env>`: manages the application's
+  resources and reads and writes its state;
+- `marin-<env>-ci-readonly`, trusted by `repo:O/R:environment:<env>-readonly`: reads resource
+  metadata (refresh, drift) and the state; never a secret value or an object;
+- `marin-<env>-ci-preview`, trusted by `repo:O/R:pull_request`: the few reads the preview's data
+  sources need; no state, no data, nothing else.
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ SERVICE_OF_MODULE = {
     "sns": "sns",
 }
 # Services the deploy role manages outright (IAM, S3, Secrets Manager and KMS are scoped below).
-REGIONAL_SERVICES = ("application-autoscaling", "cloudwatch", "ec2", "ecs", "elasticache", "elasticloadbalancing", "es", "logs", "sns")
+REGIONAL_SERVICES = (
+    "application-autoscaling",
+    "cloudwatch",
+    "ec2",
+    "ecs",
+    "elasticache",
+    "elasticloadbalancing",
+    "es",
+    "logs",
+    "sns",
+)
 # The invokes of the application program (get_availability_zones, get_ami, get_caller_identity).
 PREVIEW_READS = ("sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeImages", "ec2:DescribeRegions")
 # Reads of an environment's data or secret values: denied to every role a pull request or a drift
@@ -168,7 +179,9 @@ def deploy(cfg: BootstrapConfig, state_key_arn: str) -> Document:
             _statement("Keys", "Allow", ["kms:*"], a["keys"]),
             _statement("CreateKeys", "Allow", ["kms:CreateKey", "kms:ListAliases", "kms:CreateAlias"], "*"),
             _statement("State", "Allow", ["s3:ListBucket", "s3:GetBucketLocation"], a["state_bucket"]),
-            _statement("StateObjects", "Allow", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], a["state_objects"]),
+            _statement(
+                "StateObjects", "Allow", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], a["state_objects"]
+            ),
             _statement("StateSecrets", "Allow", ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*"], state_key_arn),
             _statement(
                 "NeverTheCiItself",
@@ -237,7 +250,13 @@ def state_key_policy(cfg: BootstrapConfig, deploy_role_arn: str, readonly_role_a
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "AccountAdministers", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
+            {
+                "Sid": "AccountAdministers",
+                "Effect": "Allow",
+                "Principal": {"AWS": root},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
             {
                 "Sid": "DeployEncryptsAndDecrypts",
                 "Effect": "Allow",
