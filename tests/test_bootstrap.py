@@ -265,6 +265,10 @@ def test_the_deploy_role_cannot_touch_the_ci_itself_or_the_state_backend(boot: I
     assert result(boot, "deploy", "kms:ScheduleKeyDeletion", state_key(boot)) == PermissionResult.DENIED
     assert can(boot, "deploy", "s3:PutObject", state_object(boot))
     assert can(boot, "deploy", "kms:Encrypt", state_key(boot))
+    own_state = f"arn:aws:s3:::{bucket}/bootstrap/.pulumi/stacks/marin-bootstrap/{benv}.json"
+    for kind in ("deploy", "readonly", "preview"):
+        for action in ("s3:GetObject", "s3:PutObject"):
+            assert not can(boot, kind, action, own_state), (kind, action)
 
 
 def test_the_deploy_role_manages_only_its_own_environment_s_roles_buckets_and_secrets(

@@ -140,7 +140,9 @@ def _arns(cfg: BootstrapConfig, state_key_arn: str) -> dict[str, str]:
     acct, env = cfg.account_id, cfg.env
     return {
         "state_bucket": f"arn:aws:s3:::{cfg.state_bucket}",
-        "state_objects": f"arn:aws:s3:::{cfg.state_bucket}/*",
+        # The application's stacks only (`.pulumi/` at the bucket's root); the bootstrap's own
+        # state, under `bootstrap/`, is out of reach of every CI role.
+        "state_objects": f"arn:aws:s3:::{cfg.state_bucket}/.pulumi/*",
         "state_locks": f"arn:aws:s3:::{cfg.state_bucket}/.pulumi/locks/*",
         "state_key": state_key_arn,
         "app_buckets": f"arn:aws:s3:::marin-{env}-*",
