@@ -183,6 +183,8 @@ def test_the_readonly_role_reads_the_state_and_metadata_but_no_secret_value_or_o
 
 # One metadata read the refresh of each service's resources needs.
 REFRESH_ACTION = {
+    "acm": "acm:DescribeCertificate",
+    "route53": "route53:ListResourceRecordSets",
     "application-autoscaling": "application-autoscaling:DescribeScalableTargets",
     "cloudwatch": "cloudwatch:DescribeAlarms",
     "ec2": "ec2:DescribeVpcs",
@@ -239,7 +241,7 @@ def test_the_deploy_role_manages_every_service_the_program_uses_in_its_own_regio
     assert regional["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": APP[benv].get("marin:awsRegion", "us-east-1")}
     }
-    scoped = {"iam", "s3", "secretsmanager", "kms"}
+    scoped = {"iam", "s3", "secretsmanager", "kms", "route53"}
     for inv in all_inventories.values():
         for r in inv.custom:
             service = policies.service_of(r.type)
@@ -520,3 +522,13 @@ def test_the_committed_bootstrap_stacks_match_their_application_stacks(benv: str
     cfg = config.load(benv, offline.config_of(benv), APP)
     assert cfg.account_id in json.loads(APP[benv]["marin:allowedAccountIds"])
     assert cfg.protected is (APP[benv].get("marin:protectData") == "true")
+
+
+def test_the_deploy_role_changes_records_only_in_the_stack_s_hosted_zone(boot: Inventory, benv: str) -> None:
+    zone = APP[benv].get("marin:hostedZoneId", "")
+    assert zone, "the committed stacks publish DNS records"
+    own = f"arn:aws:route53:::hostedzone/{zone}"
+    assert can(boot, "deploy", "route53:ChangeResourceRecordSets", own)
+    for other in {APP[e].get("marin:hostedZoneId") for e in APP} - {zone}:
+        assert not can(boot, "deploy", "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{other}")
+    assert not can(boot, "deploy", "route53:CreateHostedZone", "*")

@@ -23,6 +23,7 @@ from marin.stackfiles import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 import drift_status
+import preview_stack_file
 import promotion
 import verify_target
 
@@ -537,6 +538,27 @@ def test_a_stack_is_selected_or_created_before_it_is_used() -> None:
         assert select < first, name
     drift = "\n".join(run_scripts("drift.yml"))
     assert 'pulumi stack select --non-interactive "$STACK"' in drift  # drift never creates a stack
+
+
+def test_the_pull_request_preview_holds_no_secrets_provider_and_no_secret_value(tmp_path: Path) -> None:
+    (job,) = load("preview.yml")["jobs"].values()
+    throwaway = step_named(job, "A throwaway stack")["run"]
+    assert throwaway.index('scripts/preview_stack_file.py "$ENV_NAME"') < throwaway.index(
+        "pulumi stack select --create"
+    )
+    assert "--secrets-provider passphrase" in throwaway
+    stack = {
+        "secretsprovider": "awskms://alias/marin-prod-pulumi-state?region=us-east-1",
+        "encryptedkey": "AQICAHh...",
+        "config": {"marin:transcriptionApiKey": {"secure": "v1:abc"}, "marin:azCount": 3},
+    }
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack))
+    (tmp_path / "Pulumi.yaml").write_text("name: marin\n")
+    assert preview_stack_file.main(["prod", "--root", str(tmp_path)]) == 0
+    assert yaml.safe_load((tmp_path / "Pulumi.prod.yaml").read_text()) == {
+        "config": {"marin:transcriptionApiKey": preview_stack_file.PLACEHOLDER, "marin:azCount": 3}
+    }
+    assert preview_stack_file.main(["qa", "--root", str(tmp_path)]) == 1
 
 
 # --- preview comment ----------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class BootstrapConfig:
     """The application stack protects its data (marin:protectData): deploys need reviewers."""
     reviewer_user_ids: tuple[int, ...]
     reviewer_team_ids: tuple[int, ...]
+    hosted_zone_id: str = ""
+    """The application stack's Route 53 zone (marin:hostedZoneId): the only zone deploys may change."""
 
     @property
     def repo(self) -> str:
@@ -148,4 +150,5 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
         protected=protected,
         reviewer_user_ids=users,
         reviewer_team_ids=teams,
+        hosted_zone_id=app.get(f"{APP}:hostedZoneId", ""),
     )

@@ -20,6 +20,8 @@ Document = dict[str, Any]
 
 # IAM service prefix of every Pulumi module the application program declares resources of.
 SERVICE_OF_MODULE = {
+    "acm": "acm",
+    "route53": "route53",
     "appautoscaling": "application-autoscaling",
     "cloudwatch/logGroup": "logs",
     "cloudwatch/queryDefinition": "logs",
@@ -38,6 +40,7 @@ SERVICE_OF_MODULE = {
 }
 # Services the deploy role manages outright (IAM, S3, Secrets Manager and KMS are scoped below).
 REGIONAL_SERVICES = (
+    "acm",
     "application-autoscaling",
     "cloudwatch",
     "ec2",
@@ -48,8 +51,16 @@ REGIONAL_SERVICES = (
     "logs",
     "sns",
 )
-# The invokes of the application program (get_availability_zones, get_ami, get_caller_identity).
-PREVIEW_READS = ("sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones", "ec2:DescribeImages", "ec2:DescribeRegions")
+# The invokes of the application program (get_availability_zones, get_ami, get_caller_identity,
+# route53.get_zone).
+PREVIEW_READS = (
+    "sts:GetCallerIdentity",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeImages",
+    "ec2:DescribeRegions",
+    "route53:GetHostedZone",
+    "route53:ListTagsForResource",
+)
 # Reads of an environment's data or secret values: denied to every role a pull request or a drift
 # check can assume (explicitly, so that no later attachment can grant them).
 DATA_READS = (
@@ -72,6 +83,8 @@ DATA_READS = (
 )
 # Metadata reads the refresh of every resource type the program declares needs.
 READONLY_READS = (
+    "acm:DescribeCertificate",
+    "acm:ListTagsForCertificate",
     "application-autoscaling:Describe*",
     "application-autoscaling:ListTagsForResource",
     "cloudwatch:Describe*",
@@ -98,6 +111,10 @@ READONLY_READS = (
     "logs:DescribeQueryDefinitions",
     "logs:ListTagsForResource",
     "logs:ListTagsLogGroup",
+    "route53:GetHostedZone",
+    "route53:GetChange",
+    "route53:ListResourceRecordSets",
+    "route53:ListTagsForResource",
     "s3:GetBucket*",
     "s3:GetAccelerateConfiguration",
     "s3:GetEncryptionConfiguration",
@@ -108,6 +125,7 @@ READONLY_READS = (
     "secretsmanager:GetResourcePolicy",
     "secretsmanager:ListSecretVersionIds",
     "sns:GetTopicAttributes",
+    "sns:GetSubscriptionAttributes",
     "sns:ListTagsForResource",
     "sts:GetCallerIdentity",
 )
@@ -167,6 +185,24 @@ def deploy(cfg: BootstrapConfig, state_key_arn: str) -> Document:
         "Version": "2012-10-17",
         "Statement": [
             regional,
+            *(
+                [
+                    _statement(
+                        "OwnHostedZoneRecords",
+                        "Allow",
+                        [
+                            "route53:ChangeResourceRecordSets",
+                            "route53:ListResourceRecordSets",
+                            "route53:GetHostedZone",
+                            "route53:ListTagsForResource",
+                        ],
+                        f"arn:aws:route53:::hostedzone/{cfg.hosted_zone_id}",
+                    ),
+                    _statement("RecordChanges", "Allow", ["route53:GetChange"], "arn:aws:route53:::change/*"),
+                ]
+                if cfg.hosted_zone_id
+                else []
+            ),
             _statement("OwnRolesOnly", "Allow", ["iam:*"], a["app_roles"]),
             _statement("ReadIam", "Allow", ["iam:Get*", "iam:List*"], "*"),
             _statement(
