@@ -8,6 +8,7 @@ whatever its name.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -48,7 +49,9 @@ def parse(text: str) -> dict[str, Any]:
     return doc
 
 
+@functools.cache
 def load(name: str) -> dict[str, Any]:
+    """Parsed once per file (callers only read it)."""
     return parse(TEXTS[name])
 
 
