@@ -391,14 +391,23 @@ def test_pull_requests_reach_no_deploy_secret_role_environment_or_state() -> Non
         assert not re.search(r"pulumi (up|refresh|destroy|import|cancel|state|stack (export|import|rm))\b", text), where
         permissions = job.get("permissions", load(file).get("permissions"))
         assert isinstance(permissions, dict), f"{where}: permissions must be explicit"
-        assert {k for k, v in permissions.items() if v == "write"} <= {"id-token", "pull-requests"}, where
+        assert {k for k, v in permissions.items() if v == "write"} <= {"id-token", "pull-requests", "issues"}, where
         if "pulumi preview" in text:
             assert "PULUMI_BACKEND_URL=file://$RUNNER_TEMP/" in text, f"{where}: previews only a throwaway stack"
 
 
-def test_no_workflow_runs_pull_request_code_with_the_base_repository_s_secrets() -> None:
+def test_no_privileged_trigger_checks_out_pull_request_code() -> None:
+    """`pull_request_target` and `workflow_run` run with the base repository's token: such a
+    workflow (e.g. one that comments on fork pull requests) may exist, but never checks out or
+    runs the pull request's code, and holds no secret (the reachability test above covers them)."""
+    head = re.compile(r"github\.event\.(pull_request\.head|workflow_run\.head)|github\.head_ref")
     for name, text in TEXTS.items():
-        assert not triggers(parse(text)) & {"pull_request_target", "workflow_run"}, name
+        if triggers(parse(text)) & {"pull_request_target", "workflow_run"}:
+            for job in load(name)["jobs"].values():
+                for step in steps(job):
+                    if step.get("uses", "").startswith("actions/checkout@"):
+                        assert not head.search(json.dumps(step.get("with") or {})), name
+                    assert not head.search(step.get("run", "")), name
 
 
 def test_fork_pull_requests_get_no_preview() -> None:
