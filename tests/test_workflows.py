@@ -336,6 +336,21 @@ def test_a_deploy_job_binds_its_environment_runs_alone_and_deploys_the_promoted_
     assert '--message "deploy $SHA"' in scripts[up]
 
 
+def test_a_deploy_fails_when_ecs_rolled_the_services_back() -> None:
+    (job,) = load("deploy-stack.yml")["jobs"].values()
+    scripts = [s.get("run", "") for s in steps(job)]
+    up = next(i for i, s in enumerate(scripts) if "pulumi up " in s)
+    check = step_named(job, "The services run the task definitions")
+    assert scripts.index(check["run"]) > up
+    for needle in (
+        'pulumi stack output --stack "$STACK" --json',
+        ".taskDefinitionArns[$s]",
+        "aws ecs describe-services",
+    ):
+        assert needle in check["run"]
+    assert 'exit "$failed"' in check["run"]
+
+
 def test_no_workflow_cancels_a_running_deploy_or_drift() -> None:
     for name in ("deploy.yml", "deploy-stack.yml", "drift.yml"):
         doc = load(name)
