@@ -1,0 +1,215 @@
+"""The components of one bootstrap stack: CI roles with OIDC trust, the state backend, GitHub Environments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_github as github
+
+from marin_bootstrap import policies
+from marin_bootstrap.config import DEPLOY_BRANCH, BootstrapConfig
+
+GITHUB_OIDC_URL = f"https://{policies.OIDC_HOST}"
+
+
+@dataclass(frozen=True)
+class CiRolesArgs:
+    cfg: BootstrapConfig
+
+
+class CiRoles(pulumi.ComponentResource):
+    """GitHub's OIDC identity provider and the deploy, readonly and preview roles (trust only;
+    their permissions are attached by `StateBackend` once the state key exists)."""
+
+    deploy: aws.iam.Role
+    readonly: aws.iam.Role
+    preview: aws.iam.Role
+
+    def __init__(self, name: str, args: CiRolesArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:ci:Roles", name, None, opts)
+        cfg = args.cfg
+        provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-github-oidc",
+            url=GITHUB_OIDC_URL,
+            client_id_lists=[policies.OIDC_AUDIENCE],
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        subjects = {
+            "deploy": cfg.subject(cfg.env),
+            "readonly": cfg.subject(cfg.readonly_environment),
+            "preview": cfg.pull_request_subject,
+        }
+        roles: dict[str, aws.iam.Role] = {}
+        for kind, subject in subjects.items():
+            roles[kind] = aws.iam.Role(
+                f"{name}-{kind}",
+                name=cfg.role_name(kind),
+                description=f"marin {cfg.env}: CI {kind} role, assumable only by {subject}",
+                assume_role_policy=provider.arn.apply(lambda arn, s=subject: json.dumps(policies.trust(arn, s))),
+                max_session_duration=3600 * (2 if kind == "deploy" else 1),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.deploy, self.readonly, self.preview = roles["deploy"], roles["readonly"], roles["preview"]
+        self.register_outputs({k: r.arn for k, r in roles.items()})
+
+
+@dataclass(frozen=True)
+class StateBackendArgs:
+    cfg: BootstrapConfig
+    roles: CiRoles
+
+
+class StateBackend(pulumi.ComponentResource):
+    """The self-managed Pulumi state of the environment: a versioned, TLS-only, private bucket,
+    encrypted with a rotating KMS key that is also the stack's secrets provider; and the roles'
+    permissions, which name that key."""
+
+    def __init__(self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:ci:StateBackend", name, None, opts)
+        cfg, roles = args.cfg, args.roles
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=True)
+        key = aws.kms.Key(
+            f"{name}-key",
+            description=f"marin {cfg.env}: Pulumi state and secrets provider",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.all(roles.deploy.arn, roles.readonly.arn).apply(
+                lambda arns: json.dumps(policies.state_key_policy(cfg, arns[0], arns[1]))
+            ),
+            opts=kept,
+        )
+        aws.kms.Alias(f"{name}-key-alias", name=cfg.state_key_alias, target_key_id=key.key_id, opts=child)
+        bucket = aws.s3.Bucket(f"{name}-bucket", bucket=cfg.state_bucket, opts=kept)
+        aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-tls-only",
+            bucket=bucket.id,
+            policy=json.dumps(policies.state_bucket_policy(cfg.state_bucket)),
+            opts=child,
+        )
+        documents = {"deploy": policies.deploy, "readonly": policies.readonly, "preview": policies.preview}
+        for kind, role in (("deploy", roles.deploy), ("readonly", roles.readonly), ("preview", roles.preview)):
+            aws.iam.RolePolicy(
+                f"{name}-{kind}-policy",
+                name=f"marin-{cfg.env}-ci-{kind}",
+                role=role.id,
+                policy=key.arn.apply(lambda arn, doc=documents[kind]: json.dumps(doc(cfg, arn))),
+                opts=child,
+            )
+        self.bucket, self.key = bucket, key
+        self.register_outputs({"bucket": bucket.bucket, "key": key.arn})
+
+
+@dataclass(frozen=True)
+class GithubEnvironmentsArgs:
+    cfg: BootstrapConfig
+    roles: CiRoles
+
+
+class GithubEnvironments(pulumi.ComponentResource):
+    """`<env>` (deploys: required reviewers when the stack protects its data, `main` only) and
+    `<env>-readonly` (drift and deployment-record reads: no reviewers, `main` only), each with
+    the variables its jobs read; and the repository variable naming the preview role."""
+
+    def __init__(self, name: str, args: GithubEnvironmentsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:ci:GithubEnvironments", name, None, opts)
+        cfg, roles = args.cfg, args.roles
+        child = pulumi.ResourceOptions(parent=self)
+        reviewers = (
+            [{"users": list(cfg.reviewer_user_ids), "teams": list(cfg.reviewer_team_ids)}]
+            if cfg.reviewer_user_ids or cfg.reviewer_team_ids
+            else []
+        )
+        environments = {
+            cfg.env: {
+                "reviewers": reviewers,
+                "variables": {
+                    "AWS_DEPLOY_ROLE_ARN": roles.deploy.arn,
+                    "MARIN_ENVIRONMENT": cfg.env,
+                    "AWS_REGION": cfg.region,
+                    "PULUMI_BACKEND_URL": cfg.backend_url,
+                    "PULUMI_SECRETS_PROVIDER": cfg.secrets_provider,
+                },
+            },
+            cfg.readonly_environment: {
+                "reviewers": [],
+                "variables": {
+                    "AWS_READONLY_ROLE_ARN": roles.readonly.arn,
+                    "MARIN_ENVIRONMENT": cfg.env,
+                    "AWS_REGION": cfg.region,
+                    "PULUMI_BACKEND_URL": cfg.backend_url,
+                    "PULUMI_SECRETS_PROVIDER": cfg.secrets_provider,
+                },
+            },
+        }
+        for env_name, spec in environments.items():
+            environment = github.RepositoryEnvironment(
+                f"{name}-{env_name}",
+                repository=cfg.github_repository,
+                environment=env_name,
+                reviewers=spec["reviewers"],
+                prevent_self_review=bool(spec["reviewers"]),
+                can_admins_bypass=not spec["reviewers"],
+                deployment_branch_policy={"protected_branches": False, "custom_branch_policies": True},
+                opts=child,
+            )
+            github.RepositoryEnvironmentDeploymentPolicy(
+                f"{name}-{env_name}-main-only",
+                repository=cfg.github_repository,
+                environment=environment.environment,
+                branch_pattern=DEPLOY_BRANCH,
+                opts=child,
+            )
+            for variable, value in spec["variables"].items():
+                github.ActionsEnvironmentVariable(
+                    f"{name}-{env_name}-{variable.lower().replace('_', '-')}",
+                    repository=cfg.github_repository,
+                    environment=environment.environment,
+                    variable_name=variable,
+                    value=value,
+                    opts=child,
+                )
+        for variable, value in (
+            (f"AWS_PREVIEW_ROLE_ARN_{cfg.env.upper()}", roles.preview.arn),
+            (f"AWS_REGION_{cfg.env.upper()}", cfg.region),
+        ):
+            github.ActionsVariable(
+                f"{name}-{variable.lower().replace('_', '-')}",
+                repository=cfg.github_repository,
+                variable_name=variable,
+                value=value,
+                opts=child,
+            )
+        self.register_outputs({})

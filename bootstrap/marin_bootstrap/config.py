@@ -1,0 +1,154 @@
+"""The bootstrap stack's config, validated before anything is registered (pure: no Pulumi runtime).
+
+One bootstrap stack per AWS account, named after the environment that account holds (`dev`,
+`staging`, `prod`). The config is checked against the application stack of the same name
+(`../Pulumi.<env>.yaml`): the account must be one that stack allows, the region its region, and
+an environment whose data is protected (`marin:protectData: true`) must name required reviewers.
+That is the "wrong environment" risk, refused here before a role trusts the wrong account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NAMESPACE = "marin-bootstrap"
+APP = "marin"
+KEYS = ("accountId", "region", "githubOwner", "githubRepository", "reviewerUserIds", "reviewerTeamIds")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")
+GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")
+DEPLOY_BRANCH = "main"
+
+
+class BootstrapConfigError(ValueError):
+    """Bootstrap config refused; one line per problem, naming key, value and what is allowed."""
+
+    def __init__(self, stack: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"bootstrap stack {stack!r}: config refused, nothing was deployed: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class BootstrapConfig:
+    env: str
+    account_id: str
+    region: str
+    github_owner: str
+    github_repository: str
+    protected: bool
+    """The application stack protects its data (marin:protectData): deploys need reviewers."""
+    reviewer_user_ids: tuple[int, ...]
+    reviewer_team_ids: tuple[int, ...]
+    hosted_zone_id: str = ""
+    """The application stack's Route 53 zone (marin:hostedZoneId): the only zone deploys may change."""
+
+    @property
+    def repo(self) -> str:
+        return f"{self.github_owner}/{self.github_repository}"
+
+    @property
+    def readonly_environment(self) -> str:
+        """The GitHub Environment of the drift check and the deployment-record reads."""
+        return f"{self.env}-readonly"
+
+    def subject(self, environment: str) -> str:
+        """The OIDC `sub` claim GitHub issues to a job bound to `environment` in this repository."""
+        return f"repo:{self.repo}:environment:{environment}"
+
+    @property
+    def pull_request_subject(self) -> str:
+        return f"repo:{self.repo}:pull_request"
+
+    @property
+    def state_bucket(self) -> str:
+        return f"marin-state-{self.env}-{self.account_id}"
+
+    @property
+    def state_key_alias(self) -> str:
+        return f"alias/marin-{self.env}-pulumi-state"
+
+    @property
+    def backend_url(self) -> str:
+        return f"s3://{self.state_bucket}?region={self.region}"
+
+    @property
+    def secrets_provider(self) -> str:
+        return f"awskms://{self.state_key_alias}?region={self.region}"
+
+    def role_name(self, kind: str) -> str:
+        return f"marin-{self.env}-ci-{kind}"
+
+
+def _ids(key: str, raw: Any, problems: list[str]) -> tuple[int, ...]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = None
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        problems.append(f"{NAMESPACE}:{key}={raw}: allowed: a list of numeric GitHub ids, e.g. [1234567]")
+        return ()
+    return tuple(value)
+
+
+def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[str, str]]) -> BootstrapConfig:
+    """`raw`: the bootstrap stack's config as the engine passes it (fully qualified keys, strings).
+    `app_stacks`: every application stack's effective config, by environment."""
+    problems: list[str] = []
+    if stack not in app_stacks:
+        raise BootstrapConfigError(
+            stack, [f"stack {stack!r}: allowed: the name of an application stack ({', '.join(app_stacks)})"]
+        )
+    app = app_stacks[stack]
+    prefix = f"{NAMESPACE}:"
+    for key in sorted(k for k in raw if k.startswith(prefix) and k[len(prefix) :] not in KEYS):
+        problems.append(f"{key}: unknown key; allowed: {', '.join(KEYS)}")
+
+    def text(key: str, pattern: re.Pattern[str], allowed: str) -> str:
+        value = raw.get(prefix + key, "")
+        if not pattern.fullmatch(value):
+            problems.append(f"{prefix}{key}={value or '(missing)'}: allowed: {allowed}")
+        return value
+
+    account = text("accountId", ACCOUNT_ID, "a 12-digit AWS account id")
+    region = text("region", REGION, "an AWS region, e.g. us-east-1")
+    owner = text("githubOwner", GITHUB_NAME, "a GitHub user or organization name")
+    repository = text("githubRepository", GITHUB_NAME, "a GitHub repository name")
+    users = _ids("reviewerUserIds", raw.get(prefix + "reviewerUserIds"), problems)
+    teams = _ids("reviewerTeamIds", raw.get(prefix + "reviewerTeamIds"), problems)
+
+    allowed_accounts = json.loads(app.get(f"{APP}:allowedAccountIds", "[]"))
+    if ACCOUNT_ID.fullmatch(account) and account not in allowed_accounts:
+        deploys_to = ", ".join(allowed_accounts)
+        problems.append(f"{prefix}accountId={account}: allowed: an account stack {stack!r} deploys to ({deploys_to})")
+    app_region = app.get(f"{APP}:awsRegion", "us-east-1")
+    if REGION.fullmatch(region) and region != app_region:
+        problems.append(f"{prefix}region={region}: allowed: {app_region} (the region of stack {stack!r})")
+    protected = app.get(f"{APP}:protectData") == "true"
+    if protected and not (users or teams):
+        problems.append(
+            f"{prefix}reviewerUserIds=[] and {prefix}reviewerTeamIds=[]: allowed: at least one reviewer, "
+            f"because stack {stack!r} protects its data (marin:protectData: true)"
+        )
+    if len(users) + len(teams) > 6:
+        problems.append(
+            f"{prefix}reviewerUserIds/reviewerTeamIds: {len(users) + len(teams)} reviewers: allowed: at most 6"
+        )
+    if problems:
+        raise BootstrapConfigError(stack, problems)
+    return BootstrapConfig(
+        env=stack,
+        account_id=account,
+        region=region,
+        github_owner=owner,
+        github_repository=repository,
+        protected=protected,
+        reviewer_user_ids=users,
+        reviewer_team_ids=teams,
+        hosted_zone_id=app.get(f"{APP}:hostedZoneId", ""),
+    )

@@ -1,0 +1,69 @@
+"""Run the bootstrap program under the Pulumi SDK's mock engine, the way `offline.engine` runs the
+application: the real `bootstrap/__main__.py`, the config the CLI would pass for
+`bootstrap/Pulumi.<env>.yaml`, every registration recorded (inputs, parent, protect, ...).
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from marin import stackfiles
+from marin_bootstrap.config import NAMESPACE
+from offline import engine
+
+BOOTSTRAP_DIR = Path(__file__).resolve().parent.parent
+
+
+class Mocks(engine.Mocks):
+    """The application's mock answers, plus the ARN formats of what only the bootstrap declares."""
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        rid, out = super().new_resource(args)
+        if args.typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            out["arn"] = f"arn:aws:iam::{self.account}:oidc-provider/{args.inputs['url'].removeprefix('https://')}"
+        elif args.typ == "aws:kms/key:Key":
+            rid = f"{engine._suffix(args.name, 8)}-0000-4000-8000-{engine._suffix(args.name, 12)}"
+            out.update(id=rid, keyId=rid, arn=f"arn:aws:kms:{self.region}:{self.account}:key/{rid}")
+        elif args.typ == "aws:iam/role:Role":
+            rid = args.inputs["name"]
+            out["id"] = rid
+        return rid, out
+
+
+def config_of(env: str, root: Path = BOOTSTRAP_DIR) -> dict[str, str]:
+    return stackfiles.effective_config(env, root)
+
+
+def run(env: str, *, config: Mapping[str, str] | None = None, root: Path = BOOTSTRAP_DIR) -> engine.Inventory:
+    """Execute `bootstrap/__main__.py` for bootstrap stack `env` under mocks (raises what it raises)."""
+    config = dict(config_of(env, root) if config is None else config)
+    account = config.get(f"{NAMESPACE}:accountId", "000000000000")
+    region = config.get(f"{NAMESPACE}:region", "us-east-1")
+    monitor = engine.RecordingMonitor(Mocks(env, account, region))
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.mocks, project=NAMESPACE, stack=env, preview=False, monitor=monitor)
+    settings.ROOT.set(None)
+    set_all_config(config, [])
+
+    def program() -> None:
+        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
+
+    with engine._working_dir(root):
+        _sync_await(run_in_stack(program))
+    return engine.Inventory(env=env, resources=monitor.records, outputs=engine.unwrap(monitor.stack_outputs))
+
+
+def document(value: Any) -> dict[str, Any]:
+    """A policy input as the engine received it (a JSON string) parsed."""
+    return json.loads(value) if isinstance(value, str) else value

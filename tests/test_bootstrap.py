@@ -1,0 +1,529 @@
+"""The one-time setup as code (bootstrap/): run under the mock engine for every committed bootstrap
+stack, its trust, its roles' permissions (moto's IAM evaluator, against the application's own
+secret ARNs and recordings), its state backend and its GitHub Environments."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+import pytest
+import yaml
+from moto.iam.access_control import IAMPolicy, PermissionResult
+
+from marin import stackfiles
+from marin.stackfiles import PROJECT_ROOT
+from offline.engine import Inventory, Resource
+
+sys.path.insert(0, str(PROJECT_ROOT / "bootstrap"))
+from marin_bootstrap import config, offline, policies
+
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+import drift_status
+
+from .conftest import inventory_of
+
+BOOTSTRAP_ENVS = sorted(p.name.split(".")[1] for p in (PROJECT_ROOT / "bootstrap").glob("Pulumi.*.yaml"))
+APP = stackfiles.all_environments()
+_cache: dict[str, Inventory] = {}
+OIDC = policies.OIDC_HOST
+READ_SECRET, READ_OBJECT, DECRYPT = "secretsmanager:GetSecretValue", "s3:GetObject", "kms:Decrypt"
+
+
+def bootstrap_of(env: str) -> Inventory:
+    if env not in _cache:
+        _cache[env] = offline.run(env)
+    return _cache[env]
+
+
+@pytest.fixture(params=BOOTSTRAP_ENVS)
+def benv(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def boot(benv: str) -> Inventory:
+    return bootstrap_of(benv)
+
+
+def role(inv: Inventory, kind: str) -> Resource:
+    (found,) = [r for r in inv.of_type("aws:iam/role:Role") if r.inputs["name"].endswith(f"-ci-{kind}")]
+    return found
+
+
+def role_policy(inv: Inventory, kind: str) -> str:
+    (found,) = [
+        r for r in inv.of_type("aws:iam/rolePolicy:RolePolicy") if r.inputs["role"] == role(inv, kind).outputs["id"]
+    ]
+    return found.inputs["policy"]
+
+
+def result(inv: Inventory, kind: str, action: str, arn: str) -> PermissionResult:
+    return IAMPolicy(role_policy(inv, kind)).is_action_permitted(action, arn)
+
+
+def can(inv: Inventory, kind: str, action: str, arn: str) -> bool:
+    return result(inv, kind, action, arn) == PermissionResult.PERMITTED
+
+
+def state_key(inv: Inventory) -> str:
+    return inv.one("aws:kms/key:Key").outputs["arn"]
+
+
+def state_object(inv: Inventory) -> str:
+    return f"arn:aws:s3:::{inv.one('aws:s3/bucket:Bucket').inputs['bucket']}/.pulumi/stacks/marin/prod.json"
+
+
+def app_data(env: str) -> dict[str, list[str]]:
+    app = inventory_of(env)
+    bucket = next(r for r in app.of_type("aws:s3/bucket:Bucket") if "recordings" in r.inputs["bucket"])
+    return {
+        "secrets": [s.outputs["arn"] for s in app.of_type("aws:secretsmanager/secret:Secret")],
+        "objects": [f"{bucket.outputs['arn']}/recordings/2026/11/call.wav"],
+        "keys": [k.outputs["arn"] for k in app.of_type("aws:kms/key:Key")],
+    }
+
+
+def test_there_is_one_bootstrap_stack_per_application_environment() -> None:
+    assert sorted(stackfiles.environments()) == BOOTSTRAP_ENVS
+    project = yaml.safe_load((PROJECT_ROOT / "bootstrap" / "Pulumi.yaml").read_text())
+    assert project["name"] == "marin-bootstrap"
+    declared = set(project["config"]) - {"pulumi:disable-default-providers"}
+    assert declared == set(config.KEYS)
+
+
+# --- trust -----------------------------------------------------------------------------------------
+
+
+def subjects(cfg_env: str) -> dict[str, str]:
+    raw = offline.config_of(cfg_env)
+    repo = f"{raw['marin-bootstrap:githubOwner']}/{raw['marin-bootstrap:githubRepository']}"
+    return {
+        "deploy": f"repo:{repo}:environment:{cfg_env}",
+        "readonly": f"repo:{repo}:environment:{cfg_env}-readonly",
+        "preview": f"repo:{repo}:pull_request",
+        "main": f"repo:{repo}:ref:refs/heads/main",
+        "other-repo": f"repo:someone/else:environment:{cfg_env}",
+        **{f"env-{e}": f"repo:{repo}:environment:{e}" for e in stackfiles.environments() if e != cfg_env},
+    }
+
+
+def assumable(trust: str, sub: str, aud: str = policies.OIDC_AUDIENCE) -> bool:
+    values = {f"{OIDC}:sub": sub, f"{OIDC}:aud": aud}
+    return (
+        IAMPolicy(trust).is_action_permitted("sts:AssumeRoleWithWebIdentity", incoming_condition_values=values)
+        == PermissionResult.PERMITTED
+    )
+
+
+@pytest.mark.parametrize("kind", ["deploy", "readonly", "preview"])
+def test_each_role_trusts_exactly_one_oidc_subject_of_this_repository(boot: Inventory, benv: str, kind: str) -> None:
+    trust = role(boot, kind).inputs["assumeRolePolicy"]
+    (statement,) = json.loads(trust)["Statement"]
+    provider = boot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert statement["Principal"] == {"Federated": provider.outputs["arn"]}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert set(statement["Condition"]) == {"StringEquals"}  # no StringLike wildcards
+    candidates = subjects(benv)
+    allowed = {name for name, sub in candidates.items() if assumable(trust, sub)}
+    assert allowed == {kind}
+    assert not assumable(trust, candidates[kind], aud="sts.example.com")
+
+
+def test_the_oidc_provider_is_github_s_for_sts(boot: Inventory, benv: str) -> None:
+    provider = boot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert provider.protect
+    account = json.loads(APP[benv]["marin:allowedAccountIds"])[0]
+    assert provider.outputs["arn"] == f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+
+
+# --- what each role can do -----------------------------------------------------------------------------
+
+
+def test_the_preview_role_reads_no_object_no_secret_value_and_no_state(boot: Inventory, benv: str) -> None:
+    data = app_data(benv)
+    for arn in data["secrets"]:
+        assert result(boot, "preview", READ_SECRET, arn) == PermissionResult.DENIED, arn
+    for arn in [*data["objects"], state_object(boot)]:
+        assert result(boot, "preview", READ_OBJECT, arn) == PermissionResult.DENIED, arn
+    for arn in [*data["keys"], state_key(boot)]:
+        assert result(boot, "preview", DECRYPT, arn) == PermissionResult.DENIED, arn
+    assert result(boot, "preview", "s3:PutObject", state_object(boot)) == PermissionResult.DENIED
+    assert len(data["secrets"]) >= 5
+
+
+def test_the_preview_role_may_run_only_the_program_s_data_sources(boot: Inventory) -> None:
+    for action in policies.PREVIEW_READS:
+        assert can(boot, "preview", action, "*"), action
+    for action in ("ec2:DescribeVpcs", "s3:ListAllMyBuckets", "iam:GetRole", "ec2:CreateVpc", "sts:AssumeRole"):
+        assert not can(boot, "preview", action, "*"), action
+
+
+def test_the_readonly_role_reads_the_state_and_metadata_but_no_secret_value_or_object(
+    boot: Inventory, benv: str
+) -> None:
+    data = app_data(benv)
+    for arn in data["secrets"]:
+        assert result(boot, "readonly", READ_SECRET, arn) == PermissionResult.DENIED
+        assert can(boot, "readonly", "secretsmanager:DescribeSecret", arn)
+        assert can(boot, "readonly", "secretsmanager:ListSecretVersionIds", arn)
+    for arn in data["objects"]:
+        assert result(boot, "readonly", READ_OBJECT, arn) == PermissionResult.DENIED
+    for arn in data["keys"]:
+        assert not can(boot, "readonly", DECRYPT, arn)
+    assert can(boot, "readonly", READ_OBJECT, state_object(boot))
+    assert can(boot, "readonly", DECRYPT, state_key(boot))
+    assert not can(boot, "readonly", "s3:PutObject", state_object(boot))
+    assert can(boot, "readonly", "s3:PutObject", state_object(boot).rsplit("/.pulumi/", 1)[0] + "/.pulumi/locks/x.json")
+
+
+# One metadata read the refresh of each service's resources needs.
+REFRESH_ACTION = {
+    "acm": "acm:DescribeCertificate",
+    "route53": "route53:ListResourceRecordSets",
+    "application-autoscaling": "application-autoscaling:DescribeScalableTargets",
+    "cloudwatch": "cloudwatch:DescribeAlarms",
+    "ec2": "ec2:DescribeVpcs",
+    "ecs": "ecs:DescribeServices",
+    "elasticache": "elasticache:DescribeReplicationGroups",
+    "elasticloadbalancing": "elasticloadbalancing:DescribeLoadBalancers",
+    "es": "es:DescribeDomain",
+    "iam": "iam:GetRole",
+    "kms": "kms:DescribeKey",
+    "logs": "logs:DescribeLogGroups",
+    "s3": "s3:GetBucketPolicy",
+    "secretsmanager": "secretsmanager:DescribeSecret",
+    "sns": "sns:GetTopicAttributes",
+}
+
+
+def test_the_readonly_role_can_refresh_every_service_the_program_uses(
+    boot: Inventory, benv: str, all_inventories: dict[str, Inventory]
+) -> None:
+    types = {r.type for inv in all_inventories.values() for r in inv.custom if r.type.startswith("aws:")}
+    unmapped = {t for t in types if policies.service_of(t) is None}
+    assert not unmapped, f"map these types' services in SERVICE_OF_MODULE: {unmapped}"
+    services = {str(policies.service_of(t)) for t in types}
+    for service in services:
+        assert can(boot, "readonly", REFRESH_ACTION[service], "*"), service
+
+
+def test_the_refresh_needs_no_secret_value_once_secret_versions_are_left_out(benv: str) -> None:
+    """Every resource type whose Read returns data is excluded from the drift refresh, and the
+    readonly role is denied exactly those reads (so leaving them in would fail, not pass)."""
+    boot = bootstrap_of(benv)
+    app = inventory_of(benv)
+    excluded = set(
+        drift_status.excludes({"deployment": {"resources": [{"urn": r.urn, "type": r.type} for r in app.resources]}})
+    )
+    for r in app.resources:
+        if r.type in drift_status.REFRESH_READS_DATA:
+            assert r.urn in excluded
+            action = drift_status.REFRESH_READS_DATA[r.type]
+            assert result(boot, "readonly", action, r.outputs.get("arn") or "*") == PermissionResult.DENIED
+
+
+def test_the_deploy_role_manages_every_service_the_program_uses_in_its_own_region(
+    boot: Inventory, benv: str, all_inventories: dict[str, Inventory]
+) -> None:
+    doc = json.loads(role_policy(boot, "deploy"))
+    statements = {s["Sid"]: s for s in doc["Statement"]}
+    regional = statements["ManageTheEnvironment"]
+    assert regional["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": APP[benv].get("marin:awsRegion", "us-east-1")}
+    }
+    scoped = {"iam", "s3", "secretsmanager", "kms", "route53"}
+    for inv in all_inventories.values():
+        for r in inv.custom:
+            service = policies.service_of(r.type)
+            if service:
+                assert service in scoped or f"{service}:*" in regional["Action"], r.type
+
+
+def test_the_deploy_role_cannot_touch_the_ci_itself_or_the_state_backend(boot: Inventory, benv: str) -> None:
+    account = json.loads(APP[benv]["marin:allowedAccountIds"])[0]
+    for kind in ("deploy", "readonly", "preview"):
+        ci_role = f"arn:aws:iam::{account}:role/marin-{benv}-ci-{kind}"
+        for action in ("iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:DeleteRole"):
+            assert result(boot, "deploy", action, ci_role) == PermissionResult.DENIED, (kind, action)
+    provider = f"arn:aws:iam::{account}:oidc-provider/{OIDC}"
+    assert result(boot, "deploy", "iam:UpdateOpenIDConnectProviderThumbprint", provider) == PermissionResult.DENIED
+    assert result(boot, "deploy", "iam:CreateUser", f"arn:aws:iam::{account}:user/backdoor") == PermissionResult.DENIED
+    assert (
+        result(boot, "deploy", "iam:CreateAccessKey", f"arn:aws:iam::{account}:user/backdoor")
+        == PermissionResult.DENIED
+    )
+    bucket = boot.one("aws:s3/bucket:Bucket").inputs["bucket"]
+    assert result(boot, "deploy", "s3:DeleteBucket", f"arn:aws:s3:::{bucket}") == PermissionResult.DENIED
+    assert result(boot, "deploy", "kms:ScheduleKeyDeletion", state_key(boot)) == PermissionResult.DENIED
+    assert can(boot, "deploy", "s3:PutObject", state_object(boot))
+    assert can(boot, "deploy", "kms:Encrypt", state_key(boot))
+    own_state = f"arn:aws:s3:::{bucket}/bootstrap/.pulumi/stacks/marin-bootstrap/{benv}.json"
+    for kind in ("deploy", "readonly", "preview"):
+        for action in ("s3:GetObject", "s3:PutObject"):
+            assert not can(boot, kind, action, own_state), (kind, action)
+
+
+def test_the_deploy_role_manages_only_its_own_environment_s_roles_buckets_and_secrets(
+    boot: Inventory, benv: str, all_inventories: dict[str, Inventory]
+) -> None:
+    account = json.loads(APP[benv]["marin:allowedAccountIds"])[0]
+    for other, inv in all_inventories.items():
+        own = other == benv
+        for secret in inv.of_type("aws:secretsmanager/secret:Secret"):
+            arn = secret.outputs["arn"].replace(secret.outputs["arn"].split(":")[4], account)
+            assert can(boot, "deploy", "secretsmanager:PutSecretValue", arn) is own, (other, arn)
+        for bucket in inv.of_type("aws:s3/bucket:Bucket"):
+            assert can(boot, "deploy", "s3:PutBucketPolicy", bucket.outputs["arn"]) is own, (
+                other,
+                bucket.outputs["arn"],
+            )
+        for r in inv.of_type("aws:iam/role:Role"):
+            arn = f"arn:aws:iam::{account}:role/{r.inputs['name']}"
+            assert can(boot, "deploy", "iam:PutRolePolicy", arn) is own, (other, arn)
+
+
+# --- state backend ---------------------------------------------------------------------------------------
+
+
+def test_the_state_bucket_is_private_versioned_tls_only_and_kms_encrypted(boot: Inventory, benv: str) -> None:
+    bucket = boot.one("aws:s3/bucket:Bucket")
+    account = json.loads(APP[benv]["marin:allowedAccountIds"])[0]
+    assert bucket.inputs["bucket"] == f"marin-state-{benv}-{account}"
+    assert bucket.protect
+    assert boot.one("aws:s3/bucketVersioning:BucketVersioning").inputs["versioningConfiguration"] == {
+        "status": "Enabled"
+    }
+    (rule,) = boot.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").inputs[
+        "rules"
+    ]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": state_key(boot)}
+    block = boot.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    assert all(
+        block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    (tls,) = json.loads(boot.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])["Statement"]
+    assert tls["Effect"] == "Deny"
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert not re.match(rf"marin-{benv}-", bucket.inputs["bucket"])  # not one of the application's buckets
+
+
+def test_the_state_key_rotates_and_is_the_stack_s_secrets_provider(boot: Inventory, benv: str) -> None:
+    key = boot.one("aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.protect
+    alias = boot.one("aws:kms/alias:Alias")
+    assert alias.inputs["targetKeyId"] == key.outputs["keyId"]
+    assert (
+        boot.outputs["secretsProvider"]
+        == f"awskms://{alias.inputs['name']}?region={APP[benv].get('marin:awsRegion', 'us-east-1')}"
+    )
+    statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    assert statements["ReadonlyDecrypts"]["Action"] == ["kms:Decrypt"]
+    assert statements["ReadonlyDecrypts"]["Principal"] == {"AWS": role(boot, "readonly").outputs["arn"]}
+    assert statements["DeployEncryptsAndDecrypts"]["Principal"] == {"AWS": role(boot, "deploy").outputs["arn"]}
+    assert role(boot, "preview").outputs["arn"] not in key.inputs["policy"]
+
+
+# --- GitHub Environments -----------------------------------------------------------------------------------
+
+
+def environment(boot: Inventory, name: str) -> Resource:
+    (found,) = [
+        r
+        for r in boot.of_type("github:index/repositoryEnvironment:RepositoryEnvironment")
+        if r.inputs["environment"] == name
+    ]
+    return found
+
+
+def variables(boot: Inventory, env_name: str) -> dict[str, str]:
+    return {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in boot.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+        if r.inputs["environment"] == env_name
+    }
+
+
+def test_protected_environments_require_reviewers_and_no_self_review(boot: Inventory, benv: str) -> None:
+    deploy_env = environment(boot, benv)
+    protected = APP[benv].get("marin:protectData") == "true"
+    if protected:
+        (reviewers,) = deploy_env.inputs["reviewers"]
+        assert reviewers.get("users") or reviewers.get("teams")
+        assert deploy_env.inputs["preventSelfReview"] is True
+        assert deploy_env.inputs["canAdminsBypass"] is False
+    readonly_env = environment(boot, f"{benv}-readonly")
+    assert not readonly_env.inputs.get("reviewers")
+
+
+def test_prod_has_required_reviewers() -> None:
+    """The committed prod stack protects its data, so its environment must have reviewers."""
+    assert APP["prod"]["marin:protectData"] == "true"
+    assert environment(bootstrap_of("prod"), "prod").inputs["reviewers"]
+
+
+def test_every_environment_deploys_from_main_only(boot: Inventory, benv: str) -> None:
+    policies_by_env = {
+        r.inputs["environment"]: r.inputs
+        for r in boot.of_type(
+            "github:index/repositoryEnvironmentDeploymentPolicy:RepositoryEnvironmentDeploymentPolicy"
+        )
+    }
+    for name in (benv, f"{benv}-readonly"):
+        env_ = environment(boot, name)
+        assert env_.inputs["deploymentBranchPolicy"] == {"protectedBranches": False, "customBranchPolicies": True}
+        assert policies_by_env[name]["branchPattern"] == "main"
+        assert "tagPattern" not in policies_by_env[name]
+    assert len(policies_by_env) == 2
+
+
+def test_environment_variables_name_this_environment_s_roles_and_state(boot: Inventory, benv: str) -> None:
+    deploy_vars, readonly_vars = variables(boot, benv), variables(boot, f"{benv}-readonly")
+    assert deploy_vars["AWS_DEPLOY_ROLE_ARN"] == role(boot, "deploy").outputs["arn"]
+    assert readonly_vars["AWS_READONLY_ROLE_ARN"] == role(boot, "readonly").outputs["arn"]
+    assert "AWS_DEPLOY_ROLE_ARN" not in readonly_vars
+    for found in (deploy_vars, readonly_vars):
+        assert found["MARIN_ENVIRONMENT"] == benv
+        assert found["PULUMI_BACKEND_URL"] == boot.outputs["backendUrl"]
+        assert found["AWS_REGION"] == APP[benv].get("marin:awsRegion", "us-east-1")
+    repo_vars = {
+        r.inputs["variableName"]: r.inputs["value"]
+        for r in boot.of_type("github:index/actionsVariable:ActionsVariable")
+    }
+    assert repo_vars == {
+        f"AWS_PREVIEW_ROLE_ARN_{benv.upper()}": role(boot, "preview").outputs["arn"],
+        f"AWS_REGION_{benv.upper()}": APP[benv].get("marin:awsRegion", "us-east-1"),
+    }
+
+
+def test_every_variable_the_workflows_read_is_one_bootstrap_sets() -> None:
+    text = "".join(p.read_text() for p in (PROJECT_ROOT / ".github" / "workflows").glob("*.yml"))
+    read = set(re.findall(r"vars\.([A-Z_]+)", text)) | {
+        f"{prefix}{e.upper()}" for prefix in re.findall(r"vars\[format\('([A-Z_]+)\{0\}'", text) for e in BOOTSTRAP_ENVS
+    }
+    boot = bootstrap_of("prod")
+    env_set = {
+        r.inputs["variableName"]
+        for r in boot.of_type("github:index/actionsEnvironmentVariable:ActionsEnvironmentVariable")
+    }
+    repo_set = {
+        v.replace("PROD", e.upper())
+        for v in (r.inputs["variableName"] for r in boot.of_type("github:index/actionsVariable:ActionsVariable"))
+        for e in BOOTSTRAP_ENVS
+    }
+    assert read
+    assert read <= env_set | repo_set, read - env_set - repo_set
+
+
+def test_every_resource_is_a_child_of_a_marin_ci_component(boot: Inventory) -> None:
+    components = {r.urn for r in boot.resources if not r.custom}
+    assert {r.type for r in boot.resources if not r.custom} == {
+        "marin:ci:Roles",
+        "marin:ci:StateBackend",
+        "marin:ci:GithubEnvironments",
+    }
+    for r in boot.custom:
+        if not r.type.startswith("pulumi:providers:"):
+            assert r.parent in components, r.name
+    urns = [r.urn for r in boot.resources]
+    assert len(urns) == len(set(urns))  # the engine rejects a duplicate; mocks do not
+
+
+# --- config ------------------------------------------------------------------------------------------------
+
+
+def raw(env: str, **changes: Any) -> dict[str, str]:
+    out = dict(offline.config_of(env))
+    for key, value in changes.items():
+        full = f"marin-bootstrap:{key}"
+        if value is None:
+            out.pop(full, None)
+        else:
+            out[full] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("env", "changes", "message"),
+    [
+        (
+            "prod",
+            {"accountId": "111111111111"},
+            "marin-bootstrap:accountId=111111111111: allowed: an account stack 'prod' deploys to (333333333333)",
+        ),
+        ("dev", {"accountId": "12345"}, "marin-bootstrap:accountId=12345: allowed: a 12-digit AWS account id"),
+        (
+            "prod",
+            {"region": "eu-west-1"},
+            "marin-bootstrap:region=eu-west-1: allowed: us-east-1 (the region of stack 'prod')",
+        ),
+        (
+            "prod",
+            {"reviewerUserIds": [], "reviewerTeamIds": []},
+            "marin-bootstrap:reviewerUserIds=[] and marin-bootstrap:reviewerTeamIds=[]: allowed: "
+            "at least one reviewer, because stack 'prod' protects its data (marin:protectData: true)",
+        ),
+        (
+            "dev",
+            {"reviewerUserIds": ["alice"]},
+            'marin-bootstrap:reviewerUserIds=["alice"]: allowed: a list of numeric GitHub ids, e.g. [1234567]',
+        ),
+        (
+            "dev",
+            {"githubOwner": None},
+            "marin-bootstrap:githubOwner=(missing): allowed: a GitHub user or organization name",
+        ),
+        (
+            "dev",
+            {"reviewer": "[1]"},
+            "marin-bootstrap:reviewer: unknown key; allowed: accountId, region, githubOwner, githubRepository, "
+            "reviewerUserIds, reviewerTeamIds",
+        ),
+        (
+            "dev",
+            {"reviewerUserIds": list(range(1, 8))},
+            "marin-bootstrap:reviewerUserIds/reviewerTeamIds: 7 reviewers: allowed: at most 6",
+        ),
+    ],
+)
+def test_bad_bootstrap_config_is_refused_in_one_line_naming_key_value_and_allowed(
+    env: str, changes: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(config.BootstrapConfigError) as refused:
+        config.load(env, raw(env, **changes), APP)
+    assert refused.value.problems == [message]
+    assert "\n" not in str(refused.value)
+
+
+def test_a_bootstrap_stack_without_an_application_stack_is_refused() -> None:
+    with pytest.raises(
+        config.BootstrapConfigError,
+        match=r"stack 'qa': allowed: the name of an application stack \(dev, staging, prod\)",
+    ):
+        config.load("qa", raw("dev"), APP)
+
+
+def test_refused_config_registers_nothing() -> None:
+    with pytest.raises(Exception, match="accountId=999999999999"):
+        offline.run("prod", config=raw("prod", accountId="999999999999"))
+
+
+def test_the_committed_bootstrap_stacks_match_their_application_stacks(benv: str) -> None:
+    cfg = config.load(benv, offline.config_of(benv), APP)
+    assert cfg.account_id in json.loads(APP[benv]["marin:allowedAccountIds"])
+    assert cfg.protected is (APP[benv].get("marin:protectData") == "true")
+
+
+def test_the_deploy_role_changes_records_only_in_the_stack_s_hosted_zone(boot: Inventory, benv: str) -> None:
+    zone = APP[benv].get("marin:hostedZoneId", "")
+    assert zone, "the committed stacks publish DNS records"
+    own = f"arn:aws:route53:::hostedzone/{zone}"
+    assert can(boot, "deploy", "route53:ChangeResourceRecordSets", own)
+    for other in {APP[e].get("marin:hostedZoneId") for e in APP} - {zone}:
+        assert not can(boot, "deploy", "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{other}")
+    assert not can(boot, "deploy", "route53:CreateHostedZone", "*")
