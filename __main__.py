@@ -35,7 +35,9 @@ cache = Cache("cache", wiring.cache(cfg, network, secrets), opts)
 search = Search("search", wiring.search(cfg, account, network, iam, secrets), opts)
 secret_values = wiring.secret_values(secrets, database, cache, search)  # each resolves once written
 compute = Compute(
-    "compute", wiring.compute(cfg, net=network, iam=iam, storage=storage, cache=cache, secret_arns=secret_values), opts
+    "compute",
+    wiring.compute(cfg, net=network, iam=iam, logs=logs, storage=storage, cache=cache, secret_arns=secret_values),
+    opts,
 )
 monitoring = Monitoring("monitoring", wiring.monitoring(cfg, account, compute, cache), opts)
 
@@ -51,8 +53,11 @@ pulumi.export("secretArns", secrets.arns)
 pulumi.export("clusterName", compute.cluster_name)
 pulumi.export("serviceNames", compute.service_names)
 pulumi.export("taskDefinitionArns", compute.task_definition_arns)  # deploy checks the services run these
-pulumi.export("apiUrl", compute.api_url)
-pulumi.export("loadBalancerDnsName", compute.load_balancer_dns_name)
+pulumi.export("apiUrl", compute.api_url)  # whichever the ingress: https://api.<env>.<domain>, or its own name
+if compute.load_balancer_dns_name is not None:
+    pulumi.export("loadBalancerDnsName", compute.load_balancer_dns_name)
+if compute.http_api_id is not None:
+    pulumi.export("httpApiId", compute.http_api_id)
 pulumi.export("redisEndpoint", cache.primary_endpoint)
 pulumi.export("opensearchEndpoint", search.endpoint)
 pulumi.export("atlasProjectName", database.project_name)

@@ -1,8 +1,15 @@
-"""compute tier: the ECS cluster, the api behind an ALB, the worker, autoscaling and dev auto-stop.
+"""compute tier: the ECS cluster, the api behind its ingress, the worker, autoscaling and dev auto-stop.
 
-Ingress: with a domain, `api.<env>.<domain>` gets a DNS-validated ACM certificate and an alias
-record to the ALB; with TLS (that certificate, or `certificateArn`) the ALB serves HTTPS only and
-port 80 redirects to 443. Without either (dev may), it forwards plain HTTP on port 80.
+Ingress (`marin:ingress`):
+- `alb`: an Application Load Balancer. With a domain, `api.<env>.<domain>` gets a DNS-validated
+  ACM certificate and an alias record to the ALB; with TLS (that certificate, or `certificateArn`)
+  the ALB serves HTTPS only and port 80 redirects to 443. Without either (dev may), it forwards
+  plain HTTP on port 80.
+- `http-api`: an API Gateway HTTP API, HTTPS only on its execute-api endpoint, with a VPC link
+  (private subnets, its own security group) to the api registered in Cloud Map (SRV records);
+  an HTTP_PROXY integration on the `$default` route and stage, throttled from config, access log
+  in JSON to the api's log group. With a domain, the same certificate serves a custom domain
+  `api.<env>.<domain>` and an alias record points at it. No load balancer, no public address.
 
 Every service waits until its task definition's secrets have values and its roles have their
 policies (the ARNs it is given resolve only then), and `pulumi up` waits for the service to reach
@@ -21,6 +28,27 @@ import pulumi_aws as aws
 from marin.catalogue import APP_PORT, secrets_for
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+HTTP_API_TLS_POLICY = "TLS_1_2"  # the one security policy API Gateway offers regional HTTP API domains
+DEFAULT_STAGE = "$default"  # API Gateway's reserved stage served at the API's root
+# One JSON object per request (API Gateway "HTTP API access logging variables").
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "routeKey": "$context.routeKey",
+        "path": "$context.path",
+        "status": "$context.status",
+        "protocol": "$context.protocol",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integrationLatency",
+        "integrationStatus": "$context.integrationStatus",
+        "integrationError": "$context.integrationErrorMessage",
+    },
+    sort_keys=True,
+)
 CPU_TARGET_PERCENT = 60
 # How long `pulumi up` waits for a service to reach a steady state before it fails.
 SERVICE_TIMEOUT = "30m"
@@ -55,8 +83,16 @@ class ComputeArgs:
     env: str
     region: str
     cluster_name: str
+    ingress: str
+    """alb | http-api"""
     alb_name: str
     target_group_name: str
+    http_api_name: str
+    vpc_link_name: str
+    discovery_namespace: str
+    discovery_service: str
+    throttle_burst_limit: int
+    throttle_rate_limit: int
     services: tuple[ServiceSpec, ...]
     container_insights: bool
     fargate_spot: bool
@@ -74,8 +110,10 @@ class ComputeArgs:
     vpc_id: pulumi.Output[str]
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
-    alb_sg_id: pulumi.Output[str]
+    ingress_sg_id: pulumi.Output[str]
     services_sg_id: pulumi.Output[str]
+    api_log_group_arn: pulumi.Output[str]
+    """The api's log group: the HTTP API's access log goes there (same retention)."""
     secret_arns: dict[str, pulumi.Output[str]]
     """Secret ARNs as written by their owners' versions: a task waits until each has a value."""
     bucket_name: pulumi.Output[str]
@@ -122,9 +160,10 @@ class Compute(pulumi.ComponentResource):
     service_names: dict[str, pulumi.Output[str]]
     task_definition_arns: dict[str, pulumi.Output[str]]
     api_url: pulumi.Output[str]
-    load_balancer_dns_name: pulumi.Output[str]
-    load_balancer_arn_suffix: pulumi.Output[str]
-    target_group_arn_suffix: pulumi.Output[str]
+    load_balancer_dns_name: pulumi.Output[str] | None
+    load_balancer_arn_suffix: pulumi.Output[str] | None
+    http_api_id: pulumi.Output[str] | None
+    http_api_stage: str | None
 
     def __init__(self, name: str, args: ComputeArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:compute:Compute", name, None, opts)
@@ -144,12 +183,101 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
 
+        self.load_balancer_dns_name = self.load_balancer_arn_suffix = None
+        self.http_api_id, self.http_api_stage = None, None
+        registry: aws.servicediscovery.Service | None = None
+        load_balancer: aws.ecs.ServiceLoadBalancerArgsDict | None = None
+        api_waits_for: list[pulumi.Resource] = []
+        if args.ingress == "alb":
+            target_group_arn, api_waits_for = self._alb(name, args)
+            load_balancer = {"target_group_arn": target_group_arn, "container_name": "api", "container_port": APP_PORT}
+        else:
+            registry = self._discovery(name, args)
+
+        secret_arns = pulumi.Output.all(**args.secret_arns)
+        scaled = args.autoscaling or args.auto_stop
+        self.service_names, self.task_definition_arns = {}, {}
+        for spec in args.services:
+            definitions = pulumi.Output.all(secret_arns, args.bucket_name, args.redis_endpoint).apply(
+                lambda v, spec=spec: container_definitions(spec, args, v[0], v[1], v[2])
+            )
+            task = aws.ecs.TaskDefinition(
+                f"{name}-{spec.name}-task",
+                family=spec.family,
+                cpu=str(spec.cpu),
+                memory=str(spec.memory),
+                network_mode="awsvpc",
+                requires_compatibilities=["FARGATE"],
+                runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
+                execution_role_arn=spec.execution_role_arn,
+                task_role_arn=spec.task_role_arn,
+                container_definitions=definitions,
+                volumes=[{"name": SCRATCH_VOLUME}],
+                opts=child,
+            )
+            is_api = spec.name == "api"
+            service = aws.ecs.Service(
+                f"{name}-{spec.name}-service",
+                name=spec.service_name,
+                cluster=cluster.arn,
+                task_definition=task.arn,
+                desired_count=spec.desired_count,
+                capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}],
+                network_configuration={
+                    "subnets": args.private_subnet_ids,
+                    "security_groups": [args.services_sg_id],
+                    "assign_public_ip": False,
+                },
+                deployment_circuit_breaker={"enable": True, "rollback": True},
+                deployment_minimum_healthy_percent=100,
+                deployment_maximum_percent=200,
+                load_balancers=[load_balancer] if is_api and load_balancer else None,
+                # The api registers its tasks in Cloud Map (SRV: address and port) for the VPC link.
+                service_registries={"registry_arn": registry.arn, "container_name": "api", "container_port": APP_PORT}
+                if is_api and registry is not None
+                else None,
+                # Only valid with a load balancer (ECS refuses it otherwise).
+                health_check_grace_period_seconds=60 if is_api and load_balancer else None,
+                propagate_tags="SERVICE",
+                enable_ecs_managed_tags=True,
+                # `up` fails unless the tasks start; on a first deployment the circuit breaker has
+                # nothing to roll back to, so without this a dead service would report success.
+                wait_for_steady_state=True,
+                # Scheduled scaling and autoscaling own the running count once the service exists.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[capacity, *(api_waits_for if is_api else [])],
+                    ignore_changes=["desiredCount"] if scaled else None,
+                    custom_timeouts=pulumi.CustomTimeouts(create=SERVICE_TIMEOUT, update=SERVICE_TIMEOUT),
+                ),
+            )
+            self.service_names[spec.name] = service.name
+            self.task_definition_arns[spec.name] = task.arn
+            if scaled:
+                self._scaling(name, spec, args, service)
+
+        if registry is not None:
+            self.api_url = self._http_api(name, args, registry)
+        self.cluster_name = cluster.name
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "service_names": self.service_names,
+                "api_url": self.api_url,
+                "load_balancer_dns_name": self.load_balancer_dns_name,
+            }
+        )
+
+    def _alb(self, name: str, args: ComputeArgs) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+        """The ALB, its target group, listeners and alias; sets api_url. Returns the target group's
+        ARN and what the api service waits for (its listeners)."""
+        child = pulumi.ResourceOptions(parent=self)
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             name=args.alb_name,
             load_balancer_type="application",
             internal=False,
-            security_groups=[args.alb_sg_id],
+            security_groups=[args.ingress_sg_id],
             subnets=args.public_subnet_ids,
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.protect,
@@ -228,79 +356,116 @@ class Compute(pulumi.ComponentResource):
         host: pulumi.Input[str] = args.api_hostname or alb.dns_name
         self.api_url = pulumi.Output.concat(scheme, "://", host)
 
-        secret_arns = pulumi.Output.all(**args.secret_arns)
-        scaled = args.autoscaling or args.auto_stop
-        self.service_names, self.task_definition_arns = {}, {}
-        for spec in args.services:
-            definitions = pulumi.Output.all(secret_arns, args.bucket_name, args.redis_endpoint).apply(
-                lambda v, spec=spec: container_definitions(spec, args, v[0], v[1], v[2])
-            )
-            task = aws.ecs.TaskDefinition(
-                f"{name}-{spec.name}-task",
-                family=spec.family,
-                cpu=str(spec.cpu),
-                memory=str(spec.memory),
-                network_mode="awsvpc",
-                requires_compatibilities=["FARGATE"],
-                runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": "X86_64"},
-                execution_role_arn=spec.execution_role_arn,
-                task_role_arn=spec.task_role_arn,
-                container_definitions=definitions,
-                volumes=[{"name": SCRATCH_VOLUME}],
-                opts=child,
-            )
-            is_api = spec.name == "api"
-            service = aws.ecs.Service(
-                f"{name}-{spec.name}-service",
-                name=spec.service_name,
-                cluster=cluster.arn,
-                task_definition=task.arn,
-                desired_count=spec.desired_count,
-                capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}],
-                network_configuration={
-                    "subnets": args.private_subnet_ids,
-                    "security_groups": [args.services_sg_id],
-                    "assign_public_ip": False,
-                },
-                deployment_circuit_breaker={"enable": True, "rollback": True},
-                deployment_minimum_healthy_percent=100,
-                deployment_maximum_percent=200,
-                load_balancers=[
-                    {"target_group_arn": target_group.arn, "container_name": "api", "container_port": APP_PORT}
-                ]
-                if is_api
-                else None,
-                health_check_grace_period_seconds=60 if is_api else None,
-                propagate_tags="SERVICE",
-                enable_ecs_managed_tags=True,
-                # `up` fails unless the tasks start; on a first deployment the circuit breaker has
-                # nothing to roll back to, so without this a dead service would report success.
-                wait_for_steady_state=True,
-                # Scheduled scaling and autoscaling own the running count once the service exists.
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[capacity, *listeners],
-                    ignore_changes=["desiredCount"] if scaled else None,
-                    custom_timeouts=pulumi.CustomTimeouts(create=SERVICE_TIMEOUT, update=SERVICE_TIMEOUT),
-                ),
-            )
-            self.service_names[spec.name] = service.name
-            self.task_definition_arns[spec.name] = task.arn
-            if scaled:
-                self._scaling(name, spec, args, service)
-
-        self.cluster_name = cluster.name
         self.load_balancer_dns_name = alb.dns_name
         self.load_balancer_arn_suffix = alb.arn_suffix
-        self.target_group_arn_suffix = target_group.arn_suffix
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "service_names": self.service_names,
-                "api_url": self.api_url,
-                "load_balancer_dns_name": self.load_balancer_dns_name,
-            }
+        return target_group.arn, list(listeners)
+
+    def _discovery(self, name: str, args: ComputeArgs) -> aws.servicediscovery.Service:
+        """The Cloud Map namespace (a private zone in the VPC) and the api's service in it."""
+        child = pulumi.ResourceOptions(parent=self)
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{name}-discovery",
+            name=args.discovery_namespace,
+            description="Service discovery of the api for the API Gateway VPC link",
+            vpc=args.vpc_id,
+            opts=child,
         )
+        return aws.servicediscovery.Service(
+            f"{name}-api-discovery",
+            name=args.discovery_service,
+            description="The api's tasks (address and port), registered by ECS",
+            dns_config={
+                "namespace_id": namespace.id,
+                # SRV carries the port: API Gateway needs it to reach a Cloud Map service.
+                "dns_records": [{"type": "SRV", "ttl": 10}],
+                "routing_policy": "MULTIVALUE",
+            },
+            # ECS deregisters its tasks; left-over instances (a failed task) must not block a destroy.
+            force_destroy=not args.protect,
+            opts=child,
+        )
+
+    def _http_api(self, name: str, args: ComputeArgs, registry: aws.servicediscovery.Service) -> pulumi.Output[str]:
+        """The HTTP API in front of the api's Cloud Map service; returns the api's URL."""
+        child = pulumi.ResourceOptions(parent=self)
+        link = aws.apigatewayv2.VpcLink(
+            f"{name}-vpc-link",
+            name=args.vpc_link_name,
+            subnet_ids=args.private_subnet_ids,
+            security_group_ids=[args.ingress_sg_id],
+            opts=child,
+        )
+        api = aws.apigatewayv2.Api(
+            f"{name}-http-api",
+            name=args.http_api_name,
+            protocol_type="HTTP",
+            description=f"Public HTTPS ingress of the {args.env} api",
+            opts=child,
+        )
+        integration = aws.apigatewayv2.Integration(
+            f"{name}-api-integration",
+            api_id=api.id,
+            integration_type="HTTP_PROXY",
+            integration_method="ANY",
+            integration_uri=registry.arn,
+            connection_type="VPC_LINK",
+            connection_id=link.id,
+            payload_format_version="1.0",
+            timeout_milliseconds=30000,
+            opts=child,
+        )
+        route = aws.apigatewayv2.Route(
+            f"{name}-api-route",
+            api_id=api.id,
+            route_key="$default",
+            target=pulumi.Output.concat("integrations/", integration.id),
+            opts=child,
+        )
+        stage = aws.apigatewayv2.Stage(
+            f"{name}-api-stage",
+            api_id=api.id,
+            name=DEFAULT_STAGE,
+            auto_deploy=True,
+            default_route_settings={
+                "throttling_burst_limit": args.throttle_burst_limit,
+                "throttling_rate_limit": float(args.throttle_rate_limit),
+            },
+            access_log_settings={"destination_arn": args.api_log_group_arn, "format": ACCESS_LOG_FORMAT},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
+        )
+        self.http_api_id, self.http_api_stage = api.id, DEFAULT_STAGE
+        certificate_arn = self._certificate(name, args)
+        if not args.api_hostname or certificate_arn is None:
+            return api.api_endpoint
+        domain = aws.apigatewayv2.DomainName(
+            f"{name}-api-domain",
+            domain_name=args.api_hostname,
+            domain_name_configuration={
+                "certificate_arn": certificate_arn,
+                "endpoint_type": "REGIONAL",
+                "security_policy": HTTP_API_TLS_POLICY,
+            },
+            opts=child,
+        )
+        aws.apigatewayv2.ApiMapping(
+            f"{name}-api-mapping", api_id=api.id, domain_name=domain.id, stage=stage.id, opts=child
+        )
+        target = domain.domain_name_configuration
+        aws.route53.Record(
+            f"{name}-api-dns",
+            zone_id=args.hosted_zone_id,
+            name=args.api_hostname,
+            type="A",
+            aliases=[
+                {
+                    "name": target.target_domain_name.apply(lambda v: v or ""),
+                    "zone_id": target.hosted_zone_id.apply(lambda v: v or ""),
+                    "evaluate_target_health": False,
+                }
+            ],
+            opts=child,
+        )
+        return pulumi.Output.concat("https://", args.api_hostname)
 
     def _certificate(self, name: str, args: ComputeArgs) -> pulumi.Input[str] | None:
         """The HTTPS listener's certificate: the given one, one issued for api_hostname, or None."""

@@ -1,7 +1,8 @@
 """monitoring tier: `basic` is AWS's default metrics (dev); `full` adds alarms to an SNS topic.
 
-Full monitoring (staging, prod): service CPU and memory, load balancer 5xx, Redis memory and
-OpenSearch cluster status, each alarm to the environment's alerts topic (encrypted).
+Full monitoring (staging, prod): service CPU and memory, the ingress's errors (load balancer and
+target 5xx; or, behind an HTTP API, API Gateway 5xx and latency), Redis memory and OpenSearch
+cluster status, each alarm to the environment's alerts topic (encrypted).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+LATENCY_P99_MS = 3000  # the HTTP API's integration timeout is 30 s; 3 s at p99 is already broken
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,11 @@ class MonitoringArgs:
     account_id: str
     cluster_name: str
     service_names: dict[str, str]
-    load_balancer_arn_suffix: pulumi.Output[str]
+    load_balancer_arn_suffix: pulumi.Output[str] | None
+    """The ALB's ARN suffix (alb ingress), else None."""
+    http_api_id: pulumi.Output[str] | None
+    """The HTTP API's id (http-api ingress), else None."""
+    http_api_stage: str | None
     redis_member_ids: list[str]
     opensearch_domain: str
 
@@ -98,6 +105,7 @@ class Monitoring(pulumi.ComponentResource):
             dimensions: Mapping[str, pulumi.Input[str]],
             threshold: float,
             statistic: str = "Average",
+            extended_statistic: str | None = None,
             periods: int = 3,
         ) -> None:
             aws.cloudwatch.MetricAlarm(
@@ -107,7 +115,8 @@ class Monitoring(pulumi.ComponentResource):
                 namespace=namespace,
                 metric_name=metric,
                 dimensions=dimensions,
-                statistic=statistic,
+                statistic=None if extended_statistic else statistic,
+                extended_statistic=extended_statistic,
                 period=60,
                 evaluation_periods=periods,
                 datapoints_to_alarm=periods,
@@ -130,25 +139,47 @@ class Monitoring(pulumi.ComponentResource):
                     dimensions=ecs,
                     threshold=85,
                 )
-        alb = {"LoadBalancer": args.load_balancer_arn_suffix}
-        alarm(
-            "alb-5xx",
-            description="load balancer answered 10+ 5xx a minute",
-            namespace="AWS/ApplicationELB",
-            metric="HTTPCode_ELB_5XX_Count",
-            dimensions=alb,
-            threshold=10,
-            statistic="Sum",
-        )
-        alarm(
-            "targets-5xx",
-            description="api tasks answered 10+ 5xx a minute",
-            namespace="AWS/ApplicationELB",
-            metric="HTTPCode_Target_5XX_Count",
-            dimensions=alb,
-            threshold=10,
-            statistic="Sum",
-        )
+        if args.load_balancer_arn_suffix is not None:
+            alb = {"LoadBalancer": args.load_balancer_arn_suffix}
+            alarm(
+                "alb-5xx",
+                description="load balancer answered 10+ 5xx a minute",
+                namespace="AWS/ApplicationELB",
+                metric="HTTPCode_ELB_5XX_Count",
+                dimensions=alb,
+                threshold=10,
+                statistic="Sum",
+            )
+            alarm(
+                "targets-5xx",
+                description="api tasks answered 10+ 5xx a minute",
+                namespace="AWS/ApplicationELB",
+                metric="HTTPCode_Target_5XX_Count",
+                dimensions=alb,
+                threshold=10,
+                statistic="Sum",
+            )
+        if args.http_api_id is not None and args.http_api_stage is not None:
+            api = {"ApiId": args.http_api_id, "Stage": args.http_api_stage}
+            alarm(
+                "api-5xx",
+                description="API Gateway answered 10+ 5xx a minute (its own or the api's)",
+                namespace="AWS/ApiGateway",
+                metric="5xx",
+                dimensions=api,
+                threshold=10,
+                statistic="Sum",
+            )
+            alarm(
+                "api-latency",
+                description=f"API Gateway p99 latency >= {LATENCY_P99_MS} ms for 5 minutes",
+                namespace="AWS/ApiGateway",
+                metric="Latency",
+                dimensions=api,
+                threshold=LATENCY_P99_MS,
+                extended_statistic="p99",
+                periods=5,
+            )
         for member in args.redis_member_ids:
             alarm(
                 f"redis-memory-{member.rsplit('-', 1)[1]}",

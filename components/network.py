@@ -50,6 +50,8 @@ class NetworkArgs:
     """True when the database is reached over the internet (Atlas shared tier, dev)."""
     tls: bool
     """The api is served over HTTPS (the load balancer opens 443; 80 only redirects)."""
+    load_balanced: bool
+    """The api is behind a public ALB; else an API Gateway VPC link reaches it (no public ingress)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -59,7 +61,8 @@ class Network(pulumi.ComponentResource):
     private_route_table_ids: list[pulumi.Output[str]]
     availability_zones: list[str]
     egress_ips: list[pulumi.Output[str]]
-    alb_sg_id: pulumi.Output[str]
+    ingress_sg_id: pulumi.Output[str]
+    """The load balancer's security group, or the VPC link's: the only way into the api."""
     services_sg_id: pulumi.Output[str]
     redis_sg_id: pulumi.Output[str]
     opensearch_sg_id: pulumi.Output[str]
@@ -158,7 +161,10 @@ class Network(pulumi.ComponentResource):
                 opts=child(),
             )
 
-        alb = sg("alb", n.sg_alb, "Public load balancer of the api")
+        if args.load_balanced:
+            ingress = sg("alb", n.sg_alb, "Public load balancer of the api")
+        else:
+            ingress = sg("vpc-link", n.sg_vpc_link, "API Gateway VPC link to the api")
         services = sg("services", n.sg_services, "ECS tasks of the api and worker services")
         redis = sg("redis", n.sg_redis, "ElastiCache Redis, reachable from the services only")
         opensearch = sg("opensearch", n.sg_opensearch, "OpenSearch domain, reachable from the services only")
@@ -189,18 +195,24 @@ class Network(pulumi.ComponentResource):
                 opts=child(),
             )
 
-        if args.tls:
-            rule("in", "alb-https-in", alb, 443, cidr=ANYWHERE, description="HTTPS from the internet")
-        rule(
-            "in",
-            "alb-http-in",
-            alb,
-            80,
-            cidr=ANYWHERE,
-            description="HTTP from the internet, redirected to HTTPS" if args.tls else "HTTP from the internet",
-        )
-        rule("out", "alb-to-services", alb, APP_PORT, peer=services, description="To the api tasks")
-        rule("in", "services-from-alb", services, APP_PORT, peer=alb, description="From the load balancer")
+        if args.load_balanced:
+            if args.tls:
+                rule("in", "alb-https-in", ingress, 443, cidr=ANYWHERE, description="HTTPS from the internet")
+            rule(
+                "in",
+                "alb-http-in",
+                ingress,
+                80,
+                cidr=ANYWHERE,
+                description="HTTP from the internet, redirected to HTTPS" if args.tls else "HTTP from the internet",
+            )
+            rule("out", "alb-to-services", ingress, APP_PORT, peer=services, description="To the api tasks")
+            rule("in", "services-from-alb", services, APP_PORT, peer=ingress, description="From the load balancer")
+        else:
+            # API Gateway's VPC link ENIs open the connections: the link's group needs no ingress,
+            # only the way out to the api tasks, which admit it and nothing else.
+            rule("out", "vpc-link-to-services", ingress, APP_PORT, peer=services, description="To the api tasks")
+            rule("in", "services-from-vpc-link", services, APP_PORT, peer=ingress, description="From the VPC link")
         rule(
             "out",
             "services-https-out",
@@ -391,7 +403,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [s.id for s in public]
         self.private_subnet_ids = [s.id for s in private]
         self.private_route_table_ids = [rt.id for rt in private_rts]
-        self.alb_sg_id = alb.id
+        self.ingress_sg_id = ingress.id
         self.services_sg_id = services.id
         self.redis_sg_id = redis.id
         self.opensearch_sg_id = opensearch.id

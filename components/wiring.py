@@ -40,6 +40,7 @@ def network(cfg: EnvConfig, account: str) -> NetworkArgs:
         region=cfg.aws_region,
         atlas_public_egress=cfg.atlas_shared_tier,
         tls=cfg.tls,
+        load_balanced=cfg.load_balanced,
     )
 
 
@@ -152,7 +153,14 @@ def secret_values(secrets: Secrets, database: Database, cache: Cache, search: Se
 
 
 def compute(
-    cfg: EnvConfig, *, net: Network, iam: Iam, storage: Storage, cache: Cache, secret_arns: dict[str, Output[str]]
+    cfg: EnvConfig,
+    *,
+    net: Network,
+    iam: Iam,
+    logs: Logging,
+    storage: Storage,
+    cache: Cache,
+    secret_arns: dict[str, Output[str]],
 ) -> ComputeArgs:
     n = cfg.names
     services = tuple(
@@ -174,8 +182,15 @@ def compute(
         env=cfg.env,
         region=cfg.aws_region,
         cluster_name=n.ecs_cluster,
+        ingress=cfg.ingress,
         alb_name=n.alb,
         target_group_name=n.target_group,
+        http_api_name=n.http_api,
+        vpc_link_name=n.vpc_link,
+        discovery_namespace=n.discovery_namespace,
+        discovery_service=n.discovery_service,
+        throttle_burst_limit=cfg.api_throttle_burst_limit,
+        throttle_rate_limit=cfg.api_throttle_rate_limit,
         services=services,
         container_insights=cfg.monitoring == "full",
         fargate_spot=cfg.fargate_spot,
@@ -191,8 +206,9 @@ def compute(
         vpc_id=net.vpc_id,
         public_subnet_ids=net.public_subnet_ids,
         private_subnet_ids=net.private_subnet_ids,
-        alb_sg_id=net.alb_sg_id,
+        ingress_sg_id=net.ingress_sg_id,
         services_sg_id=net.services_sg_id,
+        api_log_group_arn=logs.log_group_arns["api"],
         secret_arns=secret_arns,
         bucket_name=storage.bucket_name,
         redis_endpoint=cache.primary_endpoint,
@@ -211,6 +227,8 @@ def monitoring(cfg: EnvConfig, account: str, compute: Compute, cache: Cache) -> 
         cluster_name=n.ecs_cluster,
         service_names=n.services,
         load_balancer_arn_suffix=compute.load_balancer_arn_suffix,
+        http_api_id=compute.http_api_id,
+        http_api_stage=compute.http_api_stage,
         redis_member_ids=cache.member_cluster_ids,
         opensearch_domain=n.opensearch,
     )

@@ -34,6 +34,11 @@ TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
 BUCKET_SUFFIX = re.compile(r"^([a-z0-9]{1,12})?$")
 NAT_MODES = ("instance", "single-gateway", "gateway-per-az")
 MONITORING = ("basic", "full")
+# How the api is reached from the internet: an Application Load Balancer, or an API Gateway HTTP
+# API with a VPC link to the api registered in Cloud Map (no load balancer; AWS's documented
+# pattern for private ECS services behind HTTP APIs).
+INGRESS = ("alb", "http-api")
+PROTECTED_INGRESS = "alb"
 ATLAS_ORG_ID = re.compile(r"^[0-9a-f]{24}$")
 # An image pinned to a version tag or a digest; `latest` (or no tag) is refused.
 PINNED_IMAGE = re.compile(
@@ -373,6 +378,40 @@ SCHEMA: tuple[Key, ...] = (
         "",
         _one_of(("", *limits.OPENSEARCH_INSTANCE_TYPES)),
     ),
+    # topology (issue 14): how the api is reached
+    Key(
+        "ingress",
+        "string",
+        "topology",
+        "`alb`: an Application Load Balancer in the public subnets; `http-api`: an API Gateway HTTP API "
+        "(HTTPS execute-api endpoint) with a VPC link to the api registered in Cloud Map, no load balancer.",
+        "alb",
+        _one_of(INGRESS),
+    ),
+    Key(
+        "ingressChangeApproved",
+        "boolean",
+        "topology",
+        "A protected environment (protectData) may use an ingress other than `alb` only with this set to "
+        "true: switching ingress replaces the public endpoint (its DNS target and TLS termination).",
+        False,
+    ),
+    Key(
+        "apiThrottleBurstLimit",
+        "integer",
+        "sizing",
+        "Requests the http-api ingress admits in a burst (API Gateway stage throttling; account quota 5000).",
+        100,
+        _between(1, 5000),
+    ),
+    Key(
+        "apiThrottleRateLimit",
+        "integer",
+        "sizing",
+        "Steady requests per second the http-api ingress admits (API Gateway stage throttling; account quota 10000).",
+        50,
+        _between(1, 10000),
+    ),
     Key(
         "opensearchVolumeGb",
         "integer",
@@ -492,6 +531,10 @@ class EnvConfig:
     opensearch_instance_count: int
     opensearch_dedicated_master_type: str
     opensearch_volume_gb: int
+    ingress: str
+    ingress_change_approved: bool
+    api_throttle_burst_limit: int
+    api_throttle_rate_limit: int
     atlas_backup: str
     redis_snapshot_retention_days: int
 
@@ -506,8 +549,14 @@ class EnvConfig:
 
     @property
     def tls(self) -> bool:
-        """The api is served over HTTPS (a certificate is issued here or given)."""
-        return bool(self.certificate_arn or self.domain_name)
+        """The api is served over HTTPS: a certificate is issued here or given, or the ingress is an
+        HTTP API (its execute-api endpoint is HTTPS only)."""
+        return bool(self.certificate_arn or self.domain_name) or self.ingress == "http-api"
+
+    @property
+    def load_balanced(self) -> bool:
+        """The api is behind an Application Load Balancer (else an API Gateway HTTP API)."""
+        return self.ingress == "alb"
 
     @property
     def alert_subscribers(self) -> dict[str, str]:
@@ -648,8 +697,21 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{ns}:{subscribers[0]} with {ns}:monitoring='basic': basic monitoring has no alerts topic "
             "to subscribe to; allowed: monitoring 'full', or no subscriber"
         )
+    ingress = v.get("ingress", PROTECTED_INGRESS)
+    if ingress != "alb" and v.get("certificateArn") and not v.get("domainName"):
+        problems.append(
+            f"{ns}:certificateArn with {ns}:ingress={ingress!r} and no {ns}:domainName: the HTTP API serves "
+            f"HTTPS on its execute-api name; a certificate needs a custom domain; set {ns}:domainName, or "
+            "leave certificateArn empty"
+        )
+    if v.get("protectData") and ingress != PROTECTED_INGRESS and not v.get("ingressChangeApproved"):
+        problems.append(
+            f"{ns}:ingress={ingress!r} with {ns}:protectData=true: a protected environment keeps "
+            f"{ns}:ingress={PROTECTED_INGRESS!r} unless {ns}:ingressChangeApproved=true says so explicitly "
+            "(switching ingress replaces the public endpoint clients use)"
+        )
     if v.get("protectData"):
-        if not (v.get("certificateArn") or v.get("domainName")):
+        if not (v.get("certificateArn") or v.get("domainName") or ingress == "http-api"):
             problems.append(
                 f"{ns}:protectData=true without TLS: a protected environment serves its api over HTTPS only; "
                 f"set {ns}:domainName and {ns}:hostedZoneId (or {ns}:certificateArn)"

@@ -67,6 +67,16 @@ FREE["aws:route53/record:Record"] = (
 )
 FREE["aws:sns/topic:Topic"] = "alarm notifications stay within SNS's free million publishes"
 FREE["aws:iam/role:Role"] = "IAM has no charge"
+# API Gateway bills HTTP APIs per request (priced on the Api); the rest of an HTTP API is free.
+for _t, _why in {
+    "aws:apigatewayv2/vpcLink:VpcLink": "VPC links of HTTP APIs have no charge (AWS API Gateway pricing)",
+    "aws:apigatewayv2/integration:Integration": "billed in the API's requests",
+    "aws:apigatewayv2/route:Route": "billed in the API's requests",
+    "aws:apigatewayv2/stage:Stage": "billed in the API's requests; access logs are billed in the log group",
+    "aws:apigatewayv2/domainName:DomainName": "custom domain names have no charge of their own",
+    "aws:apigatewayv2/apiMapping:ApiMapping": "no charge of its own",
+}.items():
+    FREE[_t] = _why
 
 UNPRICED: dict[str, str] = {
     "mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint": (
@@ -76,6 +86,11 @@ UNPRICED: dict[str, str] = {
         "Atlas bills backup storage by GB; depends on data size"
     ),
 }
+# Cloud Map's DiscoverInstances calls ($1.00 per million) made by API Gateway for the VPC link are
+# not priced: how often API Gateway looks the service up is not documented.
+
+
+HTTP_API_FIRST_TIER_MILLIONS = 300  # HTTP API requests beyond this are cheaper ($0.90/M): not modelled
 
 
 class CostError(ValueError):
@@ -155,6 +170,20 @@ class _Model:
         cost = self.p.hours * (self.p("alb_hour") + lcu * self.p("alb_lcu_hour") + azs * self.p("public_ipv4_hour"))
         return f"ALB + {lcu:g} LCU + {azs} public IPv4", cost
 
+    def http_api(self, r: Record) -> tuple[str, float]:
+        millions = self.u["api_requests_millions"]
+        if millions > HTTP_API_FIRST_TIER_MILLIONS:
+            raise CostError(f"api_requests_millions={millions:g} is beyond the first price tier (300 million)")
+        return f"HTTP API, {millions:g} M requests", millions * self.p("http_api_million_requests")
+
+    def discovery_namespace(self, r: Record) -> tuple[str, float]:
+        return "Route 53 private hosted zone", self.p("route53_hosted_zone_month")
+
+    def discovery_service(self, r: Record) -> tuple[str, float]:
+        services = [s for s in self.of_type("aws:ecs/service:Service") if _registry_arn(s) == r["outputs"]["arn"]]
+        instances = sum(int(s["inputs"]["desiredCount"]) for s in services)
+        return f"{instances} registered instance(s)", instances * self.p("cloud_map_instance_month")
+
     def nat_gateway(self, r: Record) -> tuple[str, float]:
         gateways = len(self.of_type(":NatGateway"))
         gb = self.u["nat_gb"] / gateways
@@ -223,7 +252,15 @@ class _Model:
         return "alarm", self.p("cloudwatch_alarm_month")
 
 
+def _registry_arn(service: Record) -> str | None:
+    registry = service["inputs"].get("serviceRegistries")
+    return registry.get("registryArn") if isinstance(registry, Mapping) else None
+
+
 PRICED: dict[str, Callable[[_Model, Record], tuple[str, float]]] = {
+    "aws:apigatewayv2/api:Api": _Model.http_api,
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": _Model.discovery_namespace,
+    "aws:servicediscovery/service:Service": _Model.discovery_service,
     "aws:ecs/service:Service": _Model.service,
     "aws:lb/loadBalancer:LoadBalancer": _Model.load_balancer,
     "aws:ec2/natGateway:NatGateway": _Model.nat_gateway,

@@ -117,6 +117,18 @@ NAME_RULES: dict[str, NameRule] = {
         ),
         _rule("load-balancer", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens", no_edge_hyphen=True),
         _rule("target-group", 1, 32, r"^[A-Za-z0-9-]+$", "letters, digits and hyphens", no_edge_hyphen=True),
+        # API Gateway v2 API and VPC link names (CreateApi / CreateVpcLink: StringWithLengthBetween1And128).
+        _rule("apigateway", 1, 128, r"^[A-Za-z0-9 ._-]+$", "letters, digits, spaces and ._-"),
+        # Cloud Map: a private DNS namespace is a DNS name (Route 53 private zone); a service name
+        # becomes the first label of its SRV records (servicediscovery CreateService: at most 127).
+        _rule(
+            "cloudmap-namespace",
+            1,
+            253,
+            r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$",
+            "lowercase DNS labels joined by dots",
+        ),
+        _rule("cloudmap-service", 1, 63, r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "one lowercase DNS label"),
         _rule("iam-role", 1, 64, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
         _rule("iam-policy", 1, 128, r"^[\w+=,.@-]+$", "letters, digits and +=,.@_-"),
         _rule("log-group", 1, 512, r"^[.\-_/#A-Za-z0-9]+$", "letters, digits and ._-/#"),

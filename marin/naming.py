@@ -100,6 +100,7 @@ class EnvironmentNames:
     sg_opensearch: str
     sg_endpoints: str
     sg_nat: str
+    sg_vpc_link: str
     recordings_bucket: str
     log_groups: dict[str, str]
     query_errors_by_service: str
@@ -116,6 +117,11 @@ class EnvironmentNames:
     ecs_cluster: str
     alb: str
     target_group: str
+    http_api: str
+    vpc_link: str
+    discovery_namespace: str
+    """Cloud Map private DNS namespace (a Route 53 private zone in the VPC) the api registers in."""
+    discovery_service: str
     services: dict[str, str]
     task_families: dict[str, str]
     execution_roles: dict[str, str]
@@ -150,6 +156,7 @@ class EnvironmentNames:
             sg_opensearch=n.name("opensearch-sg", "security-group"),
             sg_endpoints=n.name("endpoints-sg", "security-group"),
             sg_nat=n.name("nat-sg", "security-group"),
+            sg_vpc_link=n.name("vpc-link-sg", "security-group"),
             recordings_bucket=n.bucket("call-recordings", bucket_suffix),
             log_groups={s: n.log_group(s) for s in SERVICES},
             query_errors_by_service=n.name("errors-by-service", "query-definition"),
@@ -166,6 +173,10 @@ class EnvironmentNames:
             ecs_cluster=n.name("ecs-cluster", "ecs-cluster"),
             alb=n.name("api-alb", "load-balancer"),
             target_group=n.name("api-tg", "target-group"),
+            http_api=n.name("api", "apigateway"),
+            vpc_link=n.name("api-vpc-link", "apigateway"),
+            discovery_namespace=check_name("cloudmap-namespace", f"{n.prefix}-services.internal"),
+            discovery_service=n.name("api", "cloudmap-service"),
             services={s: n.name(f"{s}-service", "ecs-service") for s in SERVICES},
             task_families={s: n.name(f"{s}-task", "ecs-service") for s in SERVICES},
             execution_roles={s: n.name(f"{s}-execution", "iam-role") for s in SERVICES},

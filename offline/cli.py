@@ -48,7 +48,7 @@ def records(inv: engine.Inventory) -> list[dict[str, Any]]:
 def _settings(r: engine.Resource) -> str:
     """The few inputs a reviewer looks for, per resource type."""
     i = engine.unwrap(r.inputs)
-    t = r.type.split(":")[-1]
+    t = {"aws:servicediscovery/service:Service": "DiscoveryService"}.get(r.type, r.type.split(":")[-1])
     pick = {
         "TaskDefinition": lambda: f"cpu {i['cpu']}, memory {i['memory']}",
         "Service": lambda: (
@@ -74,6 +74,12 @@ def _settings(r: engine.Resource) -> str:
         "Instance": lambda: i["instanceType"],
         "LoadBalancer": lambda: f"{len(i['subnets'])} AZ, deletion protection {i['enableDeletionProtection']}",
         "Listener": lambda: f"{i['protocol']} {int(i['port'])}",
+        "Api": lambda: i["protocolType"],
+        "Stage": lambda: (
+            f"burst {int(i['defaultRouteSettings']['throttlingBurstLimit'])}, "
+            f"rate {i['defaultRouteSettings']['throttlingRateLimit']:g}/s"
+        ),
+        "DiscoveryService": lambda: "/".join(d["type"] for d in i["dnsConfig"]["dnsRecords"]),
         "ScheduledAction": lambda: f"{i['schedule']} {i['timezone']}",
     }.get(t)
     text = pick() if pick else ""

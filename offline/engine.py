@@ -42,6 +42,8 @@ NAME_INPUT_BY_TYPE = {
 }
 # DNS records are named by the DNS name they publish (api.<env>.<domain>), not by the convention.
 DNS_RECORD_TYPES = frozenset({"aws:route53/record:Record"})
+# Names AWS reserves, which carry no environment: API Gateway's `$default` stage.
+RESERVED_NAMES = {"aws:apigatewayv2/stage:Stage": "$default"}
 # Resources whose provider id is their name or ARN (the rest get `<prefix>-<hex>` ids).
 ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket", "aws:cloudwatch/logGroup:LogGroup": "name"}
 
@@ -81,6 +83,8 @@ class Resource:
     def physical_name(self) -> str | None:
         """The name AWS or Atlas knows the resource by, where the program sets one."""
         if self.type in DNS_RECORD_TYPES:
+            return None
+        if self.type in RESERVED_NAMES and self.inputs.get("name") == RESERVED_NAMES[self.type]:
             return None
         value = self.inputs.get(NAME_INPUT_BY_TYPE.get(self.type, "name"))
         if isinstance(value, str):
@@ -243,6 +247,31 @@ class Mocks(pulumi_mocks.Mocks):
             out["fqdn"] = str(args.inputs["name"]).rstrip(".")
         if args.typ == "aws:lb/loadBalancer:LoadBalancer":
             out["zoneId"] = "Z35SXDOTRQ7X7K"  # the ALB hosted zone of us-east-1
+        if args.typ == "aws:apigatewayv2/api:Api":
+            api_id = _suffix(self.seed + args.name, 10)
+            out["id"] = rid = api_id
+            out["arn"] = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
+            out["apiEndpoint"] = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
+            out["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}"
+        if args.typ == "aws:apigatewayv2/vpcLink:VpcLink":
+            out["id"] = rid = _suffix(self.seed + args.name, 6)
+        if args.typ == "aws:apigatewayv2/integration:Integration":
+            out["id"] = rid = _suffix(self.seed + args.name, 7)
+        if args.typ == "aws:apigatewayv2/domainName:DomainName":
+            # Regional custom domains answer on a d-<id>.execute-api name in API Gateway's zone.
+            out["id"] = rid = str(args.inputs["domainName"])
+            out["domainNameConfiguration"] = {
+                **dict(args.inputs.get("domainNameConfiguration") or {}),
+                "targetDomainName": f"d-{_suffix(self.seed + args.name, 10)}.execute-api.{self.region}.amazonaws.com",
+                "hostedZoneId": "Z1UJRXOUMOOFQ8",  # API Gateway's regional zone in us-east-1
+            }
+        if args.typ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+            out["id"] = rid = f"ns-{_suffix(self.seed + args.name, 16)}"
+            out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:namespace/{rid}"
+            out["hostedZone"] = f"Z{_suffix(self.seed + args.name, 20).upper()}"
+        if args.typ == "aws:servicediscovery/service:Service":
+            out["id"] = rid = f"srv-{_suffix(self.seed + args.name, 16)}"
+            out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:service/{rid}"
         if args.typ == "random:index/randomPassword:RandomPassword":
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out

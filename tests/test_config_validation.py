@@ -309,9 +309,11 @@ def test_protected_environment_without_tls_is_refused(prod: dict[str, str]) -> N
 
 def test_unprotected_environment_may_serve_plain_http_without_a_domain(dev: dict[str, str]) -> None:
     raw = {k: v for k, v in dev.items() if k not in ("marin:domainName", "marin:hostedZoneId")}
-    config = parse("dev", raw)
+    config = parse("dev", raw | {"marin:ingress": "alb"})
     assert not config.tls
     assert config.names.api_hostname == ""
+    # an HTTP API ingress is HTTPS even without a domain (its execute-api endpoint)
+    assert parse("dev", raw | {"marin:ingress": "http-api"}).tls
 
 
 @pytest.mark.parametrize("missing", ["marin:domainName", "marin:hostedZoneId"])

@@ -164,10 +164,14 @@ def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(inv: Inv
     assert ("-pl-" in uri) is (env != "dev")  # staging and prod use the PrivateLink SRV
 
 
-def test_only_the_load_balancer_is_public(inv: Inventory) -> None:
-    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").inputs
-    assert alb["internal"] is False
-    assert alb["dropInvalidHeaderFields"] is True
+def test_only_the_load_balancer_is_public(inv: Inventory, config: EnvConfig) -> None:
+    balancers = inv.of_type("aws:lb/loadBalancer:LoadBalancer")
+    if not config.load_balanced:  # an HTTP API ingress (tests/test_ingress.py): no load balancer
+        assert not balancers
+    for alb in (b.inputs for b in balancers):
+        assert alb["internal"] is False
+        assert alb["dropInvalidHeaderFields"] is True
+    assert len(balancers) == int(config.load_balanced)
     for service in inv.of_type("aws:ecs/service:Service"):
         net = service.inputs["networkConfiguration"]
         assert net["assignPublicIp"] is False
@@ -262,23 +266,26 @@ def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str) -> None
     ]
     assert len(stores) == 4
     cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
-    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").inputs
+    albs = [b.inputs for b in inv.of_type("aws:lb/loadBalancer:LoadBalancer")]
     if env == "dev":
         assert not any(s.protect for s in stores)
-        assert alb["enableDeletionProtection"] is False
+        assert all(alb["enableDeletionProtection"] is False for alb in albs)
     else:
         assert all(s.protect for s in stores)
         assert cluster["terminationProtectionEnabled"] is True
-        assert alb["enableDeletionProtection"] is True
+        assert albs
+        assert all(alb["enableDeletionProtection"] is True for alb in albs)
         redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
         assert redis["finalSnapshotIdentifier"]
 
 
-def test_outputs_name_every_endpoint_without_secret_values(inv: Inventory, env: str) -> None:
+def test_outputs_name_every_endpoint_without_secret_values(inv: Inventory, config: EnvConfig) -> None:
+    ingress = ("loadBalancerDnsName",) if config.load_balanced else ("httpApiId",)
     for key in (
         "clusterName",
         "serviceNames",
-        "loadBalancerDnsName",
+        "apiUrl",
+        *ingress,
         "redisEndpoint",
         "opensearchEndpoint",
         "atlasProjectName",
@@ -314,6 +321,9 @@ TLS12_PLUS_POLICIES = {
 
 def test_listeners_serve_https_only_when_tls_is_configured(inv: Inventory, config: EnvConfig) -> None:
     listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
+    if not config.load_balanced:  # HTTPS only through API Gateway (tests/test_ingress.py)
+        assert not listeners
+        return
     if not config.tls:
         assert set(listeners) == {80}
         assert listeners[80]["defaultActions"][0]["type"] == "forward"
@@ -334,7 +344,10 @@ def test_alb_opens_443_only_with_tls_and_80_always(inv: Inventory, config: EnvCo
         for r in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
     }
-    assert public == ({80, 443} if config.tls else {80})
+    if not config.load_balanced:
+        assert public == set()
+    else:
+        assert public == ({80, 443} if config.tls else {80})
 
 
 def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: Inventory, config: EnvConfig) -> None:
@@ -360,6 +373,8 @@ def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: 
     (waiter,) = inv.of_type("aws:acm/certificateValidation:CertificateValidation")
     assert waiter.inputs["certificateArn"] == certificate.outputs["arn"]
     assert waiter.inputs["validationRecordFqdns"] == [records["validation"].outputs["fqdn"]]
+    if not config.load_balanced:  # the HTTP API's custom domain: tests/test_ingress.py
+        return
     https = next(li for li in inv.of_type("aws:lb/listener:Listener") if int(li.inputs["port"]) == 443)
     # the listener takes the certificate from the validation, so it waits until ACM has issued it
     assert inv.depends_on(https, waiter)

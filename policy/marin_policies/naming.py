@@ -19,6 +19,8 @@ NAME_PROP = {
 
 # DNS records carry the DNS name they publish (api.<env>.<domain>, ACM validation tokens).
 DNS_TYPES = ("aws:route53/record:Record",)
+# Names AWS reserves: an HTTP API's `$default` stage (served at the API's root, http-api ingress).
+RESERVED = {"aws:apigatewayv2/stage:Stage": "$default"}
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -28,7 +30,7 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     prefix_prop = args.props.get("namePrefix")
     if name is None and isinstance(prefix_prop, str):  # AWS appends a unique suffix to the prefix
         name = prefix_prop.rstrip("-")
-    if not isinstance(name, str):
+    if not isinstance(name, str) or RESERVED.get(args.resource_type) == name:
         return
     prefix = f"{PROJECT}-{env}"
     if args.resource_type == "aws:cloudwatch/logGroup:LogGroup":
