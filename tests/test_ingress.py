@@ -16,7 +16,7 @@ import pytest
 from marin import cost
 from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
-from offline import cli, engine
+from offline import cli, engine, policy_check
 from offline.engine import Inventory, Resource
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -276,6 +276,11 @@ def test_alarms_follow_the_ingress(switched_staging: Inventory, all_inventories:
             assert found["Latency"]["extendedStatistic"] == "p99"
             assert "statistic" not in found["Latency"]
     assert switched_staging.of_type(API)  # the switched variant was really checked
+
+
+def test_the_policy_pack_passes_a_protected_stack_behind_an_http_api(switched_staging: Inventory) -> None:
+    assert switched_staging.of_type(API)
+    assert policy_check.check(switched_staging) == []
 
 
 # --- the switch ---------------------------------------------------------------------------------
