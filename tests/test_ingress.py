@@ -16,7 +16,7 @@ import pytest
 from marin import cost
 from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
-from offline import cli, engine, policy_check
+from offline import cli, engine, policy
 from offline.engine import Inventory, Resource
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
@@ -280,7 +280,8 @@ def test_alarms_follow_the_ingress(switched_staging: Inventory, all_inventories:
 
 def test_the_policy_pack_passes_a_protected_stack_behind_an_http_api(switched_staging: Inventory) -> None:
     assert switched_staging.of_type(API)
-    assert policy_check.check(switched_staging) == []
+    report = policy.analyze(switched_staging)
+    assert [str(f) for f in report.violations] == []
 
 
 # --- the switch ---------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ QA = {
     "sg_opensearch": "marin-qa-opensearch-sg",
     "sg_endpoints": "marin-qa-endpoints-sg",
     "sg_nat": "marin-qa-nat-sg",
+    "sg_vpc_link": "marin-qa-vpc-link-sg",
     "recordings_bucket": "marin-qa-call-recordings-acme1",
     "log_groups": {"api": "/ecs/qa/api", "worker": "/ecs/qa/worker"},
     "query_errors_by_service": "marin-qa-errors-by-service",
@@ -57,6 +58,10 @@ QA = {
     "ecs_cluster": "marin-qa-ecs-cluster",
     "alb": "marin-qa-api-alb",
     "target_group": "marin-qa-api-tg",
+    "http_api": "marin-qa-api",
+    "vpc_link": "marin-qa-api-vpc-link",
+    "discovery_namespace": "marin-qa-services.internal",
+    "discovery_service": "marin-qa-api",
     "services": {"api": "marin-qa-api-service", "worker": "marin-qa-worker-service"},
     "task_families": {"api": "marin-qa-api-task", "worker": "marin-qa-worker-task"},
     "execution_roles": {"api": "marin-qa-api-execution", "worker": "marin-qa-worker-execution"},
@@ -91,6 +96,8 @@ def test_three_zones_name_three_of_each() -> None:
         ("iam-role", 1, 64),
         ("ecs-cluster", 1, 255),
         ("ecs-service", 1, 255),
+        ("apigateway", 1, 128),
+        ("cloudmap-service", 1, 63),
     ],
 )
 def test_length_limits_at_both_boundaries(service: str, shortest: int, longest: int) -> None:
@@ -118,6 +125,11 @@ def test_length_limits_at_both_boundaries(service: str, shortest: int, longest: 
         ("s3-bucket", "Marin-bucket", "must contain only lowercase letters"),
         ("acm-domain", "api.qa.Marin.io", "must contain only lowercase DNS labels"),
         ("acm-domain", "api.qa.-marin.io", "must contain only lowercase DNS labels"),
+        ("apigateway", "marin/qa-api", "must contain only letters, digits, spaces and ._-"),
+        ("cloudmap-namespace", "marin-qa", "must contain only lowercase DNS labels joined by dots"),
+        ("cloudmap-namespace", "Marin-qa.internal", "must contain only lowercase DNS labels joined by dots"),
+        ("cloudmap-service", "marin.qa", "must contain only one lowercase DNS label"),
+        ("cloudmap-service", "-marin-qa", "must contain only one lowercase DNS label"),
     ],
 )
 def test_each_pattern_rule_is_named_in_the_refusal(service: str, bad: str, why: str) -> None:
