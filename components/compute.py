@@ -155,6 +155,13 @@ def container_definitions(
     return json.dumps([container], sort_keys=True)
 
 
+def _given(value: str | None, what: str) -> str:
+    """A computed output API Gateway always returns for a created custom domain; never guessed."""
+    if not value:
+        raise ValueError(f"API Gateway returned no {what} for the api's custom domain")
+    return value
+
+
 class Compute(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     service_names: dict[str, pulumi.Output[str]]
@@ -458,8 +465,8 @@ class Compute(pulumi.ComponentResource):
             type="A",
             aliases=[
                 {
-                    "name": target.target_domain_name.apply(lambda v: v or ""),
-                    "zone_id": target.hosted_zone_id.apply(lambda v: v or ""),
+                    "name": target.target_domain_name.apply(lambda v: _given(v, "target domain name")),
+                    "zone_id": target.hosted_zone_id.apply(lambda v: _given(v, "hosted zone id")),
                     "evaluate_target_health": False,
                 }
             ],
