@@ -14,6 +14,7 @@ import yaml
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from marin import stackfiles
+from marin.naming import EnvironmentNames
 from marin.stackfiles import PROJECT_ROOT
 from offline.engine import Inventory, Resource
 
@@ -184,6 +185,8 @@ def test_the_readonly_role_reads_the_state_and_metadata_but_no_secret_value_or_o
 # One metadata read the refresh of each service's resources needs.
 REFRESH_ACTION = {
     "acm": "acm:DescribeCertificate",
+    "apigateway": "apigateway:GET",
+    "servicediscovery": "servicediscovery:GetService",
     "route53": "route53:ListResourceRecordSets",
     "application-autoscaling": "application-autoscaling:DescribeScalableTargets",
     "cloudwatch": "cloudwatch:DescribeAlarms",
@@ -524,6 +527,22 @@ def test_the_deploy_role_changes_records_only_in_the_stack_s_hosted_zone(boot: I
     assert zone, "the committed stacks publish DNS records"
     own = f"arn:aws:route53:::hostedzone/{zone}"
     assert can(boot, "deploy", "route53:ChangeResourceRecordSets", own)
+    statements = {st["Sid"]: st for st in json.loads(role_policy(boot, "deploy"))["Statement"]}
+    if APP[benv].get("marin:ingress") == "http-api":
+        # Cloud Map makes the namespace's private zone (a random id) with the deploy's rights; its
+        # record changes are held to the namespace's names by a condition (moto does not evaluate
+        # conditions, so the condition itself is what is checked).
+        namespace = EnvironmentNames.plan(benv, 2).discovery_namespace
+        assert can(boot, "deploy", "route53:CreateHostedZone", "*")
+        records = statements["CloudMapNamespaceRecords"]
+        assert records["Action"] == ["route53:ChangeResourceRecordSets"]
+        assert records["Condition"] == {
+            "ForAllValues:StringLike": {
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames": [namespace, f"*.{namespace}"]
+            }
+        }
+        return
+    assert "CloudMapNamespaceRecords" not in statements
     for other in {APP[e].get("marin:hostedZoneId") for e in APP} - {zone}:
         assert not can(boot, "deploy", "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{other}")
     assert not can(boot, "deploy", "route53:CreateHostedZone", "*")

@@ -45,6 +45,9 @@ class BootstrapConfig:
     reviewer_team_ids: tuple[int, ...]
     hosted_zone_id: str = ""
     """The application stack's Route 53 zone (marin:hostedZoneId): the only zone deploys may change."""
+    service_discovery: bool = False
+    """The application stack's ingress is an HTTP API (marin:ingress http-api): its Cloud Map
+    namespace is a private hosted zone the deploy creates, changes and deletes."""
 
     @property
     def repo(self) -> str:
@@ -151,4 +154,5 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
         reviewer_user_ids=users,
         reviewer_team_ids=teams,
         hosted_zone_id=app.get(f"{APP}:hostedZoneId", ""),
+        service_discovery=app.get(f"{APP}:ingress", "alb") == "http-api",
     )

@@ -21,6 +21,8 @@ Document = dict[str, Any]
 # IAM service prefix of every Pulumi module the application program declares resources of.
 SERVICE_OF_MODULE = {
     "acm": "acm",
+    "apigatewayv2": "apigateway",
+    "servicediscovery": "servicediscovery",
     "route53": "route53",
     "appautoscaling": "application-autoscaling",
     "cloudwatch/logGroup": "logs",
@@ -41,6 +43,7 @@ SERVICE_OF_MODULE = {
 # Services the deploy role manages outright (IAM, S3, Secrets Manager and KMS are scoped below).
 REGIONAL_SERVICES = (
     "acm",
+    "apigateway",
     "application-autoscaling",
     "cloudwatch",
     "ec2",
@@ -49,6 +52,7 @@ REGIONAL_SERVICES = (
     "elasticloadbalancing",
     "es",
     "logs",
+    "servicediscovery",
     "sns",
 )
 # The invokes of the application program (get_availability_zones, get_ami, get_caller_identity,
@@ -85,6 +89,7 @@ DATA_READS = (
 READONLY_READS = (
     "acm:DescribeCertificate",
     "acm:ListTagsForCertificate",
+    "apigateway:GET",
     "application-autoscaling:Describe*",
     "application-autoscaling:ListTagsForResource",
     "cloudwatch:Describe*",
@@ -124,6 +129,8 @@ READONLY_READS = (
     "secretsmanager:DescribeSecret",
     "secretsmanager:GetResourcePolicy",
     "secretsmanager:ListSecretVersionIds",
+    "servicediscovery:Get*",
+    "servicediscovery:List*",
     "sns:GetTopicAttributes",
     "sns:GetSubscriptionAttributes",
     "sns:ListTagsForResource",
@@ -177,6 +184,44 @@ def _statement(sid: str, effect: str, actions: list[str] | tuple[str, ...], reso
     return {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": resources}
 
 
+def discovery_namespace(env: str) -> str:
+    """The application's Cloud Map namespace (marin.naming: `discovery_namespace`)."""
+    return f"marin-{env}-services.internal"
+
+
+def _cloud_map_zone(cfg: BootstrapConfig) -> list[Document]:
+    """Cloud Map creates, changes and deletes the namespace's private hosted zone with the caller's
+    rights (zone ids are random: `*`); record changes only under the namespace's own name."""
+    namespace = discovery_namespace(cfg.env)
+    records = _statement(
+        "CloudMapNamespaceRecords",
+        "Allow",
+        ["route53:ChangeResourceRecordSets"],
+        "arn:aws:route53:::hostedzone/*",
+    )
+    records["Condition"] = {
+        "ForAllValues:StringLike": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [namespace, f"*.{namespace}"]
+        }
+    }
+    zone = _statement(
+        "CloudMapNamespaceZone",
+        "Allow",
+        [
+            "route53:CreateHostedZone",
+            "route53:DeleteHostedZone",
+            "route53:GetHostedZone",
+            "route53:ListHostedZonesByName",
+            "route53:ListResourceRecordSets",
+            "route53:AssociateVPCWithHostedZone",
+            "route53:DisassociateVPCFromHostedZone",
+            "route53:GetChange",
+        ],
+        "*",
+    )
+    return [zone, records]
+
+
 def deploy(cfg: BootstrapConfig, state_key_arn: str) -> Document:
     a = _arns(cfg, state_key_arn)
     regional = _statement("ManageTheEnvironment", "Allow", [f"{s}:*" for s in REGIONAL_SERVICES], "*")
@@ -203,6 +248,7 @@ def deploy(cfg: BootstrapConfig, state_key_arn: str) -> Document:
                 if cfg.hosted_zone_id
                 else []
             ),
+            *(_cloud_map_zone(cfg) if cfg.service_discovery else []),
             _statement("OwnRolesOnly", "Allow", ["iam:*"], a["app_roles"]),
             _statement("ReadIam", "Allow", ["iam:Get*", "iam:List*"], "*"),
             _statement(
