@@ -21,7 +21,12 @@ sys.path.insert(0, str(ROOT))
 from marin import cost  # noqa: E402
 from offline import cli, engine  # noqa: E402
 
-TARGETS = {"plan_seconds": 3.0, "dev": 70.0, "staging": 450.0, "prod": 850.0}
+TARGETS = {
+    "plan_seconds": 3.0,
+    "dev": 60.0,  # dev: issue 14
+    "staging": 450.0,
+    "prod": 850.0,
+}
 
 
 def wall(cmd: list[str], runs: int) -> list[float]:
