@@ -369,17 +369,20 @@ def test_a_real_deploy_refuses_every_committed_example_identity(env: str) -> Non
     assert "pulumi config set --secret marin:transcriptionApiKey" in problems
 
 
+REAL_IDENTITIES = {
+    "marin:allowedAccountIds": '["444455556666"]',
+    "marin:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
+    "marin:apiImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
+    "marin:workerImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
+    "marin:domainName": "marin.io",
+    "marin:hostedZoneId": "Z08123456ABCDEFGHIJK",
+    "marin:alertEmail": "oncall@marin.io",
+    "marin:transcriptionApiKey": "sk-live-123",
+}
+
+
 def test_a_real_deploy_accepts_real_identities(prod: dict[str, str]) -> None:
-    raw = prod | {
-        "marin:allowedAccountIds": '["444455556666"]',
-        "marin:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
-        "marin:apiImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
-        "marin:workerImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
-        "marin:domainName": "marin.io",
-        "marin:hostedZoneId": "Z08123456ABCDEFGHIJK",
-        "marin:alertEmail": "oncall@marin.io",
-        "marin:transcriptionApiKey": "sk-live-123",
-    }
+    raw = prod | REAL_IDENTITIES
     assert deploy_problems(parse("prod", raw), raw) == []
 
 
@@ -394,20 +397,7 @@ def test_a_real_deploy_accepts_real_identities(prod: dict[str, str]) -> None:
     ],
 )
 def test_a_real_deploy_refuses_each_example_value(prod: dict[str, str], key: str, value: str) -> None:
-    raw = (
-        prod
-        | {
-            "marin:allowedAccountIds": '["444455556666"]',
-            "marin:atlasOrgId": "5f1e2d3c4b5a69788796a5b4",
-            "marin:apiImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
-            "marin:workerImage": "444455556666.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
-            "marin:domainName": "marin.io",
-            "marin:hostedZoneId": "Z08123456ABCDEFGHIJK",
-            "marin:alertEmail": "oncall@marin.io",
-            "marin:transcriptionApiKey": "sk-live-123",
-        }
-        | {key: value}
-    )
+    raw = prod | REAL_IDENTITIES | {key: value}
     (problem,) = deploy_problems(parse("prod", raw), raw)
     assert problem.startswith(f"{key}=")
     assert problem.endswith("replace it before deploying")
