@@ -45,15 +45,17 @@ ACCESS_LOG_FORMAT = json.dumps(
         "responseLatency": "$context.responseLatency",
         "integrationLatency": "$context.integrationLatency",
         "integrationStatus": "$context.integrationStatus",
-        "integrationError": "$context.integrationErrorMessage",
+        # (no key may contain "error": the errors-by-service query matches on the whole line)
+        "integrationMessage": "$context.integrationErrorMessage",
     },
     sort_keys=True,
 )
 CPU_TARGET_PERCENT = 60
 # How long `pulumi up` waits for a service to reach a steady state before it fails.
 SERVICE_TIMEOUT = "30m"
-# The image contract (README): the worker image ships this command; it exits 0 while healthy.
-WORKER_HEALTH_CHECK = {
+# The image contract (README): both images ship this command; it exits 0 while healthy. ECS stops
+# an unhealthy task and, behind the HTTP API, reports the health to Cloud Map.
+HEALTH_CHECK = {
     "command": ["CMD", "/app/healthcheck"],
     "interval": 30,
     "timeout": 5,
@@ -148,10 +150,9 @@ def container_definitions(
         "readonlyRootFilesystem": True,
         "mountPoints": [{"sourceVolume": SCRATCH_VOLUME, "containerPath": SCRATCH_PATH, "readOnly": False}],
     }
+    container["healthCheck"] = HEALTH_CHECK
     if spec.name == "api":
         container["portMappings"] = [{"containerPort": APP_PORT, "protocol": "tcp"}]
-    else:  # the api's health is the load balancer's check; the worker has no port to check
-        container["healthCheck"] = WORKER_HEALTH_CHECK
     return json.dumps([container], sort_keys=True)
 
 
@@ -387,6 +388,10 @@ class Compute(pulumi.ComponentResource):
                 "dns_records": [{"type": "SRV", "ttl": 10}],
                 "routing_policy": "MULTIVALUE",
             },
+            # ECS reports each task's health (its container health check) to Cloud Map, which then
+            # answers with healthy tasks only. Replacing the service later would clash on its name,
+            # so it is set from the first `up`.
+            health_check_custom_config={},
             # ECS deregisters its tasks; left-over instances (a failed task) must not block a destroy.
             force_destroy=not args.protect,
             opts=child,
@@ -455,7 +460,7 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
         aws.apigatewayv2.ApiMapping(
-            f"{name}-api-mapping", api_id=api.id, domain_name=domain.id, stage=stage.id, opts=child
+            f"{name}-api-mapping", api_id=api.id, domain_name=domain.id, stage=stage.name, opts=child
         )
         target = domain.domain_name_configuration
         aws.route53.Record(

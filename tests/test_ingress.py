@@ -10,9 +10,12 @@ once each under mocks.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from components.compute import ACCESS_LOG_FORMAT
+from components.logs import ERRORS_BY_SERVICE
 from marin import cost
 from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
@@ -192,7 +195,7 @@ def test_throttling_and_the_access_log_come_from_config(inv: Inventory, config: 
     assert log["destinationArn"] == api_logs.outputs["arn"]
     assert api_logs.inputs["retentionInDays"] == config.log_retention_days
     fields = json.loads(log["format"])
-    assert {"requestId", "status", "responseLatency", "integrationError"} <= set(fields)
+    assert {"requestId", "status", "responseLatency", "integrationMessage"} <= set(fields)
     assert fields["requestId"] == "$context.requestId"
 
 
@@ -235,7 +238,7 @@ def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_
     mapping = inv.one(MAPPING).inputs
     assert mapping["apiId"] == inv.one(API).outputs["id"]
     assert mapping["domainName"] == domain.outputs["id"]
-    assert mapping["stage"] == inv.one(STAGE).outputs["id"]
+    assert mapping["stage"] == inv.one(STAGE).inputs["name"] == "$default"
     (alias,) = [r.inputs for r in inv.of_type("aws:route53/record:Record") if r.inputs["name"] == host]
     target = domain.outputs["domainNameConfiguration"]
     assert (alias["type"], alias["zoneId"]) == ("A", config.hosted_zone_id)
@@ -357,3 +360,24 @@ def test_requests_beyond_the_first_price_tier_are_refused() -> None:
     api = {"type": API, "name": "api", "tier": "compute", "inputs": {}, "outputs": {}}
     with pytest.raises(cost.CostError, match="beyond the first price tier"):
         cost.estimate([api], cost.load_prices(), {"api_requests_millions": 301})
+
+
+def test_a_successful_access_log_line_is_not_counted_as_an_error() -> None:
+    """The errors-by-service query matches a whole line; a 200's access log must not match it."""
+    pattern = re.search(r"like /(.*?)/", ERRORS_BY_SERVICE)
+    assert pattern
+    line = re.sub(r"\$context\.\w+", "-", ACCESS_LOG_FORMAT).replace('"status": "-"', '"status": "200"')
+    assert not re.search(pattern.group(1), line)
+    assert re.search(pattern.group(1), "Traceback (most recent call last)")
+
+
+def test_cloud_map_answers_with_healthy_tasks_only(inv: Inventory, config: EnvConfig) -> None:
+    services = inv.of_type("aws:servicediscovery/service:Service")
+    if config.load_balanced:
+        assert not services
+        return
+    (service,) = services
+    assert service.inputs["healthCheckCustomConfig"] == {}  # ECS reports each task's health
+    for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        (container,) = json.loads(task.inputs["containerDefinitions"])
+        assert container["healthCheck"]["command"] == ["CMD", "/app/healthcheck"]

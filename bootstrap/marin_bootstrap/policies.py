@@ -216,6 +216,10 @@ def _cloud_map_zone(cfg: BootstrapConfig) -> list[Document]:
             "route53:AssociateVPCWithHostedZone",
             "route53:DisassociateVPCFromHostedZone",
             "route53:GetChange",
+            # DeregisterInstance (a destroy deregistering left-over tasks) manages their health checks
+            "route53:GetHealthCheck",
+            "route53:UpdateHealthCheck",
+            "route53:DeleteHealthCheck",
         ],
         "*",
     )
