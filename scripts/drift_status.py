@@ -7,8 +7,10 @@
 `excludes` reads `pulumi stack export` and names every resource whose refresh would read a secret
 value or an object (`REFRESH_READS_DATA`): the drift role is denied those reads, so they are left out
 of the refresh rather than failing it every night. `classify` reads the `--json` output of
-`pulumi refresh --preview-only` and `pulumi preview --expect-no-changes`: a non-zero exit code, an
-error diagnostic or unreadable output is an error; any step other than `same`/`read` is drift.
+`pulumi refresh --preview-only` and `pulumi preview` (without --expect-no-changes, whose exit code
+would make drift look like an error): a non-zero exit code, an error diagnostic or unreadable
+output is an error; any step other than `same`/`read`/`refresh` is drift. A refresh's digest lists
+unchanged resources with op `refresh` (it is rewritten to update/delete only where state changed).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ REFRESH_READS_DATA = {
     "aws:s3/bucketObjectv2:BucketObjectv2": "s3:GetObject",
     "aws:ssm/parameter:Parameter": "ssm:GetParameter",
 }
-NO_CHANGE_OPS = {"same", "read"}
+NO_CHANGE_OPS = {"same", "read", "refresh"}
 
 
 def excludes(export: dict[str, Any]) -> list[str]:

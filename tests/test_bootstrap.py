@@ -469,7 +469,15 @@ def raw(env: str, **changes: Any) -> dict[str, str]:
             "prod",
             {"reviewerUserIds": [], "reviewerTeamIds": []},
             "marin-bootstrap:reviewerUserIds=[] and marin-bootstrap:reviewerTeamIds=[]: allowed: "
-            "at least one reviewer, because stack 'prod' protects its data (marin:protectData: true)",
+            "two reviewers or a team, because stack 'prod' protects its data (marin:protectData: true)"
+            " and nobody may approve their own deploy (a lone reviewer who merged could never approve it)",
+        ),
+        (
+            "prod",
+            {"reviewerUserIds": [10000001], "reviewerTeamIds": []},
+            "marin-bootstrap:reviewerUserIds=[10000001] and marin-bootstrap:reviewerTeamIds=[]: allowed: "
+            "two reviewers or a team, because stack 'prod' protects its data (marin:protectData: true)"
+            " and nobody may approve their own deploy (a lone reviewer who merged could never approve it)",
         ),
         (
             "dev",
@@ -546,3 +554,29 @@ def test_the_deploy_role_changes_records_only_in_the_stack_s_hosted_zone(boot: I
     for other in {APP[e].get("marin:hostedZoneId") for e in APP} - {zone}:
         assert not can(boot, "deploy", "route53:ChangeResourceRecordSets", f"arn:aws:route53:::hostedzone/{other}")
     assert not can(boot, "deploy", "route53:CreateHostedZone", "*")
+
+
+def test_the_readonly_role_can_refresh_the_app_buckets_and_take_the_lock(boot: Inventory, benv: str) -> None:
+    """HeadBucket (a bucket's refresh) needs s3:ListBucket; the refresh's lock is written under
+    the state bucket's SSE-KMS, which needs a data key (moto does not evaluate the conditions that
+    keep it to S3 and this bucket, so those are asserted as written)."""
+    app = inventory_of(benv)
+    recordings = next(r for r in app.of_type("aws:s3/bucket:Bucket") if "recordings" in r.inputs["bucket"])
+    assert can(boot, "readonly", "s3:ListBucket", f"arn:aws:s3:::{recordings.inputs['bucket']}")
+    assert not can(boot, "readonly", "s3:GetObject", f"arn:aws:s3:::{recordings.inputs['bucket']}/call.wav")
+    assert can(boot, "readonly", "kms:GenerateDataKey", state_key(boot))
+    (statement,) = [
+        s
+        for r in boot.of_type("aws:iam/rolePolicy:RolePolicy")
+        for s in json.loads(r.inputs["policy"])["Statement"]
+        if s.get("Sid") == "EncryptTheLock"
+    ]
+    state_bucket = boot.one("aws:s3/bucket:Bucket").inputs["bucket"]
+    assert statement["Condition"]["StringEquals"] == {
+        "kms:ViaService": f"s3.{app_region(benv)}.amazonaws.com",
+        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{state_bucket}",
+    }
+
+
+def app_region(env: str) -> str:
+    return stackfiles.effective_config(env).get("marin:awsRegion", "us-east-1")

@@ -300,6 +300,7 @@ def test_a_manual_run_deploys_only_the_commit_staging_s_record_holds() -> None:
     assert record["if"] == "github.event_name == 'workflow_dispatch'"
     script = "\n".join(s.get("run", "") for s in steps(record))
     assert "pulumi stack history --stack organization/marin/staging --json" in script
+    assert "--page-size 100000" in script  # the default page is the last 10 updates
     assert 'scripts/promotion.py --history history.json --sha "$SHA" --stack staging' in script
     assert "^[0-9a-f]{40}$" in script
     for env in ("dev", "staging", "prod"):
@@ -307,7 +308,9 @@ def test_a_manual_run_deploys_only_the_commit_staging_s_record_holds() -> None:
         assert job["uses"] == "./.github/workflows/deploy-stack.yml"
         assert job["with"] == {"stack": env, "sha": "${{ inputs.sha || github.sha }}"}
         assert "staging-record" in needs_of(job)
-        assert "secrets" not in job  # environment secrets reach the called job; nothing is inherited
+        # environment secrets reach a called job only through `secrets: inherit` (actions/runner#1490);
+        # the repository holds none, so only the environment's own secrets arrive
+        assert job["secrets"] == "inherit"
 
 
 def test_ci_gates_the_deploy_in_the_same_run() -> None:
@@ -676,6 +679,8 @@ DRIFTED = preview_json(
     ("rc", "outputs", "expected"),
     [
         (0, [CLEAN, CLEAN], "clean"),
+        # a refresh's digest lists unchanged resources with op `refresh` (rewritten only on change)
+        (0, [preview_json([{"op": "refresh", "urn": "urn:a"}], {"same": 120}), CLEAN], "clean"),
         (0, [DRIFTED, CLEAN], "drift"),
         (0, [CLEAN, preview_json([], {"same": 100, "delete": 1})], "drift"),
         (1, [CLEAN, CLEAN], "error"),  # a failed command is never drift

@@ -133,10 +133,11 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
     if REGION.fullmatch(region) and region != app_region:
         problems.append(f"{prefix}region={region}: allowed: {app_region} (the region of stack {stack!r})")
     protected = app.get(f"{APP}:protectData") == "true"
-    if protected and not (users or teams):
+    if protected and len(users) < 2 and not teams:
         problems.append(
-            f"{prefix}reviewerUserIds=[] and {prefix}reviewerTeamIds=[]: allowed: at least one reviewer, "
-            f"because stack {stack!r} protects its data (marin:protectData: true)"
+            f"{prefix}reviewerUserIds={list(users)} and {prefix}reviewerTeamIds=[]: allowed: two reviewers or a "
+            f"team, because stack {stack!r} protects its data (marin:protectData: true) and nobody may approve "
+            "their own deploy (a lone reviewer who merged could never approve it)"
         )
     if len(users) + len(teams) > 6:
         problems.append(

@@ -309,6 +309,19 @@ def readonly(cfg: BootstrapConfig, state_key_arn: str) -> Document:
             _statement("ReadStateObjects", "Allow", ["s3:GetObject"], a["state_objects"]),
             _statement("LockTheStackWhileReading", "Allow", ["s3:PutObject", "s3:DeleteObject"], a["state_locks"]),
             _statement("DecryptTheState", "Allow", ["kms:Decrypt"], state_key_arn),
+            # A refresh takes the stack's lock even with --preview-only: the lock object is written
+            # under the bucket's default SSE-KMS, which needs a data key, through S3 only.
+            {
+                **_statement("EncryptTheLock", "Allow", ["kms:GenerateDataKey"], state_key_arn),
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"s3.{cfg.region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": a["state_bucket"],
+                    }
+                },
+            },
+            # Refreshing a bucket calls HeadBucket, which needs s3:ListBucket (keys, not contents).
+            _statement("RefreshTheBuckets", "Allow", ["s3:ListBucket"], a["app_buckets"]),
             _statement("NoDataReads", "Deny", [r for r in DATA_READS if not r.startswith("s3:")], "*"),
             _statement("NoObjectReads", "Deny", ["s3:GetObject*"], a["app_objects"]),
         ],
@@ -358,6 +371,19 @@ def state_key_policy(cfg: BootstrapConfig, deploy_role_arn: str, readonly_role_a
                 "Principal": {"AWS": readonly_role_arn},
                 "Action": ["kms:Decrypt"],
                 "Resource": "*",
+            },
+            {
+                "Sid": "ReadonlyWritesTheLockThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": readonly_role_arn},
+                "Action": ["kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"s3.{cfg.region}.amazonaws.com",
+                        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{cfg.state_bucket}",
+                    }
+                },
             },
         ],
     }
