@@ -127,6 +127,12 @@ def load_usage(env: str, path: Path | None = None) -> dict[str, float]:
     return {**data["defaults"], **(data.get("environments") or {}).get(env, {})}
 
 
+def has_usage(env: str, path: Path | None = None) -> bool:
+    """True when pricing/usage.yaml has an `environments:` entry for `env` (else: the defaults)."""
+    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8"))
+    return env in (data.get("environments") or {})
+
+
 Record = Mapping[str, Any]
 CRON_HOUR = re.compile(r"^cron\(0 (\d{1,2}) \? \* MON-FRI \*\)$")
 

@@ -26,11 +26,64 @@ def _as_engine_string(value: Any) -> str:
     return str(value)
 
 
+class StackFileError(ValueError):
+    """A project or stack file that cannot be read as Pulumi would: one line naming the file."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one)."""
+
+
+def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+            )
+        seen[key] = line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    if mark is not None and ("\\t" in problem or "\t" in problem):
+        problem = "a tab character: YAML indents with spaces only"
+    return f"{where}{problem}"
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """The mapping in `path`; `StackFileError` (one line naming the file) for anything else."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StackFileError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StackFileError(f"{path}: cannot be read ({exc})") from None
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        raise StackFileError(f"{path}: the file is empty")
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise StackFileError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise StackFileError(f"{path}: the top level is {_kind(data)}; expected a mapping (config: ...)")
     return data
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "empty"
+    return f"a {type(value).__name__} ({value!r})"
 
 
 def project_file(root: Path = PROJECT_ROOT) -> dict[str, Any]:
@@ -40,15 +93,59 @@ def project_file(root: Path = PROJECT_ROOT) -> dict[str, Any]:
 PROMOTION_ORDER = ("dev", "staging", "prod")
 
 
+def check_project_dir(root: Path) -> None:
+    """`StackFileError` unless `root` holds a Pulumi.yaml and at least one Pulumi.<env>.yaml."""
+    if not root.is_dir():
+        raise StackFileError(f"{root}: no such directory")
+    if not (root / "Pulumi.yaml").is_file():
+        raise StackFileError(f"{root}: no Pulumi.yaml (not a Pulumi project directory)")
+    if not environments(root):
+        raise StackFileError(f"{root}: no Pulumi.<env>.yaml stack file")
+
+
 def environments(root: Path = PROJECT_ROOT) -> list[str]:
     """Configured environments, one per `Pulumi.<env>.yaml`: dev, staging, prod first, then the rest."""
     found = {p.name[len(STACK_FILE_PREFIX) : -len(".yaml")] for p in root.glob("Pulumi.*.yaml")}
     return [e for e in PROMOTION_ORDER if e in found] + sorted(found - set(PROMOTION_ORDER))
 
 
-def config_of(data: dict[str, Any]) -> dict[str, str]:
-    """The `config:` map of a stack file as engine strings; secure values are skipped."""
-    raw = data.get("config") or {}
+# Config the program cannot honour because its providers are explicit (default providers are
+# disabled in Pulumi.yaml): the value would be ignored, so it is refused with what to set instead.
+IGNORED_KEYS = {
+    "aws:region": "marin:awsRegion",
+    "aws:profile": "AWS_PROFILE in the environment of `pulumi up`",
+    "aws:allowedAccountIds": "marin:allowedAccountIds",
+}
+NAMESPACES = ("marin",)
+
+
+def config_problems(raw: Any, project: str = "marin") -> list[str]:
+    """Keys of a stack file's `config:` map that Pulumi or this program would misread."""
+    if not isinstance(raw, dict):
+        return [f"config: is {_kind(raw)}; expected a mapping of keys to values"]
+    out = []
+    for key in raw:
+        key = str(key)
+        ns, sep, name = key.partition(":")
+        if not sep:
+            out.append(f"{key}: keys need the {project}: prefix ({project}:{key})")
+        elif key in IGNORED_KEYS:
+            out.append(f"{key} is ignored by this program (its providers are explicit): set {IGNORED_KEYS[key]}")
+        elif ns != project:
+            out.append(f"{key}: only {project}:* keys are read by this program (did you mean {project}:{name}?)")
+    return out
+
+
+def config_of(data: dict[str, Any], path: Path | None = None) -> dict[str, str]:
+    """The `config:` map of a stack file as engine strings; secure values are skipped.
+
+    Raises `StackFileError` for a key the program would ignore (no `marin:` prefix, `aws:region`)."""
+    raw = data.get("config")
+    if raw is None:
+        raw = {}
+    problems = config_problems(raw)
+    if problems:
+        raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
     return {
         key: _as_engine_string(value)
         for key, value in raw.items()
@@ -57,7 +154,8 @@ def config_of(data: dict[str, Any]) -> dict[str, str]:
 
 
 def stack_config(env: str, root: Path = PROJECT_ROOT) -> dict[str, str]:
-    return config_of(read_yaml(root / f"{STACK_FILE_PREFIX}{env}.yaml"))
+    path = root / f"{STACK_FILE_PREFIX}{env}.yaml"
+    return config_of(read_yaml(path), path)
 
 
 def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, str]:

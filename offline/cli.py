@@ -1,12 +1,24 @@
 """Offline tools for the marin environments: no Pulumi CLI, no cloud account.
 
-  python -m offline plan [ENV...] [--json FILE]   what each environment would contain
-  python -m offline diff ENV_A ENV_B [--check]    how two environments differ, by tier
-  python -m offline cost [ENV...] [--markdown]    monthly cost per environment and tier
-  python -m offline policy [ENV...] [--mode M]    the policy pack through pulumi_policy's analyzer
+  python -m offline plan [ENV...] [--json FILE]          what each environment would contain
+  python -m offline diff ENV_A ENV_B [--check]           how two environments differ, by tier
+  python -m offline diff --base REF [ENV...] [--json F]  what the working tree changes against REF
+  python -m offline cost [ENV...] [--markdown]           monthly cost per environment and tier
+  python -m offline cost --base REF [ENV...] [--json F]  monthly cost delta against REF
+  python -m offline policy [ENV...] [--mode M]           the policy pack through pulumi_policy's analyzer
 
 Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
-committed Pulumi.<env>.yaml files.
+Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all of them.
+
+exit codes:
+  0  done (for `diff --check`: the check passed)
+  1  refused input: a stack file that cannot be read or fails validation, a missing price,
+     a base revision whose program does not run; or `diff --check` found an undeclared difference
+  2  usage: unknown environment or option, --stack-dir without stack files, a --json path
+     that cannot be written, a --base that is not a commit
+
+Colour only on a terminal; NO_COLOR=1 (any value) turns it off. JSON documents carry
+"schemaVersion" (docs/environments.md, "Offline JSON").
 """
 
 from __future__ import annotations
@@ -14,28 +26,80 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from marin import cost, stackfiles
 from marin.config import ConfigError
-from offline import engine, parity
+from offline import base, engine, parity, report
 
-TIER_ORDER = ("network", "storage", "logging", "secrets", "iam", "database", "cache", "search", "compute", "monitoring")
+TIER_ORDER = report.TIER_ORDER
 
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit 2."""
 
 
-def _run(envs: list[str], stack_dir: Path) -> dict[str, engine.Inventory]:
-    out = {}
-    for i, env in enumerate(envs, 1):
-        print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
-        # one id seed for every environment, so mocked ids differ only where the program differs
-        out[env] = engine.run(env, stack_dir=stack_dir, id_seed="offline")
-    return out
+class Refused(Exception):
+    """Input refused (already reported line by line): exit 1."""
+
+
+# ------------------------------------------------------------------------------ presentation
+
+
+class Style:
+    CODES = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31", "dim": "2"}
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def __call__(self, kind: str, text: str) -> str:
+        return f"\033[{self.CODES[kind]}m{text}\033[0m" if self.enabled else text
+
+
+def style_for(stream: Any) -> Style:
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+    return Style(tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb")
+
+
+def _table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
+    line = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()  # noqa: E731
+    return "\n".join([line(headers), line(tuple("-" * w for w in widths)), *map(line, rows)])
+
+
+def _short_type(t: str) -> str:
+    return t.split(":")[-1]
+
+
+def _tier_key(tier: str) -> int:
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else 99
+
+
+def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
+    if not path:
+        return
+    Path(path).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {doc['kind']} JSON (schemaVersion {doc['schemaVersion']}) to {path}", file=sys.stderr)
+
+
+def _check_json_path(path: str | None) -> None:
+    """Refuse a --json target that cannot be written before any work is done."""
+    if not path:
+        return
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"--json {path}: is a directory; give a file name, e.g. {p / 'plan.json'}")
+    if not p.parent.is_dir():
+        raise UsageError(f"--json {path}: directory {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"--json {path}: not writable")
+
+
+# ------------------------------------------------------------------------------------ running
 
 
 def records(inv: engine.Inventory) -> list[dict[str, Any]]:
@@ -45,124 +109,307 @@ def records(inv: engine.Inventory) -> list[dict[str, Any]]:
     ]
 
 
-def _settings(r: engine.Resource) -> str:
-    """The few inputs a reviewer looks for, per resource type."""
-    i = engine.unwrap(r.inputs)
-    t = {"aws:servicediscovery/service:Service": "DiscoveryService"}.get(r.type, r.type.split(":")[-1])
+def _run(envs: list[str], stack_dir: Path) -> dict[str, engine.Inventory]:
+    """Every environment's inventory; every bad stack reported (one line each), then `Refused`."""
+    problems: list[str] = []
+    for env in envs:  # read every stack file first: a broken one fails every run of the program
+        try:
+            stackfiles.stack_config(env, stack_dir)
+        except stackfiles.StackFileError as exc:
+            problems.append(str(exc))
+    try:
+        stackfiles.project_file(stack_dir)
+    except stackfiles.StackFileError as exc:
+        problems.append(str(exc))
+    out: dict[str, engine.Inventory] = {}
+    if not problems:
+        for i, env in enumerate(envs, 1):
+            print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
+            try:
+                # one id seed for every environment, so mocked ids differ only where the program differs
+                out[env] = engine.run(env, stack_dir=stack_dir, id_seed="offline")
+            except (ConfigError, stackfiles.StackFileError) as exc:
+                problems.append(str(exc))
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        bad = len(problems)
+        print(f"error: {bad} problem(s) in {len(envs)} stack(s); nothing was planned", file=sys.stderr)
+        raise Refused
+    return out
+
+
+def _settings(r: Mapping[str, Any]) -> str:
+    """The few inputs a reviewer looks for, per resource type (from the document)."""
+    i = r["inputs"]
+    t = {"aws:servicediscovery/service:Service": "DiscoveryService"}.get(r["type"], _short_type(r["type"]))
     pick = {
         "TaskDefinition": lambda: f"cpu {i['cpu']}, memory {i['memory']}",
         "Service": lambda: (
-            f"{int(i['desiredCount'])} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}"
+            f"{i['desiredCount']} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}"
         ),
         "ReplicationGroup": lambda: (
-            f"{int(i['numCacheClusters'])} x {i['nodeType']}, multi-AZ {i['multiAzEnabled']}, "
+            f"{i['numCacheClusters']} x {i['nodeType']}, multi-AZ {i['multiAzEnabled']}, "
             f"encrypted {i['atRestEncryptionEnabled'] and i['transitEncryptionEnabled']}"
         ),
         "Domain": lambda: (
-            f"{int(i['clusterConfig']['instanceCount'])} x {i['clusterConfig']['instanceType']}, "
-            f"{int(i['ebsOptions']['volumeSize'])} GB, encrypted {i['encryptAtRest']['enabled']}"
+            f"{i['clusterConfig']['instanceCount']} x {i['clusterConfig']['instanceType']}, "
+            f"{i['ebsOptions']['volumeSize']} GB, encrypted {i['encryptAtRest']['enabled']}"
         ),
         "AdvancedCluster": lambda: (
             f"{i['replicationSpecs'][0]['regionConfigs'][0]['electableSpecs']['instanceSize']}"
             f", backup {i.get('backupEnabled', False)}, PITR {i.get('pitEnabled', False)}"
         ),
-        "LogGroup": lambda: f"retention {int(i['retentionInDays'])} d",
-        "Secret": lambda: f"recovery window {int(i['recoveryWindowInDays'])} d",
+        "LogGroup": lambda: f"retention {i['retentionInDays']} d",
+        "Secret": lambda: f"recovery window {i['recoveryWindowInDays']} d",
         "Bucket": lambda: f"force destroy {i['forceDestroy']}",
         "Vpc": lambda: i["cidrBlock"],
         "Subnet": lambda: f"{i['cidrBlock']} in {i['availabilityZone']}",
         "Instance": lambda: i["instanceType"],
         "LoadBalancer": lambda: f"{len(i['subnets'])} AZ, deletion protection {i['enableDeletionProtection']}",
-        "Listener": lambda: f"{i['protocol']} {int(i['port'])}",
+        "Listener": lambda: f"{i['protocol']} {i['port']}",
         "Api": lambda: i["protocolType"],
         "Stage": lambda: (
-            f"burst {int(i['defaultRouteSettings']['throttlingBurstLimit'])}, "
+            f"burst {i['defaultRouteSettings']['throttlingBurstLimit']}, "
             f"rate {i['defaultRouteSettings']['throttlingRateLimit']:g}/s"
         ),
         "DiscoveryService": lambda: "/".join(d["type"] for d in i["dnsConfig"]["dnsRecords"]),
         "ScheduledAction": lambda: f"{i['schedule']} {i['timezone']}",
     }.get(t)
-    text = pick() if pick else ""
-    return f"{text}{', protected' if r.protect else ''}".lstrip(", ")
+    try:
+        text = pick() if pick else ""
+    except (KeyError, IndexError, TypeError):
+        text = ""
+    return f"{text}{', protected' if r['protect'] else ''}".lstrip(", ")
 
 
-def _table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
-    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows, strict=True)]
-    line = lambda row: "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()  # noqa: E731
-    return "\n".join([line(headers), line(tuple("-" * w for w in widths)), *map(line, rows)])
+def _summary_line(label: str, s: Mapping[str, Any]) -> str:
+    tiers = ", ".join(f"{t} {n}" for t, n in s["byTier"].items())
+    types = ", ".join(f"{_short_type(t)} {n}" for t, n in s["byType"].items())
+    return (
+        f"{label}: {s['resources']} resources, {s['protected']} protected\n"
+        f"  by tier: {tiers}\n  by type: {types}"
+    )
+
+
+# -------------------------------------------------------------------------------------- plan
 
 
 def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
-    inventories = _run(envs, stack_dir)
-    if json_path:
-        doc = {
-            env: [
-                {
-                    "type": r.type,
-                    "logicalName": r.name,
-                    "physicalName": r.physical_name,
-                    "tier": r.tier,
-                    "protect": r.protect,
-                    "inputs": engine.unwrap(r.inputs),
-                }
-                for r in inv.custom
-            ]
-            for env, inv in inventories.items()
-        }
-        Path(json_path).write_text(json.dumps(doc, indent=2, sort_keys=True, default=str), encoding="utf-8")
-        print(f"wrote the inventory of {', '.join(envs)} to {json_path}", file=sys.stderr)
-    for env, inv in inventories.items():
-        cloud = [r for r in inv.custom if cost.is_cloud_resource(r.type)]
+    st = style_for(sys.stdout)
+    docs = {env: report.to_doc(inv) for env, inv in _run(envs, stack_dir).items()}
+    _write_json(json_path, {"schemaVersion": report.SCHEMA_VERSION, "kind": "plan", "environments": docs})
+    for env, doc in docs.items():
         rows = [
-            (r.tier, r.type.split(":")[-1], r.physical_name or "", _settings(r))
+            (r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", _settings(r))
             for r in sorted(
-                cloud, key=lambda r: (TIER_ORDER.index(r.tier) if r.tier in TIER_ORDER else 99, r.type, r.name)
+                report.cloud(doc["resources"]), key=lambda r: (_tier_key(r["tier"]), r["type"], r["logicalName"])
             )
         ]
-        print(
-            f"\n=== {env}: {len(cloud)} resources in {len({r.tier for r in cloud})} tiers, "
-            f"{sum(r.protect for r in cloud)} protected"
-        )
-        print(_table(rows, ("tier", "type", "physical name", "key settings")))
-        counts: dict[str, int] = {}
-        for r in cloud:
-            counts[r.tier] = counts.get(r.tier, 0) + 1
-        print("totals: " + ", ".join(f"{t} {counts[t]}" for t in TIER_ORDER if t in counts) + f"; all {len(cloud)}")
+        print(st("bold", f"\n=== {env}"))
+        print(_table(rows, ("tier", "type", "logical name", "physical name", "key settings")))
+        print(_summary_line(f"{env} total", doc["summary"]))
+    if len(docs) > 1:
+        everything = [r for d in docs.values() for r in d["resources"]]
+        print(st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", report.summary(everything))))
     return 0
 
 
-def diff(a: str, b: str, stack_dir: Path, check: bool) -> int:
+# -------------------------------------------------------------------------------------- diff
+
+
+def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, new_label: str) -> None:
+    current = None
+    for c in cs:
+        if c.tier != current:
+            current = c.tier
+            print(f"\n[{c.tier or '(stack)'}]")
+        names = c.physical_new if c.op == "create" else c.physical_old
+        if c.op in ("update", "replace") and c.physical_old != c.physical_new:
+            names = f"{c.physical_old} -> {c.physical_new}"
+        flags = []
+        if c.op == "replace":
+            flags.append("REPLACE")
+        if c.protected:
+            flags.append("protected")
+        if c.stateful and c.op in ("delete", "replace"):
+            flags.append("stateful")
+        where = {"create": f"only in {new_label}", "delete": f"only in {old_label}"}.get(c.op, "")
+        head = f"{c.symbol} {_short_type(c.type)} {c.logical_name} ({names or 'no physical name'})"
+        tail = "  " + " ".join(f"[{f}]" for f in flags) if flags else ""
+        print(st(c.symbol, f"  {head}") + (f"  {where}" if where else "") + (st("warn", tail) if c.dangerous else tail))
+        for p in c.properties:
+            mark = "  (forces replacement)" if p.replaces else ""
+            if p.old is None:
+                print(st("+", f"      + {p.path}: {report.show(p.new)}") + mark)
+            elif p.new is None:
+                print(st("-", f"      - {p.path}: {report.show(p.old)}") + mark)
+            else:
+                print(st("~", f"      ~ {p.path}: {report.show(p.old)} -> {report.show(p.new)}") + mark)
+
+
+def _counts_line(label: str, counts: Mapping[str, int]) -> str:
+    return (
+        f"{label}: {counts['create']} to create, {counts['delete']} to delete, {counts['update']} to update, "
+        f"{counts['replace']} to replace; {counts['propertiesChanged']} properties changed"
+    )
+
+
+def _warnings(env: str, cs: list[report.ResourceChange]) -> list[str]:
+    return [
+        f"WARNING {env}: {'REPLACES' if c.op == 'replace' else 'DELETES'} "
+        f"{'protected ' if c.protected else ''}{'stateful ' if c.stateful else ''}"
+        f"{c.type} {c.logical_name} ({c.physical_old})"
+        + (f" because of {', '.join(p.path for p in c.properties if p.replaces)}" if c.op == "replace" else "")
+        for c in cs
+        if c.dangerous
+    ]
+
+
+def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | None) -> int:
+    st = style_for(sys.stdout)
     inventories = _run([a, b], stack_dir)
-    differences = parity.compare(inventories[a], inventories[b])
-    tiers: dict[str, list[str]] = {}
-    by_key = {f"{r.type} {r.name}": r.tier for inv in inventories.values() for r in inv.resources}
-    for d in differences:
-        key = d.split(": ", 2)[1]
-        tiers.setdefault(by_key.get(key, "") or "(stack)", []).append(d)
-    print(f"{a} vs {b}: {len(differences)} difference(s)")
-    for tier in sorted(tiers, key=lambda t: TIER_ORDER.index(t) if t in TIER_ORDER else 99):
-        print(f"\n[{tier}]")
-        for d in tiers[tier]:
-            print(f"  {d}")
-    if not check:
-        return 0
-    config_a = stackfiles.effective_config(a, stack_dir)
-    config_b = stackfiles.effective_config(b, stack_dir)
-    problems = parity.undeclared_differences(config_a, config_b)
-    print(f"\ncheck: {a} and {b} may differ only in keys declared sizing, retention or identity")
-    for p in problems:
-        print(f"  NOT ALLOWED: {p}")
-    print("check passed" if not problems else f"check FAILED: {len(problems)} undeclared difference(s)")
+    doc_a, doc_b = parity.normalised_docs(inventories[a], inventories[b])
+    cs = report.changes(doc_a["resources"], doc_b["resources"], replacements_apply=False)
+    counts = report.change_counts(cs)
+    print(st("bold", f"{a} vs {b}: {len(cs)} resource(s) differ"))
+    print(
+        f"  {counts['delete']} only in {a} (-), {counts['create']} only in {b} (+), "
+        f"{counts['update'] + counts['replace']} in both with {counts['propertiesChanged']} differing properties (~)"
+    )
+    _print_changes(cs, st, a, b)
+    doc: dict[str, Any] = {
+        "schemaVersion": report.SCHEMA_VERSION,
+        "kind": "diff",
+        "mode": "environments",
+        "old": a,
+        "new": b,
+        "counts": counts,
+        "changes": [c.as_json() for c in cs],
+    }
+    problems: list[str] = []
+    if check:
+        config_a = stackfiles.effective_config(a, stack_dir)
+        config_b = stackfiles.effective_config(b, stack_dir)
+        problems = parity.undeclared_differences(config_a, config_b)
+        print(f"\ncheck: {a} and {b} may differ only in keys declared sizing, retention or identity")
+        for p in problems:
+            print(f"  NOT ALLOWED: {p}")
+        print("check passed" if not problems else f"check FAILED: {len(problems)} undeclared difference(s)")
+        doc["check"] = {"passed": not problems, "problems": problems}
+    _write_json(json_path, doc)
     return 1 if problems else 0
 
 
-def cost_report(envs: list[str], stack_dir: Path, markdown: bool) -> int:
+def _head_docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
+    """The working tree's documents; a stack that fails is kept as {"error": ...}."""
+    out: dict[str, dict[str, Any]] = {}
+    for env in envs:
+        try:
+            out[env] = report.to_doc(engine.run(env, stack_dir=stack_dir, id_seed="offline"))
+        except (ConfigError, stackfiles.StackFileError) as exc:
+            out[env] = {"error": str(exc).replace("\n", " ")}
+    return out
+
+
+def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    try:
+        commit, old = base.inventories(ref, envs or None, root=stackfiles.PROJECT_ROOT)
+    except base.BaseError as exc:
+        if "not a commit" in str(exc):
+            raise UsageError(str(exc)) from None
+        raise
+    known = stackfiles.environments(stack_dir)
+    wanted = envs or [*known, *(e for e in old if e not in known)]
+    new = _head_docs([e for e in wanted if e in known], stack_dir)
+    errors = [f"{side} {e}: {d['error']}" for side, docs in (("base", old), ("working tree", new)) for e, d in docs.items() if e in wanted and "error" in d]
+    if errors:
+        for e in errors:
+            print(f"error: {e}", file=sys.stderr)
+        raise Refused
+    return commit, {e: old.get(e) for e in wanted}, {e: new.get(e) for e in wanted}
+
+
+def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
+    st = style_for(sys.stdout)
+    commit, old, new = _base_and_head(ref, envs, stack_dir)
+    label = f"{ref} ({commit[:12]})"
+    doc: dict[str, Any] = {
+        "schemaVersion": report.SCHEMA_VERSION,
+        "kind": "diff",
+        "mode": "base",
+        "base": {"ref": ref, "commit": commit},
+        "environments": {},
+    }
+    warnings: list[str] = []
+    totals = {k: 0 for k in ("create", "delete", "update", "replace", "propertiesChanged", "dangerous")}
+    for env in old:
+        a, b = old[env], new[env]
+        cs = report.changes(a["resources"] if a else [], b["resources"] if b else [])
+        counts = report.change_counts(cs)
+        for k in totals:
+            totals[k] += counts[k]
+        note = " (new environment)" if a is None else " (stack file removed: the stack itself is not destroyed)" if b is None else ""
+        print(st("bold", f"\n=== {env}: {label} -> working tree{note}"))
+        print(_counts_line(env, counts))
+        _print_changes(cs, st, "base", "working tree")
+        w = _warnings(env, cs)
+        warnings += w
+        doc["environments"][env] = {"counts": counts, "changes": [c.as_json() for c in cs], "warnings": w}
+    print(st("bold", "\n" + _counts_line(f"all {len(old)} environment(s)", totals)))
+    for w in warnings:
+        print(st("warn", w))
+    doc["counts"] = totals
+    doc["warnings"] = warnings
+    _write_json(json_path, doc)
+    return 0
+
+
+# -------------------------------------------------------------------------------------- cost
+
+
+def _line_items(doc: Mapping[str, Any], env: str, prices: cost.Prices) -> list[cost.LineItem]:
+    return cost.estimate(report.records(doc), prices, cost.load_usage(env))
+
+
+def _default_usage_note(envs: list[str]) -> list[str]:
+    return [
+        f"note: {env} is priced on the default usage assumptions: add `environments: {env}:` to "
+        "pricing/usage.yaml (traffic, log and storage volumes)"
+        for env in envs
+        if not cost.has_usage(env)
+    ]
+
+
+def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str | None) -> int:
     prices = cost.load_prices()
     inventories = _run(envs, stack_dir)
-    tiers: dict[str, dict[str, float]] = {}
-    for env, inv in inventories.items():
-        tiers[env] = cost.by_tier(cost.estimate(records(inv), prices, cost.load_usage(env)))
+    items = {env: cost.estimate(records(inv), prices, cost.load_usage(env)) for env, inv in inventories.items()}
+    tiers = {env: cost.by_tier(i) for env, i in items.items()}
     print(render_cost(tiers, markdown))
+    for note in _default_usage_note(envs):
+        print(note, file=sys.stderr if markdown else sys.stdout)
+    _write_json(
+        json_path,
+        {
+            "schemaVersion": report.SCHEMA_VERSION,
+            "kind": "cost",
+            "currency": "USD",
+            "period": "month",
+            "environments": {
+                env: {
+                    "total": round(sum(tiers[env].values()), 2),
+                    "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
+                    "defaultUsage": not cost.has_usage(env),
+                    "resources": [
+                        {"tier": i.tier, "type": i.type, "logicalName": i.name, "detail": i.detail, "monthly": round(i.monthly, 2)}
+                        for i in items[env]
+                    ],
+                }
+                for env in envs
+            },
+        },
+    )
     return 0
 
 
@@ -177,6 +424,89 @@ def render_cost(tiers: dict[str, dict[str, float]], markdown: bool) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] + ["---:"] * len(envs)) + "|"]
     out += ["| " + " | ".join(f"**{c}**" if row[0] == "total" else c for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def _delta(x: float) -> str:
+    return f"{'+' if x > 0.005 else '-' if x < -0.005 else ''}${abs(x):,.2f}"
+
+
+def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
+    """Infracost-style: per environment, tier and resource, old -> new and the difference."""
+    st = style_for(sys.stdout)
+    prices = cost.load_prices()
+    commit, old, new = _base_and_head(ref, envs, stack_dir)
+    out: dict[str, Any] = {}
+    grand_old = grand_new = 0.0
+    for env in old:
+        a = {(i.type, i.name): i for i in (_line_items(old[env], env, prices) if old[env] else [])}
+        b = {(i.type, i.name): i for i in (_line_items(new[env], env, prices) if new[env] else [])}
+        rows = []
+        for key in sorted(a.keys() | b.keys(), key=lambda k: (_tier_key((b.get(k) or a[k]).tier), k)):
+            x, y = a.get(key), b.get(key)
+            ref_item = y or x
+            assert ref_item is not None
+            rows.append(
+                {
+                    "tier": ref_item.tier,
+                    "type": key[0],
+                    "logicalName": key[1],
+                    "old": round(x.monthly, 2) if x else 0.0,
+                    "new": round(y.monthly, 2) if y else 0.0,
+                    "delta": round((y.monthly if y else 0.0) - (x.monthly if x else 0.0), 2),
+                    "detail": {"old": x.detail if x else None, "new": y.detail if y else None},
+                }
+            )
+        tiers: dict[str, dict[str, float]] = {}
+        for r in rows:
+            t = tiers.setdefault(r["tier"], {"old": 0.0, "new": 0.0, "delta": 0.0})
+            for k in ("old", "new", "delta"):
+                t[k] = round(t[k] + r[k], 2)
+        total_old, total_new = sum(i.monthly for i in a.values()), sum(i.monthly for i in b.values())
+        grand_old, grand_new = grand_old + total_old, grand_new + total_new
+        out[env] = {
+            "old": round(total_old, 2),
+            "new": round(total_new, 2),
+            "delta": round(total_new - total_old, 2),
+            "defaultUsage": not cost.has_usage(env),
+            "tiers": dict(sorted(tiers.items(), key=lambda kv: _tier_key(kv[0]))),
+            "resources": [r for r in rows if abs(r["delta"]) >= 0.005],
+        }
+        e = out[env]
+        print(st("bold", f"\n=== {env}: {_money(e['old'])} -> {_money(e['new'])} per month ({_delta(e['delta'])})"))
+        print(
+            _table(
+                [(t, _money(v["old"]), _money(v["new"]), _delta(v["delta"])) for t, v in e["tiers"].items()],
+                ("tier", f"{ref}", "working tree", "delta"),
+            )
+        )
+        for r in e["resources"]:
+            symbol = "+" if r["old"] == 0 else "-" if r["new"] == 0 else "~"
+            detail = " -> ".join(d for d in (r["detail"]["old"], r["detail"]["new"]) if d)
+            print(
+                st(symbol, f"  {symbol} {r['tier']} {_short_type(r['type'])} {r['logicalName']}: ")
+                + f"{_money(r['old'])} -> {_money(r['new'])} ({_delta(r['delta'])}; {detail})"
+            )
+    print(st("bold", f"\ntotal: {_money(grand_old)} -> {_money(grand_new)} per month ({_delta(grand_new - grand_old)})"))
+    for note in _default_usage_note(list(old)):
+        print(note)
+    _write_json(
+        json_path,
+        {
+            "schemaVersion": report.SCHEMA_VERSION,
+            "kind": "cost",
+            "mode": "base",
+            "currency": "USD",
+            "period": "month",
+            "base": {"ref": ref, "commit": commit},
+            "environments": out,
+            "total": {"old": round(grand_old, 2), "new": round(grand_new, 2), "delta": round(grand_new - grand_old, 2)},
+        },
+    )
+    return 0
 
 
 def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
@@ -195,7 +525,13 @@ def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
     return 1 if mandatory else 0
 
 
-def main(argv: list[str] | None = None) -> int:
+# -------------------------------------------------------------------------------------- main
+
+
+EPILOG_ENVS = "ENV: a stack name, one per Pulumi.<ENV>.yaml in --stack-dir (default: all of them)"
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -203,48 +539,94 @@ def main(argv: list[str] | None = None) -> int:
         "--stack-dir",
         type=Path,
         default=stackfiles.PROJECT_ROOT,
-        help="directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project)",
+        help="directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project directory)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p_plan = sub.add_parser("plan", help="what each environment would contain")
-    p_plan.add_argument("envs", nargs="*", metavar="ENV")
-    p_plan.add_argument("--json", metavar="FILE", help="also write the full inventory as JSON")
-    p_diff = sub.add_parser("diff", help="how two environments differ, by tier")
-    p_diff.add_argument("env_a", metavar="ENV_A")
-    p_diff.add_argument("env_b", metavar="ENV_B")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    fmt = argparse.RawDescriptionHelpFormatter
+    p_plan = sub.add_parser(
+        "plan", help="what each environment would contain", epilog=EPILOG_ENVS, formatter_class=fmt,
+        description="Every resource of each environment: tier, type, logical and physical name, key "
+        "settings; a summary per stack (by tier, by type, protected) and across stacks. Exit 1 when "
+        "any stack is refused (all of them are reported).",
+    )
+    p_plan.add_argument("envs", nargs="*", metavar="ENV", help="environments to plan (default: all)")
+    p_plan.add_argument("--json", metavar="FILE", help="also write the inventory as JSON (kind plan, schemaVersion 1)")
+    p_diff = sub.add_parser(
+        "diff", help="two environments, or the working tree against a git revision", epilog=EPILOG_ENVS,
+        formatter_class=fmt,
+        description="diff ENV_A ENV_B [--check]: how two environments differ (environment names normalised).\n"
+        "diff --base REF [ENV...]: what the working tree would create (+), delete (-), update (~) or\n"
+        "replace (+-) in each environment compared with the program and stack files at REF, property by\n"
+        "property; warns on a deletion or replacement of a protected or stateful resource.",
+    )
+    p_diff.add_argument("envs", nargs="*", metavar="ENV", help="ENV_A ENV_B, or with --base: environments (default: all)")
+    p_diff.add_argument("--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)")
     p_diff.add_argument(
-        "--check",
-        action="store_true",
-        help="exit 1 when they differ in anything but sizing, retention or identity keys",
+        "--check", action="store_true", help="ENV_A ENV_B only: exit 1 when they differ in anything but sizing, retention or identity keys"
     )
-    p_cost = sub.add_parser("cost", help="monthly cost per environment and tier")
-    p_cost.add_argument("envs", nargs="*", metavar="ENV")
-    p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    p_diff.add_argument("--json", metavar="FILE", help="also write the changes as JSON (kind diff, schemaVersion 1)")
+    p_cost = sub.add_parser(
+        "cost", help="monthly cost per environment and tier, or its delta against a git revision", epilog=EPILOG_ENVS,
+        formatter_class=fmt,
+        description="Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new "
+        "per environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
+    )
+    p_cost.add_argument("envs", nargs="*", metavar="ENV", help="environments to price (default: all)")
+    p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
+    p_cost.add_argument("--base", metavar="REF", help="git revision to compare the working tree with")
+    p_cost.add_argument("--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 1)")
     p_policy = sub.add_parser("policy", help="the policy pack through pulumi_policy's analyzer servicer")
     p_policy.add_argument("envs", nargs="*", metavar="ENV")
     p_policy.add_argument("--mode", choices=("update", "preview", "both"), default="both")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     # A short-lived process that builds a few thousand objects per environment: the cyclic GC
     # only costs time here (about a quarter of each run, measured with scripts/benchmark.py).
     gc.disable()
     try:
+        try:
+            stackfiles.check_project_dir(args.stack_dir)
+        except stackfiles.StackFileError as exc:
+            raise UsageError(f"--stack-dir {exc}") from None
         known = stackfiles.environments(args.stack_dir)
-        wanted = [args.env_a, args.env_b] if args.command == "diff" else (args.envs or known)
-        unknown = [e for e in wanted if e not in known]
-        if unknown:
+        _check_json_path(getattr(args, "json", None))
+        envs: list[str] = args.envs
+        if args.command == "diff" and not args.base:
+            if len(envs) != 2:
+                raise UsageError("diff needs two environments (ENV_A ENV_B) or --base REF")
+        elif args.command == "diff" and args.check:
+            raise UsageError("--check compares two environments; it does not combine with --base")
+        base_envs = args.command in ("diff", "cost") and getattr(args, "base", None)
+        unknown = [e for e in envs if e not in known]
+        if unknown and not base_envs:
             raise UsageError(f"unknown environment {', '.join(unknown)}; configured: {', '.join(known) or 'none'}")
         if args.command == "plan":
-            return plan(wanted, args.stack_dir, args.json)
-        if args.command == "diff":
-            return diff(args.env_a, args.env_b, args.stack_dir, args.check)
+            return plan(envs or known, args.stack_dir, args.json)
         if args.command == "policy":
-            return policy_report(wanted, args.stack_dir, args.mode)
-        return cost_report(wanted, args.stack_dir, args.markdown)
+            return policy_report(envs or known, args.stack_dir, args.mode)
+        if args.command == "diff":
+            if args.base:
+                return diff_base(args.base, envs, args.stack_dir, args.json)
+            return diff_envs(envs[0], envs[1], args.stack_dir, args.check, args.json)
+        if args.base:
+            if args.markdown:
+                raise UsageError("--markdown prints the cost table; it does not combine with --base")
+            return cost_delta(args.base, envs, args.stack_dir, args.json)
+        return cost_report(envs or known, args.stack_dir, args.markdown, args.json)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (ConfigError, cost.CostError) as exc:
+    except Refused:
+        return 1
+    except (ConfigError, cost.CostError, stackfiles.StackFileError, base.BaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # e.g. the --json file vanished between the check and the write
+        print(f"error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
         return 1
     finally:
         gc.enable()

@@ -109,3 +109,23 @@ def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.
         shutil.copy(root / f"Pulumi.{source_env}.yaml", Path(scratch) / f"Pulumi.{as_env}.yaml")
         renamed = engine.run(as_env, config=config, stack_dir=Path(scratch), code_dir=root, id_seed="parity")
     return compare(original, renamed)
+
+
+def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both environments' documents with each one's name and account ids replaced by `<id>`, so
+    what remains different comes from the configuration."""
+    from offline import report
+
+    docs = []
+    for inv, other in ((a, b), (b, a)):
+        envs = [inv.env, other.env]
+        accounts = [x for i in (inv, other) for x in _account(i)]
+        words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
+        doc = report.to_doc(inv)
+        doc["resources"] = [
+            {**r, "inputs": _normalise(r["inputs"], words), "physicalName": _normalise(r["physicalName"], words),
+             "urn": _normalise(r["urn"], words)}
+            for r in doc["resources"]
+        ]
+        docs.append(doc)
+    return docs[0], docs[1]

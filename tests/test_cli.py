@@ -23,21 +23,36 @@ def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.Captu
     assert cli.main(["plan"]) == 0
     out = capsys.readouterr().out
     for env in ("dev", "staging", "prod"):
-        assert f"=== {env}:" in out
+        assert f"=== {env}\n" in out
         assert f"marin-{env}-call-recordings" in out
     assert "cpu 1024, memory 2048" in out
     assert "retention 30 d" in out
-    assert "totals: network" in out
+    assert "logical name" in out
+    assert "network-private-default-1" in out and "network-private-default-2" in out
+    assert "dev total: " in out and "by tier: network" in out and "by type: " in out
+    assert "all 3 stacks (dev, staging, prod): " in out
+    assert "\033[" not in out  # not a terminal: no colour
 
 
 def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     assert cli.main(["plan", "dev", "--json", str(target)]) == 0
     doc = json.loads(target.read_text())
-    (bucket,) = [r for r in doc["dev"] if r["type"] == "aws:s3/bucket:Bucket"]
+    assert doc["schemaVersion"] == 1 and doc["kind"] == "plan"
+    resources = doc["environments"]["dev"]["resources"]
+    (bucket,) = [r for r in resources if r["type"] == "aws:s3/bucket:Bucket"]
     assert bucket["physicalName"] == "marin-dev-call-recordings"
     assert bucket["tier"] == "storage"
-    assert {"type", "logicalName", "physicalName", "tier", "protect", "inputs"} <= set(bucket)
+    assert bucket["urn"].endswith("::storage-recordings")
+    assert bucket["parent"].endswith("marin:storage:Storage::storage")
+    assert {"type", "logicalName", "physicalName", "tier", "protect", "inputs", "dependencies"} <= set(bucket)
+    (policy,) = [r for r in resources if r["type"] == "aws:s3/bucketPolicy:BucketPolicy"]
+    assert bucket["urn"] in policy["dependencies"]
+    (group,) = [r for r in resources if r["logicalName"] == "logging-api"]
+    assert group["inputs"]["retentionInDays"] == 7 and isinstance(group["inputs"]["retentionInDays"], int)
+    (provider,) = [r for r in resources if r["type"] == "pulumi:providers:aws"]
+    assert provider["inputs"]["allowedAccountIds"] == ["111111111111"]  # decoded, not a JSON string
+    assert "eni-" not in target.read_text()  # no mocked id leaks: references read <name.output>
 
 
 def test_diff_groups_differences_by_tier(capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,7 +60,11 @@ def test_diff_groups_differences_by_tier(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "[network]" in out
     assert "[compute]" in out
-    assert "only in prod" in out
+    assert "+ FlowLog network-flow-log" in out and "only in prod" in out
+    assert "~ LogGroup logging-api (/ecs/<id>/api)" in out
+    assert "retentionInDays: 7 -> 30" in out  # ints, not 7.0 -> 30.0
+    assert "eni-" not in out
+    assert "0 only in dev (-)" in out
 
 
 def test_diff_check_passes_for_the_committed_staging_and_prod(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,7 +80,7 @@ def test_diff_check_catches_a_topology_change_to_staging_in_a_copy(
     assert cli.main(["--stack-dir", str(stack_copy), "diff", "staging", "prod", "--check"]) == 1
     out = capsys.readouterr().out
     assert "NOT ALLOWED: marin:flowLogs (topology): 'false' vs 'true'" in out
-    assert "only in prod: aws:ec2/flowLog:FlowLog network-flow-log" in out
+    assert "+ FlowLog network-flow-log" in out
 
 
 def test_cost_prints_every_tier_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,8 +92,8 @@ def test_cost_prints_every_tier_and_totals(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["plan", "qa"]) == 2
-    assert capsys.readouterr().err.strip() == "error: unknown environment qa; configured: dev, staging, prod"
+    assert cli.main(["plan", "nosuchenv"]) == 2
+    assert capsys.readouterr().err.strip() == "error: unknown environment nosuchenv; configured: dev, staging, prod"
 
 
 def test_a_stack_file_that_fails_validation_is_a_clear_error(

@@ -123,22 +123,22 @@ def test_story_az_counts(inv: Inventory, env: str) -> None:
     assert len(inv.of_type("aws:ec2/subnet:Subnet")) == 2 * expected
 
 
-def test_private_subnets_reach_the_internet_through_nat_only(inv: Inventory, env: str) -> None:
+def test_private_subnets_reach_the_internet_through_nat_only(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     routes = [r.inputs for r in inv.of_type("aws:ec2/route:Route")]
     private_defaults = [r for r in routes if "natGatewayId" in r or "networkInterfaceId" in r]
     public_defaults = [r for r in routes if "gatewayId" in r]
     assert len(public_defaults) == 1
     assert len(private_defaults) == len(inv.of_type("aws:ec2/routeTable:RouteTable")) - 1
-    if env in ("staging", "prod"):  # highly available: one NAT gateway per AZ, each used by one route table
+    if committed[env]["marin:natMode"] == "gateway-per-az":  # one NAT gateway per AZ, each used by one route table
         nats = inv.of_type("aws:ec2/natGateway:NatGateway")
         assert len(nats) == len(private_defaults)
         assert len({r["natGatewayId"] for r in private_defaults}) == len(nats)
 
 
-def test_dev_nat_instance_is_hardened(inv: Inventory, env: str) -> None:
+def test_dev_nat_instance_is_hardened(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     instances = inv.of_type("aws:ec2/instance:Instance")
     if not instances:
-        assert env != "dev"
+        assert committed[env]["marin:natMode"] != "instance"
         return
     nat = instances[0]
     assert nat.inputs["sourceDestCheck"] is False
@@ -163,9 +163,9 @@ def test_s3_gateway_endpoint_serves_every_route_table(inv: Inventory, config: En
     assert sorted(endpoint["routeTableIds"]) == sorted(tables)  # every one of them, each once
 
 
-def test_flow_logs_in_staging_and_prod_only(inv: Inventory, env: str) -> None:
+def test_flow_logs_in_staging_and_prod_only(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     flow_logs = inv.of_type("aws:ec2/flowLog:FlowLog")
-    assert len(flow_logs) == (0 if env == "dev" else 1)
+    assert len(flow_logs) == (1 if committed[env]["marin:flowLogs"] == "true" else 0)
     for fl in flow_logs:
         assert fl.inputs["trafficType"] == "ALL"
         group = next(
@@ -214,16 +214,15 @@ def test_secrets_form_the_environments_hierarchy(inv: Inventory, env: str) -> No
     assert names == {f"{env}/audio-pipeline/{s.name}" for s in SECRETS}
 
 
-def test_secret_recovery_window_by_environment(inv: Inventory, env: str) -> None:
+def test_secret_recovery_window_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     windows = {s.inputs["recoveryWindowInDays"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
     assert len(windows) == 1
     window = windows.pop()
-    if env == "dev":
+    assert window == int(committed[env]["marin:secretRecoveryWindowDays"])
+    if committed[env]["marin:protectData"] == "true":
+        assert window >= 7  # protected data keeps a deleted secret recoverable
+    else:
         assert window == 0  # destroyed and recreated often: the name must be free at once
-    elif env == "staging":
-        assert window >= 7
-    elif env == "prod":
-        assert window == 30
 
 
 def test_every_secret_value_is_marked_secret_and_generated_ones_come_from_random(inv: Inventory, env: str) -> None:
@@ -278,9 +277,9 @@ def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> N
     assert not [s for s in policy["Statement"] if s["Effect"] == "Allow"]
 
 
-def test_versioning_in_staging_and_prod(inv: Inventory, env: str) -> None:
+def test_versioning_in_staging_and_prod(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     versioning = inv.of_type("aws:s3/bucketVersioning:BucketVersioning")
-    if env == "dev":
+    if committed[env]["marin:recordingsVersioning"] == "false":
         assert not versioning
     else:
         assert versioning[0].inputs["versioningConfiguration"]["status"] == "Enabled"
@@ -294,14 +293,14 @@ def test_lifecycle_matches_the_environments_retention(
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     expire = int(committed[env]["marin:recordingsExpirationDays"])
     assert rule.get("expiration", {}).get("days") == (expire or None)
-    if env != "dev":
+    if committed[env]["marin:recordingsVersioning"] == "true":
         assert rule["noncurrentVersionExpiration"]["noncurrentDays"] > 0
 
 
-def test_data_is_protected_outside_dev_and_disposable_in_dev(inv: Inventory, env: str) -> None:
+def test_data_is_protected_outside_dev_and_disposable_in_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     data = inv.of_type("aws:s3/bucket:Bucket") + inv.of_type("aws:secretsmanager/secret:Secret")
     bucket = inv.one("aws:s3/bucket:Bucket").inputs
-    if env == "dev":
+    if committed[env]["marin:protectData"] == "false":
         assert not any(r.protect for r in data)
         assert bucket["forceDestroy"] is True
     else:

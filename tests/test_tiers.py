@@ -83,9 +83,9 @@ def test_redis_is_encrypted_authenticated_and_private(inv: Inventory) -> None:
     assert subnets == inv.outputs["privateSubnetIds"]
 
 
-def test_redis_is_highly_available_outside_dev(inv: Inventory, env: str) -> None:
+def test_redis_is_highly_available_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
-    ha = env != "dev"
+    ha = committed[env]["marin:highAvailability"] == "true"
     assert redis["multiAzEnabled"] is ha
     assert redis["automaticFailoverEnabled"] is ha
     assert redis["numCacheClusters"] == (2 if ha else 1)
@@ -106,23 +106,24 @@ def test_opensearch_is_private_https_only_and_encrypted(inv: Inventory, env: str
         assert statement["Principal"] != "*"
 
 
-def test_opensearch_topology_by_environment(inv: Inventory, env: str) -> None:
+def test_opensearch_topology_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     cluster = inv.one("aws:opensearch/domain:Domain").inputs["clusterConfig"]
-    if env == "dev":
-        assert cluster["instanceType"] == "t3.small.search"
+    assert cluster["instanceType"] == committed[env]["marin:opensearchInstanceType"]
+    assert cluster["instanceCount"] == int(committed[env]["marin:opensearchInstanceCount"])
+    if committed[env]["marin:highAvailability"] == "false":
         assert cluster["instanceCount"] == 1
     else:
         assert cluster["zoneAwarenessEnabled"] is True
         assert cluster["instanceCount"] >= 2
 
 
-def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str) -> None:
+def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     entries = inv.of_type("mongodbatlas:index/projectIpAccessList:ProjectIpAccessList")
     for e in entries:
         assert e.inputs.get("cidrBlock") not in OPEN
         assert e.inputs.get("ipAddress") in inv.outputs["egressIps"]
     private_link = inv.of_type("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService")
-    if env == "dev":
+    if committed[env]["marin:atlasInstanceSize"] == "M0":  # shared tier: no private endpoints
         assert entries
         assert not private_link
     else:
@@ -130,22 +131,26 @@ def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str) -> None:
         assert not entries
 
 
-def test_atlas_backups_by_environment(inv: Inventory, env: str) -> None:
+def test_atlas_backups_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
     schedules = inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule")
-    if env == "dev":
+    backup = committed[env]["marin:atlasBackup"]
+    if backup == "none":
         assert not cluster.get("backupEnabled")
         assert not schedules
-    elif env == "staging":
+    elif backup == "daily":
         assert cluster["backupEnabled"] is True
         assert schedules[0].inputs["policyItemDaily"]
-    elif env == "prod":
+    else:
+        assert backup == "continuous"
         assert cluster["backupEnabled"] is True
         assert cluster["pitEnabled"] is True
         assert schedules
 
 
-def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(inv: Inventory, env: str) -> None:
+def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     secret = next(
         s
         for s in inv.of_type("aws:secretsmanager/secret:Secret")
@@ -161,7 +166,8 @@ def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(inv: Inv
     uri = engine.unwrap(version.inputs["secretString"])
     assert uri.startswith("mongodb+srv://")
     assert "@" in uri
-    assert ("-pl-" in uri) is (env != "dev")  # staging and prod use the PrivateLink SRV
+    # every tier but the shared M0 is reached through PrivateLink
+    assert ("-pl-" in uri) is (committed[env]["marin:atlasInstanceSize"] != "M0")
 
 
 def test_only_the_load_balancer_is_public(inv: Inventory, config: EnvConfig) -> None:
@@ -206,17 +212,17 @@ def test_containers_log_to_the_logging_tiers_groups(inv: Inventory, env: str) ->
         assert log["options"]["awslogs-group"] == f"/ecs/{env}/{name}"
 
 
-def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(inv: Inventory, env: str) -> None:
+def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     for service in inv.of_type("aws:ecs/service:Service"):
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-        if env == "prod":
+        if committed[env]["marin:highAvailability"] == "true":
             assert service.inputs["desiredCount"] >= 2
 
 
-def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, env: str) -> None:
+def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     scheduled = inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
     policies = inv.of_type("aws:appautoscaling/policy:Policy")
-    if env == "dev":
+    if committed[env]["marin:autoStop"] == "true":
         assert len(scheduled) == 4
         assert not policies
         stops = [s.inputs for s in scheduled if s.inputs["name"].endswith("-stop")]
@@ -230,10 +236,10 @@ def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, e
             assert spec["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
 
 
-def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str) -> None:
+def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     setting = inv.one("aws:ecs/cluster:Cluster").inputs["settings"][0]
     alarms = inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    if env == "dev":
+    if committed[env]["marin:monitoring"] == "basic":
         assert setting["value"] == "disabled"
         assert not alarms
         assert not inv.of_type("aws:sns/topic:Topic")
@@ -257,7 +263,7 @@ def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str) -> 
     assert all(a.inputs["alarmActions"] == [topic.outputs["arn"]] for a in alarms)
 
 
-def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str) -> None:
+def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     stores = [
         *inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup"),
         *inv.of_type("aws:opensearch/domain:Domain"),
@@ -267,7 +273,7 @@ def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str) -> None
     assert len(stores) == 4
     cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
     albs = [b.inputs for b in inv.of_type("aws:lb/loadBalancer:LoadBalancer")]
-    if env == "dev":
+    if committed[env]["marin:protectData"] == "false":
         assert not any(s.protect for s in stores)
         assert all(alb["enableDeletionProtection"] is False for alb in albs)
     else:

@@ -1,0 +1,113 @@
+"""The inventories of a git revision: `diff --base REF` and `cost --base REF`.
+
+The program and the stack files at REF are exported with `git archive` into a temporary
+directory (no worktree, no change to the repository) and run there in a separate process (two
+versions of `components/` cannot share one interpreter) by `offline/base_worker.py`, which loads
+*this* checkout's engine and document shape so both sides are serialised the same way.
+
+Results are cached under `.cache/offline/` (gitignored), keyed by the commit, the hash of the
+stack files at that commit, and the hash of this checkout's offline tooling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from marin import stackfiles
+from offline import report
+
+OFFLINE_DIR = Path(__file__).resolve().parent
+CACHE_DIR = stackfiles.PROJECT_ROOT / ".cache" / "offline"
+
+
+class BaseError(Exception):
+    """REF cannot be resolved or run: one line."""
+
+
+def _git(root: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise BaseError("git is not installed") from None
+    if done.returncode != 0:
+        raise BaseError(f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}")
+    return done.stdout
+
+
+def resolve(ref: str, root: Path = stackfiles.PROJECT_ROOT) -> str:
+    """The full commit hash of `ref`, or `BaseError` naming it."""
+    try:
+        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except BaseError:
+        raise BaseError(f"--base {ref}: not a commit in {root}") from None
+
+
+def _tooling_hash() -> str:
+    h = hashlib.sha256()
+    for p in sorted(OFFLINE_DIR.glob("*.py")) + [stackfiles.PROJECT_ROOT / "marin" / "stackfiles.py"]:
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _stack_hash(root: Path, commit: str) -> str:
+    listing = _git(root, "ls-tree", commit, "--", "Pulumi.yaml", *(f"Pulumi.{c}" for c in ("*.yaml",)))
+    return hashlib.sha256(listing.encode()).hexdigest()[:16]
+
+
+def export(commit: str, target: Path, root: Path = stackfiles.PROJECT_ROOT) -> None:
+    """The tree of `commit` into `target` (`git archive`, no worktree)."""
+    archive = target / ".base.tar"
+    _git(root, "archive", "--format=tar", f"--output={archive}", commit)
+    with tarfile.open(archive) as tar:
+        tar.extractall(target, filter="data")
+    archive.unlink()
+
+
+def inventories(
+    ref: str, envs: list[str] | None = None, root: Path = stackfiles.PROJECT_ROOT, use_cache: bool = True
+) -> tuple[str, dict[str, Any]]:
+    """(commit, {env: doc or {"error": message}}) for every environment configured at `ref`."""
+    commit = resolve(ref, root)
+    wanted = sorted(envs) if envs else []
+    key = f"{commit}-{_stack_hash(root, commit)}-{_tooling_hash()}-{'-'.join(wanted) or 'all'}"
+    cached = CACHE_DIR / f"{key}.json"
+    if use_cache and cached.is_file():
+        docs = json.loads(cached.read_text(encoding="utf-8"))
+    else:
+        with tempfile.TemporaryDirectory(prefix="marin-base-") as tmp:
+            tree = Path(tmp) / "tree"
+            tree.mkdir()
+            export(commit, tree, root)
+            out = Path(tmp) / "docs.json"
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}
+            done = subprocess.run(
+                [sys.executable, str(OFFLINE_DIR / "base_worker.py"), str(tree), str(out), *wanted],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=False,
+            )
+            if done.returncode != 0 or not out.is_file():
+                last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise BaseError(f"--base {ref} ({commit[:12]}): the program at that commit did not run: {last}")
+            docs = json.loads(out.read_text(encoding="utf-8"))
+        if use_cache:
+            try:
+                CACHE_DIR.mkdir(parents=True, exist_ok=True)
+                cached.write_text(json.dumps(docs), encoding="utf-8")
+            except OSError:
+                pass  # a read-only checkout still works, just uncached
+    if docs.get("schemaVersion") != report.SCHEMA_VERSION:
+        raise BaseError(f"--base {ref}: cached inventory has schema {docs.get('schemaVersion')}")
+    environments = docs["environments"]
+    if envs:
+        environments = {e: environments[e] for e in envs if e in environments}
+    return commit, environments

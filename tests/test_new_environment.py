@@ -1,0 +1,111 @@
+"""Adding an environment keeps CI green: follow docs/environments.md "Adding an environment" in a
+copy of the repository (a `qa` stack from the template), then run the suite's invariant modules
+there and show they hold for every stack, the new one included."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from marin.stackfiles import PROJECT_ROOT
+from offline import cli
+
+# Invariant modules: every test in them is parametrised over the copy's stacks or reads them.
+INVARIANT_MODULES = (
+    "tests/test_foundation.py",
+    "tests/test_tiers.py",
+    "tests/test_isolation.py",
+    "tests/test_cost.py",
+    "tests/test_docs.py",
+    "tests/test_stack_files.py",
+    "tests/test_naming.py",
+)
+FILLED = {
+    "REPLACE_WITH_12_DIGIT_ACCOUNT_ID": "444444444444",
+    "REPLACE_WITH_COST_CENTER": "marin-qa",
+    "REPLACE_WITH_FREE_PRIVATE_CIDR": "10.40.0.0/16",
+    "REPLACE_WITH_ATLAS_ORG_ID": "64c0ffee00000000000000aa",
+    "REPLACE_WITH_PINNED_API_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.0.0",
+    "REPLACE_WITH_PINNED_WORKER_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.0.0",
+}
+
+
+def qa_stack_file() -> str:
+    text = (PROJECT_ROOT / "templates" / "Pulumi.ENV.yaml").read_text(encoding="utf-8")
+    for placeholder, value in FILLED.items():
+        text = text.replace(placeholder, value)
+    assert not re.search(r"REPLACE_WITH_\w+", text)
+    return text
+
+
+def copy_repo(target: Path) -> Path:
+    files = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-co", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for name in files:
+        src = PROJECT_ROOT / name
+        if src.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / name)
+    return target
+
+
+def replace_block(path: Path, marker: str, table: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", lambda m: m[1] + table + m[2], text, flags=re.S)
+    path.write_text(new, encoding="utf-8")
+
+
+def python(repo: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_CONFIG", "PYTEST_"))}
+    done = subprocess.run([sys.executable, *args], cwd=repo, capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_a_new_environment_from_the_template_keeps_every_invariant(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo")
+    # 1. the stack file, from the template, placeholders filled
+    (repo / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
+    # 2. its usage assumptions (here: dev's, the template is dev-like)
+    usage_path = repo / "pricing" / "usage.yaml"
+    usage = yaml.safe_load(usage_path.read_text(encoding="utf-8"))
+    usage_path.write_text(
+        usage_path.read_text(encoding="utf-8")
+        + "  qa:\n"
+        + "".join(f"    {k}: {v}\n" for k, v in usage["environments"]["dev"].items()),
+        encoding="utf-8",
+    )
+    # 3. the generated tables
+    replace_block(repo / "docs" / "environments.md", "config-table", python(repo, "-m", "marin.declarations", "--markdown").strip())
+    cost_table = python(repo, "-m", "offline", "cost", "--markdown").strip()
+    assert cost_table.splitlines()[0].endswith("| prod | qa |")
+    for doc in ("README.md", "docs/environments.md"):
+        replace_block(repo / doc, "cost-table", cost_table)
+    # 4. the invariants, on dev, staging, prod and qa
+    # (the docs' commands are run by the suite itself; here they would only repeat the plan)
+    out = python(
+        repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-k", "not offline_command_in_the_docs", *INVARIANT_MODULES
+    )
+    assert "F" not in out and "E" not in out.replace("Error", ""), out[-2000:]
+    assert "[qa]" in python(repo, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", "tests/test_foundation.py")
+
+
+def test_cost_flags_an_environment_priced_on_default_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+    (tmp_path / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
+    assert cli.main(["--stack-dir", str(tmp_path), "cost", "qa"]) == 0
+    out = capsys.readouterr().out
+    assert "note: qa is priced on the default usage assumptions" in out
+    assert cli.main(["cost", "dev"]) == 0
+    assert "default usage" not in capsys.readouterr().out

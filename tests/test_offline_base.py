@@ -1,0 +1,112 @@
+"""`diff --base` and `cost --base` on real commits: a temporary copy of this repository becomes a
+git repository, a commit changes something, and the offline tools report what that commit does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from marin import cost
+from offline import replacements
+from tests.test_new_environment import copy_repo
+
+GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run([*GIT, "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+
+def offline(repo: Path, *args: str) -> tuple[int, str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}
+    env.pop("NO_COLOR", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "offline", *args], cwd=repo, capture_output=True, text=True, env=env, check=False
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done.returncode, done.stdout, done.stderr
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    repo = copy_repo(tmp_path_factory.mktemp("clone"))
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    return repo
+
+
+def commit_change(repo: Path, env: str, old: str, new: str) -> None:
+    path = repo / f"Pulumi.{env}.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    git(repo, "commit", "-qam", f"change {env}")
+
+
+def test_an_unchanged_tree_has_no_changes_and_no_delta(repo: Path) -> None:
+    code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
+    assert code == 0
+    assert "all 1 environment(s): 0 to create, 0 to delete, 0 to update, 0 to replace; 0 properties changed" in out
+
+
+def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Path) -> None:
+    commit_change(repo, "staging", "marin:redisNodeType: cache.t4g.small", "marin:redisNodeType: cache.t4g.medium")
+    target = tmp_path / "cost.json"
+    code, out, _ = offline(repo, "cost", "--base", "HEAD~1", "staging", "--json", str(target))
+    assert code == 0
+    doc = json.loads(target.read_text())
+    assert doc["schemaVersion"] == 1 and doc["kind"] == "cost" and doc["mode"] == "base"
+    staging = doc["environments"]["staging"]
+    prices = cost.load_prices()
+    nodes = 2  # staging is highly available: a primary and a replica
+    expected = nodes * prices.hours * (prices("cache.t4g.medium_hour") - prices("cache.t4g.small_hour"))
+    assert staging["delta"] == pytest.approx(expected, abs=0.01)
+    assert staging["tiers"]["cache"]["delta"] == pytest.approx(expected, abs=0.01)
+    assert staging["tiers"]["compute"]["delta"] == 0
+    (redis,) = staging["resources"]
+    assert (redis["type"], redis["logicalName"]) == ("aws:elasticache/replicationGroup:ReplicationGroup", "cache-redis")
+    assert redis["detail"] == {"old": "2 x cache.t4g.small", "new": "2 x cache.t4g.medium"}
+    assert doc["total"]["delta"] == pytest.approx(expected, abs=0.01)
+    assert f"+${expected:,.2f}" in out
+    code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "staging")
+    assert '~ nodeType: "cache.t4g.small" -> "cache.t4g.medium"' in out
+    assert "0 to replace" in out and "WARNING" not in out
+
+
+def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo: Path, tmp_path: Path) -> None:
+    commit_change(repo, "prod", "config:\n", "config:\n  marin:recordingsBucketSuffix: a1b2\n")
+    target = tmp_path / "diff.json"
+    code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "dev", "prod", "--json", str(target))
+    assert code == 0
+    doc = json.loads(target.read_text())
+    assert doc["schemaVersion"] == 1 and doc["mode"] == "base"
+    prod = doc["environments"]["prod"]
+    (bucket,) = [c for c in prod["changes"] if c["type"] == "aws:s3/bucket:Bucket"]
+    assert bucket["op"] == "replace" and bucket["protected"] and bucket["dangerous"]
+    assert bucket["physicalName"] == {"old": "marin-prod-call-recordings", "new": "marin-prod-call-recordings-a1b2"}
+    assert bucket["properties"][0] == {
+        "path": "bucket",
+        "old": "marin-prod-call-recordings",
+        "new": "marin-prod-call-recordings-a1b2",
+        "forcesReplacement": True,
+    }
+    assert doc["environments"]["dev"]["counts"]["replace"] == 0  # only prod changed
+    assert any("REPLACES protected stateful aws:s3/bucket:Bucket storage-recordings" in w for w in doc["warnings"])
+    assert "+- Bucket storage-recordings (marin-prod-call-recordings -> marin-prod-call-recordings-a1b2)" in out
+    assert "WARNING prod: REPLACES protected stateful" in out
+    assert "eni-" not in out
+
+
+def test_every_stateful_type_has_a_replacement_rule_with_a_source() -> None:
+    assert replacements.STATEFUL <= replacements.REPLACE_ON_CHANGE.keys()
+    for type_, rule in replacements.REPLACE_ON_CHANGE.items():
+        assert rule.paths and rule.source, type_
+    assert replacements.replacing_paths("aws:ec2/subnet:Subnet", ["cidrBlock", "tags.Name"]) == ["cidrBlock"]
+    assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags.Name"]) == []
+    assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags"], ["*"]) == ["tags"]
