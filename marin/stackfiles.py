@@ -70,7 +70,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise StackFileError(f"{path}: the file is empty")
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
@@ -124,8 +124,8 @@ def config_problems(raw: Any, project: str = "marin") -> list[str]:
     if not isinstance(raw, dict):
         return [f"config: is {_kind(raw)}; expected a mapping of keys to values"]
     out = []
-    for key in raw:
-        key = str(key)
+    for raw_key in raw:
+        key = str(raw_key)
         ns, sep, name = key.partition(":")
         if not sep:
             out.append(f"{key}: keys need the {project}: prefix ({project}:{key})")

@@ -38,7 +38,9 @@ def _git(root: Path, *args: str) -> str:
     except FileNotFoundError:
         raise BaseError("git is not installed") from None
     if done.returncode != 0:
-        raise BaseError(f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}")
+        raise BaseError(
+            f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
+        )
     return done.stdout
 
 
@@ -52,7 +54,7 @@ def resolve(ref: str, root: Path = stackfiles.PROJECT_ROOT) -> str:
 
 def _tooling_hash() -> str:
     h = hashlib.sha256()
-    for p in sorted(OFFLINE_DIR.glob("*.py")) + [stackfiles.PROJECT_ROOT / "marin" / "stackfiles.py"]:
+    for p in [*sorted(OFFLINE_DIR.glob("*.py")), stackfiles.PROJECT_ROOT / "marin" / "stackfiles.py"]:
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 

@@ -21,7 +21,8 @@ HERE = Path(__file__).resolve().parent  # this checkout's offline/
 
 def _load(name: str, path: Path, package: list[str] | None = None) -> types.ModuleType:
     spec = importlib.util.spec_from_file_location(name, path, submodule_search_locations=package)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
@@ -31,14 +32,15 @@ def _load(name: str, path: Path, package: list[str] | None = None) -> types.Modu
 def main() -> int:
     tree, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
     sys.path[:] = [str(tree), *[p for p in sys.path if Path(p).resolve() != HERE]]
-    import marin  # the tree's package  # noqa: F401
+    import marin  # the tree's package  # noqa: F401, PLC0415
 
     # this checkout's stack-file reader (pure) stands in for the tree's: same reading both sides
     _load("marin.stackfiles", HERE.parent / "marin" / "stackfiles.py")
     _load("offline", HERE / "__init__.py", [str(HERE)])
-    from marin.config import ConfigError
-    from marin.stackfiles import StackFileError, environments
-    from offline import engine, report
+    # imported only now: from the tree (marin) and from this checkout (offline)
+    from marin.config import ConfigError  # noqa: PLC0415
+    from marin.stackfiles import StackFileError, environments  # noqa: PLC0415
+    from offline import engine, report  # noqa: PLC0415
 
     docs: dict[str, object] = {}
     wanted = sys.argv[3:]

@@ -30,7 +30,7 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from marin import cost, stackfiles
 from marin.config import ConfigError
@@ -51,7 +51,7 @@ class Refused(Exception):
 
 
 class Style:
-    CODES = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31", "dim": "2"}
+    CODES: ClassVar[dict[str, str]] = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31", "dim": "2"}
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
@@ -72,7 +72,7 @@ def _table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
 
 
 def _short_type(t: str) -> str:
-    return t.split(":")[-1]
+    return t.rsplit(":", maxsplit=1)[-1]
 
 
 def _tier_key(tier: str) -> int:
@@ -145,9 +145,7 @@ def _settings(r: Mapping[str, Any]) -> str:
     t = {"aws:servicediscovery/service:Service": "DiscoveryService"}.get(r["type"], _short_type(r["type"]))
     pick = {
         "TaskDefinition": lambda: f"cpu {i['cpu']}, memory {i['memory']}",
-        "Service": lambda: (
-            f"{i['desiredCount']} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}"
-        ),
+        "Service": lambda: f"{i['desiredCount']} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}",
         "ReplicationGroup": lambda: (
             f"{i['numCacheClusters']} x {i['nodeType']}, multi-AZ {i['multiAzEnabled']}, "
             f"encrypted {i['atRestEncryptionEnabled'] and i['transitEncryptionEnabled']}"
@@ -186,10 +184,7 @@ def _settings(r: Mapping[str, Any]) -> str:
 def _summary_line(label: str, s: Mapping[str, Any]) -> str:
     tiers = ", ".join(f"{t} {n}" for t, n in s["byTier"].items())
     types = ", ".join(f"{_short_type(t)} {n}" for t, n in s["byType"].items())
-    return (
-        f"{label}: {s['resources']} resources, {s['protected']} protected\n"
-        f"  by tier: {tiers}\n  by type: {types}"
-    )
+    return f"{label}: {s['resources']} resources, {s['protected']} protected\n  by tier: {tiers}\n  by type: {types}"
 
 
 # -------------------------------------------------------------------------------------- plan
@@ -211,7 +206,9 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
         print(_summary_line(f"{env} total", doc["summary"]))
     if len(docs) > 1:
         everything = [r for d in docs.values() for r in d["resources"]]
-        print(st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", report.summary(everything))))
+        print(
+            st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", report.summary(everything)))
+        )
     return 0
 
 
@@ -322,7 +319,12 @@ def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dic
     known = stackfiles.environments(stack_dir)
     wanted = envs or [*known, *(e for e in old if e not in known)]
     new = _head_docs([e for e in wanted if e in known], stack_dir)
-    errors = [f"{side} {e}: {d['error']}" for side, docs in (("base", old), ("working tree", new)) for e, d in docs.items() if e in wanted and "error" in d]
+    errors = [
+        f"{side} {e}: {d['error']}"
+        for side, docs in (("base", old), ("working tree", new))
+        for e, d in docs.items()
+        if e in wanted and "error" in d
+    ]
     if errors:
         for e in errors:
             print(f"error: {e}", file=sys.stderr)
@@ -349,7 +351,13 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None)
         counts = report.change_counts(cs)
         for k in totals:
             totals[k] += counts[k]
-        note = " (new environment)" if a is None else " (stack file removed: the stack itself is not destroyed)" if b is None else ""
+        note = (
+            " (new environment)"
+            if a is None
+            else " (stack file removed: the stack itself is not destroyed)"
+            if b is None
+            else ""
+        )
         print(st("bold", f"\n=== {env}: {label} -> working tree{note}"))
         print(_counts_line(env, counts))
         _print_changes(cs, st, "base", "working tree")
@@ -402,7 +410,13 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
                     "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
                     "defaultUsage": not cost.has_usage(env),
                     "resources": [
-                        {"tier": i.tier, "type": i.type, "logicalName": i.name, "detail": i.detail, "monthly": round(i.monthly, 2)}
+                        {
+                            "tier": i.tier,
+                            "type": i.type,
+                            "logicalName": i.name,
+                            "detail": i.detail,
+                            "monthly": round(i.monthly, 2),
+                        }
                         for i in items[env]
                     ],
                 }
@@ -490,7 +504,9 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
                 st(symbol, f"  {symbol} {r['tier']} {_short_type(r['type'])} {r['logicalName']}: ")
                 + f"{_money(r['old'])} -> {_money(r['new'])} ({_delta(r['delta'])}; {detail})"
             )
-    print(st("bold", f"\ntotal: {_money(grand_old)} -> {_money(grand_new)} per month ({_delta(grand_new - grand_old)})"))
+    print(
+        st("bold", f"\ntotal: {_money(grand_old)} -> {_money(grand_new)} per month ({_delta(grand_new - grand_old)})")
+    )
     for note in _default_usage_note(list(old)):
         print(note)
     _write_json(
@@ -544,7 +560,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     fmt = argparse.RawDescriptionHelpFormatter
     p_plan = sub.add_parser(
-        "plan", help="what each environment would contain", epilog=EPILOG_ENVS, formatter_class=fmt,
+        "plan",
+        help="what each environment would contain",
+        epilog=EPILOG_ENVS,
+        formatter_class=fmt,
         description="Every resource of each environment: tier, type, logical and physical name, key "
         "settings; a summary per stack (by tier, by type, protected) and across stacks. Exit 1 when "
         "any stack is refused (all of them are reported).",
@@ -552,21 +571,31 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan.add_argument("envs", nargs="*", metavar="ENV", help="environments to plan (default: all)")
     p_plan.add_argument("--json", metavar="FILE", help="also write the inventory as JSON (kind plan, schemaVersion 1)")
     p_diff = sub.add_parser(
-        "diff", help="two environments, or the working tree against a git revision", epilog=EPILOG_ENVS,
+        "diff",
+        help="two environments, or the working tree against a git revision",
+        epilog=EPILOG_ENVS,
         formatter_class=fmt,
         description="diff ENV_A ENV_B [--check]: how two environments differ (environment names normalised).\n"
         "diff --base REF [ENV...]: what the working tree would create (+), delete (-), update (~) or\n"
         "replace (+-) in each environment compared with the program and stack files at REF, property by\n"
         "property; warns on a deletion or replacement of a protected or stateful resource.",
     )
-    p_diff.add_argument("envs", nargs="*", metavar="ENV", help="ENV_A ENV_B, or with --base: environments (default: all)")
-    p_diff.add_argument("--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)")
     p_diff.add_argument(
-        "--check", action="store_true", help="ENV_A ENV_B only: exit 1 when they differ in anything but sizing, retention or identity keys"
+        "envs", nargs="*", metavar="ENV", help="ENV_A ENV_B, or with --base: environments (default: all)"
+    )
+    p_diff.add_argument(
+        "--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
+    )
+    p_diff.add_argument(
+        "--check",
+        action="store_true",
+        help="ENV_A ENV_B only: exit 1 when they differ in anything but sizing, retention or identity keys",
     )
     p_diff.add_argument("--json", metavar="FILE", help="also write the changes as JSON (kind diff, schemaVersion 1)")
     p_cost = sub.add_parser(
-        "cost", help="monthly cost per environment and tier, or its delta against a git revision", epilog=EPILOG_ENVS,
+        "cost",
+        help="monthly cost per environment and tier, or its delta against a git revision",
+        epilog=EPILOG_ENVS,
         formatter_class=fmt,
         description="Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new "
         "per environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
@@ -581,7 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (one return per command and error class)
     parser = build_parser()
     args = parser.parse_args(argv)
     # A short-lived process that builds a few thousand objects per environment: the cyclic GC

@@ -114,7 +114,7 @@ def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.
 def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both environments' documents with each one's name and account ids replaced by `<id>`, so
     what remains different comes from the configuration."""
-    from offline import report
+    from offline import report  # noqa: PLC0415 (report imports engine; parity is imported by both)
 
     docs = []
     for inv, other in ((a, b), (b, a)):
@@ -123,8 +123,12 @@ def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str,
         words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
         doc = report.to_doc(inv)
         doc["resources"] = [
-            {**r, "inputs": _normalise(r["inputs"], words), "physicalName": _normalise(r["physicalName"], words),
-             "urn": _normalise(r["urn"], words)}
+            {
+                **r,
+                "inputs": _normalise(r["inputs"], words),
+                "physicalName": _normalise(r["physicalName"], words),
+                "urn": _normalise(r["urn"], words),
+            }
             for r in doc["resources"]
         ]
         docs.append(doc)

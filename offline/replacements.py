@@ -66,7 +66,9 @@ REPLACE_ON_CHANGE: dict[str, Rule] = {
         ("name", "projectId"), ATLAS_DOCS.format("advanced_cluster") + " (cluster name and project are identity)", False
     ),
     "mongodbatlas:index/project:Project": Rule(("orgId",), ATLAS_DOCS.format("project"), False),
-    "aws:ec2/vpc:Vpc": Rule(("cidrBlock", "instanceTenancy"), TF_DOCS.format("vpc") + "; " + CFN.format("AWS::EC2::VPC CidrBlock"), False),
+    "aws:ec2/vpc:Vpc": Rule(
+        ("cidrBlock", "instanceTenancy"), TF_DOCS.format("vpc") + "; " + CFN.format("AWS::EC2::VPC CidrBlock"), False
+    ),
     "aws:ec2/subnet:Subnet": Rule(
         ("cidrBlock", "availabilityZone", "availabilityZoneId", "vpcId"),
         TF_DOCS.format("subnet") + "; " + CFN.format("AWS::EC2::Subnet AvailabilityZone, CidrBlock"),

@@ -17,6 +17,7 @@ Shape (schemaVersion 1), documented in docs/environments.md ("Offline JSON"):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -80,13 +81,12 @@ def _substitute(value: Any, exact: Mapping[str, str], pattern: re.Pattern[str] |
 
 def _decode_json_strings(inputs: dict[str, Any]) -> dict[str, Any]:
     out = {}
-    for k, v in inputs.items():
-        if isinstance(v, str) and v[:1] in "[{":
-            try:
-                v = json.loads(v)
-            except ValueError:
-                pass
-        out[k] = v
+    for k, raw in inputs.items():
+        value = raw
+        if isinstance(raw, str) and raw[:1] in "[{":
+            with contextlib.suppress(ValueError):
+                value = json.loads(raw)
+        out[k] = value
     return out
 
 

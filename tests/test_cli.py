@@ -28,8 +28,11 @@ def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.Captu
     assert "cpu 1024, memory 2048" in out
     assert "retention 30 d" in out
     assert "logical name" in out
-    assert "network-private-default-1" in out and "network-private-default-2" in out
-    assert "dev total: " in out and "by tier: network" in out and "by type: " in out
+    assert "network-private-default-1" in out
+    assert "network-private-default-2" in out
+    assert "dev total: " in out
+    assert "by tier: network" in out
+    assert "by type: " in out
     assert "all 3 stacks (dev, staging, prod): " in out
     assert "\033[" not in out  # not a terminal: no colour
 
@@ -38,7 +41,8 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     assert cli.main(["plan", "dev", "--json", str(target)]) == 0
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1 and doc["kind"] == "plan"
+    assert doc["schemaVersion"] == 1
+    assert doc["kind"] == "plan"
     resources = doc["environments"]["dev"]["resources"]
     (bucket,) = [r for r in resources if r["type"] == "aws:s3/bucket:Bucket"]
     assert bucket["physicalName"] == "marin-dev-call-recordings"
@@ -49,7 +53,8 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     (policy,) = [r for r in resources if r["type"] == "aws:s3/bucketPolicy:BucketPolicy"]
     assert bucket["urn"] in policy["dependencies"]
     (group,) = [r for r in resources if r["logicalName"] == "logging-api"]
-    assert group["inputs"]["retentionInDays"] == 7 and isinstance(group["inputs"]["retentionInDays"], int)
+    assert group["inputs"]["retentionInDays"] == 7
+    assert isinstance(group["inputs"]["retentionInDays"], int)
     (provider,) = [r for r in resources if r["type"] == "pulumi:providers:aws"]
     assert provider["inputs"]["allowedAccountIds"] == ["111111111111"]  # decoded, not a JSON string
     assert "eni-" not in target.read_text()  # no mocked id leaks: references read <name.output>
@@ -60,7 +65,8 @@ def test_diff_groups_differences_by_tier(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert "[network]" in out
     assert "[compute]" in out
-    assert "+ FlowLog network-flow-log" in out and "only in prod" in out
+    assert "+ FlowLog network-flow-log" in out
+    assert "only in prod" in out
     assert "~ LogGroup logging-api (/ecs/<id>/api)" in out
     assert "retentionInDays: 7 -> 30" in out  # ints, not 7.0 -> 30.0
     assert "eni-" not in out

@@ -95,7 +95,8 @@ def test_plan_reports_every_bad_stack(stacks: Path, capsys: pytest.CaptureFixtur
     edit(stacks, "prod", "marin:logRetentionDays: 30", "marin:logRetentionDays: 31")
     code, err = run(["--stack-dir", str(stacks), "plan"], capsys)
     assert code == 1
-    assert "stack 'dev'" in err and "stack 'prod'" in err
+    assert "stack 'dev'" in err
+    assert "stack 'prod'" in err
     assert "2 problem(s) in 3 stack(s)" in err
 
 
@@ -150,13 +151,16 @@ def test_help_explains_arguments_defaults_and_exit_codes(capsys: pytest.CaptureF
         cli.main(["--help"])
     assert done.value.code == 0
     out = capsys.readouterr().out
-    assert "exit codes:" in out and "  2  usage" in out and "  1  refused input" in out
+    assert "exit codes:" in out
+    assert "  2  usage" in out
+    assert "  1  refused input" in out
     assert "(default: the project directory)" in out
     assert "NO_COLOR" in out
     with pytest.raises(SystemExit):
         cli.main(["diff", "--help"])
     out = capsys.readouterr().out
-    assert "--base REF" in out and "ENV_A ENV_B" in out
+    assert "--base REF" in out
+    assert "ENV_A ENV_B" in out
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:

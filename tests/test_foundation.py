@@ -123,7 +123,9 @@ def test_story_az_counts(inv: Inventory, env: str) -> None:
     assert len(inv.of_type("aws:ec2/subnet:Subnet")) == 2 * expected
 
 
-def test_private_subnets_reach_the_internet_through_nat_only(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
+def test_private_subnets_reach_the_internet_through_nat_only(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     routes = [r.inputs for r in inv.of_type("aws:ec2/route:Route")]
     private_defaults = [r for r in routes if "natGatewayId" in r or "networkInterfaceId" in r]
     public_defaults = [r for r in routes if "gatewayId" in r]
@@ -297,7 +299,9 @@ def test_lifecycle_matches_the_environments_retention(
         assert rule["noncurrentVersionExpiration"]["noncurrentDays"] > 0
 
 
-def test_data_is_protected_outside_dev_and_disposable_in_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
+def test_data_is_protected_outside_dev_and_disposable_in_dev(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     data = inv.of_type("aws:s3/bucket:Bucket") + inv.of_type("aws:secretsmanager/secret:Secret")
     bucket = inv.one("aws:s3/bucket:Bucket").inputs
     if committed[env]["marin:protectData"] == "false":

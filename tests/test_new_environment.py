@@ -62,7 +62,9 @@ def copy_repo(target: Path) -> Path:
 
 def replace_block(path: Path, marker: str, table: str) -> None:
     text = path.read_text(encoding="utf-8")
-    new = re.sub(rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", lambda m: m[1] + table + m[2], text, flags=re.S)
+    new = re.sub(
+        rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", lambda m: m[1] + table + m[2], text, flags=re.S
+    )
     path.write_text(new, encoding="utf-8")
 
 
@@ -87,7 +89,11 @@ def test_a_new_environment_from_the_template_keeps_every_invariant(tmp_path: Pat
         encoding="utf-8",
     )
     # 3. the generated tables
-    replace_block(repo / "docs" / "environments.md", "config-table", python(repo, "-m", "marin.declarations", "--markdown").strip())
+    replace_block(
+        repo / "docs" / "environments.md",
+        "config-table",
+        python(repo, "-m", "marin.declarations", "--markdown").strip(),
+    )
     cost_table = python(repo, "-m", "offline", "cost", "--markdown").strip()
     assert cost_table.splitlines()[0].endswith("| prod | qa |")
     for doc in ("README.md", "docs/environments.md"):
@@ -95,10 +101,22 @@ def test_a_new_environment_from_the_template_keeps_every_invariant(tmp_path: Pat
     # 4. the invariants, on dev, staging, prod and qa
     # (the docs' commands are run by the suite itself; here they would only repeat the plan)
     out = python(
-        repo, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-k", "not offline_command_in_the_docs", *INVARIANT_MODULES
+        repo,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-x",
+        "-k",
+        "not offline_command_in_the_docs",
+        *INVARIANT_MODULES,
     )
-    assert "F" not in out and "E" not in out.replace("Error", ""), out[-2000:]
-    assert "[qa]" in python(repo, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", "tests/test_foundation.py")
+    assert "F" not in out, out[-2000:]
+    assert "E" not in out.replace("Error", ""), out[-2000:]
+    assert "[qa]" in python(
+        repo, "-m", "pytest", "-q", "--collect-only", "-p", "no:cacheprovider", "tests/test_foundation.py"
+    )
 
 
 def test_cost_flags_an_environment_priced_on_default_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

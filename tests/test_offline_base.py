@@ -61,7 +61,9 @@ def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Pat
     code, out, _ = offline(repo, "cost", "--base", "HEAD~1", "staging", "--json", str(target))
     assert code == 0
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1 and doc["kind"] == "cost" and doc["mode"] == "base"
+    assert doc["schemaVersion"] == 1
+    assert doc["kind"] == "cost"
+    assert doc["mode"] == "base"
     staging = doc["environments"]["staging"]
     prices = cost.load_prices()
     nodes = 2  # staging is highly available: a primary and a replica
@@ -76,7 +78,8 @@ def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Pat
     assert f"+${expected:,.2f}" in out
     code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "staging")
     assert '~ nodeType: "cache.t4g.small" -> "cache.t4g.medium"' in out
-    assert "0 to replace" in out and "WARNING" not in out
+    assert "0 to replace" in out
+    assert "WARNING" not in out
 
 
 def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo: Path, tmp_path: Path) -> None:
@@ -85,10 +88,13 @@ def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo
     code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "dev", "prod", "--json", str(target))
     assert code == 0
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1 and doc["mode"] == "base"
+    assert doc["schemaVersion"] == 1
+    assert doc["mode"] == "base"
     prod = doc["environments"]["prod"]
     (bucket,) = [c for c in prod["changes"] if c["type"] == "aws:s3/bucket:Bucket"]
-    assert bucket["op"] == "replace" and bucket["protected"] and bucket["dangerous"]
+    assert bucket["op"] == "replace"
+    assert bucket["protected"]
+    assert bucket["dangerous"]
     assert bucket["physicalName"] == {"old": "marin-prod-call-recordings", "new": "marin-prod-call-recordings-a1b2"}
     assert bucket["properties"][0] == {
         "path": "bucket",
@@ -104,9 +110,10 @@ def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo
 
 
 def test_every_stateful_type_has_a_replacement_rule_with_a_source() -> None:
-    assert replacements.STATEFUL <= replacements.REPLACE_ON_CHANGE.keys()
+    assert replacements.REPLACE_ON_CHANGE.keys() >= replacements.STATEFUL
     for type_, rule in replacements.REPLACE_ON_CHANGE.items():
-        assert rule.paths and rule.source, type_
+        assert rule.paths, type_
+        assert rule.source, type_
     assert replacements.replacing_paths("aws:ec2/subnet:Subnet", ["cidrBlock", "tags.Name"]) == ["cidrBlock"]
     assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags.Name"]) == []
     assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags"], ["*"]) == ["tags"]

@@ -212,14 +212,18 @@ def test_containers_log_to_the_logging_tiers_groups(inv: Inventory, env: str) ->
         assert log["options"]["awslogs-group"] == f"/ecs/{env}/{name}"
 
 
-def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
+def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     for service in inv.of_type("aws:ecs/service:Service"):
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         if committed[env]["marin:highAvailability"] == "true":
             assert service.inputs["desiredCount"] >= 2
 
 
-def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
+def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     scheduled = inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
     policies = inv.of_type("aws:appautoscaling/policy:Policy")
     if committed[env]["marin:autoStop"] == "true":
@@ -236,7 +240,9 @@ def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(inv: Inventory, e
             assert spec["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
 
 
-def test_container_insights_and_alarms_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
+def test_container_insights_and_alarms_outside_dev(
+    inv: Inventory, env: str, committed: dict[str, dict[str, str]]
+) -> None:
     setting = inv.one("aws:ecs/cluster:Cluster").inputs["settings"][0]
     alarms = inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
     if committed[env]["marin:monitoring"] == "basic":

@@ -1,0 +1,77 @@
+"""Turn `offline diff --base` and `offline cost --base` JSON into the pull request comment.
+
+    python scripts/pr_report.py REPORT_DIR PR_NUMBER HEAD_SHA THRESHOLD_USD
+
+Reads REPORT_DIR/diff.json and cost.json (schemaVersion 1), writes REPORT_DIR/comment.md and
+REPORT_DIR/pr-number. Warns loudly on a deletion or replacement of a protected or stateful
+resource, and on a monthly cost increase above THRESHOLD_USD in any environment.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def delta(x: float) -> str:
+    return f"{'+' if x > 0.005 else '-' if x < -0.005 else ''}${abs(x):,.2f}"
+
+
+def comment(diff: dict[str, Any], cost: dict[str, Any], head: str, threshold: float) -> str:
+    for doc in (diff, cost):
+        if doc.get("schemaVersion") != 1:
+            raise SystemExit(f"unsupported schemaVersion {doc.get('schemaVersion')!r}")
+    lines = [f"## Offline preview and cost of this pull request ({head[:12]} vs {diff['base']['commit'][:12]})", ""]
+    alarms = list(diff["warnings"])
+    over = [(env, c["delta"]) for env, c in cost["environments"].items() if c["delta"] > threshold]
+    alarms += [f"monthly cost of {env} rises by {money(d)} (threshold {money(threshold)})" for env, d in over]
+    if alarms:
+        lines += ["> [!CAUTION]", "> **Review before merging:**"]
+        lines += [f"> - :rotating_light: {a}" for a in alarms]
+        lines.append("")
+    lines += [
+        "| environment | + create | - delete | ~ update | +- replace | properties | monthly cost | delta |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for env, d in diff["environments"].items():
+        n = d["counts"]
+        c = cost["environments"].get(env, {"old": 0.0, "new": 0.0, "delta": 0.0})
+        lines.append(
+            f"| {env} | {n['create']} | {n['delete']} | {n['update']} | {n['replace']} | {n['propertiesChanged']} "
+            f"| {money(c['old'])} -> {money(c['new'])} | {delta(c['delta'])} |"
+        )
+    t = cost["total"]
+    lines += ["", f"**Total:** {money(t['old'])} -> {money(t['new'])} per month ({delta(t['delta'])}).", ""]
+    for env, d in diff["environments"].items():
+        if not d["changes"]:
+            continue
+        lines += [f"<details><summary>{env}: {len(d['changes'])} resource(s) change</summary>", "", "```diff"]
+        for ch in d["changes"]:
+            symbol = {"create": "+", "delete": "-", "update": "!", "replace": "-+"}[ch["op"]]
+            name = ch["physicalName"]["new"] or ch["physicalName"]["old"] or ""
+            lines.append(f"{symbol} {ch['type']} {ch['logicalName']} {name}".rstrip())
+            for p in ch["properties"]:
+                forced = "  (forces replacement)" if p["forcesReplacement"] else ""
+                lines.append(f"    {p['path']}: {json.dumps(p['old'])} -> {json.dumps(p['new'])}{forced}")
+        lines += ["```", "</details>", ""]
+    lines.append("Computed offline under the Pulumi mock engine (`python -m offline diff --base`, `cost --base`).")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    out, pr, head, threshold = Path(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+    diff = json.loads((out / "diff.json").read_text(encoding="utf-8"))
+    cost = json.loads((out / "cost.json").read_text(encoding="utf-8"))
+    (out / "comment.md").write_text(comment(diff, cost, head, threshold), encoding="utf-8")
+    (out / "pr-number").write_text(str(int(pr)), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
