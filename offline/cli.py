@@ -51,7 +51,15 @@ class Refused(Exception):
 
 
 class Style:
-    CODES: ClassVar[dict[str, str]] = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31", "dim": "2"}
+    CODES: ClassVar[dict[str, str]] = {
+        "+": "32",
+        "-": "31",
+        "~": "33",
+        "+-": "35",
+        "bold": "1",
+        "warn": "1;31",
+        "dim": "2",
+    }
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
