@@ -48,12 +48,19 @@ STATEFUL = frozenset(
 )
 
 REPLACE_ON_CHANGE: dict[str, Rule] = {
-    "aws:s3/bucket:Bucket": Rule(("bucket", "bucketPrefix", "objectLockEnabled"), TF_DOCS.format("s3_bucket"), False),
+    "aws:s3/bucket:Bucket": Rule(
+        ("bucket", "bucketPrefix", "objectLockEnabled"),
+        TF_DOCS.format("s3_bucket") + " ('bucket - (Optional, Forces new resource) Name of the bucket')",
+        True,
+    ),
     "aws:elasticache/replicationGroup:ReplicationGroup": Rule(
         ("replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "snapshotName", "engine"),
         TF_DOCS.format("elasticache_replication_group")
         + " (snapshot_name: 'Changing the snapshot_name forces a new resource'); "
-        + CFN.format("AWS::ElastiCache::ReplicationGroup AtRestEncryptionEnabled"),
+        + CFN.format(
+            "AWS::ElastiCache::ReplicationGroup ReplicationGroupId ('AWS CloudFormation replaces the resource"
+            " when you change this property'), AtRestEncryptionEnabled"
+        ),
         True,
     ),
     "aws:opensearch/domain:Domain": Rule(
@@ -67,7 +74,7 @@ REPLACE_ON_CHANGE: dict[str, Rule] = {
     ),
     "mongodbatlas:index/project:Project": Rule(("orgId",), ATLAS_DOCS.format("project"), False),
     "aws:ec2/vpc:Vpc": Rule(
-        ("cidrBlock", "instanceTenancy"), TF_DOCS.format("vpc") + "; " + CFN.format("AWS::EC2::VPC CidrBlock"), False
+        ("cidrBlock", "instanceTenancy"), TF_DOCS.format("vpc") + "; " + CFN.format("AWS::EC2::VPC CidrBlock"), True
     ),
     "aws:ec2/subnet:Subnet": Rule(
         ("cidrBlock", "availabilityZone", "availabilityZoneId", "vpcId"),
