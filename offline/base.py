@@ -5,8 +5,9 @@ directory (no worktree, no change to the repository) and run there in a separate
 versions of `components/` cannot share one interpreter) by `offline/base_worker.py`, which loads
 *this* checkout's engine and document shape so both sides are serialised the same way.
 
-Results are cached under `.cache/offline/` (gitignored), keyed by the commit, the hash of the
-stack files at that commit, and the hash of this checkout's offline tooling.
+Results are cached under `.cache/offline/` of the repository (gitignored), keyed by the commit,
+the hash of the stack files at that commit, the hash of this checkout's offline tooling and the
+environments asked for.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from marin import stackfiles
 from offline import report
 
 OFFLINE_DIR = Path(__file__).resolve().parent
-CACHE_DIR = stackfiles.PROJECT_ROOT / ".cache" / "offline"
+CACHE = Path(".cache") / "offline"
+CACHE_DIR = stackfiles.PROJECT_ROOT / CACHE
 
 
 class BaseError(Exception):
@@ -42,6 +44,14 @@ def _git(root: Path, *args: str) -> str:
             f"git {' '.join(args)}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'failed'}"
         )
     return done.stdout
+
+
+def toplevel(path: Path) -> Path:
+    """The root of the git repository holding `path` (where REF is looked up)."""
+    try:
+        return Path(_git(path, "rev-parse", "--show-toplevel").strip())
+    except BaseError:
+        raise BaseError(f"--base needs a git repository; {path} is not in one") from None
 
 
 def resolve(ref: str, root: Path = stackfiles.PROJECT_ROOT) -> str:
@@ -80,7 +90,8 @@ def inventories(
     commit = resolve(ref, root)
     wanted = sorted(envs) if envs else []
     key = f"{commit}-{_stack_hash(root, commit)}-{_tooling_hash()}-{'-'.join(wanted) or 'all'}"
-    cached = CACHE_DIR / f"{key}.json"
+    cache_dir = root / CACHE
+    cached = cache_dir / f"{key}.json"
     if use_cache and cached.is_file():
         docs = json.loads(cached.read_text(encoding="utf-8"))
     else:
@@ -103,7 +114,7 @@ def inventories(
             docs = json.loads(out.read_text(encoding="utf-8"))
         if use_cache:
             try:
-                CACHE_DIR.mkdir(parents=True, exist_ok=True)
+                cache_dir.mkdir(parents=True, exist_ok=True)
                 cached.write_text(json.dumps(docs), encoding="utf-8")
             except OSError:
                 pass  # a read-only checkout still works, just uncached

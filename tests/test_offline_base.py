@@ -3,16 +3,16 @@ git repository, a commit changes something, and the offline tools report what th
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from marin import cost
-from offline import replacements
+from offline import cli, replacements
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -23,13 +23,13 @@ def git(repo: Path, *args: str) -> str:
 
 
 def offline(repo: Path, *args: str) -> tuple[int, str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}
-    env.pop("NO_COLOR", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "offline", *args], cwd=repo, capture_output=True, text=True, env=env, check=False
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done.returncode, done.stdout, done.stderr
+    """The CLI in this process on the copy's stack files and git history (its program is this
+    checkout's, which the copy's base commit is a copy of; the base side runs the copy's commit)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["--stack-dir", str(repo), *args])
+    assert "Traceback" not in err.getvalue(), err.getvalue()
+    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +107,14 @@ def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo
     assert "+- Bucket storage-recordings (marin-prod-call-recordings -> marin-prod-call-recordings-a1b2)" in out
     assert "WARNING prod: REPLACES protected stateful" in out
     assert "eni-" not in out
+
+
+def test_a_stack_dir_outside_git_is_a_usage_error_for_base(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text((Path(cli.stackfiles.PROJECT_ROOT) / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.dev.yaml").write_text((Path(cli.stackfiles.PROJECT_ROOT) / "Pulumi.dev.yaml").read_text())
+    code, _, err = offline(tmp_path, "diff", "--base", "HEAD")
+    assert code == 2
+    assert "--base needs a git repository" in err
 
 
 def test_every_stateful_type_has_a_replacement_rule_with_a_source() -> None:
