@@ -15,6 +15,8 @@ Redis node and the NAT instance: docs/environments.md), it does not decide the e
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -32,12 +34,20 @@ SPEED_TARGETS = {"plan": 3.0, "diff --base HEAD~1": 5.0, "diff --base HEAD~1 (un
 COST_TARGETS = {"dev": 60.0, "staging": 450.0, "prod": 850.0}  # dev: issue 14
 
 
-def wall(cmd: list[str], runs: int) -> list[float]:
+CPU: dict[str, list[float]] = {}
+
+
+def wall(cmd: list[str], runs: int, label: str = "") -> list[float]:
+    """Wall seconds per run; CPU seconds (user + sys of the process tree) go to CPU[label]."""
     times = []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        CPU.setdefault(label, []).append(cpu)
     return times
 
 
@@ -48,18 +58,25 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     medians: dict[str, float] = {}
-    plan = wall([python, "-m", "offline", "plan"], args.runs)
+    plan = wall([python, "-m", "offline", "plan"], args.runs, "plan")
     medians["plan"] = statistics.median(plan)
     shutil.rmtree(base.CACHE_DIR, ignore_errors=True)
     diff_cmd = [python, "-m", "offline", "diff", "--base", "HEAD~1"]
-    medians["diff --base HEAD~1 (uncached)"] = wall(diff_cmd, 1)[0]
-    diff = wall(diff_cmd, args.runs)
+    medians["diff --base HEAD~1 (uncached)"] = wall(diff_cmd, 1, "diff --base HEAD~1 (uncached)")[0]
+    diff = wall(diff_cmd, args.runs, "diff --base HEAD~1")
     medians["diff --base HEAD~1"] = statistics.median(diff)
     ok = True
     for name, target in SPEED_TARGETS.items():
         met = medians[name] <= target
         ok &= met
-        print(f"{name:32} median {medians[name]:6.2f} s  (target <= {target:.1f} s: {'met' if met else 'MISSED'})")
+        cpu = statistics.median(CPU[name])
+        print(
+            f"{name:32} median {medians[name]:6.2f} s wall, {cpu:5.2f} s CPU  "
+            f"(target <= {target:.1f} s wall: {'met' if met else 'MISSED'})"
+        )
+    load = os.getloadavg()[0]
+    if load > (os.cpu_count() or 1):
+        print(f"  load average {load:.1f} on {os.cpu_count()} CPUs: wall times inflated; CPU time is comparable")
     print(f"  plan runs: {', '.join(f'{t:.2f}' for t in plan)}; diff runs: {', '.join(f'{t:.2f}' for t in diff)}")
     if args.tests:
         tests = wall([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], 1)
