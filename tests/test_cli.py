@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli
 
@@ -33,7 +34,8 @@ def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.Captu
     assert "dev total: " in out
     assert "by tier: network" in out
     assert "by type: " in out
-    assert "all 3 stacks (dev, staging, prod): " in out
+    envs = stackfiles.environments()
+    assert f"all {len(envs)} stacks ({', '.join(envs)}): " in out
     assert "\033[" not in out  # not a terminal: no colour
 
 
@@ -99,7 +101,8 @@ def test_cost_prints_every_tier_and_totals(capsys: pytest.CaptureFixture[str]) -
 
 def test_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["plan", "nosuchenv"]) == 2
-    assert capsys.readouterr().err.strip() == "error: unknown environment nosuchenv; configured: dev, staging, prod"
+    configured = ", ".join(stackfiles.environments())
+    assert capsys.readouterr().err.strip() == f"error: unknown environment nosuchenv; configured: {configured}"
 
 
 def test_a_stack_file_that_fails_validation_is_a_clear_error(

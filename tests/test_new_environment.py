@@ -25,6 +25,7 @@ INVARIANT_MODULES = (
     "tests/test_cost.py",
     "tests/test_docs.py",
     "tests/test_stack_files.py",
+    "tests/test_config_validation.py",
     "tests/test_naming.py",
 )
 FILLED = {
