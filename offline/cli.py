@@ -13,7 +13,8 @@ Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all
 exit codes:
   0  done (for `diff --check`: the check passed)
   1  refused input: a stack file that cannot be read or fails validation, a missing price,
-     a base revision whose program does not run; or `diff --check` found an undeclared difference
+     a base revision whose program does not run; `diff --check` found an undeclared difference;
+     `policy` found a mandatory violation
   2  usage: unknown environment or option, --stack-dir without stack files, a --json path
      that cannot be written, a --base that is not a commit
 

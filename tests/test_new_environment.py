@@ -28,13 +28,14 @@ INVARIANT_MODULES = (
     "tests/test_config_validation.py",
     "tests/test_naming.py",
 )
+# Example identities, as every committed stack carries (a real deploy refuses them until replaced).
 FILLED = {
-    "REPLACE_WITH_12_DIGIT_ACCOUNT_ID": "444444444444",
+    "REPLACE_WITH_12_DIGIT_ACCOUNT_ID": "123456789012",
     "REPLACE_WITH_COST_CENTER": "marin-qa",
     "REPLACE_WITH_FREE_PRIVATE_CIDR": "10.40.0.0/16",
     "REPLACE_WITH_ATLAS_ORG_ID": "64c0ffee00000000000000aa",
-    "REPLACE_WITH_PINNED_API_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.0.0",
-    "REPLACE_WITH_PINNED_WORKER_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.0.0",
+    "REPLACE_WITH_PINNED_API_IMAGE": "123456789012.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.0.0",
+    "REPLACE_WITH_PINNED_WORKER_IMAGE": "123456789012.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.0.0",
 }
 
 
