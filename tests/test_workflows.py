@@ -38,6 +38,7 @@ PINS = {
     "actions/checkout": ("08c6903cd8c0fde910a37f88322edcfb5dd907a8", "v5.0.0"),
     "actions/setup-python": ("e797f83bcb11b83ae66e0230d6156d7c80228e7c", "v6.0.0"),
     "aws-actions/configure-aws-credentials": ("a03048d87541d1d9fcf2ecf528a4a65ba9bd7838", "v5.0.0"),
+    "actions/upload-artifact": ("ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),  # pr-offline.yml
 }
 DEPLOY_VARS = ("AWS_DEPLOY_ROLE_ARN", "AWS_READONLY_ROLE_ARN", "PULUMI_BACKEND_URL", "PULUMI_SECRETS_PROVIDER")
 PR_EVENTS = {"pull_request", "pull_request_target", "workflow_run"}
@@ -525,6 +526,7 @@ def test_every_action_is_pinned_by_a_full_commit_sha_with_its_version_in_a_comme
 def test_no_third_party_action_runs_beside_deploy_credentials() -> None:
     """Jobs bound to an environment run only first-party, SHA-pinned actions and local ones."""
     allowed = {"actions/checkout", "actions/setup-python", "aws-actions/configure-aws-credentials"}
+    allowed.add("actions/upload-artifact")  # first-party; pr-offline.yml's report, no credentials
     for name in TEXTS:
         for job in load(name)["jobs"].values():
             for step in steps(job):
