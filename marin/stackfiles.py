@@ -116,7 +116,6 @@ IGNORED_KEYS = {
     "aws:profile": "AWS_PROFILE in the environment of `pulumi up`",
     "aws:allowedAccountIds": "marin:allowedAccountIds",
 }
-NAMESPACES = ("marin",)
 
 
 def config_problems(raw: Any, project: str = "marin") -> list[str]:
@@ -136,14 +135,15 @@ def config_problems(raw: Any, project: str = "marin") -> list[str]:
     return out
 
 
-def config_of(data: dict[str, Any], path: Path | None = None) -> dict[str, str]:
+def config_of(data: dict[str, Any], path: Path | None = None, project: str = "marin") -> dict[str, str]:
     """The `config:` map of a stack file as engine strings; secure values are skipped.
 
-    Raises `StackFileError` for a key the program would ignore (no `marin:` prefix, `aws:region`)."""
+    Raises `StackFileError` for a key the program would ignore (not in the `project:` namespace,
+    `aws:region`)."""
     raw = data.get("config")
     if raw is None:
         raw = {}
-    problems = config_problems(raw)
+    problems = config_problems(raw, project)
     if problems:
         raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
     return {
@@ -155,7 +155,16 @@ def config_of(data: dict[str, Any], path: Path | None = None) -> dict[str, str]:
 
 def stack_config(env: str, root: Path = PROJECT_ROOT) -> dict[str, str]:
     path = root / f"{STACK_FILE_PREFIX}{env}.yaml"
-    return config_of(read_yaml(path), path)
+    return config_of(read_yaml(path), path, _project_name(root))
+
+
+def _project_name(root: Path) -> str:
+    """The config namespace of the project in `root` (its Pulumi.yaml `name`), `marin` without one."""
+    try:
+        name = project_file(root).get("name")
+    except StackFileError:
+        return "marin"
+    return name if isinstance(name, str) and name else "marin"
 
 
 def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, str]:
