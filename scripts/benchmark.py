@@ -8,8 +8,7 @@ Medians of wall time, each a fresh process as a user runs it:
   the base inventory (reported on its own), the rest reuse the cache in .cache/offline/;
 - with --tests, the test suite.
 Exit 0 when every speed target is met. The monthly cost of each environment is printed against
-the issue-4 cost targets for information (dev's ~$70 floor is the ALB, one OpenSearch node, one
-Redis node and the NAT instance: docs/environments.md), it does not decide the exit code.
+the cost targets (issues 4 and 14) for information; it does not decide the exit code.
 """
 
 from __future__ import annotations
@@ -86,7 +85,7 @@ def main() -> int:
         monthly = sum(i.monthly for i in cost.estimate(cli.records(engine.run(env)), prices, cost.load_usage(env)))
         target = COST_TARGETS.get(env)
         verdict = (
-            "" if target is None else f"  (issue-4 target ${target:.0f}: {'within' if monthly <= target else 'over'})"
+            "" if target is None else f"  (cost target ${target:.0f}: {'within' if monthly <= target else 'over'})"
         )
         print(f"{env:8} ${monthly:8.2f} / month{verdict}")
     return 0 if ok else 1
