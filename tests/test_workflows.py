@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
@@ -779,7 +780,12 @@ def test_deploy_refuses_a_mismatched_target() -> None:
             "111111111111",
             ["credentials are for account 111111111111; stack 'prod' allows 333333333333"],
         ),
-        ("qa", "qa", "111111111111", ["stack 'qa' is not a configured environment (dev, staging, prod)"]),
+        (
+            "nosuchenv",
+            "nosuchenv",
+            "111111111111",
+            [f"stack 'nosuchenv' is not a configured environment ({', '.join(stackfiles.environments())})"],
+        ),
     ],
 )
 def test_verify_target(stack: str, github_env: str, account: str, expected: list[str]) -> None:
