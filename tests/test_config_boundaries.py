@@ -268,3 +268,118 @@ def test_a_clash_names_the_other_environment_and_its_range(dev: dict[str, str], 
     assert refused.value.problems == [
         f"marin:vpcCidr='10.10.0.0/16' overlaps {other} (10.10.128.0/17); every environment needs its own range"
     ]
+
+
+# --- every cross-check's message, whole (a changed word or value is a changed contract) -----------
+
+ARN = "arn:aws:acm:us-east-1:333333333333:certificate/01234567-89ab-cdef-0123-456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("env", "changes", "expected"),
+    [
+        (
+            "prod",
+            {"marin:fargateSpot": "true"},
+            "marin:fargateSpot=true with marin:highAvailability=true: Spot tasks can all be reclaimed at once; "
+            "allowed: false",
+        ),
+        (
+            "prod",
+            {"marin:autoStop": "true"},
+            "marin:autoStop=true with marin:highAvailability=true: an environment that stops every night is not "
+            "highly available; allowed: false",
+        ),
+        (
+            "prod",
+            {"marin:opensearchInstanceCount": "4"},
+            "marin:opensearchInstanceCount=4 with marin:highAvailability=true: allowed: 3, 6, 9... "
+            "(a multiple of 3, one set per AZ)",
+        ),
+        (
+            "prod",
+            {"marin:ingress": "http-api"},
+            "marin:ingress='http-api' with marin:protectData=true: a protected environment keeps marin:ingress='alb' "
+            "unless marin:ingressChangeApproved=true says so explicitly (switching ingress replaces the public "
+            "endpoint clients use)",
+        ),
+        (
+            "dev",
+            {
+                "marin:ingress": "http-api",
+                "marin:certificateArn": ARN,
+                "marin:domainName": "",
+                "marin:hostedZoneId": "",
+            },
+            "marin:certificateArn with marin:ingress='http-api' and no marin:domainName: the HTTP API serves HTTPS "
+            "on its execute-api name; a certificate needs a custom domain; set marin:domainName, or leave "
+            "certificateArn empty",
+        ),
+        (
+            "dev",
+            {"marin:domainName": "marin.io", "marin:hostedZoneId": ""},
+            "marin:domainName='marin.io' with marin:hostedZoneId='': set both (the certificate is validated and "
+            "the api published in that zone) or neither",
+        ),
+        (
+            "dev",
+            {"marin:domainName": "", "marin:hostedZoneId": "Z0123"},
+            "marin:domainName='' with marin:hostedZoneId='Z0123': set both (the certificate is validated and "
+            "the api published in that zone) or neither",
+        ),
+        (
+            "dev",
+            {"marin:alertHttpsEndpoint": "https://events.pagerduty.com/x"},
+            "marin:alertHttpsEndpoint with marin:monitoring='basic': basic monitoring has no alerts topic to "
+            "subscribe to; allowed: monitoring 'full', or no subscriber",
+        ),
+        (
+            "dev",
+            {"marin:workerCpu": "512", "marin:workerMemory": "512"},
+            "marin:workerCpu=512 with marin:workerMemory=512: Fargate does not offer this pair; memory for 512 "
+            "CPU units must be one of 1024, 2048, 3072, 4096",
+        ),
+    ],
+)
+def test_each_cross_check_says_exactly_what_is_wrong(
+    dev: dict[str, str], prod: dict[str, str], env: str, changes: dict[str, str], expected: str
+) -> None:
+    raw = (dev if env == "dev" else prod) | changes
+    assert expected in problems(env, raw)
+
+
+def test_a_protected_environment_without_monitoring_says_what_is_allowed(prod: dict[str, str]) -> None:
+    found = problems("prod", prod | {"marin:monitoring": "basic"})
+    assert (
+        "marin:monitoring='basic' with marin:protectData=true: a protected environment needs alarms; allowed: full"
+        in found
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "changes", "ok"),
+    [
+        ("prod", {"marin:ingress": "http-api", "marin:ingressChangeApproved": "true"}, True),
+        ("prod", {"marin:ingress": "alb"}, True),
+        ("dev", {"marin:ingress": "alb"}, True),
+        ("dev", {"marin:ingress": "http-api", "marin:domainName": "", "marin:hostedZoneId": ""}, True),
+        ("dev", {"marin:ingress": "http-api", "marin:certificateArn": ARN}, True),  # with the committed domain
+        ("dev", {"marin:ingress": "nlb"}, False),
+    ],
+)
+def test_ingress_choices(
+    dev: dict[str, str], prod: dict[str, str], env: str, changes: dict[str, str], ok: bool
+) -> None:
+    found = problems(env, (dev if env == "dev" else prod) | changes)
+    assert (found == []) is ok, found
+
+
+def test_without_an_ingress_key_a_stack_gets_the_load_balancer(prod: dict[str, str]) -> None:
+    raw = {k: v for k, v in prod.items() if k != "marin:ingress"}
+    assert parse("prod", raw).ingress == "alb"
+
+
+def test_an_http_api_is_tls_even_without_a_domain(dev: dict[str, str]) -> None:
+    raw = dev | {"marin:ingress": "http-api", "marin:domainName": "", "marin:hostedZoneId": ""}
+    assert parse("dev", raw).tls
+    assert not parse("dev", raw | {"marin:ingress": "alb"}).tls
