@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from marin import stackfiles
-from marin.cidr import plan_subnets
+from marin.cidr import CidrError, parse_vpc_cidr, plan_subnets
 from marin.config import ConfigError, _is_example_domain, load_environment, parse
 
 FARGATE = {
@@ -383,3 +383,72 @@ def test_an_http_api_is_tls_even_without_a_domain(dev: dict[str, str]) -> None:
     raw = dev | {"marin:ingress": "http-api", "marin:domainName": "", "marin:hostedZoneId": ""}
     assert parse("dev", raw).tls
     assert not parse("dev", raw | {"marin:ingress": "alb"}).tls
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "message"),
+    [
+        ("marin:costCenter", 5, "marin:costCenter=5: expected a string"),
+        ("marin:allowedAccountIds", '"444455556666"', "marin:allowedAccountIds='\"444455556666\"': expected a list"),
+        ("marin:azCount", True, "marin:azCount=True: expected an integer"),
+    ],
+)
+def test_a_value_of_the_wrong_type_names_the_type_expected(
+    dev: dict[str, str], key: str, raw: object, message: str
+) -> None:
+    assert problems("dev", dev | {key: raw}) == [message]  # type: ignore[operator]
+
+
+def test_an_optional_key_left_out_takes_its_documented_default(dev: dict[str, str]) -> None:
+    raw = {k: v for k, v in dev.items() if k not in ("marin:businessTimezone", "marin:businessHoursEnd")}
+    config = parse("dev", raw)
+    assert (config.business_timezone, config.business_hours_end) == ("America/New_York", 19)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("marin:zzzzzz", "marin:zzzzzz is not a known key"),
+        # the namespace is what precedes the first colon: this is an unknown marin key, not another namespace
+        (
+            "marin:logRetentionDays:x",
+            "marin:logRetentionDays:x is not a known key; did you mean marin:logRetentionDays?",
+        ),
+    ],
+)
+def test_unknown_keys_get_a_suggestion_only_when_one_is_close(dev: dict[str, str], key: str, expected: str) -> None:
+    assert problems("dev", dev | {key: "1"}) == [expected]
+
+
+def test_a_name_that_would_not_fit_refuses_the_stack(dev: dict[str, str]) -> None:
+    domain = "a" * 50 + ".marin.io"  # api.dev. + 59 = 67 > ACM's 64
+    with pytest.raises(ConfigError) as refused:
+        parse("dev", dev | {"marin:domainName": domain})
+    assert refused.value.stack == "dev"
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"acm-domain name 'api.dev.{domain}' is 67 characters; acm-domain allows 4-64")
+
+
+def test_an_environment_name_that_cannot_be_part_of_names_says_why(dev: dict[str, str]) -> None:
+    assert problems("Dev", dev)[0] == (
+        "environment name 'Dev': allowed: 2-10 lowercase letters and digits, starting with a letter "
+        "(it is part of every physical name)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cidr", "message"),
+    [
+        ("fd00::/16", "'fd00::/16' is IPv6; the VPC needs an IPv4 CIDR"),
+        (
+            "8.8.0.0/16",
+            "'8.8.0.0/16' is not private; allowed: a network inside 10.0.0.0/8, 172.16.0.0/12, "
+            "192.168.0.0/16 (RFC 1918)",
+        ),
+        ("10.10.0.1/16", "'10.10.0.1/16' is not a valid IPv4 network in CIDR notation"),  # host bits set
+    ],
+)
+def test_each_cidr_refusal_says_why(cidr: str, message: str) -> None:
+    with pytest.raises(CidrError) as refused:
+        parse_vpc_cidr(cidr)
+    assert str(refused.value).startswith(message)

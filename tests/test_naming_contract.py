@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 import pytest
 
+from marin import naming
 from marin.naming import EnvironmentNames, NamingError, check_name
 
 QA = {
@@ -149,3 +150,48 @@ def test_double_hyphens_are_allowed_where_the_service_allows_them() -> None:
 def test_every_problem_of_a_name_is_listed_at_once() -> None:
     with pytest.raises(NamingError, match=r"is 41 characters.*; must not contain '--'; must not start or end"):
         check_name("elasticache-replication-group", "a" * 36 + "--xx-")
+
+
+# The rule each physical name must satisfy: the service that owns the name (AWS API references).
+RULE_OF_NAME = {
+    "marin-qa-api-alb": "load-balancer",
+    "marin-qa-api-tg": "target-group",
+    "marin-qa-search": "opensearch-domain",
+    "marin-qa-redis": "elasticache-replication-group",
+    "marin-qa-redis-subnets": "elasticache-replication-group",
+    "marin-qa-ecs-cluster": "ecs-cluster",
+    "marin-qa-api-service": "ecs-service",
+    "marin-qa-worker-service": "ecs-service",
+    "marin-qa-api-execution": "iam-role",
+    "marin-qa-worker-execution": "iam-role",
+    "marin-qa-api-task": {"iam-role", "ecs-service"},  # the task role and the task family
+    "marin-qa-worker-task": {"iam-role", "ecs-service"},
+    "marin-qa-vpc-flow-logs": "iam-role",
+    "marin-qa-alb-sg": "security-group",
+    "marin-qa-services-sg": "security-group",
+    "marin-qa-redis-sg": "security-group",
+    "marin-qa-opensearch-sg": "security-group",
+    "marin-qa-endpoints-sg": "security-group",
+    "marin-qa-nat-sg": "security-group",
+    "marin-qa-errors-by-service": "query-definition",
+    "marin-qa-slowest-requests": "query-definition",
+    "/ecs/qa/api": "log-group",
+    "/vpc/qa/flow-logs": "log-group",
+    "marin-qa-call-recordings": "s3-bucket",
+    "alias/marin-qa-alerts": "kms-alias",
+    "api.qa.marin.io": "acm-domain",
+}
+
+
+def test_each_name_is_checked_against_the_rule_of_the_service_that_owns_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, set[str]] = {}
+    real = naming.check_name
+
+    def recording(service: str, name: str) -> str:
+        seen.setdefault(name, set()).add(service)
+        return real(service, name)
+
+    monkeypatch.setattr(naming, "check_name", recording)
+    EnvironmentNames.plan("qa", 2, "", "marin.io")
+    for name, rule in RULE_OF_NAME.items():
+        assert seen.get(name) == (rule if isinstance(rule, set) else {rule}), name
