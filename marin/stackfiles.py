@@ -8,6 +8,8 @@ mocked runs in tests and the offline plan see exactly what `pulumi up` would. Se
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,13 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return f"{where}{problem}"
 
 
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> Any:
+    """PyYAML's pure-Python parse, by far the slowest step of reading a stack: done once per text
+    (the project file is read for every environment); callers get a copy."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """The mapping in `path`; `StackFileError` (one line naming the file) for anything else."""
     try:
@@ -70,7 +79,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise StackFileError(f"{path}: the file is empty")
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
+        data = copy.deepcopy(_parse(text))
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):
