@@ -136,7 +136,7 @@ def _run(envs: list[str], stack_dir: Path) -> dict[str, engine.Inventory]:
             print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
             try:
                 # one id seed for every environment, so mocked ids differ only where the program differs
-                out[env] = engine.run(env, stack_dir=stack_dir, id_seed="offline")
+                out[env] = engine.run_cached(env, stack_dir=stack_dir, id_seed="offline")
             except (ConfigError, stackfiles.StackFileError) as exc:
                 problems.append(str(exc))
     if problems:
@@ -312,7 +312,7 @@ def _head_docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for env in envs:
         try:
-            out[env] = report.to_doc(engine.run(env, stack_dir=stack_dir, id_seed="offline"))
+            out[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline"))
         except (ConfigError, stackfiles.StackFileError) as exc:
             out[env] = {"error": str(exc).replace("\n", " ")}
     return out

@@ -9,6 +9,7 @@ outputs, and returns them as an `Inventory`. Used by the tests and the offline p
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -451,6 +452,42 @@ def run(
         preview=preview,
         registered_outputs=monitor.registered_outputs,
     )
+
+
+_memo: dict[tuple[Any, ...], Inventory] = {}
+
+
+def run_cached(
+    env: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    stack_dir: Path | None = None,
+    code_dir: Path = stackfiles.PROJECT_ROOT,
+    id_seed: str | None = None,
+    preview: bool = False,
+    as_real_deploy: bool = False,
+) -> Inventory:
+    """`run`, remembered for this process: the same program (`code_dir`, loaded once per process),
+    the same config, the same stack files beside it (the program reads every environment's for its
+    cross-checks) and the same mode give the same inventory. Each caller gets its own copy.
+    Errors are not remembered. Used by the offline commands and the test fixtures; tests that
+    patch the mocks call `run`."""
+    stack_dir = (stack_dir or code_dir).resolve()
+    if config is None:
+        config = stackfiles.effective_config(env, stack_dir)
+    stack_files = tuple((p.name, p.read_bytes()) for p in sorted(stack_dir.glob("Pulumi*.yaml")) if p.is_file())
+    key = (env, tuple(sorted(config.items())), stack_files, str(code_dir.resolve()), id_seed, preview, as_real_deploy)
+    if key not in _memo:
+        _memo[key] = run(
+            env,
+            config=config,
+            stack_dir=stack_dir,
+            code_dir=code_dir,
+            id_seed=id_seed,
+            preview=preview,
+            as_real_deploy=as_real_deploy,
+        )
+    return copy.deepcopy(_memo[key])
 
 
 def _with_secret_placeholders(config: Mapping[str, str], as_real_deploy: bool) -> tuple[dict[str, str], list[str]]:

@@ -355,4 +355,4 @@ def analyze(
 
 def run(env: str, *, preview: bool = False, stack_dir: Path | None = None) -> Report:
     """Run the program for `env` under mocks (update or first preview) and the pack over it."""
-    return analyze(engine.run(env, stack_dir=stack_dir, preview=preview))
+    return analyze(engine.run_cached(env, stack_dir=stack_dir, preview=preview))

@@ -202,7 +202,7 @@ def test_highly_available_search_keeps_a_master_quorum_when_an_az_is_lost(inv: I
 
 def test_the_first_preview_registers_what_the_update_does(env: str, inv: Inventory) -> None:
     """Unknown outputs must not change which resources exist (no resources inside apply)."""
-    preview = engine.run(env, preview=True)
+    preview = engine.run_cached(env, preview=True)
     assert sorted(r.urn for r in preview.resources) == sorted(r.urn for r in inv.resources)
     service = next(r for r in preview.resources if r.type == "aws:ecs/service:Service")
     assert not service.outputs.get("id")  # really a first preview: ids unknown

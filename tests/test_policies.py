@@ -33,7 +33,7 @@ _reports: dict[tuple[str, bool], policy.Report] = {}
 
 def preview_of(env: str) -> Inventory:
     if env not in _previews:
-        _previews[env] = engine.run(env, preview=True)
+        _previews[env] = engine.run_cached(env, preview=True)
     return _previews[env]
 
 
