@@ -1,9 +1,12 @@
 """The inventories of a git revision: `diff --base REF` and `cost --base REF`.
 
-The program and the stack files at REF are exported with `git archive` into a temporary
-directory (no worktree, no change to the repository) and run there in a separate process (two
-versions of `components/` cannot share one interpreter) by `offline/base_worker.py`, which loads
-*this* checkout's engine and document shape so both sides are serialised the same way.
+When the program at REF (`__main__.py`, `components/`, `marin/`) is byte for byte the one this
+checkout runs, as for a change to stack files only, REF's stack files are run in this process by
+this program (`same_program`). Otherwise the program and the stack files at REF are exported
+with `git archive` into a temporary directory (no worktree, no change to the repository) and run
+there in a separate process (two versions of `components/` cannot share one interpreter) by
+`offline/base_worker.py`, which loads *this* checkout's engine and document shape so both sides
+are serialised the same way.
 
 Results are cached under `.cache/offline/` of the repository (gitignored), keyed by the commit,
 the hash of the stack files at that commit, the hash of this checkout's offline tooling and the
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -28,6 +32,9 @@ from offline import report
 OFFLINE_DIR = Path(__file__).resolve().parent
 CACHE = Path(".cache") / "offline"
 CACHE_DIR = stackfiles.PROJECT_ROOT / CACHE
+# What a commit's program is: when these are this checkout's, the commit is run in this process.
+PROGRAM = ("__main__.py", "components", "marin")
+STACK_FILE = re.compile(r"Pulumi(\.[^/]+)?\.yaml")
 
 
 class BaseError(Exception):
@@ -69,9 +76,57 @@ def _tooling_hash() -> str:
     return h.hexdigest()[:16]
 
 
+def _tree(root: Path, commit: str, *paths: str) -> dict[str, str]:
+    """{path: blob hash} of the files under `paths` at `commit` (all of them without `paths`)."""
+    listing = _git(root, "ls-tree", "-r", "-z", commit, "--", *paths)
+    out = {}
+    for entry in filter(None, listing.split("\0")):
+        meta, path = entry.split("\t", 1)
+        out[path] = meta.split()[2]
+    return out
+
+
+def _stack_files(root: Path, commit: str) -> dict[str, str]:
+    return {p: h for p, h in _tree(root, commit).items() if "/" not in p and STACK_FILE.fullmatch(p)}
+
+
 def _stack_hash(root: Path, commit: str) -> str:
-    listing = _git(root, "ls-tree", commit, "--", "Pulumi.yaml", *(f"Pulumi.{c}" for c in ("*.yaml",)))
+    listing = json.dumps(_stack_files(root, commit), sort_keys=True)
     return hashlib.sha256(listing.encode()).hexdigest()[:16]
+
+
+def _blob(data: bytes) -> str:
+    """git's hash of a file's bytes (`git hash-object`)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def same_program(commit: str, root: Path, code_dir: Path = stackfiles.PROJECT_ROOT) -> bool:
+    """Whether the program at `commit` is, file for file, the one in `code_dir` (this checkout)."""
+    ours: dict[str, str] = {}
+    for top in PROGRAM:
+        path = code_dir / top
+        files = [path] if path.is_file() else sorted(f for f in path.rglob("*") if f.is_file())
+        for f in files:
+            if "__pycache__" not in f.parts:
+                ours[f.relative_to(code_dir).as_posix()] = _blob(f.read_bytes())
+    return ours == _tree(root, commit, *PROGRAM)
+
+
+def _in_process(commit: str, root: Path, wanted: list[str]) -> dict[str, Any]:
+    """REF's stack files, run by this checkout's (identical) program in this process."""
+    from offline import base_worker  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="marin-base-") as tmp:
+        for name in _stack_files(root, commit):
+            (Path(tmp) / name).write_bytes(_show(root, commit, name))
+        return base_worker.documents(Path(tmp), stackfiles.PROJECT_ROOT, wanted)
+
+
+def _show(root: Path, commit: str, path: str) -> bytes:
+    done = subprocess.run(["git", "-C", str(root), "show", f"{commit}:{path}"], capture_output=True, check=False)
+    if done.returncode != 0:
+        raise BaseError(f"git show {commit[:12]}:{path}: failed")
+    return done.stdout
 
 
 def export(commit: str, target: Path, root: Path = stackfiles.PROJECT_ROOT) -> None:
@@ -94,6 +149,8 @@ def inventories(
     cached = cache_dir / f"{key}.json"
     if use_cache and cached.is_file():
         docs = json.loads(cached.read_text(encoding="utf-8"))
+    elif same_program(commit, root):
+        docs = _in_process(commit, root, wanted)
     else:
         with tempfile.TemporaryDirectory(prefix="marin-base-") as tmp:
             tree = Path(tmp) / "tree"

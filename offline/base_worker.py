@@ -29,6 +29,24 @@ def _load(name: str, path: Path, package: list[str] | None = None) -> types.Modu
     return module
 
 
+def documents(stack_dir: Path, code_dir: Path, wanted: list[str]) -> dict[str, object]:
+    """{"schemaVersion", "environments": {env: doc | {"error": message}}} of the stacks in
+    `stack_dir` (those `wanted`, or all), the program in `code_dir` run under this engine."""
+    # imported only now: in the worker, from the tree (marin) and from this checkout (offline)
+    from marin.config import ConfigError  # noqa: PLC0415
+    from marin.stackfiles import StackFileError, environments  # noqa: PLC0415
+    from offline import engine, report  # noqa: PLC0415
+
+    docs: dict[str, object] = {}
+    for env in [e for e in environments(stack_dir) if not wanted or e in wanted]:
+        try:
+            inv = engine.run_cached(env, stack_dir=stack_dir, code_dir=code_dir, id_seed="offline")
+            docs[env] = report.to_doc(inv)
+        except (ConfigError, StackFileError, ValueError, TypeError, KeyError) as exc:
+            docs[env] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+    return {"schemaVersion": report.SCHEMA_VERSION, "environments": docs}
+
+
 def main() -> int:
     tree, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
     sys.path[:] = [str(tree), *[p for p in sys.path if Path(p).resolve() != HERE]]
@@ -37,20 +55,8 @@ def main() -> int:
     # this checkout's stack-file reader (pure) stands in for the tree's: same reading both sides
     _load("marin.stackfiles", HERE.parent / "marin" / "stackfiles.py")
     _load("offline", HERE / "__init__.py", [str(HERE)])
-    # imported only now: from the tree (marin) and from this checkout (offline)
-    from marin.config import ConfigError  # noqa: PLC0415
-    from marin.stackfiles import StackFileError, environments  # noqa: PLC0415
-    from offline import engine, report  # noqa: PLC0415
-
-    docs: dict[str, object] = {}
-    wanted = sys.argv[3:]
-    for env in [e for e in environments(tree) if not wanted or e in wanted]:
-        try:
-            inv = engine.run(env, stack_dir=tree, code_dir=tree, id_seed="offline")
-            docs[env] = report.to_doc(inv)
-        except (ConfigError, StackFileError, ValueError, TypeError, KeyError) as exc:
-            docs[env] = {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
-    out.write_text(json.dumps({"schemaVersion": report.SCHEMA_VERSION, "environments": docs}), encoding="utf-8")
+    docs = documents(tree, tree, sys.argv[3:])
+    out.write_text(json.dumps(docs), encoding="utf-8")
     return 0
 
 

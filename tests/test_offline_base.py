@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from marin import cost
-from offline import cli, replacements
+from offline import base, cli, replacements
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -125,3 +125,23 @@ def test_every_stateful_type_has_a_replacement_rule_with_a_source() -> None:
     assert replacements.replacing_paths("aws:ec2/subnet:Subnet", ["cidrBlock", "tags.Name"]) == ["cidrBlock"]
     assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags.Name"]) == []
     assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags"], ["*"]) == ["tags"]
+
+
+def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Path) -> None:
+    """The base side runs the base commit's code (in a separate process) whenever it differs from
+    this checkout's; only a commit with this very program is run in this process."""
+    head = git(repo, "rev-parse", "HEAD").strip()
+    assert base.same_program(head, repo), "the copy's commits carry this checkout's program"
+    # a commit whose program tags everything differently: the base side must show the old tag
+    tags = repo / "marin" / "config.py"
+    tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
+    git(repo, "commit", "-qam", "a program change")
+    changed = git(repo, "rev-parse", "HEAD").strip()
+    assert not base.same_program(changed, repo)
+    _, old = base.inventories("HEAD", ["dev"], root=repo)  # cached for the diff below
+    provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
+    assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
+    code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
+    assert code == 0
+    assert '~ defaultTags.tags.ManagedBy: "pulumi-old" -> "pulumi"' in out, out
+    git(repo, "revert", "--no-edit", "HEAD")  # the module's other tests run this program again
