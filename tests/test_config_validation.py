@@ -6,8 +6,7 @@ import pytest
 
 from marin import stackfiles
 from marin.config import SCHEMA, ConfigError, deploy_problems, load_environment, parse
-
-ENVS = stackfiles.environments()
+from tests.conftest import ENVS
 
 
 def refused(env: str, raw: dict[str, str], environments: dict[str, dict[str, str]] | None = None) -> str:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shlex
 import subprocess
 
 import pytest
 
 from marin import declarations
 from marin.stackfiles import PROJECT_ROOT
+from offline import cli
+from tests.conftest import start_early
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 
@@ -25,18 +30,49 @@ def sh_commands() -> list[str]:
     return out
 
 
+OFFLINE = ".venv/bin/python -m offline"
+
+
+def in_process(command: str) -> subprocess.CompletedProcess[str]:
+    """`.venv/bin/python -m offline ARGS`, run as `offline/__main__.py` runs it, in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(shlex.split(command)[len(OFFLINE.split()) :])
+    return subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())
+
+
+def shortest_plan() -> str:
+    return min((c for c in sh_commands() if c.startswith(f"{OFFLINE} plan ")), key=len)
+
+
+def run_in_a_shell() -> subprocess.CompletedProcess[str]:
+    command = shortest_plan()
+    return subprocess.run(command, check=False, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
+
+
 @pytest.fixture(scope="module")
 def results() -> dict[str, subprocess.CompletedProcess[str]]:
-    """Run every documented command at once (they are independent), then report each."""
-    running = {
-        c: subprocess.Popen(c, shell=True, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    """Every documented command's result: the offline ones in this process, as `python -m offline`
+    runs them (`offline/__main__.py` is `cli.main()` on `sys.argv[1:]`), anything else in a shell.
+    One runs as written in a shell too (below); CI runs the main job as written."""
+    return {
+        c: in_process(c)
+        if c.startswith(f"{OFFLINE} ")
+        else subprocess.run(c, check=False, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
         for c in sh_commands()
     }
-    done = {}
-    for command, process in running.items():
-        out, err = process.communicate(timeout=300)
-        done[command] = subprocess.CompletedProcess(command, process.returncode, out, err)
-    return done
+
+
+@start_early(run_in_a_shell)
+def test_an_offline_command_in_the_docs_runs_as_written_in_a_shell(early: subprocess.CompletedProcess[str]) -> None:
+    assert early.returncode == 0, f"`{early.args}` failed:\n{early.stderr[-2000:]}"
+    assert "=== dev" in early.stdout, early.stdout[:500]
+
+
+def test_the_offline_entry_point_is_the_cli() -> None:
+    entry = (PROJECT_ROOT / "offline" / "__main__.py").read_text(encoding="utf-8")
+    assert "from offline.cli import main\n" in entry
+    assert entry.rstrip().endswith("raise SystemExit(main())"), "main() reads sys.argv[1:]"
 
 
 def test_the_configuration_table_matches_the_declarations() -> None:

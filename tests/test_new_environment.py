@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import yaml
 
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli
+from tests.conftest import start_early
 
 # Invariant modules: every test in them is parametrised over the copy's stacks or reads them.
 INVARIANT_MODULES = (
@@ -62,49 +64,73 @@ def copy_repo(target: Path) -> Path:
     return target
 
 
-def python(repo: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_CONFIG", "PYTEST_"))}
+def python(repo: Path, *args: str, **extra_env: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_CONFIG", "PYTEST_", "MARIN_TEST"))}
+    env |= extra_env
     done = subprocess.run([sys.executable, *args], cwd=repo, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
 
-def test_a_new_environment_from_the_template_keeps_every_invariant(tmp_path: Path) -> None:
-    repo = copy_repo(tmp_path / "repo")
-    # 1. the stack file, from the template, placeholders filled
-    (repo / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
-    # 2. its usage assumptions (here: dev's, the template is dev-like)
-    usage_path = repo / "pricing" / "usage.yaml"
-    usage = yaml.safe_load(usage_path.read_text(encoding="utf-8"))
-    usage_path.write_text(
-        usage_path.read_text(encoding="utf-8")
-        + "  qa:\n"
-        + "".join(f"    {k}: {v}\n" for k, v in usage["environments"]["dev"].items()),
-        encoding="utf-8",
-    )
-    # 3. the generated tables (config and cost), as the guide says
-    assert "updated docs/environments.md" in python(repo, "scripts/regen_docs.py")
-    assert "| prod | qa |" in (repo / "README.md").read_text(encoding="utf-8")
-    # 4. the invariants, on dev, staging, prod and qa
-    # (the docs' commands are run by the suite itself; here they would only repeat the plan)
-    out = python(
-        repo,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "-x",
-        "-k",
-        "not offline_command_in_the_docs",
-        *INVARIANT_MODULES,
-    )
-    assert "F" not in out, out[-2000:]
-    assert "E" not in out.replace("Error", ""), out[-2000:]
-    # ...and the invariants above were run for qa too: the suite's stacks are the copy's
-    assert (
-        python(repo, "-c", "from tests.conftest import ENVS; print(ENVS)").strip() == "['dev', 'staging', 'prod', 'qa']"
-    )
+def follow_the_guide() -> dict[str, str]:
+    """The guide's steps in a fresh copy of the repository, then the invariant modules there.
+    Two processes, most of this module's time: started as the session starts (`start_early`),
+    they run beside the rest of the suite."""
+    tmp = Path(tempfile.mkdtemp(prefix="marin-new-env-"))
+    try:
+        repo = copy_repo(tmp / "repo")
+        # 1. the stack file, from the template, placeholders filled
+        (repo / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
+        # 2. its usage assumptions (here: dev's, the template is dev-like)
+        usage_path = repo / "pricing" / "usage.yaml"
+        usage = yaml.safe_load(usage_path.read_text(encoding="utf-8"))
+        usage_path.write_text(
+            usage_path.read_text(encoding="utf-8")
+            + "  qa:\n"
+            + "".join(f"    {k}: {v}\n" for k, v in usage["environments"]["dev"].items()),
+            encoding="utf-8",
+        )
+        # 3. the generated tables (config and cost), as the guide says
+        regen = python(repo, "scripts/regen_docs.py")
+        readme = (repo / "README.md").read_text(encoding="utf-8")
+        # 4. the invariants, for qa (dev, staging and prod are this suite's own, on the same
+        # files); tests across stacks still read all four. The docs' commands: the suite's own.
+        tests = python(
+            repo,
+            "-m",
+            "pytest",
+            "-o",
+            "addopts=--strict-markers",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "-x",
+            "-k",
+            "not offline_command_in_the_docs",
+            *INVARIANT_MODULES,
+            MARIN_TEST_STACKS="qa",
+        )
+        stacks = python(
+            repo, "-c", "from tests.conftest import ALL_ENVS, ENVS; print(ALL_ENVS, ENVS)", MARIN_TEST_STACKS="qa"
+        )
+        return {"regen": regen, "readme": readme, "tests": tests, "stacks": stacks}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@start_early(follow_the_guide)
+def test_a_new_environment_from_the_template_keeps_every_invariant(early: dict[str, str]) -> None:
+    assert "updated docs/environments.md" in early["regen"]
+    assert "| prod | qa |" in early["readme"]
+    out = early["tests"]
+    assert re.search(r"=+ \d+ passed, \d+ skipped, \d+ deselected in", out.splitlines()[-1]), out[-2000:]
+    assert " FAILED" not in out, out[-2000:]
+    assert " ERROR" not in out, out[-2000:]
+    by_stack = re.findall(r"^tests/\S+\[(dev|staging|prod|qa)\] PASSED", out, re.M)
+    assert by_stack.count("qa") >= 40, "the per-stack invariants ran for qa"
+    assert set(by_stack) == {"qa"}, "and only for qa"
+    # ...and the suite's stacks are the copy's
+    assert early["stacks"].strip() == "['dev', 'staging', 'prod', 'qa'] ['qa']"
 
 
 def test_cost_flags_an_environment_priced_on_default_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

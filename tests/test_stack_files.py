@@ -7,6 +7,7 @@ import yaml
 
 from marin import declarations, stackfiles
 from marin.config import SCHEMA, ConfigError, load_environment, schema_field_names, snake
+from tests.conftest import ENVS
 
 TEMPLATE = stackfiles.PROJECT_ROOT / "templates" / "Pulumi.ENV.yaml"
 # What an operator fills into the template for a new `qa` environment.
@@ -35,7 +36,7 @@ def test_default_providers_are_disabled_for_aws_and_atlas() -> None:
     assert {"aws", "mongodbatlas"} <= set(value)
 
 
-@pytest.mark.parametrize("env", stackfiles.environments())
+@pytest.mark.parametrize("env", ENVS)
 def test_stack_file_sets_every_required_key_itself(env: str) -> None:
     own = stackfiles.stack_config(env)
     assert {k.full_name for k in SCHEMA if k.required} <= set(own)
