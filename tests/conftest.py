@@ -6,7 +6,7 @@ import gc
 import os
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -28,27 +28,53 @@ if set(_ONLY) - set(ALL_ENVS):
     raise RuntimeError(f"MARIN_TEST_STACKS={','.join(_ONLY)}: no such stack here; configured: {', '.join(ALL_ENVS)}")
 ENVS = [e for e in ALL_ENVS if e in _ONLY] if _ONLY else ALL_ENVS
 
-_cache: dict[str, engine.Inventory] = {}
+# --- what a session remembers, and mutation testing --------------------------------------------
+# Under mutmut, the tests of a mutant run in a process forked from one that already ran them, and
+# which tests run for a mutant is decided by which tests called its function when every test ran
+# once ("stats"). Anything a test reuses from another test would hide both: under mutmut, each test
+# recomputes what it needs. Program-derived values are kept only for a mutant outside the program
+# (the policy pack), whose tests may share the inventories the unmutated program produced.
+PROGRAM_CACHES: list[dict[Any, Any]] = [engine._memo]
+OTHER_CACHES: list[dict[Any, Any]] = []
+PROGRAM_CODE = ("marin.", "components.")
+
+
+def remembered(cache: dict[Any, Any], *, program: bool = True) -> dict[Any, Any]:
+    """Register a module-level cache of a test module (`program`: derived from running the program
+    only), so that mutation testing starts each test without it."""
+    (PROGRAM_CACHES if program else OTHER_CACHES).append(cache)
+    return cache
+
+
+def _mutant() -> str:
+    return os.environ.get("MUTANT_UNDER_TEST", "")
+
+
+def _shared_scope(fixture_name: str, config: pytest.Config) -> Literal["session", "function"]:
+    """Session-wide sharing, except under mutation testing (see above)."""
+    return "function" if _mutant() not in ("", "fail") else "session"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_computed_by_another_test() -> None:
+    mutant = _mutant()
+    if mutant in ("", "fail"):
+        return
+    stackfiles._parse.cache_clear()
+    for cache in OTHER_CACHES:
+        cache.clear()
+    if mutant == "stats" or mutant.startswith(PROGRAM_CODE):
+        for cache in PROGRAM_CACHES:
+            cache.clear()
+
+
+_cache: dict[str, engine.Inventory] = remembered({})
 
 
 def inventory_of(env: str) -> engine.Inventory:
     if env not in _cache:
         _cache[env] = engine.run_cached(env)
     return _cache[env]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _nothing_computed_by_unmutated_code() -> None:
-    """Under mutmut, each mutant's tests run in a process forked from one that already ran them:
-    what the in-process caches hold was computed without the mutant. Inventories are kept only
-    when the mutant is outside the program (the policy pack)."""
-    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
-    if mutant in ("", "stats", "fail"):
-        return
-    stackfiles._parse.cache_clear()
-    if mutant.startswith(("marin.", "components.")):
-        engine._memo.clear()
-        _cache.clear()
 
 
 @pytest.fixture(params=ENVS)
@@ -61,12 +87,12 @@ def inv(env: str) -> engine.Inventory:
     return inventory_of(env)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_shared_scope)
 def all_inventories() -> dict[str, engine.Inventory]:
     return {e: inventory_of(e) for e in ALL_ENVS}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_shared_scope)
 def committed() -> dict[str, dict[str, str]]:
     """What the CLI would pass each committed stack (project defaults + stack file)."""
     return stackfiles.all_environments()

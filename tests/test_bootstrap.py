@@ -17,6 +17,7 @@ from marin import stackfiles
 from marin.naming import EnvironmentNames
 from marin.stackfiles import PROJECT_ROOT
 from offline.engine import Inventory, Resource
+from tests.conftest import remembered
 
 sys.path.insert(0, str(PROJECT_ROOT / "bootstrap"))
 from marin_bootstrap import config, offline, policies
@@ -28,7 +29,7 @@ from .conftest import inventory_of
 
 BOOTSTRAP_ENVS = sorted(p.name.split(".")[1] for p in (PROJECT_ROOT / "bootstrap").glob("Pulumi.*.yaml"))
 APP = stackfiles.all_environments()
-_cache: dict[str, Inventory] = {}
+_cache: dict[str, Inventory] = remembered({})
 OIDC = policies.OIDC_HOST
 READ_SECRET, READ_OBJECT, DECRYPT = "secretsmanager:GetSecretValue", "s3:GetObject", "kms:Decrypt"
 

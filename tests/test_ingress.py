@@ -21,6 +21,7 @@ from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
 from offline import cli, engine, policy
 from offline.engine import Inventory, Resource
+from tests.conftest import _shared_scope, remembered
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
 API = "aws:apigatewayv2/api:Api"
@@ -39,7 +40,7 @@ HTTP_API_TYPES = (API, VPC_LINK, INTEGRATION, ROUTE, STAGE, DOMAIN, MAPPING, NAM
 ALB_TYPES = (LB, "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener")
 APPROVED_SWITCH = {"marin:ingress": "http-api", "marin:ingressChangeApproved": "true"}
 
-_variants: dict[str, Inventory] = {}
+_variants: dict[str, Inventory] = remembered({})
 
 
 def variant(key: str, env: str, config: dict[str, str]) -> Inventory:
@@ -62,7 +63,7 @@ def rules(inv: Inventory, type_: str, group_id: str) -> list[dict]:
     return [r.inputs for r in inv.of_type(type_) if r.inputs["securityGroupId"] == group_id]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=_shared_scope)
 def switched_staging(committed: dict[str, dict[str, str]]) -> Inventory:
     """Staging (protected, full monitoring) with an approved switch to the HTTP API."""
     return variant("staging-http-api", "staging", committed["staging"] | APPROVED_SWITCH)

@@ -18,6 +18,7 @@ from marin.config import EnvConfig
 from marin.iam import ecr_repository_arn
 from offline import engine
 from offline.engine import Inventory
+from tests.conftest import _shared_scope
 
 SHARED_ACCOUNT = "444455556666"
 
@@ -140,7 +141,7 @@ def test_every_egress_rule_names_its_peer_or_one_documented_internet_port(inv: I
             assert (owner, i["fromPort"]) in internet, rule.name
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=_shared_scope)
 def one_account() -> dict[str, Inventory]:
     """Every environment in one shared AWS account, as many teams start."""
     out = {}

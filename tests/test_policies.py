@@ -23,12 +23,13 @@ from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import engine, policy
 from offline.engine import Inventory
+from tests.conftest import _shared_scope, remembered
 
 ENVS = stackfiles.environments()
 SERVICER = policy.load_servicer()
 RULES = {r.name: r for r in policy.rules(SERVICER)}
-_previews: dict[str, Inventory] = {}
-_reports: dict[tuple[str, bool], policy.Report] = {}
+_previews: dict[str, Inventory] = remembered({})
+_reports: dict[tuple[str, bool], policy.Report] = remembered({}, program=False)
 
 
 def preview_of(env: str) -> Inventory:
@@ -37,7 +38,7 @@ def preview_of(env: str) -> Inventory:
     return _previews[env]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope=_shared_scope)
 def previews() -> dict[str, Inventory]:
     return {e: preview_of(e) for e in ENVS}
 

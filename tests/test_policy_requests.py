@@ -11,6 +11,7 @@ from google.protobuf import json_format
 
 from offline import engine, policy
 from offline.engine import Inventory
+from tests.conftest import _shared_scope
 from tests.test_policies import preview_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
@@ -22,7 +23,7 @@ def _by_urn(requests: list) -> dict[str, dict]:
     return {r.urn: json_format.MessageToDict(r) for r in requests}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope=_shared_scope)
 def prod_preview() -> Inventory:
     return preview_of("prod")
 
