@@ -86,12 +86,18 @@ def _tree(root: Path, commit: str, *paths: str) -> dict[str, str]:
     return out
 
 
-def _stack_files(root: Path, commit: str) -> dict[str, str]:
-    return {p: h for p, h in _tree(root, commit).items() if "/" not in p and STACK_FILE.fullmatch(p)}
+def _stack_files(root: Path, commit: str, subdir: str = "") -> dict[str, str]:
+    """{path: blob hash} of the project and stack files in `subdir` (of the repository) at `commit`."""
+    prefix = f"{subdir}/" if subdir else ""
+    return {
+        p: h
+        for p, h in _tree(root, commit).items()
+        if p.startswith(prefix) and "/" not in p[len(prefix) :] and STACK_FILE.fullmatch(p[len(prefix) :])
+    }
 
 
-def _stack_hash(root: Path, commit: str) -> str:
-    listing = json.dumps(_stack_files(root, commit), sort_keys=True)
+def _stack_hash(root: Path, commit: str, subdir: str = "") -> str:
+    listing = json.dumps(_stack_files(root, commit, subdir), sort_keys=True)
     return hashlib.sha256(listing.encode()).hexdigest()[:16]
 
 
@@ -112,21 +118,26 @@ def same_program(commit: str, root: Path, code_dir: Path = stackfiles.PROJECT_RO
     return ours == _tree(root, commit, *PROGRAM)
 
 
-def _in_process(commit: str, root: Path, wanted: list[str]) -> dict[str, Any]:
-    """REF's stack files, run by this checkout's (identical) program in this process."""
+def _in_process(commit: str, root: Path, subdir: str, wanted: list[str]) -> dict[str, Any]:
+    """REF's stack files, run by this checkout's (identical) program in this process. The tree is
+    exported as for a second process, so both paths read the same files (symlinks included)."""
     from offline import base_worker  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="marin-base-") as tmp:
-        for name in _stack_files(root, commit):
-            (Path(tmp) / name).write_bytes(_show(root, commit, name))
-        return base_worker.documents(Path(tmp), stackfiles.PROJECT_ROOT, wanted)
+        tree = Path(tmp)
+        export(commit, tree, root)
+        return base_worker.documents(tree / subdir, stackfiles.PROJECT_ROOT, wanted)
 
 
-def _show(root: Path, commit: str, path: str) -> bytes:
-    done = subprocess.run(["git", "-C", str(root), "show", f"{commit}:{path}"], capture_output=True, check=False)
-    if done.returncode != 0:
-        raise BaseError(f"git show {commit[:12]}:{path}: failed")
-    return done.stdout
+def _subdir(root: Path, stack_dir: Path | None) -> str:
+    """Where the stack files are, relative to the repository's root ("" for the root)."""
+    if stack_dir is None:
+        return ""
+    try:
+        rel = stack_dir.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise BaseError(f"--stack-dir {stack_dir} is not inside the repository {root}") from None
+    return "" if rel == "." else rel
 
 
 def export(commit: str, target: Path, root: Path = stackfiles.PROJECT_ROOT) -> None:
@@ -139,18 +150,25 @@ def export(commit: str, target: Path, root: Path = stackfiles.PROJECT_ROOT) -> N
 
 
 def inventories(
-    ref: str, envs: list[str] | None = None, root: Path = stackfiles.PROJECT_ROOT, use_cache: bool = True
+    ref: str,
+    envs: list[str] | None = None,
+    root: Path = stackfiles.PROJECT_ROOT,
+    use_cache: bool = True,
+    stack_dir: Path | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """(commit, {env: doc or {"error": message}}) for every environment configured at `ref`."""
+    """(commit, {env: doc or {"error": message}}) for every environment configured at `ref`, in
+    `stack_dir` (default: the repository's root) as it was at `ref`."""
     commit = resolve(ref, root)
     wanted = sorted(envs) if envs else []
-    key = f"{commit}-{_stack_hash(root, commit)}-{_tooling_hash()}-{'-'.join(wanted) or 'all'}"
+    subdir = _subdir(root, stack_dir)
+    where = hashlib.sha256(subdir.encode()).hexdigest()[:8] if subdir else "root"
+    key = f"{commit}-{where}-{_stack_hash(root, commit, subdir)}-{_tooling_hash()}-{'-'.join(wanted) or 'all'}"
     cache_dir = root / CACHE
     cached = cache_dir / f"{key}.json"
     if use_cache and cached.is_file():
         docs = json.loads(cached.read_text(encoding="utf-8"))
     elif same_program(commit, root):
-        docs = _in_process(commit, root, wanted)
+        docs = _in_process(commit, root, subdir, wanted)
     else:
         with tempfile.TemporaryDirectory(prefix="marin-base-") as tmp:
             tree = Path(tmp) / "tree"
@@ -159,7 +177,7 @@ def inventories(
             out = Path(tmp) / "docs.json"
             env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}
             done = subprocess.run(
-                [sys.executable, str(OFFLINE_DIR / "base_worker.py"), str(tree), str(out), *wanted],
+                [sys.executable, str(OFFLINE_DIR / "base_worker.py"), str(tree), str(tree / subdir), str(out), *wanted],
                 capture_output=True,
                 text=True,
                 env=env,

@@ -1,6 +1,6 @@
 """Run the program of another checkout (argv[1]) under this checkout's offline engine.
 
-    python offline/base_worker.py TREE OUT.json [ENV...]
+    python offline/base_worker.py TREE STACK_DIR OUT.json [ENV...]
 
 Started by `offline/base.py` in a fresh process. `marin`, `components` and `__main__.py` come
 from TREE; the engine, the document shape and the stack-file reader come from this checkout, so
@@ -48,14 +48,14 @@ def documents(stack_dir: Path, code_dir: Path, wanted: list[str]) -> dict[str, o
 
 
 def main() -> int:
-    tree, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
+    tree, stack_dir, out = Path(sys.argv[1]).resolve(), Path(sys.argv[2]).resolve(), Path(sys.argv[3])
     sys.path[:] = [str(tree), *[p for p in sys.path if Path(p).resolve() != HERE]]
     import marin  # the tree's package  # noqa: F401, PLC0415
 
     # this checkout's stack-file reader (pure) stands in for the tree's: same reading both sides
     _load("marin.stackfiles", HERE.parent / "marin" / "stackfiles.py")
     _load("offline", HERE / "__init__.py", [str(HERE)])
-    docs = documents(tree, tree, sys.argv[3:])
+    docs = documents(stack_dir, tree, sys.argv[4:])
     out.write_text(json.dumps(docs), encoding="utf-8")
     return 0
 

@@ -320,7 +320,7 @@ def _head_docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
 
 def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
     try:
-        commit, old = base.inventories(ref, envs or None, root=base.toplevel(stack_dir))
+        commit, old = base.inventories(ref, envs or None, root=base.toplevel(stack_dir), stack_dir=stack_dir)
     except base.BaseError as exc:
         if "not a commit" in str(exc) or "needs a git repository" in str(exc):
             raise UsageError(str(exc)) from None

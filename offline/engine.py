@@ -398,6 +398,17 @@ def _working_dir(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+@contextlib.contextmanager
+def _without_cli_config() -> Iterator[None]:
+    """The SDK reads `PULUMI_CONFIG*` from the environment before the config it was given: an
+    offline run gets exactly the config it is passed, whatever the calling shell exports."""
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PULUMI_CONFIG")}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 def run(
     env: str,
     *,
@@ -440,7 +451,7 @@ def run(
     def program() -> None:
         runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")
 
-    with _working_dir(stack_dir):
+    with _working_dir(stack_dir), _without_cli_config():
         _sync_await(run_in_stack(program))
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
     return Inventory(
