@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import signal
+import subprocess
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Literal
 
 import pytest
@@ -28,6 +33,14 @@ if set(_ONLY) - set(ALL_ENVS):
     raise RuntimeError(f"MARIN_TEST_STACKS={','.join(_ONLY)}: no such stack here; configured: {', '.join(ALL_ENVS)}")
 ENVS = [e for e in ALL_ENVS if e in _ONLY] if _ONLY else ALL_ENVS
 
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if _ONLY:
+        only = ", ".join(ENVS)
+        return f"MARIN_TEST_STACKS={','.join(_ONLY)}: per-stack tests for {only} only, not {', '.join(ALL_ENVS)}"
+    return f"stacks: {', '.join(ALL_ENVS)}"
+
+
 # --- what a session remembers, and mutation testing --------------------------------------------
 # Under mutmut, the tests of a mutant run in a process forked from one that already ran them, and
 # which tests run for a mutant is decided by which tests called its function when every test ran
@@ -36,7 +49,7 @@ ENVS = [e for e in ALL_ENVS if e in _ONLY] if _ONLY else ALL_ENVS
 # (the policy pack), whose tests may share the inventories the unmutated program produced.
 PROGRAM_CACHES: list[dict[Any, Any]] = [engine._memo]
 OTHER_CACHES: list[dict[Any, Any]] = []
-PROGRAM_CODE = ("marin.", "components.")
+PROGRAM_CODE = ("marin.", "components.", "offline.")  # offline/: the engine shapes the inventories
 
 
 def remembered(cache: dict[Any, Any], *, program: bool = True) -> dict[Any, Any]:
@@ -108,12 +121,16 @@ def config(env: str, committed: dict[str, dict[str, str]]) -> EnvConfig:
 
 _EARLY = ThreadPoolExecutor(max_workers=2, thread_name_prefix="start-early")
 _started: dict[Callable[..., None], Future[Any]] = {}
+_running: set[subprocess.Popen[str]] = set()
+_lock = threading.Lock()
 
 
-def start_early(work: Callable[[], Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Mark a test whose `work` (subprocesses: the thread only waits) starts when collection ends
-    and runs beside the in-process tests on the second core; the test reads its result from the
-    `early` fixture, and fails with whatever `work` raised."""
+def start_early(work: Callable[[Path], Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Mark a test whose `work` (other processes, through `run_process`: the thread only waits)
+    starts when collection ends, in a temporary directory of the session, and runs beside the
+    in-process tests on the second core. The test reads the result from the `early` fixture and
+    fails with whatever `work` raised. Nothing starts for a collect-only run; whatever still runs
+    when the session ends (-x, Ctrl-C, SIGTERM) is killed."""
 
     def mark(test: Callable[..., None]) -> Callable[..., None]:
         test.start_early = work  # type: ignore[attr-defined]
@@ -122,12 +139,56 @@ def start_early(work: Callable[[], Any]) -> Callable[[Callable[..., None]], Call
     return mark
 
 
+def run_process(args: list[str] | str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run(..., capture_output=True, text=True)` in a new process group, killed with
+    its children if the session ends first."""
+    with _lock:
+        process = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs
+        )
+        _running.add(process)
+    try:
+        out, err = process.communicate()
+    finally:
+        with _lock:
+            _running.discard(process)
+    return subprocess.CompletedProcess(args, process.returncode, out, err)
+
+
+def _stop_everything() -> None:
+    for future in _started.values():
+        future.cancel()
+    with _lock:
+        for process in _running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _started.clear()  # a second session in this process (mutmut's children) starts its own
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (CI cancelling a job) ends the session as Ctrl-C does, so its processes die too."""
+    raise KeyboardInterrupt
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
+    option = session.config.option
+    if option.collectonly or getattr(option, "setuponly", False) or getattr(option, "setupplan", False):
+        return
+    factory = session.config._tmp_path_factory  # type: ignore[attr-defined]  # pytest's own tmp_path_factory
     for item in session.items:
         test = getattr(item, "function", None)
         work = getattr(test, "start_early", None)
         if test is not None and work is not None and test not in _started:
-            _started[test] = _EARLY.submit(work)
+            _started[test] = _EARLY.submit(work, factory.mktemp(test.__name__[:30], numbered=True))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _stop_everything()
 
 
 @pytest.fixture

@@ -7,13 +7,14 @@ import io
 import re
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from marin import declarations
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli
-from tests.conftest import start_early
+from tests.conftest import run_process, start_early
 
 DOCS = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 
@@ -45,9 +46,8 @@ def shortest_plan() -> str:
     return min((c for c in sh_commands() if c.startswith(f"{OFFLINE} plan ")), key=len)
 
 
-def run_in_a_shell() -> subprocess.CompletedProcess[str]:
-    command = shortest_plan()
-    return subprocess.run(command, check=False, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
+def run_in_a_shell(_tmp: Path) -> subprocess.CompletedProcess[str]:
+    return run_process(shortest_plan(), shell=True, cwd=PROJECT_ROOT)
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from marin import cost
-from offline import base, cli, replacements
+from offline import base, cli, engine, replacements
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -136,12 +136,47 @@ def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Pat
     tags = repo / "marin" / "config.py"
     tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
     git(repo, "commit", "-qam", "a program change")
-    changed = git(repo, "rev-parse", "HEAD").strip()
-    assert not base.same_program(changed, repo)
-    _, old = base.inventories("HEAD", ["dev"], root=repo)  # cached for the diff below
-    provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
-    assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
-    code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
-    assert code == 0
-    assert '~ defaultTags.tags.ManagedBy: "pulumi-old" -> "pulumi"' in out, out
-    git(repo, "revert", "--no-edit", "HEAD")  # the module's other tests run this program again
+    try:
+        changed = git(repo, "rev-parse", "HEAD").strip()
+        assert not base.same_program(changed, repo)
+        _, old = base.inventories("HEAD", ["dev"], root=repo)  # cached for the diff below
+        provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
+        assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
+        code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
+        assert code == 0
+        assert '~ defaultTags.tags.ManagedBy: "pulumi-old" -> "pulumi"' in out, out
+    finally:
+        git(repo, "revert", "--no-edit", "HEAD")  # the module's other tests run this program again
+
+
+def test_a_stack_dir_below_the_root_is_compared_with_itself_at_ref_symlinks_included(repo: Path) -> None:
+    """`--stack-dir alt` compares alt/ with alt/ at REF (not the root's stack files), and a stack
+    file that is a symlink reads as its target on both sides."""
+    alt = repo / "alt"
+    (alt / "stacks").mkdir(parents=True)
+    (alt / "Pulumi.yaml").write_text((repo / "Pulumi.yaml").read_text())
+    dev = (repo / "Pulumi.dev.yaml").read_text()
+    old = "marin:redisNodeType: cache.t4g.micro"
+    assert old in dev
+    (alt / "stacks" / "dev.yaml").write_text(dev.replace(old, "marin:redisNodeType: cache.t4g.small"))
+    (alt / "Pulumi.dev.yaml").symlink_to(Path("stacks") / "dev.yaml")
+    git(repo, "add", "alt")
+    git(repo, "commit", "-qm", "a second project directory, its stack file a symlink")
+    try:
+        code, out, err = offline(alt, "diff", "--base", "HEAD", "dev")
+        assert (code, err.count("error")) == (0, 0), err
+        assert "0 to create, 0 to delete, 0 to update, 0 to replace; 0 properties changed" in out, out
+    finally:
+        git(repo, "rm", "-rq", "alt")
+        git(repo, "commit", "-qm", "no second project directory")
+
+
+def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"marin:redisNodeType": "cache.r7g.large", "marin:bogus": "x"}))
+    monkeypatch.setenv("PULUMI_CONFIG_MARIN_REDISNODETYPE", "cache.r7g.large")
+    code, out, err = offline(repo, "diff", "--base", "HEAD", "dev")
+    assert (code, err.count("error")) == (0, 0), err
+    assert "0 properties changed" in out
+    inv = engine.run("dev", stack_dir=repo)  # not remembered: the program really runs
+    (redis,) = inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    assert redis.inputs["nodeType"] == "cache.t4g.micro", "the stack file's value, not the shell's"
