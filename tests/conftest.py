@@ -42,11 +42,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 # --- what a session remembers, and mutation testing --------------------------------------------
-# Under mutmut, the tests of a mutant run in a process forked from one that already ran them, and
-# which tests run for a mutant is decided by which tests called its function when every test ran
-# once ("stats"). Anything a test reuses from another test would hide both: under mutmut, each test
-# recomputes what it needs. Program-derived values are kept only for a mutant outside the program
-# (the policy pack), whose tests may share the inventories the unmutated program produced.
+# Under mutmut, which tests run for a mutant is decided by which tests called its function when
+# every test ran once ("stats"); then each mutant's tests run in a process forked from one that had
+# already run them. So: during stats, each test recomputes what it needs (else only the first test
+# to compute a value is seen calling the code behind it); for a mutant, nothing computed before the
+# fork is reused. Program-derived values are kept for a mutant outside the program (the policy
+# pack), whose tests may share the inventories the unmutated program produced.
 PROGRAM_CACHES: list[dict[Any, Any]] = [engine._memo]
 OTHER_CACHES: list[dict[Any, Any]] = []
 PROGRAM_CODE = ("marin.", "components.", "offline.")  # offline/: the engine shapes the inventories
@@ -54,7 +55,7 @@ PROGRAM_CODE = ("marin.", "components.", "offline.")  # offline/: the engine sha
 
 def remembered(cache: dict[Any, Any], *, program: bool = True) -> dict[Any, Any]:
     """Register a module-level cache of a test module (`program`: derived from running the program
-    only), so that mutation testing starts each test without it."""
+    only), so that mutation testing does not reuse it where it must not."""
     (PROGRAM_CACHES if program else OTHER_CACHES).append(cache)
     return cache
 
@@ -63,22 +64,28 @@ def _mutant() -> str:
     return os.environ.get("MUTANT_UNDER_TEST", "")
 
 
+def _forget(*, program: bool) -> None:
+    stackfiles._parse.cache_clear()
+    for cache in OTHER_CACHES + (PROGRAM_CACHES if program else []):
+        cache.clear()
+
+
 def _shared_scope(fixture_name: str, config: pytest.Config) -> Literal["session", "function"]:
-    """Session-wide sharing, except under mutation testing (see above)."""
-    return "function" if _mutant() not in ("", "fail") else "session"
+    """Session-wide sharing, except while mutmut records which test calls what."""
+    return "function" if _mutant() == "stats" else "session"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _nothing_computed_before_the_mutant() -> None:
+    mutant = _mutant()
+    if mutant not in ("", "fail", "stats"):
+        _forget(program=mutant.startswith(PROGRAM_CODE))
 
 
 @pytest.fixture(autouse=True)
 def _nothing_computed_by_another_test() -> None:
-    mutant = _mutant()
-    if mutant in ("", "fail"):
-        return
-    stackfiles._parse.cache_clear()
-    for cache in OTHER_CACHES:
-        cache.clear()
-    if mutant == "stats" or mutant.startswith(PROGRAM_CODE):
-        for cache in PROGRAM_CACHES:
-            cache.clear()
+    if _mutant() == "stats":
+        _forget(program=True)
 
 
 _cache: dict[str, engine.Inventory] = remembered({})

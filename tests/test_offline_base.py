@@ -7,12 +7,14 @@ import contextlib
 import io
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from marin import cost
+from marin import cost, stackfiles
 from offline import base, cli, engine, replacements
+from tests.conftest import run_process, start_early
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -180,3 +182,34 @@ def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monk
     inv = engine.run("dev", stack_dir=repo)  # not remembered: the program really runs
     (redis,) = inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
     assert redis.inputs["nodeType"] == "cache.t4g.micro", "the stack file's value, not the shell's"
+
+
+PROBE = """
+import json, sys
+from offline import engine
+before = set(sys.modules)
+for env in sys.argv[1:]:
+    engine.run(env)
+print(json.dumps(sorted(getattr(sys.modules[m], "__file__", None) or "" for m in set(sys.modules) - before)))
+"""
+
+
+def modules_the_program_imports(_tmp: Path) -> subprocess.CompletedProcess[str]:
+    return run_process([sys.executable, "-c", PROBE, *stackfiles.environments()], cwd=stackfiles.PROJECT_ROOT)
+
+
+@start_early(modules_the_program_imports)
+def test_the_program_is_what_same_program_compares(early: subprocess.CompletedProcess[str]) -> None:
+    """Every file of this repository the program imports, in a fresh process, is under
+    `base.PROGRAM`: a commit that agrees with this checkout there runs the same program."""
+    assert early.returncode == 0, early.stderr[-2000:]
+    root = stackfiles.PROJECT_ROOT
+    venv = Path(sys.prefix).resolve()
+    ours = [
+        Path(f).resolve()
+        for f in json.loads(early.stdout)
+        if f and Path(f).resolve().is_relative_to(root) and not Path(f).resolve().is_relative_to(venv)
+    ]
+    assert ours, "the program's own modules were imported in the probe"
+    outside = {str(f.relative_to(root)) for f in ours if f.relative_to(root).parts[0] not in base.PROGRAM}
+    assert outside == set()
