@@ -8,6 +8,7 @@ outputs, and returns them as an `Inventory`. Used by the tests and the offline p
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import hashlib
@@ -440,6 +441,8 @@ def run(
     domain = config.get(f"{PROJECT}:domainName", "")
     mocks = Mocks(id_seed or env, account, region, preview, domain)
     monitor = RecordingMonitor(mocks, records, as_real_deploy)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
@@ -451,8 +454,16 @@ def run(
     def program() -> None:
         runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")
 
-    with _working_dir(stack_dir), _without_cli_config():
-        _sync_await(run_in_stack(program))
+    try:
+        with _working_dir(stack_dir), _without_cli_config():
+            _sync_await(run_in_stack(program))
+    finally:
+        # Each run on its own event loop, whose executor threads (the SDK's RPC calls) end with
+        # it: no run sees another's pending work, and a process forked after a run (mutmut's
+        # children) does not wait forever on threads that did not survive the fork.
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        asyncio.set_event_loop(asyncio.new_event_loop())
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
     return Inventory(
         env=env,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import signal
 from collections import Counter
 from itertools import combinations
 
@@ -347,3 +349,20 @@ def test_the_engine_sees_registrations_when_config_is_good(committed: dict[str, 
     records: list[engine.Resource] = []
     engine.run("dev", config=committed["dev"], records=records)
     assert len(records) > 50  # so the test above cannot pass just because nothing is recorded
+
+
+def test_a_process_forked_after_a_run_can_run_the_program() -> None:
+    """Each run has its own event loop, whose RPC threads end with it: a forked process (mutmut's
+    children) runs the program instead of waiting forever on threads the fork did not copy."""
+    engine.run("dev")
+    pid = os.fork()
+    if pid == 0:  # the child: exit status 0 only if the run ends (SIGALRM ends a hang)
+        signal.alarm(60)
+        code = 1
+        try:
+            engine.run("dev")
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
