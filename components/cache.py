@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components._outputs import declared
 from marin.catalogue import REDIS_PORT
 
 ENGINE_VERSION = "7.1"
@@ -74,4 +75,4 @@ class Cache(pulumi.ComponentResource):
         self.primary_endpoint = group.primary_endpoint_address
         self.auth_token_arn = token_version.secret_arn
         self.member_cluster_ids = [f"{args.replication_group_id}-{i + 1:03d}" for i in range(nodes)]
-        self.register_outputs({"primary_endpoint": self.primary_endpoint})
+        self.register_outputs(declared(self))

@@ -25,6 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
 from marin.catalogue import APP_PORT, secrets_for
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -267,14 +268,7 @@ class Compute(pulumi.ComponentResource):
         if registry is not None:
             self.api_url = self._http_api(name, args, registry)
         self.cluster_name = cluster.name
-        self.register_outputs(
-            {
-                "cluster_name": self.cluster_name,
-                "service_names": self.service_names,
-                "api_url": self.api_url,
-                "load_balancer_dns_name": self.load_balancer_dns_name,
-            }
-        )
+        self.register_outputs(declared(self))
 
     def _alb(self, name: str, args: ComputeArgs) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
         """The ALB, its target group, listeners and alias; sets api_url. Returns the target group's

@@ -18,6 +18,8 @@ import pulumi_aws as aws
 import pulumi_mongodbatlas as atlas
 import pulumi_random as random
 
+from components._outputs import declared
+
 DATABASE = "marin"
 MONGODB_MAJOR_VERSION = "8.0"
 # Snapshot policies by marin:atlasBackup (none has no schedule: the shared tier has no backups).
@@ -204,4 +206,4 @@ class Database(pulumi.ComponentResource):
 
         self.project_name = project.name
         self.cluster_name = cluster.name
-        self.register_outputs({"project_name": self.project_name, "cluster_name": self.cluster_name})
+        self.register_outputs(declared(self))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
 from components._policy import to_json
 from marin import iam
 from marin.catalogue import secrets_for
@@ -67,4 +68,4 @@ class Iam(pulumi.ComponentResource):
             # A role is of use only with its policy: whoever takes the ARN waits for both.
             self.execution_role_arns[service] = _after(execution.arn, execution_policy)
             self.task_role_arns[service] = _after(task.arn, task_policy)
-        self.register_outputs({"execution_role_arns": self.execution_role_arns, "task_role_arns": self.task_role_arns})
+        self.register_outputs(declared(self))

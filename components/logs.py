@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
+
 ERRORS_BY_SERVICE = """fields @timestamp, @log, @message
 | filter @message like /(?i)(error|exception|traceback)/
 | stats count(*) as errors by @log, bin(5m)
@@ -62,4 +64,4 @@ class Logging(pulumi.ComponentResource):
         )
         self.log_group_names = {s: g.name for s, g in groups.items()}
         self.log_group_arns = {s: g.arn for s, g in groups.items()}
-        self.register_outputs({"log_group_arns": self.log_group_arns})
+        self.register_outputs(declared(self))

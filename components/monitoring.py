@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
+
 LATENCY_P99_MS = 3000  # the HTTP API's integration timeout is 30 s; 3 s at p99 is already broken
 
 
@@ -67,7 +69,7 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__("marin:monitoring:Monitoring", name, None, opts)
         self.topic_arn = None
         if not args.full:
-            self.register_outputs({})
+            self.register_outputs(declared(self))
             return
         child = pulumi.ResourceOptions(parent=self)
         # CloudWatch cannot publish to a topic under the AWS-managed aws/sns key (its policy cannot
@@ -211,4 +213,4 @@ class Monitoring(pulumi.ComponentResource):
             periods=5,
         )
         self.topic_arn = topic.arn
-        self.register_outputs({"topic_arn": self.topic_arn})
+        self.register_outputs(declared(self))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
 from components._policy import document, service_trust, to_json
 from marin.catalogue import APP_PORT, ATLAS_PORT, OPENSEARCH_PORT, REDIS_PORT
 from marin.cidr import plan_subnets
@@ -408,11 +409,4 @@ class Network(pulumi.ComponentResource):
         self.redis_sg_id = redis.id
         self.opensearch_sg_id = opensearch.id
         self.endpoints_sg_id = endpoints.id
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids,
-                "egress_ips": self.egress_ips,
-            }
-        )
+        self.register_outputs(declared(self))

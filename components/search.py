@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
 from marin import iam, limits
 
 ENGINE_VERSION = "OpenSearch_2.19"
@@ -83,4 +84,4 @@ class Search(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.endpoint_secret_arn = version.secret_arn
-        self.register_outputs({"endpoint": self.endpoint})
+        self.register_outputs(declared(self))

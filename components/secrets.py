@@ -20,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components._outputs import declared
 from marin.catalogue import SECRETS
 
 SEED_STAGE = "marin-seed"  # staging label of an operator secret's first (config-seeded) version
@@ -78,4 +79,4 @@ class Secrets(pulumi.ComponentResource):
                 self.value_arns[spec.name] = version.secret_arn
             self.arns[spec.name] = secret.arn
             self.ids[spec.name] = secret.id
-        self.register_outputs({"arns": self.arns})
+        self.register_outputs(declared(self))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components._outputs import declared
 from components._policy import document, to_json
 
 NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted recording can be restored for 30 days
@@ -112,4 +113,4 @@ class Storage(pulumi.ComponentResource):
 
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
-        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn})
+        self.register_outputs(declared(self))
