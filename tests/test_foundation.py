@@ -6,15 +6,22 @@ retention 7/14/30, the naming convention, the secret hierarchy, protection outsi
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import ipaddress
 import json
 import os
+import pkgutil
 import signal
+import typing
 from collections import Counter
 from itertools import combinations
 
+import pulumi
 import pytest
+from google.protobuf import json_format
 
+import components
 from marin.catalogue import SECRETS
 from marin.config import ConfigError, EnvConfig
 from offline import engine
@@ -366,3 +373,102 @@ def test_a_process_forked_after_a_run_can_run_the_program() -> None:
             os._exit(code)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def component_classes() -> dict[str, type[pulumi.ComponentResource]]:
+    out = {}
+    for module in pkgutil.iter_modules(components.__path__):
+        for cls in vars(importlib.import_module(f"components.{module.name}")).values():
+            if (
+                inspect.isclass(cls)
+                and issubclass(cls, pulumi.ComponentResource)
+                and cls is not pulumi.ComponentResource
+            ):
+                out[cls.__name__] = cls
+    return out
+
+
+def test_every_component_registers_exactly_its_typed_outputs(inv: Inventory) -> None:
+    """What a component registers (`register_outputs`, kept in the state) is every output attribute
+    its class declares, under its own name: all of them, but those declared `| None` when unset
+    (the SDK drops a None), so none is left out or renamed."""
+    classes = component_classes()
+    components_seen = [r for r in inv.resources if not r.custom and r.type.startswith("marin:")]
+    assert len({r.type for r in components_seen}) >= 9
+    for r in components_seen:
+        hints = inspect.get_annotations(classes[r.type.split(":")[2]], eval_str=True)
+        required = {name for name, hint in hints.items() if type(None) not in typing.get_args(hint)}
+        registered = set(json_format.MessageToDict(inv.registered_outputs[r.urn]))
+        assert required <= registered <= set(hints), r.type
+
+
+# S3: "How to enforce TLS 1.2 or higher" (the `s3:TlsVersion` condition key) and "Enforce
+# encryption in transit" (`aws:SecureTransport`):
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html#example-object-tls-version
+def test_the_bucket_policy_denies_plain_http_and_tls_below_1_2_on_the_bucket_and_its_objects(inv: Inventory) -> None:
+    arn = f"arn:aws:s3:::{inv.one('aws:s3/bucket:Bucket').inputs['bucket']}"
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"]}
+    policy = json.loads(inv.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            deny | {"Sid": "DenyInsecureTransport", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            deny | {"Sid": "DenyOutdatedTls", "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}}},
+        ],
+    }
+
+
+def test_the_bucket_policy_and_lifecycle_wait_for_what_they_need(inv: Inventory) -> None:
+    """S3 refuses concurrent changes to a bucket's public-access block and its policy; a lifecycle
+    with noncurrent-version rules on a bucket not yet versioned is accepted but never applies."""
+    policy = inv.one("aws:s3/bucketPolicy:BucketPolicy")
+    assert inv.depends_on(policy, inv.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"))
+    lifecycle = inv.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    for versioning in inv.of_type("aws:s3/bucketVersioning:BucketVersioning"):
+        assert inv.depends_on(lifecycle, versioning)
+
+
+def test_recordings_are_encrypted_with_s3_managed_keys(inv: Inventory) -> None:
+    sse = inv.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse.inputs["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
+    ]
+
+
+def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, config: EnvConfig) -> None:
+    """One rule for every object: Standard-IA after the transition days, deleted after the
+    expiration days (or, versioned and kept forever, only orphaned delete markers), noncurrent
+    versions kept 30 days, unfinished uploads aborted after 7."""
+    (rule,) = inv.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    expected: dict[str, object] = {
+        "id": "recordings-retention",
+        "status": "Enabled",
+        "filter": {},
+        "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+    }
+    if config.recordings_transition_days:
+        expected["transitions"] = [{"days": config.recordings_transition_days, "storageClass": "STANDARD_IA"}]
+    if config.recordings_expiration_days:
+        expected["expiration"] = {"days": config.recordings_expiration_days}
+    elif config.recordings_versioning:
+        expected["expiration"] = {"expiredObjectDeleteMarker": True}
+    if config.recordings_versioning:
+        expected["noncurrentVersionExpiration"] = {"noncurrentDays": 30}
+    assert rule == expected
+
+
+# Secrets Manager: a secret's description is what an operator sees in the console; ElastiCache AUTH
+# tokens are 16-128 printable characters without /, " or @, and values go into connection strings,
+# so generated values are letters and digits only:
+# https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html
+def test_every_secret_says_what_it_holds_and_generated_values_are_long_and_plain(inv: Inventory) -> None:
+    by_path_end = {spec.name: spec for spec in SECRETS}
+    for secret in inv.of_type("aws:secretsmanager/secret:Secret"):
+        spec = by_path_end[secret.name.split("-", 1)[1]]
+        assert secret.inputs["description"] == spec.description
+    passwords = inv.of_type("random:index/randomPassword:RandomPassword")
+    assert passwords
+    for password in passwords:
+        assert password.inputs["special"] is False, password.name
+        assert 32 <= password.inputs["length"] <= 128, password.name
