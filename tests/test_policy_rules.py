@@ -1,0 +1,1343 @@
+"""Every rule of the policy pack, branch by branch, through pulumi_policy's own analyzer servicer.
+
+`test_policies.py` runs the pack over the committed stacks (the program under mocks); here each
+rule meets hand-built resources, one `Analyze` (resource rules) or `AnalyzeStack` (stack rules)
+request at a time, as the engine would send them: a compliant case and one violating case per
+branch, with the whole message and the enforcement level. No program run: milliseconds a case, so
+`scripts/mutation.sh` runs this module against every mutant of `policy/marin_policies/`.
+
+Expected values are the story's and AWS's, written here independently of the pack:
+- story 1.8: logs 7 / 14 / 30 days, secrets' recovery windows, dev's ceiling and prod's floor;
+- AWS Foundational Security Best Practices controls, by rule:
+  https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html
+- S3's default encryption algorithms (AES256, aws:kms, aws:kms:dsse):
+  https://docs.aws.amazon.com/AmazonS3/latest/API/API_ServerSideEncryptionByDefault.html
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime.proto import analyzer_pb2 as pb
+
+from offline import policy
+
+UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel (preview)
+M, A = "mandatory", "advisory"
+PACK = "marin-guardrails"
+
+# rule: (description, FSBP control or None, kind, level), as the README's policy table states them.
+RULES: dict[str, tuple[str, str | None, str, str]] = {
+    "naming-convention": (
+        "Physical names are marin-<env>-<resource>; log groups /ecs/<env>/...; secrets <env>/audio-pipeline/...",
+        None,
+        "resource",
+        M,
+    ),
+    "required-tags": ("Project, Environment and ManagedBy on every taggable resource", None, "resource", M),
+    "log-retention-by-environment": ("Log groups keep 7 (dev), 14 (staging) or 30 (prod) days", None, "resource", M),
+    "dev-cost-ceiling": ("Dev uses no production-grade task, Redis or Atlas sizes", None, "resource", A),
+    "prod-capacity-floor": (
+        "Prod tasks, Redis and Atlas are at least the story's production sizes",
+        None,
+        "resource",
+        M,
+    ),
+    "s3-block-public-access": ("Buckets block all public access", "S3.8", "stack", M),
+    "s3-default-encryption": ("Buckets encrypt objects at rest by default", "S3.4", "stack", M),
+    "s3-tls-only": ("Bucket policies deny requests without TLS", "S3.5", "stack", M),
+    "s3-versioning-outside-dev": ("Staging and prod buckets keep object versions", "S3.14", "stack", M),
+    "elasticache-encryption": ("Redis is encrypted at rest and in transit", "ElastiCache.4", "resource", M),
+    "elasticache-auth": ("Redis requires AUTH", "ElastiCache.6", "resource", M),
+    "elasticache-multi-az-outside-dev": ("Staging and prod Redis fail over across AZs", "ElastiCache.3", "resource", M),
+    "opensearch-in-vpc": ("OpenSearch domains live inside the VPC", "Opensearch.2", "resource", M),
+    "opensearch-https-only": ("OpenSearch enforces HTTPS with TLS 1.2 or later", "Opensearch.8", "resource", M),
+    "opensearch-encryption": ("OpenSearch encrypts data at rest and between nodes", "Opensearch.1", "resource", M),
+    "no-open-ingress-ports": (
+        "Ingress from 0.0.0.0/0 or ::/0 only on port 80 or 443 (checked before the rule exists)",
+        "EC2.18",
+        "resource",
+        M,
+    ),
+    "no-open-ingress": (
+        "No security group ingress from 0.0.0.0/0 or ::/0 except 80/443 on the ALB",
+        "EC2.18",
+        "stack",
+        M,
+    ),
+    "default-security-group-closed": ("The VPC's default security group allows nothing", "EC2.2", "stack", M),
+    "iam-no-full-admin": ("No policy allows * actions on * resources", "IAM.1", "resource", M),
+    "iam-secrets-own-environment": (
+        "Secret-read grants only under the environment's own path",
+        None,
+        "resource",
+        M,
+    ),
+    "secret-recovery-window": (
+        "Secrets keep 0 (dev), 7-30 (staging) or 30 (prod) days after deletion",
+        None,
+        "resource",
+        M,
+    ),
+    "no-secret-outputs": ("No secret value in the stack's outputs, marked secret or not", None, "stack", M),
+    "data-protected-outside-dev": (
+        "Staging and prod data stores are protected from deletion",
+        None,
+        "resource",
+        M,
+    ),
+    "atlas-no-open-access": ("No Atlas access list entry for 0.0.0.0/0", None, "resource", M),
+    "atlas-backups-by-environment": (
+        "Backups in staging; continuous backup with PITR in prod",
+        None,
+        "resource",
+        M,
+    ),
+    "ecs-no-public-ip-outside-dev": ("Tasks get no public IP outside dev", "ECS.2", "resource", M),
+    "ecs-circuit-breaker": ("Deployments roll back on failure", None, "resource", M),
+    "ecs-logging": ("Every container logs somewhere", "ECS.9", "resource", M),
+}
+
+
+@pytest.fixture
+def servicer() -> Iterator[Any]:
+    """The pack's servicer, built fresh by its own `__main__.py` for every test.
+
+    Fresh, so the rules' module-level construction (`resource_rule`, `_metadata`, ...) runs under
+    whatever mutmut has switched on. Imported as `policy.marin_policies` (its path in the repo, the
+    name mutmut gives its mutants) and aliased to `marin_policies`, the name `__main__.py` imports
+    as the CLI runs it; the previous modules are put back afterwards.
+    """
+    names = [n for n in sys.modules if n.split(".")[0] == "marin_policies" or n.startswith("policy.marin_policies")]
+    saved = {n: sys.modules.pop(n) for n in names}
+    try:
+        sys.modules["marin_policies"] = importlib.import_module("policy.marin_policies")
+        yield policy.load_servicer()
+    finally:
+        for n in [
+            n for n in sys.modules if n.split(".")[0] == "marin_policies" or n.startswith("policy.marin_policies")
+        ]:
+            del sys.modules[n]
+        sys.modules.update(saved)
+
+
+# --- requests, as the engine builds them -----------------------------------------------------------
+
+
+def _struct(props: dict[str, Any]) -> struct_pb2.Struct:
+    s = struct_pb2.Struct()
+    s.update(props)
+    return s
+
+
+@dataclass
+class Res:
+    type: str
+    props: dict[str, Any]
+    name: str = "r"
+    protect: bool = False
+    secret_outputs: list[str] = field(default_factory=list)
+    deps: dict[str, list[Res]] = field(default_factory=dict)
+
+    def urn(self, env: str) -> str:
+        return f"urn:pulumi:{env}::marin::{self.type}::{self.name}"
+
+
+def _found(response: Any, urn: str, rule: str) -> list[tuple[str, str]]:
+    return [(f.message, f.level) for f in policy._findings(response, urn) if f.policy == rule]
+
+
+def provider(tags: dict[str, str] | None) -> pb.AnalyzerProviderResource:
+    """The AWS provider as the Python SDK registers it: `defaultTags` JSON-encoded."""
+    props = {"region": "us-east-1"} | ({"defaultTags": json.dumps({"tags": tags})} if tags is not None else {})
+    return pb.AnalyzerProviderResource(
+        type="pulumi:providers:aws",
+        urn="urn:pulumi:dev::marin::pulumi:providers:aws::aws",
+        name="aws",
+        properties=_struct(props),
+    )
+
+
+def analyze(
+    servicer: Any,
+    rule: str,
+    env: str,
+    r: Res,
+    prov: pb.AnalyzerProviderResource | None = None,
+) -> list[tuple[str, str]]:
+    """What `rule` reports (message, level) for one resource's Analyze request."""
+    request = pb.AnalyzeRequest(
+        type=r.type,
+        urn=r.urn(env),
+        name=r.name,
+        properties=_struct(r.props),
+        options=pb.AnalyzerResourceOptions(protect=r.protect, additionalSecretOutputs=r.secret_outputs),
+        provider=prov,
+    )
+    return _found(servicer.Analyze(request, None), request.urn, rule)
+
+
+def analyze_stack(servicer: Any, rule: str, env: str, resources: Sequence[Res]) -> list[tuple[str, str]]:
+    """What `rule` reports for an AnalyzeStack request over these resources (outputs as properties)."""
+    request = pb.AnalyzeStackRequest(
+        resources=[
+            pb.AnalyzerResource(
+                type=r.type,
+                urn=r.urn(env),
+                name=r.name,
+                properties=_struct(r.props),
+                options=pb.AnalyzerResourceOptions(protect=r.protect, additionalSecretOutputs=r.secret_outputs),
+                propertyDependencies={
+                    key: pb.AnalyzerPropertyDependencies(urns=[d.urn(env) for d in deps])
+                    for key, deps in r.deps.items()
+                },
+            )
+            for r in resources
+        ]
+    )
+    return _found(servicer.AnalyzeStack(request, None), "", rule)
+
+
+def note(rule: str) -> tuple[str, str]:
+    """The servicer's advisory note for a rule that met an unknown value (first preview)."""
+    return (f"can't run policy '{rule}' from policy pack '{PACK}@", A)
+
+
+def _matches(found: list[tuple[str, str]], expected: list[tuple[str, str]]) -> bool:
+    """Equal, except that a preview note is matched by its start (its tail names the property)."""
+    if len(found) != len(expected):
+        return False
+    for (message, level), (want, want_level) in zip(found, expected, strict=True):
+        if level != want_level:
+            return False
+        if want.startswith("can't run policy") and not want.endswith("preview"):
+            if not (message.startswith(want) and message.endswith("can't be known during preview")):
+                return False
+        elif message != want:
+            return False
+    return True
+
+
+# --- what the servicer says about the rules ------------------------------------------------------
+
+
+def test_every_rule_has_its_documented_description_control_kind_and_level(servicer: Any) -> None:
+    info = servicer.GetAnalyzerInfo(None, None)
+    assert info.name == PACK
+    got = {}
+    for p in info.policies:
+        control = p.framework.reference if p.HasField("framework") else None
+        if control is not None:
+            assert (p.framework.name, p.framework.version) == ("AWS Foundational Security Best Practices", "1.0.0")
+            assert list(p.tags) == [control]
+        else:
+            assert list(p.tags) == []
+        kind = "stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource"
+        got[p.name] = (p.description, control, kind, policy.LEVELS[p.enforcementLevel])
+    assert got == RULES
+
+
+def test_a_configured_level_is_the_one_reported(servicer: Any) -> None:
+    """`--policy-pack-config` reaches the rules (a downgraded rule reports advisory)."""
+    servicer.Configure(
+        pb.ConfigureAnalyzerRequest(
+            policyConfig={"ecs-circuit-breaker": pb.PolicyConfig(enforcementLevel=pb.ADVISORY)}
+        ),
+        None,
+    )
+    service = Res("aws:ecs/service:Service", {"name": "marin-dev-api-service"})
+    assert analyze(servicer, "ecs-circuit-breaker", "dev", service) == [
+        ("service 'marin-dev-api-service' has no deployment circuit breaker with rollback", A)
+    ]
+
+
+# --- resource rules: (rule, env, resource, provider tags or None, expected findings) --------------------
+
+BUCKET = "aws:s3/bucket:Bucket"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+SECRET = "aws:secretsmanager/secret:Secret"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+SEARCH = "aws:opensearch/domain:Domain"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE = "aws:ecs/service:Service"
+ATLAS = "mongodbatlas:index/advancedCluster:AdvancedCluster"
+ACCESS = "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+TAGS = {"Project": "marin", "Environment": "dev", "ManagedBy": "pulumi"}
+
+
+def _atlas(size: str, **props: Any) -> dict[str, Any]:
+    return {
+        "name": "marin-x",
+        "replicationSpecs": [{"regionConfigs": [{"electableSpecs": {"instanceSize": size}}]}],
+    } | (props)
+
+
+def _doc(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action: Any, resource: Any) -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def _redis(**props: Any) -> dict[str, Any]:
+    return {"atRestEncryptionEnabled": True, "transitEncryptionEnabled": True, "authToken": "t0ken-value"} | props
+
+
+def _search(**props: Any) -> dict[str, Any]:
+    return {
+        "vpcOptions": {"subnetIds": ["subnet-1"]},
+        "domainEndpointOptions": {"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10"},
+        "encryptAtRest": {"enabled": True},
+        "nodeToNodeEncryption": {"enabled": True},
+    } | props
+
+
+def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> dict[str, Any]:
+    return {key: cidr, "fromPort": from_port, "toPort": to_port, "ipProtocol": "tcp"}
+
+
+NAME_MSG = "{t} name {n!r} must be marin-{e}-<resource>"
+SECRET_GRANT = "p grants secret reads on {r!r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
+OWN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:{e}/audio-pipeline/mongodb-uri-AbCdEf"
+WINDOW = "secret 's' has a {d}-day recovery window; {e} needs {n}"
+
+CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] = [
+    # naming-convention: the name property by type, the prefix fallback, the exempt types
+    ("naming-convention", "dev", Res(BUCKET, {"bucket": "marin-dev-call-recordings"}), None, []),
+    (
+        "naming-convention",
+        "dev",
+        Res(BUCKET, {"bucket": "recordings", "name": "marin-dev-x"}),
+        None,
+        [(NAME_MSG.format(t=BUCKET, n="recordings", e="dev"), M)],
+    ),
+    (
+        "naming-convention",
+        "prod",
+        Res(BUCKET, {"bucket": "marin-dev-call-recordings"}),
+        None,
+        [(NAME_MSG.format(t=BUCKET, n="marin-dev-call-recordings", e="prod"), M)],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(BUCKET, {"bucket": "marin-devx"}),
+        None,
+        [(NAME_MSG.format(t=BUCKET, n="marin-devx", e="dev"), M)],
+    ),
+    ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev"}), None, []),
+    (
+        "naming-convention",
+        "dev",
+        Res(SEARCH, {"domainName": "search", "name": "marin-dev-s"}),
+        None,
+        [(NAME_MSG.format(t=SEARCH, n="search", e="dev"), M)],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(REDIS, {"replicationGroupId": "cache"}),
+        None,
+        [(NAME_MSG.format(t=REDIS, n="cache", e="dev"), M)],
+    ),
+    ("naming-convention", "dev", Res(TASK, {"family": "api"}), None, [(NAME_MSG.format(t=TASK, n="api", e="dev"), M)]),
+    (
+        "naming-convention",
+        "dev",
+        Res("mongodbatlas:index/databaseUser:DatabaseUser", {"username": "app"}),
+        None,
+        [(NAME_MSG.format(t="mongodbatlas:index/databaseUser:DatabaseUser", n="app", e="dev"), M)],
+    ),
+    ("naming-convention", "dev", Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"}), None, []),
+    (
+        "naming-convention",
+        "dev",
+        Res(GROUP, {"namePrefix": "web-"}),
+        None,
+        [(NAME_MSG.format(t=GROUP, n="web", e="dev"), M)],
+    ),
+    ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev-x", "namePrefix": "web-"}), None, []),
+    ("naming-convention", "dev", Res(GROUP, {"name": 7}), None, []),
+    ("naming-convention", "dev", Res("aws:apigatewayv2/stage:Stage", {"name": "$default"}), None, []),
+    (
+        "naming-convention",
+        "dev",
+        Res("aws:apigatewayv2/api:Api", {"name": "$default"}),
+        None,
+        [(NAME_MSG.format(t="aws:apigatewayv2/api:Api", n="$default", e="dev"), M)],
+    ),
+    ("naming-convention", "dev", Res("aws:route53/record:Record", {"name": "api.dev.example.org"}), None, []),
+    ("naming-convention", "dev", Res("random:index/randomPassword:RandomPassword", {"name": "x"}), None, []),
+    ("naming-convention", "dev", Res("pulumi:providers:aws", {"name": "x"}), None, []),
+    ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/ecs/dev/api"}), None, []),
+    ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/vpc/dev/flow-logs"}), None, []),
+    (
+        "naming-convention",
+        "prod",
+        Res(LOG_GROUP, {"name": "/ecs/dev/api"}),
+        None,
+        [("log group '/ecs/dev/api' must be /ecs/prod/<service> (or /vpc/prod/<name>)", M)],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(LOG_GROUP, {"name": "marin-dev-api"}),
+        None,
+        [("log group 'marin-dev-api' must be /ecs/dev/<service> (or /vpc/dev/<name>)", M)],
+    ),
+    ("naming-convention", "staging", Res(SECRET, {"name": "staging/audio-pipeline/x"}), None, []),
+    (
+        "naming-convention",
+        "staging",
+        Res(SECRET, {"name": "marin-staging-x"}),
+        None,
+        [("secret 'marin-staging-x' must live under staging/audio-pipeline/", M)],
+    ),
+    ("naming-convention", "prod", Res("aws:kms/alias:Alias", {"name": "alias/marin-prod-alerts"}), None, []),
+    (
+        "naming-convention",
+        "prod",
+        Res("aws:kms/alias:Alias", {"name": "alias/marin-prod"}),
+        None,
+        [("KMS alias 'alias/marin-prod' must be alias/marin-prod-<resource>", M)],
+    ),
+    (
+        "naming-convention",
+        "prod",
+        Res("aws:kms/alias:Alias", {"name": "marin-prod-alerts"}),
+        None,
+        [("KMS alias 'marin-prod-alerts' must be alias/marin-prod-<resource>", M)],
+    ),
+    # required-tags: the provider's default tags, the resource's own, which values
+    ("required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), TAGS, []),
+    ("required-tags", "dev", Res("aws:ec2/vpc:Vpc", {"tags": TAGS}), None, []),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {}),
+        None,
+        [("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)],
+    ),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {"tags": {"Environment": "dev"}}),
+        {"Project": "marin"},
+        [("missing tags ManagedBy (set them through the provider's default tags)", M)],
+    ),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {"tags": "Project=marin"}),
+        {"Project": "marin", "ManagedBy": "x"},
+        [("missing tags Environment (set them through the provider's default tags)", M)],
+    ),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {"tags": {"Project": ""}}),
+        TAGS,
+        [("missing tags Project (set them through the provider's default tags)", M)],
+    ),
+    (
+        "required-tags",
+        "prod",
+        Res("aws:ec2/vpc:Vpc", {}),
+        TAGS,
+        [("tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'", M)],
+    ),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {"tags": {"Project": "other"}}),
+        TAGS,
+        [("tags Project='other' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'dev', 'pulumi'", M)],
+    ),
+    (
+        "required-tags",
+        "dev",
+        Res("aws:ec2/vpc:Vpc", {"tags": {"ManagedBy": "terraform"}}),
+        TAGS,
+        [("tags Project='marin' Environment='dev' ManagedBy='terraform'; expected 'marin', 'dev', 'pulumi'", M)],
+    ),
+    ("required-tags", "dev", Res(ROLE_POLICY, {}), None, []),  # AWS takes no tags on an inline policy
+    ("required-tags", "dev", Res("aws:ec2/noSuchThing:NoSuchThing", {}), None, []),
+    ("required-tags", "dev", Res("aws:nosuchmodule/thing:Thing", {}), None, []),
+    ("required-tags", "dev", Res("mongodbatlas:index/project:Project", {}), None, []),
+    ("required-tags", "dev", Res("aws:index/provider:Provider", {}), None, []),
+    # log-retention-by-environment: exactly the story's days; other environments are not ruled
+    ("log-retention-by-environment", "dev", Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}), None, []),
+    (
+        "log-retention-by-environment",
+        "dev",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
+        None,
+        [("log group 'g' keeps 14 days; dev keeps exactly 7", M)],
+    ),
+    ("log-retention-by-environment", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}), None, []),
+    (
+        "log-retention-by-environment",
+        "staging",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}),
+        None,
+        [("log group 'g' keeps 30 days; staging keeps exactly 14", M)],
+    ),
+    ("log-retention-by-environment", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}), None, []),
+    (
+        "log-retention-by-environment",
+        "prod",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 29}),
+        None,
+        [("log group 'g' keeps 29 days; prod keeps exactly 30", M)],
+    ),
+    (
+        "log-retention-by-environment",
+        "prod",
+        Res(LOG_GROUP, {"name": "g"}),
+        None,
+        [("log group 'g' keeps None days; prod keeps exactly 30", M)],
+    ),
+    ("log-retention-by-environment", "qa", Res(LOG_GROUP, {"name": "g", "retentionInDays": 1}), None, []),
+    # dev-cost-ceiling (advisory): at most 512 CPU / 1024 MiB, cache.t4g.small, M10
+    ("dev-cost-ceiling", "dev", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(TASK, {"family": "t", "cpu": "1024", "memory": "1024"}),
+        None,
+        [("task 't' is 1024 CPU / 1024 MiB; dev allows at most 512 / 1024", A)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(TASK, {"family": "t", "cpu": "256", "memory": "1536"}),
+        None,
+        [("task 't' is 256 CPU / 1536 MiB; dev allows at most 512 / 1024", A)],
+    ),
+    ("dev-cost-ceiling", "dev", Res(TASK, {"family": "t"}), None, []),
+    ("dev-cost-ceiling", "dev", Res(REDIS, {"nodeType": "cache.t4g.small"}), None, []),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.t4g.medium"}),
+        None,
+        [("Redis node cache.t4g.medium is production-grade; dev allows at most cache.t4g.small", A)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.r6g.xlarge"}),
+        None,
+        [("Redis node cache.r6g.xlarge is production-grade; dev allows at most cache.t4g.small", A)],
+    ),
+    ("dev-cost-ceiling", "dev", Res(ATLAS, _atlas("M10")), None, []),
+    ("dev-cost-ceiling", "dev", Res(ATLAS, _atlas("M0")), None, []),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(ATLAS, _atlas("M20")),
+        None,
+        [("Atlas tier M20 is production-grade; dev allows at most M10", A)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(ATLAS, _atlas("M200")),
+        None,
+        [("Atlas tier M200 is production-grade; dev allows at most M10", A)],
+    ),
+    ("dev-cost-ceiling", "staging", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
+    ("dev-cost-ceiling", "dev", Res(SERVICE, {"cpu": "4096"}), None, []),
+    # prod-capacity-floor: at least 1024 CPU / 2048 MiB, cache.t4g.medium, M20
+    ("prod-capacity-floor", "prod", Res(TASK, {"family": "t", "cpu": "1024", "memory": "2048"}), None, []),
+    (
+        "prod-capacity-floor",
+        "prod",
+        Res(TASK, {"family": "t", "cpu": "512", "memory": "4096"}),
+        None,
+        [("task 't' is 512 CPU / 4096 MiB; prod needs at least 1024 / 2048", M)],
+    ),
+    (
+        "prod-capacity-floor",
+        "prod",
+        Res(TASK, {"family": "t", "cpu": "2048", "memory": "1024"}),
+        None,
+        [("task 't' is 2048 CPU / 1024 MiB; prod needs at least 1024 / 2048", M)],
+    ),
+    ("prod-capacity-floor", "prod", Res(REDIS, {"nodeType": "cache.t4g.medium"}), None, []),
+    ("prod-capacity-floor", "prod", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
+    (
+        "prod-capacity-floor",
+        "prod",
+        Res(REDIS, {"nodeType": "cache.t4g.small"}),
+        None,
+        [("Redis node cache.t4g.small is below prod's floor cache.t4g.medium", M)],
+    ),
+    ("prod-capacity-floor", "prod", Res(ATLAS, _atlas("M20")), None, []),
+    ("prod-capacity-floor", "prod", Res(ATLAS, _atlas("M10")), None, [("Atlas tier M10 is below prod's floor M20", M)]),
+    ("prod-capacity-floor", "staging", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"}), None, []),
+    # elasticache-*: encryption both ways, AUTH by token or user group, Multi-AZ outside dev
+    ("elasticache-encryption", "dev", Res(REDIS, _redis()), None, []),
+    (
+        "elasticache-encryption",
+        "dev",
+        Res(REDIS, _redis(atRestEncryptionEnabled=False, transitEncryptionEnabled="true")),
+        None,
+        [("Redis is not encrypted at rest", M), ("Redis is not encrypted in transit", M)],
+    ),
+    ("elasticache-auth", "dev", Res(REDIS, _redis()), None, []),
+    ("elasticache-auth", "dev", Res(REDIS, _redis(authToken=UNKNOWN)), None, []),
+    ("elasticache-auth", "dev", Res(REDIS, _redis(authToken=None, userGroupIds=["g"])), None, []),
+    (
+        "elasticache-auth",
+        "dev",
+        Res(REDIS, _redis(authToken="", userGroupIds=[])),
+        None,
+        [("Redis accepts connections without AUTH", M)],
+    ),
+    (
+        "elasticache-auth",
+        "dev",
+        Res(REDIS, _redis(authToken=None)),
+        None,
+        [("Redis accepts connections without AUTH", M)],
+    ),
+    ("elasticache-multi-az-outside-dev", "dev", Res(REDIS, {}), None, []),
+    (
+        "elasticache-multi-az-outside-dev",
+        "prod",
+        Res(REDIS, {"multiAzEnabled": True, "automaticFailoverEnabled": True}),
+        None,
+        [],
+    ),
+    (
+        "elasticache-multi-az-outside-dev",
+        "staging",
+        Res(REDIS, {"multiAzEnabled": True}),
+        None,
+        [("Redis in staging needs Multi-AZ with automatic failover", M)],
+    ),
+    (
+        "elasticache-multi-az-outside-dev",
+        "prod",
+        Res(REDIS, {"automaticFailoverEnabled": True}),
+        None,
+        [("Redis in prod needs Multi-AZ with automatic failover", M)],
+    ),
+    # opensearch-*: inside the VPC, HTTPS with TLS 1.2+, encrypted at rest and between nodes
+    ("opensearch-in-vpc", "dev", Res(SEARCH, _search()), None, []),
+    (
+        "opensearch-in-vpc",
+        "dev",
+        Res(SEARCH, _search(vpcOptions={"subnetIds": []})),
+        None,
+        [("OpenSearch domain is not inside a VPC (it would have a public endpoint)", M)],
+    ),
+    ("opensearch-https-only", "dev", Res(SEARCH, _search()), None, []),
+    (
+        "opensearch-https-only",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions=None)),
+        None,
+        [("OpenSearch domain does not enforce HTTPS", M)],
+    ),
+    (
+        "opensearch-https-only",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": "true"})),
+        None,
+        [("OpenSearch domain does not enforce HTTPS", M)],
+    ),
+    (
+        "opensearch-https-only",
+        "dev",
+        Res(
+            SEARCH,
+            _search(domainEndpointOptions={"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"}),
+        ),
+        None,
+        [("OpenSearch TLS policy 'Policy-Min-TLS-1-0-2019-07' allows TLS below 1.2", M)],
+    ),
+    (
+        "opensearch-https-only",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": True})),
+        None,
+        [("OpenSearch TLS policy None allows TLS below 1.2", M)],
+    ),
+    ("opensearch-encryption", "dev", Res(SEARCH, _search()), None, []),
+    (
+        "opensearch-encryption",
+        "dev",
+        Res(SEARCH, _search(encryptAtRest={"enabled": "true"}, nodeToNodeEncryption=None)),
+        None,
+        [
+            ("OpenSearch domain is not encrypted at rest", M),
+            ("OpenSearch domain does not encrypt node-to-node traffic", M),
+        ],
+    ),
+    # no-open-ingress-ports: rules open to the internet only on 80 or 443; no inline rule from anywhere
+    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("0.0.0.0/0", 443, 443), "web"), None, []),
+    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6"), "web"), None, []),
+    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("10.0.0.0/8", 22, 22), "ssh"), None, []),
+    (
+        "no-open-ingress-ports",
+        "dev",
+        Res(INGRESS, _ingress("0.0.0.0/0", 80, 443), "web"),
+        None,
+        [("web: ingress from 0.0.0.0/0 on ports 80-443; only 80 or 443 may be open to the internet", M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "dev",
+        Res(INGRESS, _ingress("::/0", 8443, 8443, "cidrIpv6"), "alt"),
+        None,
+        [("alt: ingress from ::/0 on ports 8443-8443; only 80 or 443 may be open to the internet", M)],
+    ),
+    ("no-open-ingress-ports", "dev", Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["10.0.0.0/8"]}]}), None, []),
+    (
+        "no-open-ingress-ports",
+        "dev",
+        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]}),
+        None,
+        [("g: inline ingress from anywhere", M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "dev",
+        Res(GROUP, {"namePrefix": "g-", "ingress": [{"ipv6CidrBlocks": ["::/0"]}]}),
+        None,
+        [("g: inline ingress from anywhere", M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "dev",
+        Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"]}]}, "sg"),
+        None,
+        [("sg: inline ingress from anywhere", M)],
+    ),
+    ("no-open-ingress-ports", "dev", Res(BUCKET, {"ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]}), None, []),
+    # iam-*: no */*; secret reads only under the environment's own path
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*", "*"))}, "p"),
+        None,
+        [("policy of p allows every action on every resource", M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res("aws:iam/policy:Policy", {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
+        None,
+        [("policy of p allows every action on every resource", M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("s3:*", "*"), _allow("*", "arn:aws:s3:::b"))}),
+        None,
+        [],
+    ),
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Deny", "Action": "*", "Resource": "*"})}),
+        None,
+        [],
+    ),
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res(
+            ROLE_POLICY, {"policy": json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})}, "p"
+        ),
+        None,
+        [("policy of p allows every action on every resource", M)],
+    ),
+    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": "{not json"}), None, []),
+    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps(["*"])}), None, []),
+    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps({"Statement": ["*"]})}), None, []),
+    ("iam-no-full-admin", "dev", Res("aws:iam/role:Role", {"policy": _doc(_allow("*", "*"))}), None, []),
+    (
+        "iam-secrets-own-environment",
+        "dev",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))}, "p"),
+        None,
+        [],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "staging",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("secretsmanager:GetSecretValue", [OWN.format(e="staging"), OWN.format(e="dev")]))},
+            "p",
+        ),
+        None,
+        [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow(["secretsmanager:*"], "*"))}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*", ["arn:aws:s3:::b"]))}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="arn:aws:s3:::b", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow(["s3:GetObject"], "*"))}, "p"),
+        None,
+        [],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc({"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})},
+        ),
+        None,
+        [],
+    ),
+    # secret-recovery-window: dev 0, staging 7 to 30, prod 30 (AWS's default when unset)
+    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}), None, []),
+    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s"}), None, [(WINDOW.format(d=30, e="dev", n="0"), M)]),
+    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}), None, []),
+    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 30}), None, []),
+    (
+        "secret-recovery-window",
+        "staging",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 6}),
+        None,
+        [(WINDOW.format(d=6, e="staging", n="7 to 30"), M)],
+    ),
+    (
+        "secret-recovery-window",
+        "staging",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 31}),
+        None,
+        [(WINDOW.format(d=31, e="staging", n="7 to 30"), M)],
+    ),
+    ("secret-recovery-window", "prod", Res(SECRET, {"name": "s"}), None, []),
+    (
+        "secret-recovery-window",
+        "prod",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 29}),
+        None,
+        [(WINDOW.format(d=29, e="prod", n="30"), M)],
+    ),
+    ("secret-recovery-window", "qa", Res(SECRET, {"name": "s", "recoveryWindowInDays": 3}), None, []),
+    # data-protected-outside-dev: protect, Atlas termination protection, no forceDestroy
+    ("data-protected-outside-dev", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True}), None, []),
+    ("data-protected-outside-dev", "staging", Res(BUCKET, {"bucket": "b"}, "rec", protect=True), None, []),
+    (
+        "data-protected-outside-dev",
+        "prod",
+        Res(SECRET, {}, "sec"),
+        None,
+        [("Secret sec in prod is not protected (protect=True)", M)],
+    ),
+    (
+        "data-protected-outside-dev",
+        "staging",
+        Res(BUCKET, {"bucket": "b", "forceDestroy": True}, "rec", protect=True),
+        None,
+        [("bucket 'b' in staging can be destroyed with its recordings (forceDestroy)", M)],
+    ),
+    (
+        "data-protected-outside-dev",
+        "prod",
+        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": True}, protect=True),
+        None,
+        [],
+    ),
+    (
+        "data-protected-outside-dev",
+        "prod",
+        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": "true"}, protect=True),
+        None,
+        [("Atlas cluster 'c' in prod has no termination protection", M)],
+    ),
+    (
+        "data-protected-outside-dev",
+        "prod",
+        Res(REDIS, {"forceDestroy": True, "terminationProtectionEnabled": False}, "c"),
+        None,
+        [("ReplicationGroup c in prod is not protected (protect=True)", M)],
+    ),
+    ("data-protected-outside-dev", "prod", Res(LOG_GROUP, {"name": "g"}), None, []),
+    # atlas-*: no access from anywhere; backups in staging and prod, PITR in prod
+    ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "10.0.0.0/16"}), None, []),
+    ("atlas-no-open-access", "dev", Res(ACCESS, {"ipAddress": "203.0.113.7"}), None, []),
+    ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "::/0"}), None, [("Atlas access list admits ::/0", M)]),
+    (
+        "atlas-no-open-access",
+        "dev",
+        Res(ACCESS, {"cidrBlock": "", "ipAddress": "0.0.0.0"}),
+        None,
+        [("Atlas access list admits 0.0.0.0", M)],
+    ),
+    ("atlas-backups-by-environment", "dev", Res(ATLAS, {"name": "c"}), None, []),
+    ("atlas-backups-by-environment", "staging", Res(ATLAS, {"name": "c", "backupEnabled": True}), None, []),
+    (
+        "atlas-backups-by-environment",
+        "staging",
+        Res(ATLAS, {"name": "c", "backupEnabled": "true"}),
+        None,
+        [("Atlas cluster 'c' in staging has no cloud backup", M)],
+    ),
+    (
+        "atlas-backups-by-environment",
+        "prod",
+        Res(ATLAS, {"name": "c", "backupEnabled": True, "pitEnabled": True}),
+        None,
+        [],
+    ),
+    (
+        "atlas-backups-by-environment",
+        "prod",
+        Res(ATLAS, {"name": "c", "pitEnabled": "true"}),
+        None,
+        [
+            ("Atlas cluster 'c' in prod has no cloud backup", M),
+            ("Atlas cluster 'c' in prod has no point-in-time recovery", M),
+        ],
+    ),
+    ("atlas-backups-by-environment", "qa", Res(ATLAS, {"name": "c"}), None, []),
+    # ecs-*: no public IP outside dev, circuit breaker with rollback, every container logs
+    (
+        "ecs-no-public-ip-outside-dev",
+        "dev",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        None,
+        [],
+    ),
+    (
+        "ecs-no-public-ip-outside-dev",
+        "qa",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        None,
+        [("service 's' assigns public IPs to its tasks in qa", M)],
+    ),
+    ("ecs-no-public-ip-outside-dev", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}}), None, []),
+    (
+        "ecs-circuit-breaker",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True, "rollback": True}}),
+        None,
+        [],
+    ),
+    (
+        "ecs-circuit-breaker",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"rollback": True}}),
+        None,
+        [("service 's' has no deployment circuit breaker with rollback", M)],
+    ),
+    (
+        "ecs-circuit-breaker",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True}}),
+        None,
+        [("service 's' has no deployment circuit breaker with rollback", M)],
+    ),
+    (
+        "ecs-logging",
+        "dev",
+        Res(
+            TASK,
+            {
+                "family": "f",
+                "containerDefinitions": json.dumps([{"name": "a", "logConfiguration": {"logDriver": "awslogs"}}]),
+            },
+        ),
+        None,
+        [],
+    ),
+    (
+        "ecs-logging",
+        "dev",
+        Res(
+            TASK,
+            {
+                "family": "f",
+                "containerDefinitions": json.dumps(
+                    [
+                        {"name": "a", "logConfiguration": {"logDriver": "awslogs"}},
+                        {"name": "b", "logConfiguration": {}},
+                        {"name": "c"},
+                    ]
+                ),
+            },
+        ),
+        None,
+        [("container 'b' of 'f' has no log configuration", M), ("container 'c' of 'f' has no log configuration", M)],
+    ),
+    ("ecs-logging", "dev", Res(TASK, {"family": "f", "containerDefinitions": "not json"}), None, []),
+    (
+        "ecs-logging",
+        "dev",
+        Res(SERVICE, {"family": "f", "containerDefinitions": json.dumps([{"name": "c"}])}),
+        None,
+        [],
+    ),
+]
+
+
+def test_every_resource_rule_has_a_compliant_and_a_violating_case() -> None:
+    resource_rules = {r for r, (_, _, kind, _) in RULES.items() if kind == "resource"}
+    assert {c[0] for c in CASES if c[4]} == resource_rules
+    assert {c[0] for c in CASES if not c[4]} == resource_rules
+
+
+@pytest.mark.parametrize(
+    ("rule", "env", "resource", "tags", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
+def test_a_resource_rule_reports_exactly_its_violations_with_its_level(
+    servicer: Any, rule: str, env: str, resource: Res, tags: dict[str, str] | None, expected: list[tuple[str, str]]
+) -> None:
+    assert all(level == RULES[rule][3] for _, level in expected)
+    assert analyze(servicer, rule, env, resource, provider(tags) if tags is not None else None) == expected
+
+
+# --- stack rules: the resources of a stack together -------------------------------------------------
+
+BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+STACK = "pulumi:pulumi:Stack"
+ALL_BLOCKED = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+NOT_BLOCKED = (
+    "bucket {b!r} does not block all public access (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, "
+    "restrictPublicBuckets)"
+)
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def bucket(name: str = "b1", **props: Any) -> Res:
+    return Res(BUCKET, {"bucket": name, "id": name} | props, name)
+
+
+def on(target: Res, type_: str, props: dict[str, Any], name: str = "a") -> Res:
+    """An attachment whose `bucket` input is the target's output (a property dependency)."""
+    return Res(type_, {"bucket": target.props["bucket"]} | props, name, deps={"bucket": [target]})
+
+
+def literal(type_: str, bucket_name: str, props: dict[str, Any]) -> Res:
+    """An attachment naming its bucket with a string: no dependency to follow."""
+    return Res(type_, {"bucket": bucket_name} | props, "lit")
+
+
+def sse(algorithm: str) -> dict[str, Any]:
+    return {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]}
+
+
+def _group(name: str, **props: Any) -> Res:
+    return Res(GROUP, {"name": name} | props, name)
+
+
+def rule_on(group: Res | None, cidr: str, port: int, name: str = "in", key: str = "cidrIpv4") -> Res:
+    deps = {"securityGroupId": [group]} if group is not None else {}
+    return Res(INGRESS, _ingress(cidr, port, port, key), name, deps=deps)
+
+
+OPEN_MSG = "{r}: ingress from {c} on ports {p}-{p} of {g}; only 80/443 on the load balancer"
+B1, B2 = bucket("b1"), bucket("b2")
+ALB, SERVICES = _group("marin-dev-alb-sg"), _group("marin-dev-services-sg")
+ALB_BY_PREFIX = Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"}, "alb")
+PASSWORD = Res(
+    "random:index/randomPassword:RandomPassword", {"result": "s3cret-value"}, "pw", secret_outputs=["result"]
+)
+SHORT = Res("random:index/randomPassword:RandomPassword", {"result": "1234567"}, "pin", secret_outputs=["result"])
+EIGHT = Res("random:index/randomPassword:RandomPassword", {"result": "12345678"}, "pin8", secret_outputs=["result"])
+STORED = Res(
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    {"secretString": "https://search.internal"},
+    "sv",
+    secret_outputs=["secretString"],
+)
+LEAKED = "stack output {k!r} carries the secret value of {w}; outputs carry ARNs, never values"
+IN_URI = "stack output {k!r} carries credentials in a URI; outputs carry ARNs, never values"
+
+
+def outputs(**values: Any) -> Res:
+    return Res(STACK, values, "marin-dev")
+
+
+STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
+    # s3-block-public-access: all four blocks, on this bucket (by dependency, or by name or id)
+    ("s3-block-public-access", "dev", [B1, on(B1, BLOCK, ALL_BLOCKED)], []),
+    (
+        "s3-block-public-access",
+        "dev",
+        [B1, on(B1, BLOCK, ALL_BLOCKED | {"ignorePublicAcls": False})],
+        [(NOT_BLOCKED.format(b="b1"), M)],
+    ),
+    (
+        "s3-block-public-access",
+        "dev",
+        [B1, on(B1, BLOCK, ALL_BLOCKED | {"blockPublicAcls": "true"})],
+        [(NOT_BLOCKED.format(b="b1"), M)],
+    ),
+    ("s3-block-public-access", "dev", [B1], [(NOT_BLOCKED.format(b="b1"), M)]),
+    ("s3-block-public-access", "dev", [B1, B2, on(B2, BLOCK, ALL_BLOCKED)], [(NOT_BLOCKED.format(b="b1"), M)]),
+    (
+        "s3-block-public-access",
+        "dev",
+        [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"})],
+        [(NOT_BLOCKED.format(b="b1"), M)],
+    ),
+    ("s3-block-public-access", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED)], []),
+    ("s3-block-public-access", "dev", [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED)], []),
+    ("s3-block-public-access", "dev", [B1, literal(BLOCK, "b2", ALL_BLOCKED)], [(NOT_BLOCKED.format(b="b1"), M)]),
+    ("s3-block-public-access", "dev", [B1, Res(BLOCK, ALL_BLOCKED, "nobucket")], [(NOT_BLOCKED.format(b="b1"), M)]),
+    ("s3-block-public-access", "dev", [Res(GROUP, {"bucket": "b1"}), literal(BLOCK, "b1", ALL_BLOCKED)], []),
+    # s3-default-encryption: one of S3's algorithms
+    *[("s3-default-encryption", "dev", [B1, on(B1, SSE, sse(a))], []) for a in ("AES256", "aws:kms", "aws:kms:dsse")],
+    (
+        "s3-default-encryption",
+        "dev",
+        [B1, on(B1, SSE, sse("aws:kms:none"))],
+        [("bucket 'b1' has no default server-side encryption", M)],
+    ),
+    (
+        "s3-default-encryption",
+        "dev",
+        [B1, on(B1, SSE, {"rules": []})],
+        [("bucket 'b1' has no default server-side encryption", M)],
+    ),
+    ("s3-default-encryption", "dev", [B1], [("bucket 'b1' has no default server-side encryption", M)]),
+    # s3-tls-only: a Deny on aws:SecureTransport false
+    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)})], []),
+    (
+        "s3-tls-only",
+        "dev",
+        [
+            B1,
+            on(
+                B1,
+                BUCKET_POLICY,
+                {
+                    "policy": json.dumps(
+                        {"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}}
+                    )
+                },
+            ),
+        ],
+        [],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        [B1, on(B1, BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Effect": "Allow"})})],
+        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        [
+            B1,
+            on(
+                B1, BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})}
+            ),
+        ],
+        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        [B1, on(B1, BUCKET_POLICY, {"policy": json.dumps(["x"])})],
+        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        [B1, on(B1, BUCKET_POLICY, {"policy": json.dumps({"Statement": ["x"]})})],
+        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
+    ),
+    ("s3-tls-only", "dev", [B1], [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)]),
+    # s3-versioning-outside-dev
+    (
+        "s3-versioning-outside-dev",
+        "staging",
+        [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Enabled"}})],
+        [],
+    ),
+    (
+        "s3-versioning-outside-dev",
+        "prod",
+        [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Suspended"}})],
+        [("bucket 'b1' is not versioned; prod keeps object versions", M)],
+    ),
+    (
+        "s3-versioning-outside-dev",
+        "staging",
+        [B1],
+        [("bucket 'b1' is not versioned; staging keeps object versions", M)],
+    ),
+    ("s3-versioning-outside-dev", "dev", [B1], []),
+    ("s3-versioning-outside-dev", "qa", [B1], []),
+    # no-open-ingress: from anywhere only 80/443 on the load balancer's group
+    ("no-open-ingress", "dev", [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")], []),
+    ("no-open-ingress", "dev", [ALB_BY_PREFIX, rule_on(ALB_BY_PREFIX, "0.0.0.0/0", 443)], []),
+    ("no-open-ingress", "dev", [SERVICES, rule_on(SERVICES, "10.0.0.0/8", 22)], []),
+    (
+        "no-open-ingress",
+        "dev",
+        [ALB, rule_on(ALB, "0.0.0.0/0", 22)],
+        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=22, g="marin-dev-alb-sg"), M)],
+    ),
+    (
+        "no-open-ingress",
+        "dev",
+        [SERVICES, rule_on(SERVICES, "::/0", 443, key="cidrIpv6")],
+        [(OPEN_MSG.format(r="in", c="::/0", p=443, g="marin-dev-services-sg"), M)],
+    ),
+    (
+        "no-open-ingress",
+        "dev",
+        [rule_on(None, "0.0.0.0/0", 443)],
+        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"), M)],
+    ),
+    (
+        "no-open-ingress",
+        "dev",
+        [B1, rule_on(B1, "0.0.0.0/0", 443)],
+        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"), M)],
+    ),
+    (
+        "no-open-ingress",
+        "dev",
+        [SERVICES, rule_on(SERVICES, UNKNOWN, 22, "unknown"), rule_on(SERVICES, "0.0.0.0/0", 22, "open")],
+        [(OPEN_MSG.format(r="open", c="0.0.0.0/0", p=22, g="marin-dev-services-sg"), M), note("no-open-ingress")],
+    ),
+    # default-security-group-closed
+    (
+        "default-security-group-closed",
+        "dev",
+        [Res("aws:ec2/vpc:Vpc", {})],
+        [("the VPC's default security group is not managed (and emptied)", M)],
+    ),
+    (
+        "default-security-group-closed",
+        "dev",
+        [
+            Res("aws:ec2/vpc:Vpc", {}),
+            Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [], "egress": []}),
+        ],
+        [],
+    ),
+    (
+        "default-security-group-closed",
+        "dev",
+        [
+            Res("aws:ec2/vpc:Vpc", {}),
+            Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"egress": [{"protocol": "-1"}]}),
+        ],
+        [("the default security group allows traffic", M)],
+    ),
+    (
+        "default-security-group-closed",
+        "dev",
+        [Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [{"self": True}]})],
+        [("the default security group allows traffic", M)],
+    ),
+    ("default-security-group-closed", "dev", [B1], []),
+    # no-secret-outputs: a declared-secret value (8 characters or more), or credentials in a URI
+    (
+        "no-secret-outputs",
+        "dev",
+        [PASSWORD, outputs(url="https://x/?k=s3cret-value")],
+        [(LEAKED.format(k="url", w="pw.result"), M)],
+    ),
+    (
+        "no-secret-outputs",
+        "dev",
+        [PASSWORD, outputs(nested={"a": [1, {"b": "s3cret-value"}]})],
+        [(LEAKED.format(k="nested", w="pw.result"), M)],
+    ),
+    ("no-secret-outputs", "dev", [PASSWORD, outputs(name="marin-dev-api")], []),
+    ("no-secret-outputs", "dev", [SHORT, outputs(code="1234567")], []),
+    ("no-secret-outputs", "dev", [EIGHT, outputs(code="12345678")], [(LEAKED.format(k="code", w="pin8.result"), M)]),
+    (
+        "no-secret-outputs",
+        "dev",
+        [Res("aws:s3/bucket:Bucket", {"result": "s3cret-value"}, "b"), outputs(x="s3cret-value")],
+        [],
+    ),
+    ("no-secret-outputs", "dev", [STORED, outputs(endpoint="https://search.internal")], []),
+    (
+        "no-secret-outputs",
+        "dev",
+        [outputs(uri="mongodb+srv://app:hunter2@marin-dev.mongodb.net")],
+        [(IN_URI.format(k="uri"), M)],
+    ),
+    (
+        "no-secret-outputs",
+        "dev",
+        [outputs(uri="REDIS://user:pw@cache:6379", other="https://host/x@y")],
+        [(IN_URI.format(k="uri"), M)],
+    ),
+    ("no-secret-outputs", "dev", [outputs(api="https://api.dev.example.org/v1")], []),
+    (
+        "no-secret-outputs",
+        "dev",
+        [
+            Res("random:index/randomPassword:RandomPassword", {"result": UNKNOWN}, "pw", secret_outputs=["result"]),
+            outputs(uri="mongodb://u:p@h"),
+        ],
+        [(IN_URI.format(k="uri"), M), note("no-secret-outputs")],
+    ),
+]
+
+
+def test_every_stack_rule_has_a_compliant_and_a_violating_case() -> None:
+    stack_rules = {r for r, (_, _, kind, _) in RULES.items() if kind == "stack"}
+    assert {c[0] for c in STACK_CASES if c[3]} == stack_rules
+    assert {c[0] for c in STACK_CASES if not c[3]} == stack_rules
+
+
+@pytest.mark.parametrize(
+    ("rule", "env", "resources", "expected"), STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)]
+)
+def test_a_stack_rule_reports_exactly_its_violations_with_its_level(
+    servicer: Any, rule: str, env: str, resources: list[Res], expected: list[tuple[str, str]]
+) -> None:
+    found = analyze_stack(servicer, rule, env, resources)
+    assert _matches(found, expected), found
+
+
+def test_an_empty_stack_breaks_no_rule(servicer: Any) -> None:
+    response = servicer.AnalyzeStack(pb.AnalyzeStackRequest(resources=[]), None)
+    assert list(response.diagnostics) == []

@@ -1,0 +1,257 @@
+"""`marin/stackfiles.py` read directly, on small files written here: what the engine would pass the
+program, and every refusal whole (one line naming the file). Pure and fast; the same errors seen
+through the CLI are in `test_cli_errors.py`.
+
+Engine strings as the Pulumi CLI passes config to a program (integers `"7"`, booleans
+`"true"`, lists and objects as JSON): https://www.pulumi.com/docs/iac/concepts/config/
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marin import stackfiles
+from marin.stackfiles import StackFileError
+
+PROJECT = "name: marin\nruntime: python\n"
+
+
+def write(root: Path, name: str, text: str | bytes) -> Path:
+    path = root / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.read_yaml(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "engine"),
+    [
+        (True, "true"),
+        (False, "false"),
+        (7, "7"),
+        (0, "0"),
+        (2.5, "2.5"),
+        ("text", "text"),
+        ("", ""),
+        (["a", 1], '["a", 1]'),
+        ([], "[]"),
+        ({"k": True}, '{"k": true}'),
+        ({}, "{}"),
+        (None, "None"),
+    ],
+)
+def test_values_reach_the_program_as_engine_strings(tmp_path: Path, value: object, engine: str) -> None:
+    assert stackfiles._as_engine_string(value) == engine
+    assert stackfiles.config_of({"config": {"marin:k": value}}) == {"marin:k": engine}
+
+
+def test_the_mapping_in_a_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "# comment\nconfig:\n  marin:a: 1\n  marin:b: [x]\n")
+    assert stackfiles.read_yaml(path) == {"config": {"marin:a": 1, "marin:b": ["x"]}}
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "d.yaml", "config:\n  marin:a: 1\n  marin:b: 2\n  marin:a: 3\n")
+    assert refused(path) == (f"{path}: not valid YAML: line 4, column 3: duplicate key 'marin:a' (first on line 2)")
+    nested = write(tmp_path, "n.yaml", "config:\n  marin:o:\n    k: 1\n    k: 2\n")
+    assert refused(nested) == f"{nested}: not valid YAML: line 4, column 5: duplicate key 'k' (first on line 3)"
+    # the same key in two different mappings is no duplicate; deep values are built whole
+    fine = write(tmp_path, "f.yaml", "a:\n  k: [1, {x: 2}]\nb:\n  k: 2\n")
+    assert stackfiles.read_yaml(fine) == {"a": {"k": [1, {"x": 2}]}, "b": {"k": 2}}
+
+
+def test_malformed_yaml_names_the_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.yaml", "config:\n  marin:a: [1\n")
+    message = refused(path)
+    assert message.startswith(f"{path}: not valid YAML: line 3, column 1: ")
+    assert message.endswith("expected ',' or ']', but got '<stream end>'")
+
+
+def test_a_tab_is_named_as_the_problem(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.yaml", "config:\n\tmarin:a: 1\n")
+    assert refused(path) == f"{path}: not valid YAML: line 2, column 1: a tab character: YAML indents with spaces only"
+
+
+def test_a_character_yaml_cannot_hold_is_named_without_a_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "c.yaml", "config:\n  marin:a: \x07\n")
+    assert refused(path) == (
+        f'{path}: not valid YAML: unacceptable character #x0007: special characters are not allowed\n  in "<unicode '
+        'string>", position 19'
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "the file is empty"),
+        ("  \n\n", "the file is empty"),
+        ("# only\n   # comments\n\n", "the file is empty"),
+        ("- a\n- b\n", "the top level is a list; expected a mapping (config: ...)"),
+        ("just text\n", "the top level is a str ('just text'); expected a mapping (config: ...)"),
+        ("42\n", "the top level is a int (42); expected a mapping (config: ...)"),
+        ("~\n# x\n", "the top level is empty; expected a mapping (config: ...)"),
+    ],
+)
+def test_a_file_that_is_not_a_mapping_is_refused(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, "x.yaml", text)
+    assert refused(path) == f"{path}: {problem}"
+
+
+def test_a_missing_or_unreadable_file_is_named(tmp_path: Path) -> None:
+    assert refused(tmp_path / "none.yaml") == f"{tmp_path / 'none.yaml'}: no such file"
+    binary = write(tmp_path, "b.yaml", b"config: \xff\xfe\n")
+    assert refused(binary).startswith(f"{binary}: cannot be read (")
+    assert "codec can't decode byte 0xff" in refused(binary)
+    assert refused(tmp_path).startswith(f"{tmp_path}: cannot be read ([Errno 21] Is a directory")
+
+
+def test_a_project_directory_needs_a_project_file_and_a_stack(tmp_path: Path) -> None:
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.check_project_dir(tmp_path / "nope")
+    assert str(caught.value) == f"{tmp_path / 'nope'}: no such directory"
+    write(tmp_path, "file", "x")
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.check_project_dir(tmp_path / "file")
+    assert str(caught.value) == f"{tmp_path / 'file'}: no such directory"
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.check_project_dir(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: no Pulumi.yaml (not a Pulumi project directory)"
+    (tmp_path / "Pulumi.yaml").mkdir()
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.check_project_dir(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: no Pulumi.yaml (not a Pulumi project directory)"
+    (tmp_path / "Pulumi.yaml").rmdir()
+    write(tmp_path, "Pulumi.yaml", PROJECT)
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.check_project_dir(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: no Pulumi.<env>.yaml stack file"
+    write(tmp_path, "Pulumi.qa.yaml", "config: {}\n")
+    stackfiles.check_project_dir(tmp_path)
+
+
+def test_environments_in_promotion_order_then_by_name(tmp_path: Path) -> None:
+    for env in ("zeta", "prod", "alpha", "dev", "staging"):
+        write(tmp_path, f"Pulumi.{env}.yaml", "config: {}\n")
+    write(tmp_path, "Pulumi.yaml", PROJECT)
+    write(tmp_path, "Pulumi.dev.yml", "config: {}\n")
+    write(tmp_path, "Other.qa.yaml", "config: {}\n")
+    assert stackfiles.environments(tmp_path) == ["dev", "staging", "prod", "alpha", "zeta"]
+    (tmp_path / "Pulumi.dev.yaml").unlink()
+    assert stackfiles.environments(tmp_path) == ["staging", "prod", "alpha", "zeta"]
+
+
+def test_keys_the_program_would_misread_are_each_named() -> None:
+    raw = {
+        "azCount": 2,
+        "marin:azCount": 2,
+        "aws:region": "eu-west-1",
+        "aws:profile": "x",
+        "aws:allowedAccountIds": ["1"],
+        "mongodbatlas:publicKey": "k",
+        "pulumi:disable-default-providers": ["aws"],
+        3: "x",
+    }
+    assert stackfiles.config_problems(raw) == [
+        "azCount: keys need the marin: prefix (marin:azCount)",
+        "aws:region is ignored by this program (its providers are explicit): set marin:awsRegion",
+        "aws:profile is ignored by this program (its providers are explicit): set AWS_PROFILE in the environment of "
+        "`pulumi up`",
+        "aws:allowedAccountIds is ignored by this program (its providers are explicit): set marin:allowedAccountIds",
+        "mongodbatlas:publicKey: only marin:* keys are read by this program (did you mean marin:publicKey?)",
+        "pulumi:disable-default-providers: only marin:* keys are read by this program (did you mean "
+        "marin:disable-default-providers?)",
+        "3: keys need the marin: prefix (marin:3)",
+    ]
+    assert stackfiles.config_problems({"other:a": 1}, project="other") == []
+    assert stackfiles.config_problems({"marin:a": 1}, project="other") == [
+        "marin:a: only other:* keys are read by this program (did you mean other:a?)"
+    ]
+    assert stackfiles.config_problems(["marin:a"]) == ["config: is a list; expected a mapping of keys to values"]
+    assert stackfiles.config_problems("x") == ["config: is a str ('x'); expected a mapping of keys to values"]
+
+
+def test_config_of_joins_the_problems_on_one_line_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "Pulumi.dev.yaml"
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.config_of({"config": {"a": 1, "aws:region": "x"}}, path)
+    assert str(caught.value) == (
+        f"{path}: a: keys need the marin: prefix (marin:a); aws:region is ignored by this program (its providers are "
+        "explicit): set marin:awsRegion"
+    )
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.config_of({"config": ["x"]})
+    assert str(caught.value) == "stack file: config: is a list; expected a mapping of keys to values"
+
+
+def test_secure_values_are_left_out_and_no_config_is_empty() -> None:
+    data = {"config": {"marin:a": 1, "marin:s": {"secure": "v1:abc"}, "marin:o": {"k": "v"}}}
+    assert stackfiles.config_of(data) == {"marin:a": "1", "marin:o": '{"k": "v"}'}
+    assert stackfiles.config_of({}) == {}
+    assert stackfiles.config_of({"config": None}) == {}
+    assert stackfiles.config_of({"config": {}}) == {}
+
+
+def test_a_stack_reads_in_its_project_s_namespace(tmp_path: Path) -> None:
+    write(tmp_path, "Pulumi.yaml", "name: other\nruntime: python\n")
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  other:a: 1\n")
+    assert stackfiles.stack_config("qa", tmp_path) == {"other:a": "1"}
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  marin:a: 1\n")
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.stack_config("qa", tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'Pulumi.qa.yaml'}: marin:a: only other:* keys are read by this program (did you mean other:a?)"
+    )
+
+
+@pytest.mark.parametrize("project", [None, "runtime: python\n", "name: ''\n", "name: [x]\n", "- x\n"])
+def test_without_a_usable_project_name_the_namespace_is_marin(tmp_path: Path, project: str | None) -> None:
+    if project is not None:
+        write(tmp_path, "Pulumi.yaml", project)
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  marin:a: true\n")
+    assert stackfiles.stack_config("qa", tmp_path) == {"marin:a": "true"}
+
+
+def test_project_defaults_and_the_stack_file_over_them(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "Pulumi.yaml",
+        "name: proj\nruntime: python\nconfig:\n"
+        "  a:\n    type: integer\n    default: 2\n"
+        "  b:\n    type: boolean\n    default: false\n"
+        "  c:\n    type: string\n"
+        "  pulumi:x:\n    value: [aws]\n"
+        "  d: plain\n"
+        "  e:\n    default: 1\n    value: 9\n",
+    )
+    assert stackfiles.project_defaults(tmp_path) == {
+        "proj:a": "2",
+        "proj:b": "false",
+        "pulumi:x": '["aws"]',
+        "proj:e": "1",
+    }
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  proj:a: 5\n  proj:c: x\n")
+    write(tmp_path, "Pulumi.dev.yaml", "config: {}\n")
+    assert stackfiles.effective_config("qa", tmp_path) == {
+        "proj:a": "5",
+        "proj:b": "false",
+        "pulumi:x": '["aws"]',
+        "proj:e": "1",
+        "proj:c": "x",
+    }
+    assert stackfiles.all_environments(tmp_path) == {
+        "dev": {"proj:a": "2", "proj:b": "false", "pulumi:x": '["aws"]', "proj:e": "1"},
+        "qa": stackfiles.effective_config("qa", tmp_path),
+    }
+    write(tmp_path, "Pulumi.yaml", "name: proj\n")
+    assert stackfiles.project_defaults(tmp_path) == {}
+    assert stackfiles.project_file(tmp_path) == {"name": "proj"}
