@@ -2,13 +2,19 @@
 # Mutation testing of marin/ and the policy pack (policy/marin_policies/): one small change to the
 # code at a time, the fast test modules listed in [tool.mutmut] of pyproject.toml run after each
 # (only the tests that reach the changed function). Not part of CI: about an hour on one core.
-# MUTMUT_CHILDREN=2 halves it on a machine nobody else is using. Arguments are passed to
-# `mutmut run` (e.g. "marin.cost*" to iterate on one module). Prints survival per module;
-# README "Testing" records the last figures and the equivalent survivors.
+# MUTMUT_CHILDREN=2 halves it on a machine nobody else is using. Without arguments it starts
+# from scratch; `--resume` keeps the verdicts in mutants/ and runs what is left; other arguments
+# go to `mutmut run` (e.g. "marin.cost*" to iterate on one module, or one mutant's name to rerun
+# it after a new test). Prints survival per module; README "Testing" records the last figures and
+# the equivalent survivors.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/mutmut ] || .venv/bin/pip install -q -r requirements-dev.txt
-[ "$#" -gt 0 ] || rm -rf mutants
+if [ "${1:-}" = "--resume" ]; then
+  shift
+elif [ "$#" -eq 0 ]; then
+  rm -rf mutants
+fi
 .venv/bin/mutmut run --max-children "${MUTMUT_CHILDREN:-1}" "$@" || true
 .venv/bin/mutmut results --all true > .mutmut-results.txt || true
 .venv/bin/python - <<'PY'

@@ -16,8 +16,10 @@ Expected values are the story's and AWS's, written here independently of the pac
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -106,26 +108,54 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
 }
 
 
-@pytest.fixture
-def servicer() -> Iterator[Any]:
-    """The pack's servicer, built fresh by its own `__main__.py` for every test.
+PACK_MODULES = ("marin_policies", "policy.marin_policies")
 
-    Fresh, so the rules' module-level construction (`resource_rule`, `_metadata`, ...) runs under
-    whatever mutmut has switched on. Imported as `policy.marin_policies` (its path in the repo, the
-    name mutmut gives its mutants) and aliased to `marin_policies`, the name `__main__.py` imports
-    as the CLI runs it; the previous modules are put back afterwards.
+
+@contextlib.contextmanager
+def fresh_servicer() -> Iterator[Any]:
+    """The pack's servicer, built by its own `__main__.py` from a fresh import of the pack.
+
+    Imported as `policy.marin_policies` (its path in the repo, the name mutmut gives its mutants)
+    and aliased to `marin_policies`, the name `__main__.py` imports as the CLI runs it; the
+    modules imported before are put back afterwards.
     """
-    names = [n for n in sys.modules if n.split(".")[0] == "marin_policies" or n.startswith("policy.marin_policies")]
-    saved = {n: sys.modules.pop(n) for n in names}
+
+    def ours(name: str) -> bool:
+        return any(name == m or name.startswith(f"{m}.") for m in PACK_MODULES)
+
+    saved = {n: sys.modules.pop(n) for n in [n for n in sys.modules if ours(n)]}
     try:
         sys.modules["marin_policies"] = importlib.import_module("policy.marin_policies")
         yield policy.load_servicer()
     finally:
-        for n in [
-            n for n in sys.modules if n.split(".")[0] == "marin_policies" or n.startswith("policy.marin_policies")
-        ]:
+        for n in [n for n in sys.modules if ours(n)]:
             del sys.modules[n]
         sys.modules.update(saved)
+
+
+@pytest.fixture(scope="module")
+def shared_servicer() -> Iterator[Any]:
+    with fresh_servicer() as servicer:
+        yield servicer
+
+
+def _rebuild_per_test() -> bool:
+    """Under mutmut: while it records which test reaches which function ("stats"), and for the
+    mutants of `_common`, whose rule builders (`resource_rule`, `_metadata`, ...) run when the pack
+    is imported. A fresh pack per test then runs them under the mutant switched on. Every other
+    function is looked up by mutmut at call time, so one servicer per module serves them."""
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    return mutant == "stats" or mutant.startswith("policy.marin_policies._common.")
+
+
+@pytest.fixture
+def servicer(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The pack's servicer: one per module, or a fresh one per test (see `_rebuild_per_test`)."""
+    if _rebuild_per_test():
+        with fresh_servicer() as servicer:
+            yield servicer
+    else:
+        yield request.getfixturevalue("shared_servicer")
 
 
 # --- requests, as the engine builds them -----------------------------------------------------------
@@ -244,8 +274,13 @@ def test_every_rule_has_its_documented_description_control_kind_and_level(servic
     assert got == RULES
 
 
-def test_a_configured_level_is_the_one_reported(servicer: Any) -> None:
+def test_a_configured_level_is_the_one_reported() -> None:
     """`--policy-pack-config` reaches the rules (a downgraded rule reports advisory)."""
+    with fresh_servicer() as servicer:
+        _configured_level(servicer)
+
+
+def _configured_level(servicer: Any) -> None:
     servicer.Configure(
         pb.ConfigureAnalyzerRequest(
             policyConfig={"ecs-circuit-breaker": pb.PolicyConfig(enforcementLevel=pb.ADVISORY)}
@@ -363,9 +398,9 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     (
         "naming-convention",
         "dev",
-        Res(GROUP, {"namePrefix": "web-"}),
+        Res(GROUP, {"namePrefix": "webX-"}),
         None,
-        [(NAME_MSG.format(t=GROUP, n="web", e="dev"), M)],
+        [(NAME_MSG.format(t=GROUP, n="webX", e="dev"), M)],
     ),
     ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev-x", "namePrefix": "web-"}), None, []),
     ("naming-convention", "dev", Res(GROUP, {"name": 7}), None, []),
@@ -716,9 +751,9 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     (
         "no-open-ingress-ports",
         "dev",
-        Res(GROUP, {"namePrefix": "g-", "ingress": [{"ipv6CidrBlocks": ["::/0"]}]}),
+        Res(GROUP, {"namePrefix": "gX-", "ingress": [{"ipv6CidrBlocks": ["::/0"]}]}),
         None,
-        [("g: inline ingress from anywhere", M)],
+        [("gX: inline ingress from anywhere", M)],
     ),
     (
         "no-open-ingress-ports",
@@ -994,12 +1029,61 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         [("container 'b' of 'f' has no log configuration", M), ("container 'c' of 'f' has no log configuration", M)],
     ),
     ("ecs-logging", "dev", Res(TASK, {"family": "f", "containerDefinitions": "not json"}), None, []),
+    ("ecs-logging", "dev", Res(TASK, {"family": "f", "containerDefinitions": 7}), None, []),
+    (
+        "ecs-logging",
+        "dev",
+        Res(TASK, {"family": "f", "containerDefinitions": [{"name": "c", "logConfiguration": {"logDriver": ""}}]}),
+        None,
+        [("container 'c' of 'f' has no log configuration", M)],
+    ),
+    # missing sizes read as nothing: no task, no node type, no replication spec
+    (
+        "prod-capacity-floor",
+        "prod",
+        Res(TASK, {"family": "t"}),
+        None,
+        [("task 't' is 0 CPU / 0 MiB; prod needs at least 1024 / 2048", M)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(REDIS, {}),
+        None,
+        [("Redis node  is production-grade; dev allows at most cache.t4g.small", A)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(ATLAS, {"replicationSpecs": []}),
+        None,
+        [("Atlas tier  is production-grade; dev allows at most M10", A)],
+    ),
+    (
+        "dev-cost-ceiling",
+        "dev",
+        Res(ATLAS, {"replicationSpecs": [{"regionConfigs": None}]}),
+        None,
+        [("Atlas tier  is production-grade; dev allows at most M10", A)],
+    ),
     (
         "ecs-logging",
         "dev",
         Res(SERVICE, {"family": "f", "containerDefinitions": json.dumps([{"name": "c"}])}),
         None,
         [],
+    ),
+    # later additions (appended: test ids are positions)
+    (
+        "iam-secrets-own-environment",
+        "staging",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("s3:GetObject", "*"), _allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))},
+            "p",
+        ),
+        None,
+        [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
     ),
 ]
 
@@ -1319,6 +1403,23 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         ],
         [(IN_URI.format(k="uri"), M), note("no-secret-outputs")],
     ),
+    # later additions (appended: test ids are positions)
+    ("s3-block-public-access", "dev", [B1, B2, on(B2, BLOCK, ALL_BLOCKED), on(B1, BLOCK, ALL_BLOCKED, "a1")], []),
+    ("s3-block-public-access", "dev", [bucket("b1", id="b1-id"), literal(BLOCK, "b1", ALL_BLOCKED)], []),
+    (
+        "no-secret-outputs",
+        "dev",
+        [
+            Res(
+                "aws:secretsmanager/secretVersion:SecretVersion",
+                {"secretString": "https://search.internal", "versionId": "v-1234-5678"},
+                "sv",
+                secret_outputs=["secretString", "versionId"],
+            ),
+            outputs(version="v-1234-5678"),
+        ],
+        [(LEAKED.format(k="version", w="sv.versionId"), M)],
+    ),
 ]
 
 
@@ -1341,3 +1442,20 @@ def test_a_stack_rule_reports_exactly_its_violations_with_its_level(
 def test_an_empty_stack_breaks_no_rule(servicer: Any) -> None:
     response = servicer.AnalyzeStack(pb.AnalyzeStackRequest(resources=[]), None)
     assert list(response.diagnostics) == []
+
+
+def test_default_tags_the_provider_holds_as_an_object_count_too(servicer: Any) -> None:
+    """A provider input not JSON-encoded (another SDK, or a hand-written request) is read as it is."""
+    prov = pb.AnalyzerProviderResource(
+        type="pulumi:providers:aws",
+        urn="urn:pulumi:dev::marin::pulumi:providers:aws::aws",
+        name="aws",
+        properties=_struct({"defaultTags": {"tags": TAGS}}),
+    )
+    assert analyze(servicer, "required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), prov) == []
+    empty = pb.AnalyzerProviderResource(
+        type="pulumi:providers:aws", urn=prov.urn, name="aws", properties=_struct({"defaultTags": ""})
+    )
+    assert analyze(servicer, "required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), empty) == [
+        ("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)
+    ]
