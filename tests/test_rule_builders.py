@@ -1,4 +1,5 @@
-"""The small builders the config schema and the name rules are made of, called directly.
+"""The small builders the config schema and the name rules are made of, called directly, and the
+per-service accessors of the config and the secret catalogue.
 
 `SCHEMA` (marin/config.py) and `NAME_RULES` (marin/limits.py) are built once, when the modules are
 imported; the schema's tests then exercise the checks those builders returned. Calling the builders
@@ -8,11 +9,12 @@ and not only through the one schema key that happens to use it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from marin import config, limits
+from marin import catalogue, config, limits, stackfiles
 
 
 def test_one_of_accepts_exactly_the_allowed_values_and_lists_them() -> None:
@@ -46,3 +48,37 @@ def test_a_name_rule_is_built_from_its_arguments_in_order() -> None:
     plain = limits._rule("s", 1, 3, r"^a$", "a")
     assert (plain.no_double_hyphen, plain.no_edge_hyphen) == (False, False)
     assert plain.pattern.pattern == "^a$"
+
+
+def test_a_service_s_sizes_are_its_own() -> None:
+    committed = config.parse("dev", stackfiles.effective_config("dev"))
+    sized = dataclasses.replace(
+        committed,
+        api_cpu=256,
+        api_memory=512,
+        worker_cpu=1024,
+        worker_memory=4096,
+        api_desired_count=2,
+        worker_desired_count=3,
+    )
+    assert [sized.task_cpu("api"), sized.task_memory("api"), sized.desired_count("api")] == [256, 512, 2]
+    assert [sized.task_cpu("worker"), sized.task_memory("worker"), sized.desired_count("worker")] == [1024, 4096, 3]
+    with pytest.raises(KeyError):
+        sized.task_cpu("batch")
+
+
+def test_each_service_gets_exactly_the_secrets_injected_into_it() -> None:
+    """The story's table: both services read the data stores; only the api signs; only the worker transcribes."""
+    assert [s.name for s in catalogue.secrets_for("api")] == [
+        "mongodb-uri",
+        "redis-auth-token",
+        "opensearch-endpoint",
+        "app-signing-key",
+    ]
+    assert [s.name for s in catalogue.secrets_for("worker")] == [
+        "mongodb-uri",
+        "redis-auth-token",
+        "opensearch-endpoint",
+        "transcription-api-key",
+    ]
+    assert catalogue.secrets_for("batch") == ()
