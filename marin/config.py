@@ -478,8 +478,9 @@ EXAMPLE_ZONE_MARK = "EXAMPLE"
 
 
 def _is_example_domain(name: str) -> bool:
-    host = name.rsplit("@", 1)[-1].split("/", 3)[2] if name.startswith("https://") else name.rsplit("@", 1)[-1]
-    host = host.split(":", 1)[0].lower()
+    """The host of an https:// URL (an `@` in its path is no user), an e-mail address or a domain."""
+    host = name.removeprefix("https://").partition("/")[0] if name.startswith("https://") else name.rpartition("@")[2]
+    host = host.partition(":")[0].lower()
     return any(host == d or host.endswith(f".{d}") for d in EXAMPLE_DOMAINS)
 
 
@@ -827,7 +828,7 @@ def deploy_problems(config: EnvConfig, raw: Mapping[str, Any]) -> list[str]:
     if config.atlas_org_id in EXAMPLE_ATLAS_ORG_IDS:
         problems.append(f"{ns}:atlasOrgId={config.atlas_org_id!r} is the example organization")
     for key, image in (("apiImage", config.api_image), ("workerImage", config.worker_image)):
-        registry_account = image.split(".", 1)[0]
+        registry_account = image.partition(".")[0]
         if registry_account in EXAMPLE_ACCOUNT_IDS:
             problems.append(f"{ns}:{key}={image!r} is in the example account {registry_account}")
     for key, value in (

@@ -1085,6 +1085,25 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
     ),
+    # a document the analyzer passes already parsed (Mapping / Sequence proxies) is read too
+    (
+        "iam-no-full-admin",
+        "dev",
+        Res(ROLE_POLICY, {"policy": {"Statement": [_allow(["*"], "*")]}}, "p"),
+        None,
+        [("policy of p allows every action on every resource", M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": {"Statement": {"Effect": "Allow", "Action": ["secretsmanager:*"], "Resource": "*"}}},
+            "p",
+        ),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
 ]
 
 
@@ -1419,6 +1438,14 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             outputs(version="v-1234-5678"),
         ],
         [(LEAKED.format(k="version", w="sv.versionId"), M)],
+    ),
+    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY]}})], []),
+    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": TLS_DENY}})], []),
+    (
+        "s3-tls-only",
+        "dev",
+        [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY | {"Effect": "Allow"}]}})],
+        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
     ),
 ]
 

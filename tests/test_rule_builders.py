@@ -82,3 +82,21 @@ def test_each_service_gets_exactly_the_secrets_injected_into_it() -> None:
         "transcription-api-key",
     ]
     assert catalogue.secrets_for("batch") == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "example"),
+    [
+        # an @ in a URL's path or query is no user: the host is still the URL's
+        ("https://hooks.slack.com/services/T0@x", False),
+        ("https://hooks.example.com/a@b.io", True),
+        ("https://example.org", True),
+        ("https://example.org:8443", True),
+        # an address's domain is after its last @
+        ("a@b@example.com", True),
+        ("marin.test:80:80", True),
+        ("EXAMPLE.com", True),
+    ],
+)
+def test_an_example_host_is_found_wherever_the_value_puts_it(value: str, example: bool) -> None:
+    assert config._is_example_domain(value) is example

@@ -7,21 +7,23 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import SECRET_PATH, json_of, resource_rule
+from ._common import SECRET_PATH, _is_map, _is_seq, json_of, resource_rule
 
 POLICY_TYPES = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")
 SECRET_READS = ("secretsmanager:GetSecretValue", "secretsmanager:*", "*")
 
 
 def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
+    return list(value) if _is_seq(value) else [value]
 
 
-def _statements(policy: Any) -> list[dict[str, Any]]:
+def _statements(policy: Any) -> list[Any]:
+    """The Allow statements of a document: a JSON string, or already a document (the analyzer's
+    Mapping / Sequence proxies, not dict / list)."""
     doc = json_of(policy)
-    if not isinstance(doc, dict):
+    if not _is_map(doc):
         return []
-    return [s for s in _listed(doc.get("Statement", [])) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+    return [s for s in _listed(doc.get("Statement", [])) if _is_map(s) and s.get("Effect") == "Allow"]
 
 
 def _no_admin(args: ResourceValidationArgs, env: str) -> Iterator[str]:

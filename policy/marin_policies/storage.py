@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from ._common import PROTECTED_ENVS, attached, decide_each, get, json_of, of_type, stack_rule
+from ._common import PROTECTED_ENVS, _is_map, _is_seq, attached, decide_each, get, json_of, of_type, stack_rule
 
 BUCKET = "aws:s3/bucket:Bucket"
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -48,7 +48,7 @@ def _encryption(args: StackValidationArgs, env: str) -> Iterator[str]:
 
 def _denies_plain_http(statement: Any) -> bool:
     return (
-        isinstance(statement, dict)
+        _is_map(statement)
         and statement.get("Effect") == "Deny"
         and str(get(statement, "Condition.Bool.aws:SecureTransport")).lower() == "false"
     )
@@ -58,8 +58,8 @@ def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
     def check(bucket: str, policies: list[Any]) -> Iterator[str]:
         # The document names the bucket's ARN: unknown during a first preview (the note says so).
         document = json_of(policies[0].props["policy"]) if policies else None
-        statements = document.get("Statement", []) if isinstance(document, dict) else []
-        if not any(_denies_plain_http(s) for s in (statements if isinstance(statements, list) else [statements])):
+        statements = document.get("Statement", []) if _is_map(document) else []
+        if not any(_denies_plain_http(s) for s in (statements if _is_seq(statements) else [statements])):
             yield f"bucket {bucket!r} does not deny requests without TLS (aws:SecureTransport)"
 
     return _each_bucket(args, "aws:s3/bucketPolicy:BucketPolicy", check)
