@@ -139,13 +139,18 @@ def shared_servicer() -> Iterator[Any]:
         yield servicer
 
 
+BUILT_AT_IMPORT = tuple(
+    f"policy.marin_policies._common.x_{f}__" for f in ("resource_rule", "stack_rule", "_metadata", "fsbp")
+)
+
+
 def _rebuild_per_test() -> bool:
     """Under mutmut: while it records which test reaches which function ("stats"), and for the
-    mutants of `_common`, whose rule builders (`resource_rule`, `_metadata`, ...) run when the pack
-    is imported. A fresh pack per test then runs them under the mutant switched on. Every other
-    function is looked up by mutmut at call time, so one servicer per module serves them."""
+    mutants of the rule builders, which run when the pack is imported. A fresh pack per test then
+    runs them under the mutant switched on. Every other function is looked up by mutmut at call
+    time, so one servicer per module serves them."""
     mutant = os.environ.get("MUTANT_UNDER_TEST", "")
-    return mutant == "stats" or mutant.startswith("policy.marin_policies._common.")
+    return mutant == "stats" or mutant.startswith(BUILT_AT_IMPORT)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ SECRET_PATH = "{env}/audio-pipeline/"
 
 def environment(urn: str) -> str:
     """`urn:pulumi:<stack>::marin::...` -> the stack name, which is the environment."""
-    return urn.split("::", maxsplit=1)[0].rsplit(":", 1)[-1]
+    return urn.partition("::")[0].rpartition(":")[2]
 
 
 def fsbp(control: str | None) -> PolicyComplianceFramework | None:
