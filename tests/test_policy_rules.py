@@ -1491,3 +1491,13 @@ def test_default_tags_the_provider_holds_as_an_object_count_too(servicer: Any) -
     assert analyze(servicer, "required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), empty) == [
         ("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)
     ]
+
+
+def test_a_rule_keeps_the_level_it_is_built_with() -> None:
+    """The builders pass the level through (the pack's own rules are all mandatory but one)."""
+    common = importlib.import_module("policy.marin_policies._common")
+    advisory, mandatory = common.ADVISORY, common.MANDATORY
+    assert common.stack_rule("s", "d", lambda args, env: iter(()), level=advisory).enforcement_level == advisory
+    assert common.stack_rule("s", "d", lambda args, env: iter(())).enforcement_level == mandatory
+    assert common.resource_rule("r", "d", (), lambda args, env: iter(()), level=advisory).enforcement_level == advisory
+    assert common.resource_rule("r", "d", (), lambda args, env: iter(())).enforcement_level == mandatory

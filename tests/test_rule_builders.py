@@ -100,3 +100,19 @@ def test_each_service_gets_exactly_the_secrets_injected_into_it() -> None:
 )
 def test_an_example_host_is_found_wherever_the_value_puts_it(value: str, example: bool) -> None:
     assert config._is_example_domain(value) is example
+
+
+def test_a_refusal_lists_every_problem_on_its_own_line() -> None:
+    assert str(config.ConfigError("qa", ["first", "second"])) == (
+        "stack 'qa': config refused, nothing was deployed:\n  - first\n  - second"
+    )
+
+
+def test_an_unknown_stack_is_refused_naming_it_and_the_configured_ones() -> None:
+    with pytest.raises(config.ConfigError) as caught:
+        config.load_environment("qa", {}, {"dev": {}, "prod": {}})
+    assert caught.value.stack == "qa"
+    assert str(caught.value) == (
+        "stack 'qa': config refused, nothing was deployed:\n  - stack 'qa' is not a configured environment; "
+        "configured: dev, prod. Add Pulumi.qa.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"
+    )

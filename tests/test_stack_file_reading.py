@@ -255,3 +255,24 @@ def test_project_defaults_and_the_stack_file_over_them(tmp_path: Path) -> None:
     write(tmp_path, "Pulumi.yaml", "name: proj\n")
     assert stackfiles.project_defaults(tmp_path) == {}
     assert stackfiles.project_file(tmp_path) == {"name": "proj"}
+
+
+def test_a_caller_changing_what_it_read_changes_nothing_for_the_next_reader(tmp_path: Path) -> None:
+    path = write(tmp_path, "Pulumi.qa.yaml", "config:\n  marin:o:\n    k: [1]\n")
+    first = stackfiles.read_yaml(path)
+    first["config"]["marin:o"]["k"].append(2)
+    assert stackfiles.read_yaml(path) == {"config": {"marin:o": {"k": [1]}}}
+
+
+def test_anchors_resolve_and_one_onto_itself_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.yaml", "base: &b {k: 1}\nconfig:\n  marin:o: *b\n")
+    assert stackfiles.read_yaml(path) == {"base": {"k": 1}, "config": {"marin:o": {"k": 1}}}
+    loop = write(tmp_path, "l.yaml", "config: {}\nloop: &l\n  self: *l\n")
+    assert refused(loop) == f"{loop}: not valid YAML: line 2, column 7: found unconstructable recursive node"
+
+
+def test_only_the_first_colon_separates_the_namespace() -> None:
+    assert stackfiles.config_problems({"marin:a:b": 1}) == []
+    assert stackfiles.config_problems({"other:a:b": 1}) == [
+        "other:a:b: only marin:* keys are read by this program (did you mean marin:a:b?)"
+    ]
