@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from marin import catalogue, config, limits, stackfiles
+from marin import catalogue, config, limits, naming, stackfiles
 
 
 def test_one_of_accepts_exactly_the_allowed_values_and_lists_them() -> None:
@@ -116,3 +116,27 @@ def test_an_unknown_stack_is_refused_naming_it_and_the_configured_ones() -> None
         "stack 'qa': config refused, nothing was deployed:\n  - stack 'qa' is not a configured environment; "
         "configured: dev, prod. Add Pulumi.qa.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"
     )
+
+
+# Names that test_naming_contract.py's table does not list yet, and the rule that checks each
+# (AWS API references: EC2 security groups, API Gateway v2, Cloud Map, SNS topics as ECS-like names).
+LATER_NAMES = {
+    "marin-qa-vpc-link-sg": {"security-group"},
+    "marin-qa-api": {"apigateway", "cloudmap-service"},  # the HTTP API and its Cloud Map service
+    "marin-qa-api-vpc-link": {"apigateway"},
+    "marin-qa-alerts": {"ecs-service"},
+    "marin-qa-app": {"tag-name"},
+}
+
+
+def test_later_names_are_checked_against_the_rule_of_their_service(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, set[str]] = {}
+    real = naming.check_name
+
+    def recording(service: str, name: str) -> str:
+        seen.setdefault(name, set()).add(service)
+        return real(service, name)
+
+    monkeypatch.setattr(naming, "check_name", recording)
+    naming.EnvironmentNames.plan("qa", 2, "", "marin.io")
+    assert {name: seen.get(name) for name in LATER_NAMES} == LATER_NAMES
