@@ -140,3 +140,11 @@ def test_later_names_are_checked_against_the_rule_of_their_service(monkeypatch: 
     monkeypatch.setattr(naming, "check_name", recording)
     naming.EnvironmentNames.plan("qa", 2, "", "marin.io")
     assert {name: seen.get(name) for name in LATER_NAMES} == LATER_NAMES
+
+
+def test_a_list_arrives_as_json_from_the_engine_or_as_a_list_from_yaml() -> None:
+    array = next(k for k in config.SCHEMA if k.kind == "array")
+    assert config._convert(array, '["111111111111"]') == ("111111111111",)
+    assert config._convert(array, ["111111111111"]) == ("111111111111",)
+    with pytest.raises(ValueError, match="expected a list"):
+        config._convert(array, '{"a": 1}')
