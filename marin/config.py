@@ -687,9 +687,10 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
         )
     if v.get("opensearchInstanceType") == "t3.small.search" and v.get("opensearchVolumeGb", 0) > 100:
         problems.append(f"{ns}:opensearchVolumeGb={v['opensearchVolumeGb']}: t3.small.search allows 10 to 100")
-    if bool(v.get("domainName")) != bool(v.get("hostedZoneId")):
+    # A key whose own value was refused is not in `v`: checks that involve it wait for a good value.
+    if {"domainName", "hostedZoneId"} <= v.keys() and bool(v["domainName"]) != bool(v["hostedZoneId"]):
         problems.append(
-            f"{ns}:domainName={v.get('domainName', '')!r} with {ns}:hostedZoneId={v.get('hostedZoneId', '')!r}: "
+            f"{ns}:domainName={v['domainName']!r} with {ns}:hostedZoneId={v['hostedZoneId']!r}: "
             "set both (the certificate is validated and the api published in that zone) or neither"
         )
     subscribers = [k for k in ("alertEmail", "alertHttpsEndpoint") if v.get(k)]
@@ -698,21 +699,22 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{ns}:{subscribers[0]} with {ns}:monitoring='basic': basic monitoring has no alerts topic "
             "to subscribe to; allowed: monitoring 'full', or no subscriber"
         )
-    ingress = v.get("ingress", PROTECTED_INGRESS)
-    if ingress != "alb" and v.get("certificateArn") and not v.get("domainName"):
+    ingress = v.get("ingress")
+    if ingress not in (None, "alb") and v.get("certificateArn") and not v.get("domainName"):
         problems.append(
             f"{ns}:certificateArn with {ns}:ingress={ingress!r} and no {ns}:domainName: the HTTP API serves "
             f"HTTPS on its execute-api name; a certificate needs a custom domain; set {ns}:domainName, or "
             "leave certificateArn empty"
         )
-    if v.get("protectData") and ingress != PROTECTED_INGRESS and not v.get("ingressChangeApproved"):
+    if v.get("protectData") and ingress not in (None, PROTECTED_INGRESS) and not v.get("ingressChangeApproved"):
         problems.append(
             f"{ns}:ingress={ingress!r} with {ns}:protectData=true: a protected environment keeps "
             f"{ns}:ingress={PROTECTED_INGRESS!r} unless {ns}:ingressChangeApproved=true says so explicitly "
             "(switching ingress replaces the public endpoint clients use)"
         )
     if v.get("protectData"):
-        if not (v.get("certificateArn") or v.get("domainName") or ingress == "http-api"):
+        tls_keys = {"certificateArn", "domainName", "ingress"} <= v.keys()
+        if tls_keys and not (v["certificateArn"] or v["domainName"] or ingress == "http-api"):
             problems.append(
                 f"{ns}:protectData=true without TLS: a protected environment serves its api over HTTPS only; "
                 f"set {ns}:domainName and {ns}:hostedZoneId (or {ns}:certificateArn)"

@@ -453,3 +453,62 @@ def test_each_cidr_refusal_says_why(cidr: str, message: str) -> None:
     with pytest.raises(CidrError) as refused:
         parse_vpc_cidr(cidr)
     assert str(refused.value).startswith(message)
+
+
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            {"marin:domainName": "bad..name", "marin:hostedZoneId": ZONE},
+            ["marin:domainName='bad..name': allowed: empty, or a lowercase DNS name such as marin.example.com"],
+        ),
+        (
+            {"marin:domainName": "marin.io", "marin:hostedZoneId": "not-a-zone"},
+            [
+                "marin:hostedZoneId='not-a-zone': allowed: empty, or a Route 53 hosted zone id such as "
+                "Z0123456789ABCDEFGHIJ"
+            ],
+        ),
+        ({"marin:ingress": "nlb"}, ["marin:ingress='nlb': allowed: alb, http-api"]),
+        (
+            {"marin:ingress": "nlb", "marin:certificateArn": "x"},
+            [
+                "marin:certificateArn='x': allowed: empty, or an ACM certificate ARN",
+                "marin:ingress='nlb': allowed: alb, http-api",
+            ],
+        ),
+    ],
+    ids=["bad-domain", "bad-zone", "bad-ingress", "bad-ingress-and-certificate"],
+)
+def test_a_refused_value_is_reported_once_not_again_by_the_checks_that_involve_it(
+    prod: dict[str, str], extra: dict[str, str], expected: list[str]
+) -> None:
+    """Checks across keys wait for each key's own value to be good: a refused domain is not also
+    reported as a missing one ("set both ... or neither", "without TLS")."""
+    assert problems("prod", prod | extra) == expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            {"marin:domainName": "", "marin:hostedZoneId": ZONE},
+            f"marin:domainName='' with marin:hostedZoneId='{ZONE}': set both",
+        ),
+        (
+            {"marin:domainName": "api.marin.io", "marin:hostedZoneId": ""},
+            "marin:domainName='api.marin.io' with marin:hostedZoneId='': set both",
+        ),
+    ],
+    ids=["zone-only", "domain-only"],
+)
+def test_domain_and_zone_come_together_with_both_values_named(
+    dev: dict[str, str], extra: dict[str, str], expected: str
+) -> None:
+    found = problems("dev", dev | extra)
+    assert [p for p in found if "set both" in p] == [
+        expected + " (the certificate is validated and the api published in that zone) or neither"
+    ]
