@@ -7,9 +7,36 @@
 # go to `mutmut run` (e.g. "marin.cost*" to iterate on one module, or one mutant's name to rerun
 # it after a new test). Prints survival per module; README "Testing" records the last figures and
 # the equivalent survivors.
+#
+# `--components [--resume]`: the second pass, the security-relevant tiers of components/ against
+# the program-running invariant tests (scripts/mutation-components.toml), in a copy of the working
+# tree under .cache/mutation-components/ (mutmut reads one [tool.mutmut]; the copy gets this one).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/mutmut ] || .venv/bin/pip install -q -r requirements-dev.txt
+if [ "${1:-}" = "--components" ]; then
+  shift
+  work=.cache/mutation-components
+  if [ "${1:-}" = "--resume" ]; then
+    shift
+  else
+    rm -rf "$work"
+    mkdir -p "$work"
+    git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$work"
+    .venv/bin/python - "$work/pyproject.toml" scripts/mutation-components.toml <<'PY'
+import re
+import sys
+
+target, section = sys.argv[1], open(sys.argv[2], encoding="utf-8").read()
+text = open(target, encoding="utf-8").read()
+text = re.sub(r"^\[tool\.mutmut\].*?(?=^\[|\Z)", "", text, flags=re.S | re.M)
+open(target, "w", encoding="utf-8").write(text.rstrip() + "\n\n" + section)
+PY
+  fi
+  ln -sfn "$PWD/.venv" "$work/.venv"
+  cd "$work"
+  set -- --resume "$@"  # the copy's mutants/ holds this pass's verdicts
+fi
 if [ "${1:-}" = "--resume" ]; then
   shift
 elif [ "$#" -eq 0 ]; then
