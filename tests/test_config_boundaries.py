@@ -14,11 +14,13 @@ entry there must fail a test here):
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from marin import stackfiles
 from marin.cidr import CidrError, parse_vpc_cidr, plan_subnets
-from marin.config import ConfigError, _is_example_domain, load_environment, parse
+from marin.config import SCHEMA, ConfigError, Key, _is_example_domain, load_environment, parse, snake
 from tests.conftest import _shared_scope
 
 FARGATE = {
@@ -512,3 +514,31 @@ def test_domain_and_zone_come_together_with_both_values_named(
     assert [p for p in found if "set both" in p] == [
         expected + " (the certificate is validated and the api published in that zone) or neither"
     ]
+
+
+def test_a_protected_http_api_without_a_domain_serves_https_on_its_execute_api_name(prod: dict[str, str]) -> None:
+    """The HTTP API's own endpoint is HTTPS only: a protected environment behind it needs no
+    certificate or domain of its own (every other protected ingress does)."""
+    raw = prod | {
+        "marin:ingress": "http-api",
+        "marin:ingressChangeApproved": "true",
+        "marin:domainName": "",
+        "marin:hostedZoneId": "",
+        "marin:certificateArn": "",
+    }
+    assert problems("prod", raw) == []
+    assert [p for p in problems("prod", raw | {"marin:ingress": "alb"}) if "without TLS" in p] == [
+        "marin:protectData=true without TLS: a protected environment serves its api over HTTPS only; "
+        "set marin:domainName and marin:hostedZoneId (or marin:certificateArn)"
+    ]
+
+
+@pytest.mark.parametrize("key", [k for k in SCHEMA if not k.required], ids=lambda k: k.name)
+def test_an_optional_key_left_out_takes_its_default_and_changes_nothing_else(dev: dict[str, str], key: Key) -> None:
+    """(domainName and hostedZoneId come together: leaving one out leaves out both.)"""
+    left_out = {key.name} | ({"domainName", "hostedZoneId"} if key.name in ("domainName", "hostedZoneId") else set())
+    full = parse("dev", dev)
+    without = parse("dev", {k: v for k, v in dev.items() if k.partition(":")[2] not in left_out})
+    changed = {f.name for f in dataclasses.fields(full) if getattr(full, f.name) != getattr(without, f.name)}
+    assert changed <= {snake(n) for n in left_out}
+    assert getattr(without, snake(key.name)) == key.default
