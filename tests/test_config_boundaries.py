@@ -542,3 +542,16 @@ def test_an_optional_key_left_out_takes_its_default_and_changes_nothing_else(dev
     changed = {f.name for f in dataclasses.fields(full) if getattr(full, f.name) != getattr(without, f.name)}
     assert changed <= {snake(n) for n in left_out}
     assert getattr(without, snake(key.name)) == key.default
+
+
+def test_every_value_that_is_not_of_its_kind_is_reported_at_once(dev: dict[str, str]) -> None:
+    """A wrong kind does not stop the reading: the later keys are still checked, each reported."""
+    raw = dev | {"marin:apiCpu": "many", "marin:highAvailability": "maybe", "marin:opensearchVolumeGb": "lots"}
+    found = problems("dev", raw)
+    assert "marin:apiCpu='many': expected an integer" in found
+    assert "marin:opensearchVolumeGb='lots': expected an integer" in found
+    assert (
+        [p for p in found if p.startswith("marin:highAvailability=")]
+        == [p for p in found if p.startswith("marin:highAvailability='maybe'")]
+        != []
+    )
