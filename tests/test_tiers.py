@@ -395,3 +395,103 @@ def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: 
     assert (alias["name"], alias["type"], alias["zoneId"]) == (host, "A", config.hosted_zone_id)
     assert alias["aliases"] == [{"name": alb["dnsName"], "zoneId": alb["zoneId"], "evaluateTargetHealth": True}]
     assert inv.outputs["apiUrl"] == f"https://{host}"
+
+
+# MongoDB Atlas: database user roles and scopes, cluster backup options:
+# https://www.mongodb.com/docs/atlas/reference/api-resources-spec/v2/#tag/Database-Users
+# https://registry.terraform.io/providers/mongodb/mongodbatlas/latest/docs/resources/advanced_cluster
+def test_the_app_user_reads_and_writes_only_its_database_on_its_own_cluster(inv: Inventory) -> None:
+    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
+    user = inv.one("mongodbatlas:index/databaseUser:DatabaseUser").inputs
+    assert user["authDatabaseName"] == "admin"  # SCRAM users authenticate against admin
+    assert user["roles"] == [{"roleName": "readWrite", "databaseName": "marin"}]
+    assert user["scopes"] == [{"type": "CLUSTER", "name": cluster["name"]}]
+    assert user["projectId"] == cluster["projectId"]
+    (password,) = [p for p in inv.of_type("random:index/randomPassword:RandomPassword") if "app-password" in p.name]
+    assert password.inputs["special"] is False
+    assert 32 <= password.inputs["length"] <= 128
+
+
+def test_the_cluster_is_a_replica_set_backed_up_and_protected_as_the_stack_says(
+    inv: Inventory, config: EnvConfig
+) -> None:
+    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
+    assert cluster["clusterType"] == "REPLICASET"
+    (spec,) = cluster["replicationSpecs"]
+    (region,) = spec["regionConfigs"]
+    assert region["regionName"] == config.aws_region.upper().replace("-", "_")
+    assert region["priority"] == 7  # the highest electable priority, for a single-region cluster
+    shared = config.atlas_instance_size in ("M0", "M2", "M5", "FLEX")
+    if shared:  # a shared tier: Atlas runs it on a tenant of the cloud provider, with no options
+        assert (region["providerName"], region["backingProviderName"]) == ("TENANT", "AWS")
+        assert region["electableSpecs"] == {"instanceSize": config.atlas_instance_size}
+        assert not {"backupEnabled", "pitEnabled", "terminationProtectionEnabled", "mongoDbMajorVersion"} & set(cluster)
+        return
+    assert region["providerName"] == "AWS"
+    assert region["electableSpecs"] == {"instanceSize": config.atlas_instance_size, "nodeCount": 3}
+    assert cluster["backupEnabled"] is (config.atlas_backup != "none")
+    assert cluster["pitEnabled"] is (config.atlas_backup == "continuous")
+    assert cluster["terminationProtectionEnabled"] is config.protect_data
+    assert cluster["mongoDbMajorVersion"] == "8.0"
+    for schedule in inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule"):
+        # snapshots at 03:00 UTC, outside the working day of every region the story serves
+        assert (schedule.inputs["referenceHourOfDay"], schedule.inputs["referenceMinuteOfHour"]) == (3, 0)
+
+
+# OpenSearch: domain options https://docs.aws.amazon.com/opensearch-service/latest/developerguide/
+def test_the_search_domain_is_private_on_gp3_with_its_masters_and_zones_as_configured(
+    inv: Inventory, config: EnvConfig
+) -> None:
+    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    assert domain["ebsOptions"] == {"ebsEnabled": True, "volumeType": "gp3", "volumeSize": config.opensearch_volume_gb}
+    (group,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("opensearch-sg")]
+    assert domain["vpcOptions"]["securityGroupIds"] == [group.outputs["id"]]
+    zones = 3 if config.high_availability else 1
+    assert len(domain["vpcOptions"]["subnetIds"]) == zones
+    cluster = domain["clusterConfig"]
+    assert cluster["zoneAwarenessEnabled"] is (zones > 1)
+    assert cluster.get("zoneAwarenessConfig") == ({"availabilityZoneCount": zones} if zones > 1 else None)
+    masters = bool(config.opensearch_dedicated_master_type)
+    assert cluster["dedicatedMasterEnabled"] is masters
+    assert cluster.get("dedicatedMasterType") == (config.opensearch_dedicated_master_type or None)
+    assert cluster.get("dedicatedMasterCount") == (3 if masters else None)
+    assert domain["engineVersion"].startswith("OpenSearch_2.")
+    policy = domain["accessPolicies"]
+    assert policy == json.dumps(json.loads(policy), sort_keys=True), "sorted: the same text on every run"
+
+
+# ElastiCache for Redis OSS: encryption in transit and at rest, AUTH, Multi-AZ with automatic
+# failover (needs a replica), backups: https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/
+def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Inventory, config: EnvConfig) -> None:
+    group = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    (sg,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("redis-sg")]
+    subnets = inv.one("aws:elasticache/subnetGroup:SubnetGroup").inputs
+    private = [s.outputs["id"] for s in inv.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    assert sorted(subnets["subnetIds"]) == sorted(private)
+    ha = config.high_availability
+    retention = config.redis_snapshot_retention_days
+    expected = {
+        "engine": "redis",
+        "engineVersion": "7.1",
+        "port": 6379,
+        "nodeType": config.redis_node_type,
+        "numCacheClusters": 2 if ha else 1,
+        "automaticFailoverEnabled": ha,
+        "multiAzEnabled": ha,
+        "atRestEncryptionEnabled": True,
+        "transitEncryptionEnabled": True,
+        "securityGroupIds": [sg.outputs["id"]],
+        "subnetGroupName": subnets["name"],
+        "snapshotRetentionLimit": retention,
+        "maintenanceWindow": "sun:05:00-sun:06:00",
+        "autoMinorVersionUpgrade": True,
+    }
+    assert {k: group.get(k) for k in expected} == expected
+    # backups in the night before maintenance, never overlapping it; a final snapshot if protected
+    assert group.get("snapshotWindow") == ("03:00-04:00" if retention else None)
+    assert group.get("finalSnapshotIdentifier") == (
+        f"{group['replicationGroupId']}-final" if config.protect_data else None
+    )
+    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").protect is config.protect_data
+    assert group["description"]
+    assert subnets["description"]
