@@ -495,3 +495,37 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
     assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").protect is config.protect_data
     assert group["description"]
     assert subnets["description"]
+
+
+# Atlas over AWS PrivateLink: an Atlas endpoint service in the project's region, an interface VPC
+# endpoint in our private subnets behind the endpoints security group, then the link between them:
+# https://www.mongodb.com/docs/atlas/security-private-endpoint/
+def test_a_dedicated_cluster_is_reached_through_our_own_private_endpoint(inv: Inventory, config: EnvConfig) -> None:
+    links = inv.of_type("mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint")
+    if config.atlas_instance_size == "M0":  # M0 has no private endpoints (its access list is the NAT)
+        assert links == []
+        return
+    project = inv.one("mongodbatlas:index/project:Project").outputs["id"]
+    (link,) = links
+    assert link.inputs == {
+        "projectId": project,
+        "providerName": "AWS",
+        "region": config.aws_region.upper().replace("-", "_"),
+    }
+    (endpoint,) = [
+        e for e in inv.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"
+    ]
+    (sg,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("endpoints-sg")]
+    private = [s.outputs["id"] for s in inv.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    assert endpoint.inputs["serviceName"] == link.outputs["endpointServiceName"]
+    assert endpoint.inputs["vpcId"] == inv.one("aws:ec2/vpc:Vpc").outputs["id"]
+    assert sorted(endpoint.inputs["subnetIds"]) == sorted(private)
+    assert endpoint.inputs["securityGroupIds"] == [sg.outputs["id"]]
+    assert endpoint.inputs["tags"]["Name"] == f"marin-{config.env}-atlas-endpoint"
+    service = inv.one("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService").inputs
+    assert service == {
+        "projectId": project,
+        "providerName": "AWS",
+        "privateLinkId": link.outputs["privateLinkId"],
+        "endpointServiceId": endpoint.outputs["id"],
+    }
