@@ -183,7 +183,8 @@ RULE_OF_NAME = {
 }
 
 
-def test_each_name_is_checked_against_the_rule_of_the_service_that_owns_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def services_checking_each_name(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
+    """{name: services whose rule checked it} while the names of a `qa` environment are planned."""
     seen: dict[str, set[str]] = {}
     real = naming.check_name
 
@@ -193,5 +194,10 @@ def test_each_name_is_checked_against_the_rule_of_the_service_that_owns_it(monke
 
     monkeypatch.setattr(naming, "check_name", recording)
     EnvironmentNames.plan("qa", 2, "", "marin.io")
+    return seen
+
+
+def test_each_name_is_checked_against_the_rule_of_the_service_that_owns_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = services_checking_each_name(monkeypatch)
     for name, rule in RULE_OF_NAME.items():
         assert seen.get(name) == (rule if isinstance(rule, set) else {rule}), name

@@ -14,7 +14,8 @@ import re
 
 import pytest
 
-from marin import catalogue, config, limits, naming, stackfiles
+from marin import catalogue, config, limits, stackfiles
+from tests.test_naming_contract import services_checking_each_name
 
 
 def test_one_of_accepts_exactly_the_allowed_values_and_lists_them() -> None:
@@ -130,15 +131,7 @@ LATER_NAMES = {
 
 
 def test_later_names_are_checked_against_the_rule_of_their_service(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: dict[str, set[str]] = {}
-    real = naming.check_name
-
-    def recording(service: str, name: str) -> str:
-        seen.setdefault(name, set()).add(service)
-        return real(service, name)
-
-    monkeypatch.setattr(naming, "check_name", recording)
-    naming.EnvironmentNames.plan("qa", 2, "", "marin.io")
+    seen = services_checking_each_name(monkeypatch)
     assert {name: seen.get(name) for name in LATER_NAMES} == LATER_NAMES
 
 
