@@ -399,6 +399,17 @@ def _working_dir(path: Path) -> Iterator[None]:
         os.chdir(before)
 
 
+def _fresh_loop_in_a_forked_child() -> None:
+    """The SDK sends its RPC calls to the event loop's default executor. A forked process (mutmut's
+    children) inherits that executor without its threads, and would wait on them forever: the child
+    gets a new loop, whose executor starts its own threads. (The parent keeps its loop and threads,
+    and the per-thread loops the mocks make in them, across runs.)"""
+    asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+os.register_at_fork(after_in_child=_fresh_loop_in_a_forked_child)
+
+
 @contextlib.contextmanager
 def _without_cli_config() -> Iterator[None]:
     """The SDK reads `PULUMI_CONFIG*` from the environment before the config it was given: an
@@ -441,8 +452,6 @@ def run(
     domain = config.get(f"{PROJECT}:domainName", "")
     mocks = Mocks(id_seed or env, account, region, preview, domain)
     monitor = RecordingMonitor(mocks, records, as_real_deploy)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
@@ -454,16 +463,8 @@ def run(
     def program() -> None:
         runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")
 
-    try:
-        with _working_dir(stack_dir), _without_cli_config():
-            _sync_await(run_in_stack(program))
-    finally:
-        # Each run on its own event loop, whose executor threads (the SDK's RPC calls) end with
-        # it: no run sees another's pending work, and a process forked after a run (mutmut's
-        # children) does not wait forever on threads that did not survive the fork.
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
-        asyncio.set_event_loop(asyncio.new_event_loop())
+    with _working_dir(stack_dir), _without_cli_config():
+        _sync_await(run_in_stack(program))
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
     return Inventory(
         env=env,

@@ -359,8 +359,8 @@ def test_the_engine_sees_registrations_when_config_is_good(committed: dict[str, 
 
 
 def test_a_process_forked_after_a_run_can_run_the_program() -> None:
-    """Each run has its own event loop, whose RPC threads end with it: a forked process (mutmut's
-    children) runs the program instead of waiting forever on threads the fork did not copy."""
+    """A forked process (mutmut's children) gets a fresh event loop, so it runs the program instead
+    of waiting forever on the RPC executor threads the fork did not copy."""
     engine.run("dev")
     pid = os.fork()
     if pid == 0:  # the child: exit status 0 only if the run ends (SIGALRM ends a hang)
