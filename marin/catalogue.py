@@ -1,7 +1,12 @@
-"""The `{env}/audio-pipeline/*` secret hierarchy: what exists, who writes it, who reads it.
+"""What the program offers: the secret hierarchy, the ports, and the sizes a stack may choose.
 
-One table drives the secrets tier (which secrets exist), the tiers that own values, and IAM
-(each service's execution role may read exactly the secrets injected into it).
+The `{env}/audio-pipeline/*` secrets: one table drives the secrets tier (which secrets exist), the
+tiers that own values, and IAM (each service's execution role may read exactly the secrets injected
+into it).
+
+The sizes: config validation accepts exactly these, the cost model prices exactly these
+(pricing/prices.yaml has a price for each, in every region it prices; tests/test_cost.py checks it)
+and the policy pack ranks them. Each tuple is ordered from cheapest to dearest (us-east-1 on-demand).
 """
 
 from __future__ import annotations
@@ -63,3 +68,60 @@ APP_PORT = 8080
 REDIS_PORT = 6379
 OPENSEARCH_PORT = 443
 ATLAS_PORT = 27017
+
+
+# MongoDB Atlas cluster tiers (M0 is the shared TENANT tier; M10 and up are dedicated, general
+# class). https://www.mongodb.com/docs/atlas/manage-clusters/ (cluster tiers)
+ATLAS_SHARED_TIERS: tuple[str, ...] = ("M0",)
+ATLAS_DEDICATED_TIERS: tuple[str, ...] = ("M10", "M20", "M30", "M40", "M50", "M60")
+ATLAS_TIERS: tuple[str, ...] = ATLAS_SHARED_TIERS + ATLAS_DEDICATED_TIERS
+
+# ElastiCache (Redis OSS) node types: current-generation Graviton burstable, general purpose and
+# memory optimized. https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html
+REDIS_NODE_TYPES: tuple[str, ...] = (
+    "cache.t4g.micro",
+    "cache.t4g.small",
+    "cache.t4g.medium",
+    "cache.m7g.large",
+    "cache.r7g.large",
+    "cache.m7g.xlarge",
+    "cache.r7g.xlarge",
+    "cache.m7g.2xlarge",
+    "cache.r7g.2xlarge",
+)
+
+# OpenSearch data (and dedicated master) node types: t3 for small domains, Graviton general purpose
+# and memory optimized up to 4xlarge for production.
+# https://docs.aws.amazon.com/opensearch-service/latest/developerguide/supported-instance-types.html
+OPENSEARCH_INSTANCE_TYPES: tuple[str, ...] = (
+    "t3.small.search",
+    "t3.medium.search",
+    "m6g.large.search",
+    "m7g.large.search",
+    "r6g.large.search",
+    "r7g.large.search",
+    "m6g.xlarge.search",
+    "m7g.xlarge.search",
+    "r6g.xlarge.search",
+    "r7g.xlarge.search",
+    "m6g.2xlarge.search",
+    "m7g.2xlarge.search",
+    "r6g.2xlarge.search",
+    "r7g.2xlarge.search",
+    "m6g.4xlarge.search",
+    "m7g.4xlarge.search",
+    "r6g.4xlarge.search",
+    "r7g.4xlarge.search",
+)
+
+# EC2 types of the dev NAT instance (ARM, matching the arm64 AMI lookup).
+NAT_INSTANCE_TYPES: tuple[str, ...] = ("t4g.nano", "t4g.micro", "t4g.small")
+
+# Every sized config key (marin:<key>) and the sizes it accepts ("" for an optional one is not a size).
+SIZES: dict[str, tuple[str, ...]] = {
+    "atlasInstanceSize": ATLAS_TIERS,
+    "redisNodeType": REDIS_NODE_TYPES,
+    "opensearchInstanceType": OPENSEARCH_INSTANCE_TYPES,
+    "opensearchDedicatedMasterType": OPENSEARCH_INSTANCE_TYPES,
+    "natInstanceType": NAT_INSTANCE_TYPES,
+}

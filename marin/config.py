@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any, Literal
 
-from marin import cidr, limits
+from marin import catalogue, cidr, limits
 from marin.naming import PROJECT, EnvironmentNames, NamingError
 
 NAMESPACE = PROJECT
@@ -221,16 +221,16 @@ SCHEMA: tuple[Key, ...] = (
         "string",
         "sizing",
         "MongoDB Atlas cluster tier (M0 is the shared free tier).",
-        check=_one_of(limits.ATLAS_TIERS),
+        check=_one_of(catalogue.ATLAS_TIERS),
     ),
-    Key("redisNodeType", "string", "sizing", "ElastiCache node type.", check=_one_of(limits.REDIS_NODE_TYPES)),
+    Key("redisNodeType", "string", "sizing", "ElastiCache node type.", check=_one_of(catalogue.REDIS_NODE_TYPES)),
     Key(
         "natInstanceType",
         "string",
         "sizing",
         "EC2 type of the NAT instance when natMode is `instance`.",
         "t4g.nano",
-        _one_of(limits.NAT_INSTANCE_TYPES),
+        _one_of(catalogue.NAT_INSTANCE_TYPES),
     ),
     # identity (issue 3)
     Key(
@@ -360,7 +360,7 @@ SCHEMA: tuple[Key, ...] = (
         "string",
         "sizing",
         "OpenSearch data node type.",
-        check=_one_of(limits.OPENSEARCH_INSTANCE_TYPES),
+        check=_one_of(catalogue.OPENSEARCH_INSTANCE_TYPES),
     ),
     Key(
         "opensearchInstanceCount",
@@ -376,7 +376,7 @@ SCHEMA: tuple[Key, ...] = (
         "Instance type of 3 dedicated master nodes; empty: none, the data nodes are master-eligible "
         "(with highAvailability, 3 or a multiple of 3 over 3 AZs keep a quorum when one AZ is lost).",
         "",
-        _one_of(("", *limits.OPENSEARCH_INSTANCE_TYPES)),
+        _one_of(("", *catalogue.OPENSEARCH_INSTANCE_TYPES)),
     ),
     # topology (issue 14): how the api is reached
     Key(
@@ -571,7 +571,7 @@ class EnvConfig:
 
     @property
     def atlas_shared_tier(self) -> bool:
-        return self.atlas_instance_size in limits.ATLAS_SHARED_TIERS
+        return self.atlas_instance_size in catalogue.ATLAS_SHARED_TIERS
 
     @property
     def atlas_region(self) -> str:
@@ -641,7 +641,7 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{NAMESPACE}:recordingsTransitionDays={t} (or 0 to keep recordings)"
         )
     ns = NAMESPACE
-    if v.get("atlasInstanceSize") in limits.ATLAS_SHARED_TIERS and v.get("atlasBackup", "none") != "none":
+    if v.get("atlasInstanceSize") in catalogue.ATLAS_SHARED_TIERS and v.get("atlasBackup", "none") != "none":
         problems.append(
             f"{ns}:atlasBackup={v['atlasBackup']!r} with {ns}:atlasInstanceSize="
             f"{v['atlasInstanceSize']}: the shared tier has no backups; allowed: none"

@@ -8,6 +8,7 @@ type in none of them raises `CostError`, so a new resource cannot silently drop 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -108,29 +109,103 @@ class LineItem:
 
 @dataclass(frozen=True)
 class Prices:
+    """One region's price table."""
+
     hours: float
     table: Mapping[str, Mapping[str, Any]]
+    region: str = "us-east-1"
 
     def __call__(self, key: str) -> float:
         if key not in self.table:
-            raise CostError(f"price {key!r} is missing from pricing/prices.yaml")
+            raise CostError(f"price {key!r} is missing from pricing/prices.yaml ({self.region})")
         return float(self.table[key]["price"])
 
 
-def load_prices(path: Path | None = None) -> Prices:
+def load_prices(region: str = "us-east-1", path: Path | None = None) -> Prices:
+    """`region`'s table; a region with none is refused, never priced at another region's rates."""
     data = yaml.safe_load((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
-    return Prices(hours=float(data["hours_per_month"]), table=data["prices"])
+    tables = data["regions"]
+    if region not in tables:
+        raise CostError(
+            f"region {region!r} has no prices in pricing/prices.yaml (priced: {', '.join(tables)}); "
+            f"add a `{region}:` table under regions:, each price with its source and date"
+        )
+    return Prices(hours=float(data["hours_per_month"]), table=tables[region], region=region)
+
+
+def priced_regions(path: Path | None = None) -> tuple[str, ...]:
+    data = yaml.safe_load((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
+    return tuple(data["regions"])
+
+
+AWS_PROVIDER = "pulumi:providers:aws"
+
+
+def region_of(records: Sequence[Record]) -> str:
+    """The AWS region the stack's resources are created in (its one explicit aws provider)."""
+    regions = {str(r["inputs"].get("region")) for r in records if r["type"] == AWS_PROVIDER}
+    if len(regions) != 1:
+        raise CostError(f"expected one AWS region among the stack's aws providers, found {sorted(regions)}")
+    return regions.pop()
+
+
+# What pricing/usage.yaml may say: the volumes the program cannot know. `defaults` gives each one,
+# an `environments: <env>:` entry overrides some; every value is a number >= 0.
+USAGE_KEYS: tuple[str, ...] = (
+    "weekdays_per_month",
+    "alb_lcu",
+    "nat_gb",
+    "service_log_gb",
+    "flow_log_gb",
+    "recordings_gb",
+    "nat_instance_root_gb",
+    "api_requests_millions",
+)
+
+
+def _usage_error(where: str, message: str) -> CostError:
+    return CostError(f"pricing/usage.yaml {where}: {message}")
+
+
+def _check_usage_entry(where: str, entry: object, complete: bool) -> dict[str, float]:
+    if not isinstance(entry, Mapping):
+        raise _usage_error(where, f"{entry!r} is not a mapping of usage keys to numbers")
+    for key, value in entry.items():
+        if key not in USAGE_KEYS:
+            close = difflib.get_close_matches(str(key), USAGE_KEYS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise _usage_error(f"{where}.{key}", f"unknown key; {hint}allowed: {', '.join(USAGE_KEYS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _usage_error(f"{where}.{key}", f"{value!r} is not a number; allowed: a number >= 0")
+        if value < 0:
+            raise _usage_error(f"{where}.{key}", f"{value!r} is negative; allowed: a number >= 0")
+    missing = [k for k in USAGE_KEYS if k not in entry] if complete else []
+    if missing:
+        raise _usage_error(where, f"missing {', '.join(missing)} (defaults gives every usage key)")
+    return dict(entry)
+
+
+def _usage_file(path: Path | None) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """pricing/usage.yaml, validated: (defaults, per-environment overrides)."""
+    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8")) or {}
+    unknown = set(data) - {"defaults", "environments"} if isinstance(data, Mapping) else {"(not a mapping)"}
+    if unknown:
+        raise _usage_error(str(sorted(unknown)[0]), "unknown top-level key; allowed: defaults, environments")
+    defaults = _check_usage_entry("defaults", data.get("defaults"), complete=True)
+    envs = data.get("environments") or {}
+    if not isinstance(envs, Mapping):
+        raise _usage_error("environments", f"{envs!r} is not a mapping of environment names to usage")
+    return defaults, {str(e): _check_usage_entry(f"environments.{e}", u, complete=False) for e, u in envs.items()}
 
 
 def load_usage(env: str, path: Path | None = None) -> dict[str, float]:
-    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8"))
-    return {**data["defaults"], **(data.get("environments") or {}).get(env, {})}
+    defaults, envs = _usage_file(path)
+    return {**defaults, **envs.get(env, {})}
 
 
 def has_usage(env: str, path: Path | None = None) -> bool:
     """True when pricing/usage.yaml has an `environments:` entry for `env` (else: the defaults)."""
-    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8"))
-    return env in (data.get("environments") or {})
+    return env in _usage_file(path)[1]
 
 
 Record = Mapping[str, Any]
@@ -300,6 +375,8 @@ def estimate(records: Sequence[Record], prices: Prices, usage: Mapping[str, floa
         raise CostError(
             "no price, free or unpriced entry for: " + ", ".join(sorted(unknown)) + " (add it to marin/cost.py)"
         )
+    if any(r["type"] == AWS_PROVIDER for r in records) and region_of(records) != prices.region:
+        raise CostError(f"the stack is in {region_of(records)} but the prices given are {prices.region}'s")
     model = _Model(records, prices, usage)
     items = []
     for r in records:

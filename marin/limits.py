@@ -51,26 +51,6 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 # Secrets Manager DeleteSecret: 0 means force delete without recovery, else 7..30 days.
 SECRET_RECOVERY_WINDOW_DAYS: tuple[int, ...] = (0, *range(7, 31))
 
-# MongoDB Atlas cluster tiers this program knows how to build (M0 is the shared TENANT tier).
-ATLAS_SHARED_TIERS: tuple[str, ...] = ("M0",)
-ATLAS_DEDICATED_TIERS: tuple[str, ...] = ("M10", "M20", "M30", "M40", "M50", "M60")
-ATLAS_TIERS: tuple[str, ...] = ATLAS_SHARED_TIERS + ATLAS_DEDICATED_TIERS
-
-# ElastiCache node types the program accepts (Graviton burstable and general purpose).
-REDIS_NODE_TYPES: tuple[str, ...] = (
-    "cache.t4g.micro",
-    "cache.t4g.small",
-    "cache.t4g.medium",
-    "cache.m7g.large",
-    "cache.m7g.xlarge",
-    "cache.r7g.large",
-    "cache.r7g.xlarge",
-)
-
-# EC2 instance types offered for the dev NAT instance (ARM, matches the arm64 AMI lookup).
-NAT_INSTANCE_TYPES: tuple[str, ...] = ("t4g.nano", "t4g.micro", "t4g.small")
-
-
 @dataclass(frozen=True)
 class NameRule:
     """What one AWS service accepts as a resource name."""
@@ -167,15 +147,6 @@ NAME_RULES: dict[str, NameRule] = {
     )
 }
 
-# OpenSearch data node types the program accepts (t3 for small domains, Graviton for production).
-OPENSEARCH_INSTANCE_TYPES: tuple[str, ...] = (
-    "t3.small.search",
-    "t3.medium.search",
-    "m6g.large.search",
-    "m7g.large.search",
-    "r6g.large.search",
-    "r7g.large.search",
-)
 # Zone awareness spreads data nodes over 2 or 3 AZs; only 3 AZs with 3 master-eligible nodes (or
 # 3 dedicated masters) keep a master quorum when one AZ is lost.
 # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-multiaz.html

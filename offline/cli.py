@@ -385,8 +385,9 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None)
 # -------------------------------------------------------------------------------------- cost
 
 
-def _line_items(doc: Mapping[str, Any], env: str, prices: cost.Prices) -> list[cost.LineItem]:
-    return cost.estimate(report.records(doc), prices, cost.load_usage(env))
+def _line_items(doc: Mapping[str, Any], env: str) -> list[cost.LineItem]:
+    recs = report.records(doc)
+    return cost.estimate(recs, cost.load_prices(cost.region_of(recs)), cost.load_usage(env))
 
 
 def _default_usage_note(envs: list[str]) -> list[str]:
@@ -399,11 +400,14 @@ def _default_usage_note(envs: list[str]) -> list[str]:
 
 
 def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str | None) -> int:
-    prices = cost.load_prices()
     inventories = _run(envs, stack_dir)
-    items = {env: cost.estimate(records(inv), prices, cost.load_usage(env)) for env, inv in inventories.items()}
+    regions = {env: cost.region_of(records(inv)) for env, inv in inventories.items()}
+    items = {
+        env: cost.estimate(records(inv), cost.load_prices(regions[env]), cost.load_usage(env))
+        for env, inv in inventories.items()
+    }
     tiers = {env: cost.by_tier(i) for env, i in items.items()}
-    print(render_cost(tiers, markdown))
+    print(render_cost(tiers, regions, markdown))
     for note in _default_usage_note(envs):
         print(note, file=sys.stderr if markdown else sys.stdout)
     _write_json(
@@ -415,6 +419,7 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
             "period": "month",
             "environments": {
                 env: {
+                    "region": regions[env],
                     "total": round(sum(tiers[env].values()), 2),
                     "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
                     "defaultUsage": not cost.has_usage(env),
@@ -436,12 +441,12 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
     return 0
 
 
-def render_cost(tiers: dict[str, dict[str, float]], markdown: bool) -> str:
+def render_cost(tiers: dict[str, dict[str, float]], regions: dict[str, str], markdown: bool) -> str:
     envs = list(tiers)
     names = [t for t in TIER_ORDER if any(t in tiers[e] for e in envs)]
     rows = [(t, *(f"${tiers[e].get(t, 0.0):,.2f}" for e in envs)) for t in names]
     rows.append(("total", *(f"${sum(tiers[e].values()):,.2f}" for e in envs)))
-    headers = ("tier (monthly, USD)", *envs)
+    headers = ("tier (monthly, USD)", *(f"{e} ({regions[e]})" for e in envs))
     if not markdown:
         return _table(rows, headers)
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] + ["---:"] * len(envs)) + "|"]
@@ -460,13 +465,12 @@ def _delta(x: float) -> str:
 def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     """Infracost-style: per environment, tier and resource, old -> new and the difference."""
     st = style_for(sys.stdout)
-    prices = cost.load_prices()
     commit, old, new = _base_and_head(ref, envs, stack_dir)
     out: dict[str, Any] = {}
     grand_old = grand_new = 0.0
     for env in old:
-        a = {(i.type, i.name): i for i in (_line_items(old[env], env, prices) if old[env] else [])}
-        b = {(i.type, i.name): i for i in (_line_items(new[env], env, prices) if new[env] else [])}
+        a = {(i.type, i.name): i for i in (_line_items(old[env], env) if old[env] else [])}
+        b = {(i.type, i.name): i for i in (_line_items(new[env], env) if new[env] else [])}
         rows = []
         for key in sorted(a.keys() | b.keys(), key=lambda k: (_tier_key((b.get(k) or a[k]).tier), k)):
             x, y = a.get(key), b.get(key)

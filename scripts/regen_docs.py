@@ -20,6 +20,8 @@ sys.path.insert(0, str(ROOT))
 from marin import declarations  # noqa: E402
 from offline import cli  # noqa: E402
 
+PROGRESS = re.compile(r"^\[\d+/\d+\] ")
+
 
 def _replace(text: str, marker: str, body: str) -> str:
     pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", re.S)
@@ -29,10 +31,15 @@ def _replace(text: str, marker: str, body: str) -> str:
 
 
 def main() -> int:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        if cli.main(["cost", "--markdown"]) != 0:
-            return 1
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(["cost", "--markdown"])
+    if code != 0:
+        # the refusal, without the per-environment progress lines
+        refusal = [line for line in err.getvalue().splitlines() if not PROGRESS.match(line)]
+        print("\n".join(refusal) or f"python -m offline cost --markdown exited {code}", file=sys.stderr)
+        print("regen_docs: nothing written", file=sys.stderr)
+        return 1
     cost_table = out.getvalue().strip()
     config_table = declarations.config_table()
     for doc in ("README.md", "docs/environments.md"):
