@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from marin import cost
 
@@ -286,7 +287,7 @@ def test_free_unpriced_and_engine_types_are_not_line_items_and_unknown_types_are
         rec("aws:ec2/vpc:Vpc"),
         rec("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule"),
         rec("marin:network:Network"),
-        rec("pulumi:providers:aws"),
+        rec("pulumi:providers:aws", {"region": "us-east-1"}),
     ]
     assert items(records) == []
     assert cost.unknown_types(["aws:ec2/vpc:Vpc", "marin:x:Y", "pulumi:pulumi:Stack", "aws:rds/instance:Instance"]) == {
@@ -306,25 +307,29 @@ def test_free_unpriced_and_engine_types_are_not_line_items_and_unknown_types_are
 def test_a_missing_price_is_named() -> None:
     with pytest.raises(cost.CostError) as caught:
         PRICES("cache.r7g.large_hour")
-    assert str(caught.value) == "price 'cache.r7g.large_hour' is missing from pricing/prices.yaml"
+    assert str(caught.value) == "price 'cache.r7g.large_hour' is missing from pricing/prices.yaml (us-east-1)"
     assert PRICES("alb_hour") == 0.02
     assert cost.Prices(hours=1, table={"k": {"price": "0.5"}})("k") == 0.5
 
 
 def test_prices_and_usage_files(tmp_path: Path) -> None:
     prices = tmp_path / "prices.yaml"
-    prices.write_text("hours_per_month: 720\nprices:\n  alb_hour: {price: 0.03, source: x, date: 2026-01}\n")
-    loaded = cost.load_prices(prices)
-    assert (loaded.hours, loaded("alb_hour")) == (720.0, 0.03)
+    prices.write_text(
+        "hours_per_month: 720\nregions:\n  eu-north-1:\n    alb_hour: {price: 0.03, source: x, date: 2026-01}\n"
+    )
+    loaded = cost.load_prices("eu-north-1", prices)
+    assert (loaded.hours, loaded("alb_hour"), loaded.region) == (720.0, 0.03, "eu-north-1")
+    assert cost.priced_regions(prices) == ("eu-north-1",)
+    defaults = {k: 1 for k in cost.USAGE_KEYS}
     usage = tmp_path / "usage.yaml"
-    usage.write_text("defaults:\n  alb_lcu: 1\n  nat_gb: 20\nenvironments:\n  dev:\n    nat_gb: 0\n")
-    assert cost.load_usage("dev", usage) == {"alb_lcu": 1, "nat_gb": 0}
-    assert cost.load_usage("qa", usage) == {"alb_lcu": 1, "nat_gb": 20}
+    usage.write_text(yaml.safe_dump({"defaults": defaults, "environments": {"dev": {"nat_gb": 0}}}))
+    assert cost.load_usage("dev", usage) == {**defaults, "nat_gb": 0}
+    assert cost.load_usage("qa", usage) == defaults
     assert cost.has_usage("dev", usage)
     assert not cost.has_usage("qa", usage)
     bare = tmp_path / "bare.yaml"
-    bare.write_text("defaults:\n  alb_lcu: 1\n")
-    assert cost.load_usage("dev", bare) == {"alb_lcu": 1}
+    bare.write_text(yaml.safe_dump({"defaults": defaults}))
+    assert cost.load_usage("dev", bare) == defaults
     assert not cost.has_usage("dev", bare)
 
 
