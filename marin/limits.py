@@ -51,6 +51,7 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 # Secrets Manager DeleteSecret: 0 means force delete without recovery, else 7..30 days.
 SECRET_RECOVERY_WINDOW_DAYS: tuple[int, ...] = (0, *range(7, 31))
 
+
 @dataclass(frozen=True)
 class NameRule:
     """What one AWS service accepts as a resource name."""
