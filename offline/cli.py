@@ -444,9 +444,10 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
 def render_cost(tiers: dict[str, dict[str, float]], regions: dict[str, str], markdown: bool) -> str:
     envs = list(tiers)
     names = [t for t in TIER_ORDER if any(t in tiers[e] for e in envs)]
-    rows = [(t, *(f"${tiers[e].get(t, 0.0):,.2f}" for e in envs)) for t in names]
+    rows = [("region", *(regions[e] for e in envs))]
+    rows += [(t, *(f"${tiers[e].get(t, 0.0):,.2f}" for e in envs)) for t in names]
     rows.append(("total", *(f"${sum(tiers[e].values()):,.2f}" for e in envs)))
-    headers = ("tier (monthly, USD)", *(f"{e} ({regions[e]})" for e in envs))
+    headers = ("tier (monthly, USD)", *envs)
     if not markdown:
         return _table(rows, headers)
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join(["---"] + ["---:"] * len(envs)) + "|"]
