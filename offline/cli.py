@@ -400,11 +400,11 @@ def _default_usage_note(envs: list[str]) -> list[str]:
 
 
 def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str | None) -> int:
+    usage = {env: cost.load_usage(env) for env in envs}  # a bad usage file is refused before any run
     inventories = _run(envs, stack_dir)
     regions = {env: cost.region_of(records(inv)) for env, inv in inventories.items()}
     items = {
-        env: cost.estimate(records(inv), cost.load_prices(regions[env]), cost.load_usage(env))
-        for env, inv in inventories.items()
+        env: cost.estimate(records(inv), cost.load_prices(regions[env]), usage[env]) for env, inv in inventories.items()
     }
     tiers = {env: cost.by_tier(i) for env, i in items.items()}
     print(render_cost(tiers, regions, markdown))
