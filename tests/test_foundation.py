@@ -429,11 +429,11 @@ def test_the_bucket_policy_and_lifecycle_wait_for_what_they_need(inv: Inventory)
         assert inv.depends_on(lifecycle, versioning)
 
 
-def test_recordings_are_encrypted_with_s3_managed_keys(inv: Inventory) -> None:
+def test_recordings_are_encrypted_with_s3_managed_keys_without_a_bucket_key(inv: Inventory) -> None:
+    """A bucket key only changes SSE-KMS (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3
+    Bucket Keys"); with SSE-S3 (AES256) it is a setting that does nothing, so none is set."""
     sse = inv.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    assert sse.inputs["rules"] == [
-        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}, "bucketKeyEnabled": True}
-    ]
+    assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
 
 
 def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, config: EnvConfig) -> None:
