@@ -69,6 +69,10 @@ class Cache(pulumi.ComponentResource):
             snapshot_window="03:00-04:00" if args.snapshot_retention_days else None,
             maintenance_window="sun:05:00-sun:06:00",
             auto_minor_version_upgrade=True,
+            # A reviewed `up` applies its change now (ModifyReplicationGroup ApplyImmediately), not
+            # at the next maintenance window, while preview and drift kept showing it as pending.
+            # Node type changes scale online; failover and engine changes may briefly interrupt.
+            apply_immediately=True,
             final_snapshot_identifier=f"{args.replication_group_id}-final" if args.protect else None,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )

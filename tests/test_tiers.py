@@ -485,6 +485,9 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
         "snapshotRetentionLimit": retention,
         "maintenanceWindow": "sun:05:00-sun:06:00",
         "autoMinorVersionUpgrade": True,
+        # Modifications wait for the maintenance window unless applied immediately (ElastiCache API
+        # ModifyReplicationGroup, ApplyImmediately, default false): a reviewed `up` applies its change.
+        "applyImmediately": True,
     }
     assert {k: group.get(k) for k in expected} == expected
     # backups in the night before maintenance, never overlapping it; a final snapshot if protected
