@@ -232,6 +232,9 @@ class Compute(pulumi.ComponentResource):
                 task_definition=task.arn,
                 desired_count=spec.desired_count,
                 capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}],
+                # Toggling fargateSpot changes the strategy: without this the provider replaces the
+                # service (or refuses the update, in later versions); with it, it rolls the tasks.
+                force_new_deployment=True,
                 network_configuration={
                     "subnets": args.private_subnet_ids,
                     "security_groups": [args.services_sg_id],

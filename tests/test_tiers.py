@@ -221,6 +221,15 @@ def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(
             assert service.inputs["desiredCount"] >= 2
 
 
+def test_toggling_fargate_spot_rolls_the_services_instead_of_replacing_them(inv: Inventory) -> None:
+    """terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff:
+    a changed capacity_provider_strategy is ForceNew unless force_new_deployment is true (later
+    versions refuse the update instead); with it, UpdateService starts a new deployment."""
+    for service in inv.of_type("aws:ecs/service:Service"):
+        assert service.inputs["capacityProviderStrategies"]
+        assert service.inputs.get("forceNewDeployment") is True, service.name
+
+
 def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
