@@ -386,9 +386,13 @@ class Compute(pulumi.ComponentResource):
                 "routing_policy": "MULTIVALUE",
             },
             # ECS reports each task's health (its container health check) to Cloud Map, which then
-            # answers with healthy tasks only. Replacing the service later would clash on its name,
-            # so it is set from the first `up`.
-            health_check_custom_config={},
+            # answers with healthy tasks only. The block is ForceNew and the provider keeps it in
+            # state only when failure_threshold is set (terraform-provider-aws servicediscovery/
+            # service.go, flattenHealthCheckCustomConfig; hashicorp/terraform-provider-aws#44285):
+            # `{}` is never stored and replaced the service on every `up`, without a custom health
+            # check. AWS always stores 1 (the value is deprecated, API_HealthCheckCustomConfig), so
+            # 1 is what a refresh reads back: no diff.
+            health_check_custom_config={"failure_threshold": 1},
             # ECS deregisters its tasks; left-over instances (a failed task) must not block a destroy.
             force_destroy=not args.protect,
             opts=child,

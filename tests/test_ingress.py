@@ -378,7 +378,11 @@ def test_cloud_map_answers_with_healthy_tasks_only(inv: Inventory, config: EnvCo
         assert not services
         return
     (service,) = services
-    assert service.inputs["healthCheckCustomConfig"] == {}  # ECS reports each task's health
+    # ECS reports each task's health. The block (ForceNew) reaches state only with failure_threshold
+    # set, and AWS stores 1 (terraform-provider-aws servicediscovery/service.go,
+    # flattenHealthCheckCustomConfig; AWS Cloud Map API_HealthCheckCustomConfig): anything else is
+    # read back differently and replaces the service on every `up` (hashicorp/terraform-provider-aws#44285).
+    assert service.inputs["healthCheckCustomConfig"] == {"failureThreshold": 1}
     for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         (container,) = json.loads(task.inputs["containerDefinitions"])
         assert container["healthCheck"]["command"] == ["CMD", "/app/healthcheck"]
