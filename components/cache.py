@@ -32,6 +32,7 @@ class Cache(pulumi.ComponentResource):
     member_cluster_ids: list[str]
     auth_token_arn: pulumi.Output[str]
     """ARN of the auth-token secret, resolved once its value is written."""
+    auth_token_version: pulumi.Output[str]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:cache:Cache", name, None, opts)
@@ -78,5 +79,6 @@ class Cache(pulumi.ComponentResource):
         )
         self.primary_endpoint = group.primary_endpoint_address
         self.auth_token_arn = token_version.secret_arn
+        self.auth_token_version = token_version.version_id
         self.member_cluster_ids = [f"{args.replication_group_id}-{i + 1:03d}" for i in range(nodes)]
         self.register_outputs(declared(self))

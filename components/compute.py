@@ -64,6 +64,7 @@ HEALTH_CHECK = {
     "startPeriod": 60,
 }
 SCRATCH_VOLUME, SCRATCH_PATH = "scratch", "/tmp"
+SECRET_VERSION_LABEL = "marin.secret-version."
 
 
 @dataclass(frozen=True)
@@ -119,13 +120,22 @@ class ComputeArgs:
     """The api's log group: the HTTP API's access log goes there (same retention)."""
     secret_arns: dict[str, pulumi.Output[str]]
     """Secret ARNs as written by their owners' versions: a task waits until each has a value."""
+    secret_versions: dict[str, pulumi.Output[str]]
+    """The version id of each secret's value as this stack wrote it."""
     bucket_name: pulumi.Output[str]
     redis_endpoint: pulumi.Output[str]
 
 
 def container_definitions(
-    spec: ServiceSpec, args: ComputeArgs, secret_arns: dict[str, str], bucket: str, redis: str
+    spec: ServiceSpec,
+    args: ComputeArgs,
+    secret_arns: dict[str, str],
+    bucket: str,
+    redis: str,
+    *,
+    secret_versions: dict[str, str],
 ) -> str:
+    injected = secrets_for(spec.name)
     container: dict[str, Any] = {
         "name": spec.name,
         "image": spec.image,
@@ -137,7 +147,10 @@ def container_definitions(
             {"name": "REDIS_HOST", "value": redis},
         ],
         # Secrets are injected by ECS from Secrets Manager, never written into the task definition.
-        "secrets": [{"name": s.env_var, "valueFrom": secret_arns[s.name]} for s in secrets_for(spec.name)],
+        "secrets": [{"name": s.env_var, "valueFrom": secret_arns[s.name]} for s in injected],
+        # ECS reads a secret when a task starts. The version id of each value (never the value) makes
+        # a new value written by this stack a new task definition revision, which rolls the tasks.
+        "dockerLabels": {f"{SECRET_VERSION_LABEL}{s.name}": secret_versions[s.name] for s in injected},
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -204,11 +217,12 @@ class Compute(pulumi.ComponentResource):
             registry = self._discovery(name, args)
 
         secret_arns = pulumi.Output.all(**args.secret_arns)
+        secret_versions = pulumi.Output.all(**args.secret_versions)
         scaled = args.autoscaling or args.auto_stop
         self.service_names, self.task_definition_arns = {}, {}
         for spec in args.services:
-            definitions = pulumi.Output.all(secret_arns, args.bucket_name, args.redis_endpoint).apply(
-                lambda v, spec=spec: container_definitions(spec, args, v[0], v[1], v[2])
+            definitions = pulumi.Output.all(secret_arns, args.bucket_name, args.redis_endpoint, secret_versions).apply(
+                lambda v, spec=spec: container_definitions(spec, args, v[0], v[1], v[2], secret_versions=v[3])
             )
             task = aws.ecs.TaskDefinition(
                 f"{name}-{spec.name}-task",

@@ -93,6 +93,7 @@ class Database(pulumi.ComponentResource):
     cluster_name: pulumi.Output[str]
     uri_secret_arn: pulumi.Output[str]
     """ARN of the mongodb-uri secret, resolved once the connection string is written."""
+    uri_secret_version: pulumi.Output[str]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:database:Database", name, None, opts)
@@ -203,6 +204,7 @@ class Database(pulumi.ComponentResource):
             f"{name}-uri", secret_id=args.uri_secret_id, secret_string=pulumi.Output.secret(uri), opts=child
         )
         self.uri_secret_arn = version.secret_arn
+        self.uri_secret_version = version.version_id
 
         self.project_name = project.name
         self.cluster_name = cluster.name

@@ -46,6 +46,7 @@ class Search(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     endpoint_secret_arn: pulumi.Output[str]
     """ARN of the endpoint secret, resolved once its value is written (after the domain exists)."""
+    endpoint_secret_version: pulumi.Output[str]
 
     def __init__(self, name: str, args: SearchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:search:Search", name, None, opts)
@@ -84,4 +85,5 @@ class Search(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.endpoint_secret_arn = version.secret_arn
+        self.endpoint_secret_version = version.version_id
         self.register_outputs(declared(self))

@@ -41,10 +41,12 @@ class Secrets(pulumi.ComponentResource):
     ids: dict[str, pulumi.Output[str]]
     value_arns: dict[str, pulumi.Output[str]]
     """ARNs of the secrets this tier writes a value for, resolved once the value is written."""
+    value_versions: dict[str, pulumi.Output[str]]
+    """Version id of the value this tier wrote for each of them."""
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:secrets:Secrets", name, None, opts)
-        self.arns, self.ids, self.value_arns = {}, {}, {}
+        self.arns, self.ids, self.value_arns, self.value_versions = {}, {}, {}, {}
         for spec in SECRETS:
             secret = aws.secretsmanager.Secret(
                 f"{name}-{spec.name}",
@@ -64,6 +66,7 @@ class Secrets(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self),
                 )
                 self.value_arns[spec.name] = version.secret_arn
+                self.value_versions[spec.name] = version.version_id
             elif spec.writer == "operator":
                 version = aws.secretsmanager.SecretVersion(
                     f"{name}-{spec.name}-version",
@@ -77,6 +80,7 @@ class Secrets(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString", "versionStages"]),
                 )
                 self.value_arns[spec.name] = version.secret_arn
+                self.value_versions[spec.name] = version.version_id
             self.arns[spec.name] = secret.arn
             self.ids[spec.name] = secret.id
         self.register_outputs(declared(self))

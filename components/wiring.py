@@ -138,13 +138,16 @@ def search(cfg: EnvConfig, account: str, net: Network, iam: Iam, secrets: Secret
     )
 
 
-def secret_values(secrets: Secrets, database: Database, cache: Cache, search: Search) -> dict[str, Output[str]]:
-    """Every secret's ARN as its writer's version resolves it: used, a task waits for the value."""
+def secret_values(
+    secrets: Secrets, database: Database, cache: Cache, search: Search
+) -> dict[str, tuple[Output[str], Output[str]]]:
+    """Every secret's ARN as its writer's version resolves it (used, a task waits for the value),
+    and that version's id (a new value, a new id)."""
     written = {
-        **secrets.value_arns,
-        "mongodb-uri": database.uri_secret_arn,
-        "redis-auth-token": cache.auth_token_arn,
-        "opensearch-endpoint": search.endpoint_secret_arn,
+        **{s: (arn, secrets.value_versions[s]) for s, arn in secrets.value_arns.items()},
+        "mongodb-uri": (database.uri_secret_arn, database.uri_secret_version),
+        "redis-auth-token": (cache.auth_token_arn, cache.auth_token_version),
+        "opensearch-endpoint": (search.endpoint_secret_arn, search.endpoint_secret_version),
     }
     missing = sorted(set(n.name for n in SECRETS) - set(written))
     if missing:
@@ -160,7 +163,7 @@ def compute(
     logs: Logging,
     storage: Storage,
     cache: Cache,
-    secret_arns: dict[str, Output[str]],
+    secret_arns: dict[str, tuple[Output[str], Output[str]]],
 ) -> ComputeArgs:
     n = cfg.names
     services = tuple(
@@ -209,7 +212,8 @@ def compute(
         ingress_sg_id=net.ingress_sg_id,
         services_sg_id=net.services_sg_id,
         api_log_group_arn=logs.log_group_arns["api"],
-        secret_arns=secret_arns,
+        secret_arns={s: arn for s, (arn, _) in secret_arns.items()},
+        secret_versions={s: version for s, (_, version) in secret_arns.items()},
         bucket_name=storage.bucket_name,
         redis_endpoint=cache.primary_endpoint,
     )

@@ -205,6 +205,20 @@ def test_secrets_are_injected_never_written_as_plain_environment(inv: Inventory,
         assert injected == expected
 
 
+def test_a_new_secret_value_is_a_new_task_definition(inv: Inventory, env: str) -> None:
+    """ECS resolves `secrets` when a task starts (ECS guide, "Pass Secrets Manager secrets through
+    Amazon ECS environment variables"); the ARN stays the same when a new value is written, so the
+    task definition carries each injected secret's version id (PutSecretValue returns a new one)."""
+    secrets = {s.outputs["id"]: s.inputs["name"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    versions = {
+        secrets[v.inputs["secretId"]].removeprefix(f"{env}/audio-pipeline/"): v.outputs["versionId"]
+        for v in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    }
+    for name, c in containers(inv).items():
+        expected = {f"marin.secret-version.{s.name}": versions[s.name] for s in SECRETS if name in s.consumers}
+        assert c["container"]["dockerLabels"] == expected
+
+
 def test_containers_log_to_the_logging_tiers_groups(inv: Inventory, env: str) -> None:
     for name, c in containers(inv).items():
         log = c["container"]["logConfiguration"]
