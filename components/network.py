@@ -15,6 +15,16 @@ from marin.naming import EnvironmentNames
 
 ANYWHERE = "0.0.0.0/0"
 
+# Zones, by zone id (the same place in every account; a name like us-east-1a maps to a different
+# zone in each account), where a service the stack uses is not offered:
+# - ECS on Fargate, always: ECS guide "Supported Regions for Amazon ECS on AWS Fargate"
+#   (us-west-1: usw1-az1 and usw1-az3 only; ap-northeast-1: apne1-az1, apne1-az2, apne1-az4 only).
+# - API Gateway VPC links V2, with the http-api ingress: API Gateway guide "Set up VPC links V2",
+#   Availability by Region (us-east-1 without use1-az3, us-west-1 usw1-az1/az3, ap-east-1
+#   ape1-az2/az3, ap-northeast-2 apne2-az1..az3). A VPC link can't be changed once created.
+NOT_ON_FARGATE = frozenset({"usw1-az2", "apne1-az3"})
+NO_VPC_LINK = frozenset({"use1-az3", "usw1-az2", "ape1-az1", "apne2-az4"})
+
 # The NAT instance forwards and masquerades private-subnet traffic. It runs on every boot
 # (cloud-init per-boot script); nftables is fetched from the AL2023 repositories (on S3, reachable
 # through the gateway endpoint) if the AMI lacks it.
@@ -60,7 +70,7 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: list[pulumi.Output[str]]
     private_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
-    availability_zones: list[str]
+    availability_zone_ids: list[str]
     egress_ips: list[pulumi.Output[str]]
     ingress_sg_id: pulumi.Output[str]
     """The load balancer's security group, or the VPC link's: the only way into the api."""
@@ -77,13 +87,16 @@ class Network(pulumi.ComponentResource):
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOptions(parent=self),
         )
-        names = sorted(zones.names)
-        if len(names) < args.az_count:
+        excluded = NOT_ON_FARGATE | (frozenset() if args.load_balanced else NO_VPC_LINK)
+        usable = sorted((z for z in zones.zone_ids if z not in excluded), key=lambda z: (len(z), z))
+        if len(usable) < args.az_count:
+            left_out = sorted(set(zones.zone_ids) & excluded)
             raise ValueError(
-                f"marin:azCount={args.az_count} but region {args.region} offers "
-                f"{len(names)} availability zones: {', '.join(names)}"
+                f"marin:azCount={args.az_count} but region {args.region} offers {len(usable)} availability "
+                f"zones where every service of this stack runs: {', '.join(usable)} (left out: {', '.join(left_out)})"
             )
-        self.availability_zones = names[: args.az_count]
+        # The lowest zone ids: the same zones in every account, whatever their names there.
+        self.availability_zone_ids = usable[: args.az_count]
 
         def child(**kw: object) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, **kw)  # type: ignore[arg-type]
@@ -109,14 +122,14 @@ class Network(pulumi.ComponentResource):
 
         subnets: dict[str, list[aws.ec2.Subnet]] = {"public": [], "private": []}
         layout = {"public": (plan.public, n.public_subnets), "private": (plan.private, n.private_subnets)}
-        for i, az in enumerate(self.availability_zones):
+        for i, zone_id in enumerate(self.availability_zone_ids):
             for tier, (cidrs, physical) in layout.items():
                 subnets[tier].append(
                     aws.ec2.Subnet(
                         f"{name}-{tier}-{i + 1}",
                         vpc_id=vpc.id,
                         cidr_block=cidrs[i],
-                        availability_zone=az,
+                        availability_zone_id=zone_id,
                         map_public_ip_on_launch=False,
                         tags={"Name": physical[i], "Tier": tier},
                         opts=child(),

@@ -171,7 +171,7 @@ def _settings(r: Mapping[str, Any]) -> str:
         "Secret": lambda: f"recovery window {i['recoveryWindowInDays']} d",
         "Bucket": lambda: f"force destroy {i['forceDestroy']}",
         "Vpc": lambda: i["cidrBlock"],
-        "Subnet": lambda: f"{i['cidrBlock']} in {i['availabilityZone']}",
+        "Subnet": lambda: f"{i['cidrBlock']} in {i['availabilityZoneId']}",
         "Instance": lambda: i["instanceType"],
         "LoadBalancer": lambda: f"{len(i['subnets'])} AZ, deletion protection {i['enableDeletionProtection']}",
         "Listener": lambda: f"{i['protocol']} {i['port']}",

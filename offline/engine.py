@@ -175,6 +175,10 @@ def _suffix(seed: str, length: int = 6) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
+# How a zone id abbreviates its region's direction (eu-central-1 -> euc1-az1); others by first letter.
+DIRECTIONS = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw", "central": "c"}
+
+
 class Mocks(pulumi_mocks.Mocks):
     """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
 
@@ -287,11 +291,18 @@ class Mocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         region = self.region
+        # A zone id (use1-az1) is one place in every account; each account maps its own names to them
+        # (AWS RAM guide, "AZ IDs for your AWS resources"): here names are the ids rotated by account.
+        parts = region.split("-")
+        code = parts[0] + "".join(DIRECTIONS.get(p, p[0]) for p in parts[1:-1]) + parts[-1]
+        count = 6 if region == "us-east-1" else 3
+        shift = int(self.account) if self.account.isdigit() else 0
+        ids = [f"{code}-az{(i + shift) % count + 1}" for i in range(count)]
         results: dict[str, dict[str, Any]] = {
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 "id": region,
-                "names": [f"{region}{z}" for z in "abcdef"],
-                "zoneIds": [f"use1-az{i}" for i in range(1, 7)],
+                "names": [f"{region}{z}" for z in "abcdef"[:count]],
+                "zoneIds": ids,
             },
             "aws:index/getCallerIdentity:getCallerIdentity": {
                 "id": self.account,

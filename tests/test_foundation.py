@@ -121,8 +121,46 @@ def test_subnets_span_the_configured_availability_zones(
     azs = int(committed[env]["marin:azCount"])
     for tier in ("public", "private"):
         tiered = [s for s in subnets if s.inputs["tags"]["Tier"] == tier]
-        assert len({s.inputs["availabilityZone"] for s in tiered}) == azs == len(tiered)
+        assert len({s.inputs["availabilityZoneId"] for s in tiered}) == azs == len(tiered)
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+
+
+# Zone ids where a service the stack uses is not offered, from AWS's documentation: ECS guide
+# "Supported Regions for Amazon ECS on AWS Fargate" (us-west-1 usw1-az1/az3 only, ap-northeast-1
+# apne1-az1/az2/az4 only); API Gateway guide "Set up VPC links V2", Availability by Region.
+NOT_ON_FARGATE = {"usw1-az2", "apne1-az3"}
+NO_VPC_LINK = {"use1-az3", "usw1-az2", "ape1-az1", "apne2-az4"}
+
+
+def zone_ids(inv: Inventory) -> list[str]:
+    private = [s for s in inv.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "private"]
+    return [s.inputs["availabilityZoneId"] for s in sorted(private, key=lambda s: s.name)]
+
+
+def usable_zone_ids(config: EnvConfig) -> list[str]:
+    """The region's zone ids (as the mocked invoke gives them) where every service of the stack runs."""
+    mocks = engine.Mocks(config.env, config.allowed_account_ids[0], config.aws_region)
+    token = "aws:index/getAvailabilityZones:getAvailabilityZones"
+    offered, _ = mocks.call(pulumi.runtime.MockCallArgs(token, {}, ""))
+    excluded = NOT_ON_FARGATE | (set() if config.load_balanced else NO_VPC_LINK)
+    return sorted(set(offered["zoneIds"]) - excluded, key=lambda z: (len(z), z))
+
+
+def test_subnets_sit_in_the_lowest_zone_ids_where_every_service_of_the_stack_runs(
+    inv: Inventory, config: EnvConfig
+) -> None:
+    """Zone ids name the same zones in every account (names do not), so the choice is made on them."""
+    assert zone_ids(inv) == usable_zone_ids(config)[: config.az_count]
+
+
+def test_an_http_api_stack_in_three_zones_leaves_out_the_zones_without_vpc_links(
+    config: EnvConfig, committed: dict[str, dict[str, str]]
+) -> None:
+    if config.load_balanced:
+        pytest.skip("no VPC link without the http-api ingress")
+    three = engine.run(config.env, config=committed[config.env] | {"marin:azCount": "3"})
+    assert zone_ids(three) == usable_zone_ids(config)[:3]
+    assert not set(zone_ids(three)) & NO_VPC_LINK
 
 
 def test_story_az_counts(inv: Inventory, env: str) -> None:

@@ -128,7 +128,7 @@ def test_the_api_is_reachable_only_through_the_vpc_links_security_group(inv: Inv
     link = inv.one(VPC_LINK).inputs
     assert link["securityGroupIds"] == [front]
     assert link["subnetIds"] == inv.outputs["privateSubnetIds"]
-    subnets = {s.outputs["id"]: s.inputs["availabilityZone"] for s in inv.of_type("aws:ec2/subnet:Subnet")}
+    subnets = {s.outputs["id"]: s.inputs["availabilityZoneId"] for s in inv.of_type("aws:ec2/subnet:Subnet")}
     assert len({subnets[s] for s in link["subnetIds"]}) >= 2  # a VPC link wants 2+ AZs
 
 
