@@ -303,9 +303,11 @@ class Compute(pulumi.ComponentResource):
             idle_timeout=60,
             opts=child,
         )
+        # Auto-named (docs/naming-policy.md): a replacement is created first, the listener and the
+        # service move to it, then the old one goes. A fixed name can do neither (in use; taken).
         target_group = aws.lb.TargetGroup(
             f"{name}-api-tg",
-            name=args.target_group_name,
+            tags={"Name": args.target_group_name},
             port=APP_PORT,
             protocol="HTTP",
             target_type="ip",
@@ -389,9 +391,11 @@ class Compute(pulumi.ComponentResource):
             vpc=args.vpc_id,
             opts=child,
         )
+        # Auto-named (docs/naming-policy.md): a replacement is created before the old service, which
+        # still has the running tasks registered, is deleted.
         return aws.servicediscovery.Service(
             f"{name}-api-discovery",
-            name=args.discovery_service,
+            tags={"Name": args.discovery_service},
             description="The api's tasks (address and port), registered by ECS",
             dns_config={
                 "namespace_id": namespace.id,
@@ -420,7 +424,9 @@ class Compute(pulumi.ComponentResource):
             name=args.vpc_link_name,
             subnet_ids=args.private_subnet_ids,
             security_group_ids=[args.ingress_sg_id],
-            opts=child,
+            # Immutable, and in use by the integration: a replacement (new subnets or security group)
+            # must exist before the old link can go. Names needn't be unique (docs/naming-policy.md).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
         )
         api = aws.apigatewayv2.Api(
             f"{name}-http-api",

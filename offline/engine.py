@@ -240,7 +240,9 @@ class Mocks(pulumi_mocks.Mocks):
             out["dnsName"] = f"{args.inputs['name']}-1234567890.{self.region}.elb.amazonaws.com"
             out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
         if args.typ == "aws:lb/targetGroup:TargetGroup":
-            out["arnSuffix"] = f"targetgroup/{args.inputs['name']}/{_suffix(args.name, 16)}"
+            # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (issue 20 models Check)
+            tg = args.inputs.get("name") or f"{args.name}-{_suffix(args.name, 7)}"
+            out["arnSuffix"] = f"targetgroup/{tg}/{_suffix(args.name, 16)}"
         if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
             # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
             out["secretArn"] = out["arn"] = args.inputs["secretId"]
