@@ -9,6 +9,7 @@ type in none of them raises `CostError`, so a new resource cannot silently drop 
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -163,6 +164,9 @@ USAGE_KEYS: tuple[str, ...] = (
 )
 
 
+MAX_WEEKDAYS = 23  # a 31-day month starting on a weekday has 23 weekdays
+
+
 def _usage_error(where: str, message: str) -> CostError:
     return CostError(f"pricing/usage.yaml {where}: {message}")
 
@@ -177,8 +181,10 @@ def _check_usage_entry(where: str, entry: object, complete: bool) -> dict[str, f
             raise _usage_error(f"{where}.{key}", f"unknown key; {hint}allowed: {', '.join(USAGE_KEYS)}")
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _usage_error(f"{where}.{key}", f"{value!r} is not a number; allowed: a number >= 0")
-        if value < 0:
-            raise _usage_error(f"{where}.{key}", f"{value!r} is negative; allowed: a number >= 0")
+        if not math.isfinite(value) or value < 0:
+            raise _usage_error(f"{where}.{key}", f"{value!r} is not a finite number >= 0; allowed: a number >= 0")
+        if key == "weekdays_per_month" and value > MAX_WEEKDAYS:
+            raise _usage_error(f"{where}.{key}", f"{value!r}; allowed: 0 to {MAX_WEEKDAYS} (weekdays in a month)")
     missing = [k for k in USAGE_KEYS if k not in entry] if complete else []
     if missing:
         raise _usage_error(where, f"missing {', '.join(missing)} (defaults gives every usage key)")

@@ -193,7 +193,7 @@ def test_the_committed_usage_file_is_valid() -> None:
 def test_a_negative_volume_is_refused(tmp_path: Path) -> None:
     path = usage_file(tmp_path, COMPLETE, prod={"recordings_gb": -500})
     assert usage_refusal(path) == (
-        "pricing/usage.yaml environments.prod.recordings_gb: -500 is negative; allowed: a number >= 0"
+        "pricing/usage.yaml environments.prod.recordings_gb: -500 is not a finite number >= 0; allowed: a number >= 0"
     )
 
 
@@ -241,3 +241,18 @@ def test_regen_docs_prints_the_refusal_and_writes_nothing(capsys: pytest.Capture
     out, err = capsys.readouterr()
     assert (out, err.splitlines()) == ("", [REFUSAL, "regen_docs: nothing written"])
     assert {p: p.read_text() for p in docs} == docs
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_volume_that_is_not_a_finite_number_is_refused(tmp_path: Path, value: float) -> None:
+    path = usage_file(tmp_path, COMPLETE, dev={"nat_gb": value})
+    assert usage_refusal(path).startswith("pricing/usage.yaml environments.dev.nat_gb: ")
+    assert "not a finite number" in usage_refusal(path)
+
+
+def test_more_weekdays_than_a_month_has_are_refused(tmp_path: Path) -> None:
+    # A 31-day month that starts on a Monday has 23 weekdays, no month has more.
+    path = usage_file(tmp_path, {**COMPLETE, "weekdays_per_month": 24})
+    assert usage_refusal(path) == (
+        "pricing/usage.yaml defaults.weekdays_per_month: 24; allowed: 0 to 23 (weekdays in a month)"
+    )
