@@ -256,3 +256,9 @@ def test_more_weekdays_than_a_month_has_are_refused(tmp_path: Path) -> None:
     assert usage_refusal(path) == (
         "pricing/usage.yaml defaults.weekdays_per_month: 24; allowed: 0 to 23 (weekdays in a month)"
     )
+
+
+def test_the_cost_guide_lists_every_priced_region() -> None:
+    guide = (stackfiles.PROJECT_ROOT / "docs" / "cost.md").read_text(encoding="utf-8")
+    listed = [line.split("`")[1] for line in guide.splitlines() if line.startswith("- `")]
+    assert [r for r in listed if r in cost.priced_regions()] == list(cost.priced_regions())
