@@ -12,7 +12,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -115,11 +115,17 @@ class Prices:
     hours: float
     table: Mapping[str, Mapping[str, Any]]
     region: str = "us-east-1"
+    used: set[str] = field(default_factory=set, compare=False)  # the keys an estimate read
 
     def __call__(self, key: str) -> float:
         if key not in self.table:
             raise CostError(f"price {key!r} is missing from pricing/prices.yaml ({self.region})")
+        self.used.add(key)
         return float(self.table[key]["price"])
+
+    def unconfirmed(self) -> list[str]:
+        """The prices read so far that pricing/prices.yaml marks `confirmed: false`."""
+        return sorted(k for k in self.used if self.table[k].get("confirmed") is False)
 
 
 def load_prices(region: str = "us-east-1", path: Path | None = None) -> Prices:

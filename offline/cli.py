@@ -403,12 +403,17 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
     usage = {env: cost.load_usage(env) for env in envs}  # a bad usage file is refused before any run
     inventories = _run(envs, stack_dir)
     regions = {env: cost.region_of(records(inv)) for env, inv in inventories.items()}
-    items = {
-        env: cost.estimate(records(inv), cost.load_prices(regions[env]), usage[env]) for env, inv in inventories.items()
-    }
+    prices = {env: cost.load_prices(regions[env]) for env in inventories}
+    items = {env: cost.estimate(records(inv), prices[env], usage[env]) for env, inv in inventories.items()}
     tiers = {env: cost.by_tier(i) for env, i in items.items()}
     print(render_cost(tiers, regions, markdown))
-    for note in _default_usage_note(envs):
+    unconfirmed = [
+        f"note: {env} ({regions[env]}) uses {len(keys)} price(s) marked `confirmed: false` in "
+        f"pricing/prices.yaml: {', '.join(keys)}"
+        for env in envs
+        if (keys := prices[env].unconfirmed())
+    ]
+    for note in _default_usage_note(envs) + unconfirmed:
         print(note, file=sys.stderr if markdown else sys.stdout)
     _write_json(
         json_path,

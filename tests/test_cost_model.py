@@ -347,3 +347,16 @@ def test_the_committed_price_and_usage_files_by_hand() -> None:
     assert round(item.monthly, 4) == round(0.5 + 7 / 30 * 0.03, 4)
     assert cost.has_usage("prod")
     assert cost.load_usage("qa")["weekdays_per_month"] == 21.7
+
+
+def test_an_estimate_names_the_unconfirmed_prices_it_used_and_only_those() -> None:
+    prices = cost.Prices(
+        hours=730,
+        table={
+            "a": {"price": 1.0, "confirmed": False},
+            "b": {"price": 2.0},
+            "c": {"price": 3.0, "confirmed": False},
+        },
+    )
+    assert prices("a") + prices("b") == 3.0
+    assert prices.unconfirmed() == ["a"]  # c is unconfirmed too, but no line item read it
