@@ -100,47 +100,173 @@ def test_there_is_one_bootstrap_stack_per_application_environment() -> None:
 
 
 def subjects(cfg_env: str) -> dict[str, str]:
+    """Subjects GitHub issues under the template SUBJECT_CLAIM_KEYS (GitHub docs, OpenID Connect
+    reference, "Customizing the subject claims": the keys' `key:value` pairs joined by `:`, `context`
+    rendering `environment:<name>` or `pull_request`), for the jobs that must and must not get in."""
     raw = offline.config_of(cfg_env)
     repo = f"{raw['marin-bootstrap:githubOwner']}/{raw['marin-bootstrap:githubRepository']}"
+    rid = offline.REPOSITORY_ID
+
+    def sub(context: str, ref: str, workflow: str, repository_id: int = rid) -> str:
+        workflow_ref = f"{repo}/.github/workflows/{workflow}@{ref}"
+        return f"repository_id:{repository_id}:{context}:ref:{ref}:job_workflow_ref:{workflow_ref}"
+
+    main, pr = "refs/heads/main", "refs/pull/42/merge"
+    readonly = f"environment:{cfg_env}-readonly"
     return {
-        "deploy": f"repo:{repo}:environment:{cfg_env}",
-        "readonly": f"repo:{repo}:environment:{cfg_env}-readonly",
-        "preview": f"repo:{repo}:pull_request",
-        "main": f"repo:{repo}:ref:refs/heads/main",
-        "other-repo": f"repo:someone/else:environment:{cfg_env}",
-        **{f"env-{e}": f"repo:{repo}:environment:{e}" for e in stackfiles.environments() if e != cfg_env},
+        "deploy": sub(f"environment:{cfg_env}", main, "deploy-stack.yml"),
+        "readonly": sub(readonly, main, "drift.yml"),
+        "preview": sub("pull_request", pr, "preview.yml"),
+        # issue 24, point 3: a new workflow bound to <env>-readonly (or <env>) on main reads nothing
+        "new-workflow-readonly": sub(readonly, main, "exfiltrate.yml"),
+        "new-workflow-deploy": sub(f"environment:{cfg_env}", main, "deploy.yml"),
+        "deploy-from-a-branch": sub(f"environment:{cfg_env}", "refs/heads/feature", "deploy-stack.yml"),
+        "pull-request-other-workflow": sub("pull_request", pr, "exfiltrate.yml"),
+        # a re-created repository of the same name has another id
+        "same-name-other-repository": sub(f"environment:{cfg_env}", main, "deploy-stack.yml", rid + 1),
+        # the default template (no customisation) is refused: the template must be in place
+        "default-template": f"repo:{repo}:environment:{cfg_env}",
+        "default-template-pull-request": f"repo:{repo}:pull_request",
+        **{
+            f"env-{e}": sub(f"environment:{e}", main, "deploy-stack.yml")
+            for e in stackfiles.environments()
+            if e != cfg_env
+        },
     }
 
 
 def assumable(trust: str, sub: str, aud: str = policies.OIDC_AUDIENCE) -> bool:
+    """The trust's one statement evaluated as IAM does for StringEquals (exact) and StringLike (`*`
+    any run of characters, `?` one; IAM User Guide, "String condition operators"): moto 5.2's trust
+    evaluator checks StringEquals only and ignores StringLike (moto/iam/policy_conditions.py)."""
+    (statement,) = json.loads(trust)["Statement"]
     values = {f"{OIDC}:sub": sub, f"{OIDC}:aud": aud}
-    return (
-        IAMPolicy(trust).is_action_permitted("sts:AssumeRoleWithWebIdentity", incoming_condition_values=values)
-        == PermissionResult.PERMITTED
-    )
+    for operator, expected in statement["Condition"].items():
+        assert operator in ("StringEquals", "StringLike"), operator
+        for key, pattern in expected.items():
+            regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+            if not (values[key] == pattern if operator == "StringEquals" else re.fullmatch(regex, values[key])):
+                return False
+    return statement["Effect"] == "Allow" and statement["Action"] == "sts:AssumeRoleWithWebIdentity"
 
 
 @pytest.mark.parametrize("kind", ["deploy", "readonly", "preview"])
-def test_each_role_trusts_exactly_one_oidc_subject_of_this_repository(boot: Inventory, benv: str, kind: str) -> None:
+def test_each_role_trusts_exactly_its_workflow_on_main_in_this_repository(
+    boot: Inventory, benv: str, kind: str
+) -> None:
+    """Issue 24, points 3 and 14: repository id, environment, ref and workflow file, not the name alone."""
     trust = role(boot, kind).inputs["assumeRolePolicy"]
     (statement,) = json.loads(trust)["Statement"]
     provider = boot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
     assert statement["Principal"] == {"Federated": provider.outputs["arn"]}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert set(statement["Condition"]) == {"StringEquals"}  # no StringLike wildcards
+    # a wildcard only for a pull request's number
+    assert set(statement["Condition"]) == ({"StringEquals", "StringLike"} if kind == "preview" else {"StringEquals"})
     candidates = subjects(benv)
     allowed = {name for name, sub in candidates.items() if assumable(trust, sub)}
     assert allowed == {kind}
     assert not assumable(trust, candidates[kind], aud="sts.example.com")
 
 
-def test_the_oidc_provider_is_github_s_for_sts(boot: Inventory, benv: str) -> None:
-    provider = boot.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert provider.inputs["url"] == "https://token.actions.githubusercontent.com"
-    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-    assert provider.protect
-    account = json.loads(APP[benv]["marin:allowedAccountIds"])[0]
-    assert provider.outputs["arn"] == f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+def repository_owners() -> list[str]:
+    return [e for e in BOOTSTRAP_ENVS if offline.config_of(e).get("marin-bootstrap:ownsRepositorySettings") == "true"]
+
+
+def test_the_subject_template_the_trust_is_written_for_is_the_repository_s() -> None:
+    """The owning stack sets the template whose subjects the roles of every stack trust."""
+    owners = repository_owners()
+    assert len(owners) == 1, owners
+    (template,) = bootstrap_of(owners[0]).of_type(
+        "github:index/actionsRepositoryOidcSubjectClaimCustomizationTemplate:ActionsRepositoryOidcSubjectClaimCustomizationTemplate"
+    )
+    assert template.inputs["useDefault"] is False
+    assert template.inputs["includeClaimKeys"] == ["repository_id", "context", "ref", "job_workflow_ref"]
+    for env in BOOTSTRAP_ENVS:
+        if env != owners[0]:
+            assert not bootstrap_of(env).of_type(template.type), env
+
+
+def test_main_changes_only_through_a_reviewed_pull_request_with_ci_green() -> None:
+    """Issue 24, point 3: a push of an edited deploy.yml to main is refused; a pull request needs a
+    code owner's approval (CODEOWNERS covers .github/, scripts/, bootstrap/) and the `ci` check."""
+    (owner,) = [
+        e for e in BOOTSTRAP_ENVS if offline.config_of(e).get("marin-bootstrap:ownsRepositorySettings") == "true"
+    ]
+    (ruleset,) = bootstrap_of(owner).of_type("github:index/repositoryRuleset:RepositoryRuleset")
+    inputs = ruleset.inputs
+    assert (inputs["target"], inputs["enforcement"]) == ("branch", "active")
+    assert inputs["conditions"]["refName"]["includes"] == ["refs/heads/main"]
+    assert not inputs.get("bypassActors")
+    rules = inputs["rules"]
+    assert rules["deletion"] is True
+    assert rules["nonFastForward"] is True
+    review = rules["pullRequest"]
+    assert review["requiredApprovingReviewCount"] >= 1
+    assert review["requireCodeOwnerReview"] is True
+    assert review["dismissStaleReviewsOnPush"] is True
+    assert review["requireLastPushApproval"] is True
+    assert rules["requiredStatusChecks"]["requiredChecks"] == [{"context": "ci"}]
+    ci = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    assert list(ci["jobs"]) == ["ci"], "the required check is the job `ci` of ci.yml"
+    owners = [
+        line.split()
+        for line in (PROJECT_ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    covered = {entry[0] for entry in owners if len(entry) > 1}
+    assert {"/.github/", "/scripts/", "/bootstrap/", "/.ci/"} <= covered
+
+
+def test_an_account_that_already_has_github_s_provider_reuses_it() -> None:
+    """Issue 24, point 12: IAM allows one provider per URL (EntityAlreadyExists on a second create)."""
+    env = BOOTSTRAP_ENVS[0]
+    inv = offline.run(env, config=raw(env, existingOidcProvider="true"))
+    assert not inv.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    account = offline.config_of(env)["marin-bootstrap:accountId"]
+    for kind in ("deploy", "readonly", "preview"):
+        (statement,) = json.loads(role(inv, kind).inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {
+            "Federated": f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+        }
+
+
+def test_the_bootstrap_keeps_no_github_token_in_its_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 24, point 5: pulumi-github's SDK copies GITHUB_TOKEN into the provider's `token` input
+    (pulumi_github/provider.py: `if token is None: token = _utilities.get_env('GITHUB_TOKEN')`), which
+    the state keeps; the program refuses to run with it set, and the provider never gets a token input."""
+    env = BOOTSTRAP_ENVS[0]
+    clean = offline.run(env)
+    (provider,) = [r for r in clean.resources if r.type == "pulumi:providers:github"]
+    assert "token" not in provider.inputs
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_not_a_real_token")
+    records: list[Resource] = []
+    with pytest.raises(Exception, match="GITHUB_TOKEN is set: pulumi-github would keep it"):
+        offline.run(env)
+    assert not any("ghp_not_a_real_token" in json.dumps(r.inputs, default=str) for r in records)
+
+
+def test_sealed_environment_secrets_are_managed_as_ciphertext_only() -> None:
+    """Issue 24, point 10: the Atlas keys of <env> and <env>-readonly, sealed for GitHub (never plaintext)."""
+    env = BOOTSTRAP_ENVS[0]
+    sealed = {
+        env: {
+            "keyId": "568250167242549743",
+            "values": {"MONGODB_ATLAS_PUBLIC_KEY": "c2VhbGVk", "MONGODB_ATLAS_PRIVATE_KEY": "c2VhbA=="},
+        },
+        f"{env}-readonly": {"keyId": "568250167242549743", "values": {"MONGODB_ATLAS_PUBLIC_KEY": "cm8="}},
+    }
+    inv = offline.run(env, config=raw(env, sealedSecrets=sealed))
+    found = {
+        (r.inputs["environment"], r.inputs["secretName"]): r.inputs
+        for r in inv.of_type("github:index/actionsEnvironmentSecret:ActionsEnvironmentSecret")
+    }
+    assert set(found) == {(e, n) for e, spec in sealed.items() for n in spec["values"]}
+    for (e, n), inputs in found.items():
+        value = inputs["valueEncrypted"]  # the SDK marks it secret (recorded wrapped)
+        assert (value.get("value") if isinstance(value, dict) else value) == sealed[e]["values"][n]
+        assert inputs["keyId"] == sealed[e]["keyId"]
+        assert "value" not in inputs
+        assert "plaintextValue" not in inputs
 
 
 # --- what each role can do -----------------------------------------------------------------------------
@@ -353,16 +479,19 @@ def variables(boot: Inventory, env_name: str) -> dict[str, str]:
     }
 
 
-def test_protected_environments_require_reviewers_and_no_self_review(boot: Inventory, benv: str) -> None:
-    deploy_env = environment(boot, benv)
+def test_every_environment_that_can_read_the_state_requires_the_same_reviewers(boot: Inventory, benv: str) -> None:
+    """Issue 24, point 3: `<env>-readonly` decrypts the state (database password, Redis token) as
+    surely as `<env>` does: both wait for the same reviewers, nobody approves their own run."""
     protected = APP[benv].get("marin:protectData") == "true"
-    if protected:
-        (reviewers,) = deploy_env.inputs["reviewers"]
-        assert reviewers.get("users") or reviewers.get("teams")
-        assert deploy_env.inputs["preventSelfReview"] is True
-        assert deploy_env.inputs["canAdminsBypass"] is False
-    readonly_env = environment(boot, f"{benv}-readonly")
-    assert not readonly_env.inputs.get("reviewers")
+    deploy_env = environment(boot, benv)
+    for name in (benv, f"{benv}-readonly"):
+        env_ = environment(boot, name)
+        assert env_.inputs.get("reviewers") == deploy_env.inputs.get("reviewers"), name
+        if protected:
+            (reviewers,) = env_.inputs["reviewers"]
+            assert reviewers.get("users") or reviewers.get("teams")
+            assert env_.inputs["preventSelfReview"] is True
+            assert env_.inputs["canAdminsBypass"] is False
 
 
 def test_prod_has_required_reviewers() -> None:
@@ -426,7 +555,7 @@ def test_every_variable_the_workflows_read_is_one_bootstrap_sets() -> None:
 
 def test_every_resource_is_a_child_of_a_marin_ci_component(boot: Inventory) -> None:
     components = {r.urn for r in boot.resources if not r.custom}
-    assert {r.type for r in boot.resources if not r.custom} == {
+    assert {r.type for r in boot.resources if not r.custom} - {"marin:ci:RepositorySettings"} == {
         "marin:ci:Roles",
         "marin:ci:StateBackend",
         "marin:ci:GithubEnvironments",
@@ -493,8 +622,7 @@ def raw(env: str, **changes: Any) -> dict[str, str]:
         (
             "dev",
             {"reviewer": "[1]"},
-            "marin-bootstrap:reviewer: unknown key; allowed: accountId, region, githubOwner, githubRepository, "
-            "reviewerUserIds, reviewerTeamIds",
+            "marin-bootstrap:reviewer: unknown key; allowed: " + ", ".join(config.KEYS),
         ),
         (
             "dev",

@@ -10,14 +10,20 @@ import pulumi_aws as aws
 import pulumi_github as github
 
 from marin_bootstrap import policies
-from marin_bootstrap.config import DEPLOY_BRANCH, BootstrapConfig
+from marin_bootstrap.config import DEPLOY_BRANCH, REQUIRED_CHECK, SUBJECT_CLAIM_KEYS, BootstrapConfig
 
 GITHUB_OIDC_URL = f"https://{policies.OIDC_HOST}"
+
+
+# The workflow file whose jobs each role trusts (the `job_workflow_ref` of the subject).
+ROLE_WORKFLOWS = {"deploy": "deploy-stack.yml", "readonly": "drift.yml"}
 
 
 @dataclass(frozen=True)
 class CiRolesArgs:
     cfg: BootstrapConfig
+    repository_id: pulumi.Input[int]
+    """GitHub's numeric id of the repository (the subject binds it, not the renameable name)."""
 
 
 class CiRoles(pulumi.ComponentResource):
@@ -31,25 +37,33 @@ class CiRoles(pulumi.ComponentResource):
     def __init__(self, name: str, args: CiRolesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:ci:Roles", name, None, opts)
         cfg = args.cfg
-        provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-github-oidc",
-            url=GITHUB_OIDC_URL,
-            client_id_lists=[policies.OIDC_AUDIENCE],
-            opts=pulumi.ResourceOptions(parent=self, protect=True),
-        )
-        subjects = {
-            "deploy": cfg.subject(cfg.env),
-            "readonly": cfg.subject(cfg.readonly_environment),
-            "preview": cfg.pull_request_subject,
-        }
+        # IAM holds one provider per URL: an account that already has GitHub's (EntityAlreadyExists
+        # on create) names it with `existingOidcProvider: true`, and the roles trust that one.
+        provider_arn: pulumi.Input[str] = f"arn:aws:iam::{cfg.account_id}:oidc-provider/{policies.OIDC_HOST}"
+        if not cfg.existing_oidc_provider:
+            provider_arn = aws.iam.OpenIdConnectProvider(
+                f"{name}-github-oidc",
+                url=GITHUB_OIDC_URL,
+                client_id_lists=[policies.OIDC_AUDIENCE],
+                opts=pulumi.ResourceOptions(parent=self, protect=True),
+            ).arn
         roles: dict[str, aws.iam.Role] = {}
-        for kind, subject in subjects.items():
+        for kind in ("deploy", "readonly", "preview"):
+            environment = cfg.env if kind == "deploy" else cfg.readonly_environment
+            subject = pulumi.Output.from_input(args.repository_id).apply(
+                lambda rid, k=kind, e=environment: (
+                    cfg.pull_request_subject(rid) if k == "preview" else cfg.subject(rid, e, ROLE_WORKFLOWS[k])
+                )
+            )
             roles[kind] = aws.iam.Role(
                 f"{name}-{kind}",
                 name=cfg.role_name(kind),
-                description=f"marin {cfg.env}: CI {kind} role, assumable only by {subject}",
-                assume_role_policy=provider.arn.apply(lambda arn, s=subject: json.dumps(policies.trust(arn, s))),
-                max_session_duration=3600 * (2 if kind == "deploy" else 1),
+                description=f"marin {cfg.env}: CI {kind} role, assumable only through GitHub OIDC ({kind} jobs)",
+                assume_role_policy=pulumi.Output.all(provider_arn, subject).apply(
+                    lambda a: json.dumps(policies.trust(a[0], a[1]))
+                ),
+                # The session outlives the deploy job's timeout (deploy-stack.yml), never the reverse.
+                max_session_duration=policies.SESSION_SECONDS[kind],
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.deploy, self.readonly, self.preview = roles["deploy"], roles["readonly"], roles["preview"]
@@ -139,9 +153,10 @@ class GithubEnvironmentsArgs:
 
 
 class GithubEnvironments(pulumi.ComponentResource):
-    """`<env>` (deploys: required reviewers when the stack protects its data, `main` only) and
-    `<env>-readonly` (drift and deployment-record reads: no reviewers, `main` only), each with
-    the variables its jobs read; and the repository variable naming the preview role."""
+    """`<env>` (deploys) and `<env>-readonly` (drift), both `main` only and both behind the same
+    required reviewers (either can decrypt the state), each with the variables its jobs read and
+    its sealed secrets; the repository variables naming the preview role; and, in the one stack
+    that owns them, the repository-wide settings (`RepositorySettings`)."""
 
     def __init__(self, name: str, args: GithubEnvironmentsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:ci:GithubEnvironments", name, None, opts)
@@ -164,13 +179,15 @@ class GithubEnvironments(pulumi.ComponentResource):
                 },
             },
             cfg.readonly_environment: {
-                "reviewers": [],
+                "reviewers": reviewers,
                 "variables": {
+                    "MARIN_DRIFT_ASSIGNEES": ",".join(cfg.drift_assignees),
                     "AWS_READONLY_ROLE_ARN": roles.readonly.arn,
                     "MARIN_ENVIRONMENT": cfg.env,
                     "AWS_REGION": cfg.region,
                     "PULUMI_BACKEND_URL": cfg.backend_url,
                     "PULUMI_SECRETS_PROVIDER": cfg.secrets_provider,
+                    "MARIN_PROMOTED_FROM": cfg.promoted_from,
                 },
             },
         }
@@ -201,6 +218,16 @@ class GithubEnvironments(pulumi.ComponentResource):
                     value=value,
                     opts=child,
                 )
+            for secret, sealed in ((cfg.sealed_secrets or {}).get(env_name) or {"values": {}})["values"].items():
+                github.ActionsEnvironmentSecret(
+                    f"{name}-{env_name}-{secret.lower().replace('_', '-')}",
+                    repository=cfg.github_repository,
+                    environment=environment.environment,
+                    secret_name=secret,
+                    key_id=(cfg.sealed_secrets or {})[env_name]["keyId"],
+                    value_encrypted=sealed,
+                    opts=child,
+                )
         for variable, value in (
             (f"AWS_PREVIEW_ROLE_ARN_{cfg.env.upper()}", roles.preview.arn),
             (f"AWS_REGION_{cfg.env.upper()}", cfg.region),
@@ -212,4 +239,53 @@ class GithubEnvironments(pulumi.ComponentResource):
                 value=value,
                 opts=child,
             )
+        self.register_outputs({})
+
+
+@dataclass(frozen=True)
+class RepositorySettingsArgs:
+    cfg: BootstrapConfig
+
+
+class RepositorySettings(pulumi.ComponentResource):
+    """What protects `main` and the roles' subjects, repository-wide: main's ruleset (changes only
+    through a reviewed pull request, code owners' review on `.github/`, `scripts/`, `bootstrap/`,
+    the `ci` check green, no force push, no deletion, nobody bypasses) and the OIDC subject
+    template the roles' trust policies are written for."""
+
+    def __init__(self, name: str, args: RepositorySettingsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("marin:ci:RepositorySettings", name, None, opts)
+        cfg = args.cfg
+        child = pulumi.ResourceOptions(parent=self)
+        github.RepositoryRuleset(
+            f"{name}-main",
+            name=f"{DEPLOY_BRANCH} is changed only through reviewed pull requests",
+            repository=cfg.github_repository,
+            target="branch",
+            enforcement="active",
+            conditions={"ref_name": {"includes": [f"refs/heads/{DEPLOY_BRANCH}"], "excludes": []}},
+            bypass_actors=[],
+            rules={
+                "deletion": True,
+                "non_fast_forward": True,
+                "pull_request": {
+                    "required_approving_review_count": 1,
+                    "require_code_owner_review": True,
+                    "dismiss_stale_reviews_on_push": True,
+                    "require_last_push_approval": True,
+                },
+                "required_status_checks": {
+                    "required_checks": [{"context": REQUIRED_CHECK}],
+                    "strict_required_status_checks_policy": True,
+                },
+            },
+            opts=child,
+        )
+        github.ActionsRepositoryOidcSubjectClaimCustomizationTemplate(
+            f"{name}-oidc-subject",
+            repository=cfg.github_repository,
+            use_default=False,
+            include_claim_keys=list(SUBJECT_CLAIM_KEYS),
+            opts=child,
+        )
         self.register_outputs({})

@@ -17,7 +17,29 @@ from typing import Any
 
 NAMESPACE = "marin-bootstrap"
 APP = "marin"
-KEYS = ("accountId", "region", "githubOwner", "githubRepository", "reviewerUserIds", "reviewerTeamIds")
+KEYS = (
+    "accountId",
+    "region",
+    "githubOwner",
+    "githubRepository",
+    "reviewerUserIds",
+    "reviewerTeamIds",
+    "promotedFrom",
+    "ownsRepositorySettings",
+    "existingOidcProvider",
+    "requiredReviewersAvailable",
+    "driftAssignees",
+    "sealedSecrets",
+)
+# The OIDC `sub` claim template the repository's owning stack sets (GitHub docs, "Customizing the
+# subject claims for an organization or repository"): `context` renders `environment:<name>` for a
+# job bound to an environment and `pull_request` for a pull request's job.
+SUBJECT_CLAIM_KEYS = ("repository_id", "context", "ref", "job_workflow_ref")
+# The status check main's ruleset requires: the job `ci` of .github/workflows/ci.yml.
+REQUIRED_CHECK = "ci"
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
+SEALED_VALUE = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")
 GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")
@@ -48,6 +70,19 @@ class BootstrapConfig:
     service_discovery: bool = False
     """The application stack's ingress is an HTTP API (marin:ingress http-api): its Cloud Map
     namespace is a private hosted zone the deploy creates, changes and deletes."""
+    promoted_from: str = ""
+    """The environment whose successful deployment of a commit this one's deploy requires."""
+    owns_repository_settings: bool = False
+    """This stack manages the repository-wide settings (main's ruleset, the OIDC subject template):
+    exactly one bootstrap stack does."""
+    existing_oidc_provider: bool = False
+    """The account already has GitHub's OIDC provider (IAM allows one per URL): use it, create none."""
+    required_reviewers_available: bool = True
+    """False on a private repository without GitHub Enterprise (required reviewers unavailable)."""
+    drift_assignees: tuple[str, ...] = ()
+    sealed_secrets: Mapping[str, Mapping[str, Any]] | None = None
+    """Per GitHub environment: `keyId` and `values` (name -> value sealed with that environment's
+    public key, e.g. `gh secret set NAME --env <environment> --no-store`): ciphertext only GitHub opens."""
 
     @property
     def repo(self) -> str:
@@ -58,13 +93,18 @@ class BootstrapConfig:
         """The GitHub Environment of the drift check and the deployment-record reads."""
         return f"{self.env}-readonly"
 
-    def subject(self, environment: str) -> str:
-        """The OIDC `sub` claim GitHub issues to a job bound to `environment` in this repository."""
-        return f"repo:{self.repo}:environment:{environment}"
+    def subject(self, repository_id: int | str, environment: str, workflow: str) -> str:
+        """The OIDC `sub` claim (template SUBJECT_CLAIM_KEYS) of a job of `workflow` on main bound to
+        `environment` in this repository (its numeric id: a renamed or re-created repository differs)."""
+        ref = f"refs/heads/{DEPLOY_BRANCH}"
+        workflow_ref = f"{self.repo}/.github/workflows/{workflow}@{ref}"
+        return f"repository_id:{repository_id}:environment:{environment}:ref:{ref}:job_workflow_ref:{workflow_ref}"
 
-    @property
-    def pull_request_subject(self) -> str:
-        return f"repo:{self.repo}:pull_request"
+    def pull_request_subject(self, repository_id: int | str) -> str:
+        """A pull request's preview job (any pull request of this repository: `*` stands for its number)."""
+        ref = "refs/pull/*/merge"
+        workflow_ref = f"{self.repo}/.github/workflows/preview.yml@{ref}"
+        return f"repository_id:{repository_id}:pull_request:ref:{ref}:job_workflow_ref:{workflow_ref}"
 
     @property
     def state_bucket(self) -> str:
@@ -124,6 +164,13 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
     repository = text("githubRepository", GITHUB_NAME, "a GitHub repository name")
     users = _ids("reviewerUserIds", raw.get(prefix + "reviewerUserIds"), problems)
     teams = _ids("reviewerTeamIds", raw.get(prefix + "reviewerTeamIds"), problems)
+    flags = {k: _flag(k, raw.get(prefix + k), problems) for k in FLAGS}
+    promoted_from = raw.get(prefix + "promotedFrom", "")
+    if (promoted_from and promoted_from not in app_stacks) or promoted_from == stack:
+        others = ", ".join(e for e in app_stacks if e != stack)
+        problems.append(f"{prefix}promotedFrom={promoted_from}: allowed: another application stack ({others}) or unset")
+    assignees = _logins(raw.get(prefix + "driftAssignees"), problems)
+    sealed = _sealed(stack, raw.get(prefix + "sealedSecrets"), problems)
 
     allowed_accounts = json.loads(app.get(f"{APP}:allowedAccountIds", "[]"))
     if ACCOUNT_ID.fullmatch(account) and account not in allowed_accounts:
@@ -133,7 +180,7 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
     if REGION.fullmatch(region) and region != app_region:
         problems.append(f"{prefix}region={region}: allowed: {app_region} (the region of stack {stack!r})")
     protected = app.get(f"{APP}:protectData") == "true"
-    if protected and len(users) < 2 and not teams:
+    if protected and flags["requiredReviewersAvailable"] and len(users) < 2 and not teams:
         problems.append(
             f"{prefix}reviewerUserIds={list(users)} and {prefix}reviewerTeamIds=[]: allowed: two reviewers or a "
             f"team, because stack {stack!r} protects its data (marin:protectData: true) and nobody may approve "
@@ -156,4 +203,66 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
         reviewer_team_ids=teams,
         hosted_zone_id=app.get(f"{APP}:hostedZoneId", ""),
         service_discovery=app.get(f"{APP}:ingress", "alb") == "http-api",
+        promoted_from=promoted_from,
+        owns_repository_settings=flags["ownsRepositorySettings"],
+        existing_oidc_provider=flags["existingOidcProvider"],
+        required_reviewers_available=flags["requiredReviewersAvailable"],
+        drift_assignees=assignees,
+        sealed_secrets=sealed,
     )
+
+
+FLAGS = {"ownsRepositorySettings": False, "existingOidcProvider": False, "requiredReviewersAvailable": True}
+
+
+def _flag(key: str, raw: Any, problems: list[str]) -> bool:
+    if raw is None:
+        return FLAGS[key]
+    if str(raw) not in ("true", "false"):
+        problems.append(f"{NAMESPACE}:{key}={raw}: allowed: true or false")
+        return FLAGS[key]
+    return str(raw) == "true"
+
+
+def _logins(raw: Any, problems: list[str]) -> tuple[str, ...]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = raw
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and GITHUB_LOGIN.fullmatch(v) for v in value):
+        problems.append(f"{NAMESPACE}:driftAssignees={raw}: allowed: a list of GitHub logins, e.g. [octocat]")
+        return ()
+    return tuple(value)
+
+
+def _sealed(stack: str, raw: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """`{<environment>: {keyId: ..., values: {NAME: sealed}}}`, environments `<env>` and `<env>-readonly`."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = raw
+    if value is None:
+        return {}
+    allowed = (stack, f"{stack}-readonly")
+    ok = isinstance(value, dict) and all(
+        env in allowed
+        and isinstance(spec, dict)
+        and set(spec) == {"keyId", "values"}
+        and isinstance(spec["keyId"], str)
+        and isinstance(spec["values"], dict)
+        and all(
+            SECRET_NAME.fullmatch(n) and isinstance(v, str) and SEALED_VALUE.fullmatch(v)
+            for n, v in spec["values"].items()
+        )
+        for env, spec in value.items()
+    )
+    if not ok:
+        problems.append(
+            f"{NAMESPACE}:sealedSecrets: allowed: {{<{' or '.join(allowed)}>: {{keyId: <the environment's public "
+            "key id>, values: {NAME: <base64 value sealed by `gh secret set NAME --env <environment> --no-store`>}}}"
+        )
+        return {}
+    assert isinstance(value, dict)
+    return value

@@ -40,6 +40,15 @@ class Mocks(engine.Mocks):
             out["id"] = rid
         return rid, out
 
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == "github:index/getRepository:getRepository":
+            return {"id": args.args["fullName"], "fullName": args.args["fullName"], "repoId": REPOSITORY_ID}, []
+        return super().call(args)
+
+
+REPOSITORY_ID = 123456789
+"""The repository's numeric id in the mocked GitHub (what `gh api repos/<owner>/<repo> --jq .id` prints)."""
+
 
 def config_of(env: str, root: Path = BOOTSTRAP_DIR) -> dict[str, str]:
     return stackfiles.effective_config(env, root)

@@ -16,6 +16,9 @@ from marin_bootstrap.config import BootstrapConfig
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_AUDIENCE = "sts.amazonaws.com"
+# Each role's maximum session: the deploy's covers deploy-stack.yml's whole job (its credentials are
+# requested for that long: a session that ends mid-`up` fails it with the state locked).
+SESSION_SECONDS = {"deploy": 3 * 3600, "readonly": 3600, "preview": 3600}
 Document = dict[str, Any]
 
 # IAM service prefix of every Pulumi module the application program declares resources of.
@@ -147,7 +150,13 @@ def service_of(pulumi_type: str) -> str | None:
 
 
 def trust(provider_arn: str, subject: str) -> Document:
-    """Only GitHub's OIDC tokens for exactly this subject (repository + environment or event)."""
+    """Only GitHub's OIDC tokens for this subject (repository id, environment or pull request, ref,
+    workflow file); `*` (a pull request's number) only where the subject names it (StringLike)."""
+    audience = {f"{OIDC_HOST}:aud": OIDC_AUDIENCE}
+    if "*" in subject:
+        condition = {"StringEquals": audience, "StringLike": {f"{OIDC_HOST}:sub": subject}}
+    else:
+        condition = {"StringEquals": {**audience, f"{OIDC_HOST}:sub": subject}}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -155,7 +164,7 @@ def trust(provider_arn: str, subject: str) -> Document:
                 "Effect": "Allow",
                 "Principal": {"Federated": provider_arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": {f"{OIDC_HOST}:aud": OIDC_AUDIENCE, f"{OIDC_HOST}:sub": subject}},
+                "Condition": condition,
             }
         ],
     }
