@@ -306,7 +306,7 @@ def test_the_readonly_role_reads_the_state_and_metadata_but_no_secret_value_or_o
     assert can(boot, "readonly", READ_OBJECT, state_object(boot))
     assert can(boot, "readonly", DECRYPT, state_key(boot))
     assert not can(boot, "readonly", "s3:PutObject", state_object(boot))
-    assert can(boot, "readonly", "s3:PutObject", state_object(boot).rsplit("/.pulumi/", 1)[0] + "/.pulumi/locks/x.json")
+    assert not can(boot, "readonly", "s3:DeleteObject", state_object(boot))
 
 
 # One metadata read the refresh of each service's resources needs.
@@ -685,26 +685,27 @@ def test_the_deploy_role_changes_records_only_in_the_stack_s_hosted_zone(boot: I
     assert not can(boot, "deploy", "route53:CreateHostedZone", "*")
 
 
-def test_the_readonly_role_can_refresh_the_app_buckets_and_take_the_lock(boot: Inventory, benv: str) -> None:
-    """HeadBucket (a bucket's refresh) needs s3:ListBucket; the refresh's lock is written under
-    the state bucket's SSE-KMS, which needs a data key (moto does not evaluate the conditions that
-    keep it to S3 and this bucket, so those are asserted as written)."""
+def test_the_readonly_role_can_refresh_the_app_buckets_and_writes_no_lock(boot: Inventory, benv: str) -> None:
+    """HeadBucket (a bucket's refresh) needs s3:ListBucket. Issue 24, point 9: the role writes and
+    deletes nothing in the state bucket, locks included (a running deploy's lock stays its own)."""
     app = inventory_of(benv)
     recordings = next(r for r in app.of_type("aws:s3/bucket:Bucket") if "recordings" in r.inputs["bucket"])
     assert can(boot, "readonly", "s3:ListBucket", f"arn:aws:s3:::{recordings.inputs['bucket']}")
     assert not can(boot, "readonly", "s3:GetObject", f"arn:aws:s3:::{recordings.inputs['bucket']}/call.wav")
-    assert can(boot, "readonly", "kms:GenerateDataKey", state_key(boot))
-    (statement,) = [
-        s
-        for r in boot.of_type("aws:iam/rolePolicy:RolePolicy")
-        for s in json.loads(r.inputs["policy"])["Statement"]
-        if s.get("Sid") == "EncryptTheLock"
-    ]
     state_bucket = boot.one("aws:s3/bucket:Bucket").inputs["bucket"]
-    assert statement["Condition"]["StringEquals"] == {
-        "kms:ViaService": f"s3.{app_region(benv)}.amazonaws.com",
-        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{state_bucket}",
+    lock = f"arn:aws:s3:::{state_bucket}/.pulumi/locks/organization/marin/{benv}/0b5b6c1e.json"
+    for action in ("s3:PutObject", "s3:DeleteObject"):
+        assert not can(boot, "readonly", action, lock), action
+    assert not can(boot, "readonly", "kms:GenerateDataKey", state_key(boot))
+    key_policy = json.loads(boot.one("aws:kms/key:Key").inputs["policy"])
+    readonly_arn = role(boot, "readonly").outputs["arn"]
+    granted = {
+        a
+        for s in key_policy["Statement"]
+        if s["Principal"] == {"AWS": readonly_arn}
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
+    assert granted == {"kms:Decrypt"}
 
 
 def app_region(env: str) -> str:

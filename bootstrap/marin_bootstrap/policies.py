@@ -177,7 +177,6 @@ def _arns(cfg: BootstrapConfig, state_key_arn: str) -> dict[str, str]:
         # The application's stacks only (`.pulumi/` at the bucket's root); the bootstrap's own
         # state, under `bootstrap/`, is out of reach of every CI role.
         "state_objects": f"arn:aws:s3:::{cfg.state_bucket}/.pulumi/*",
-        "state_locks": f"arn:aws:s3:::{cfg.state_bucket}/.pulumi/locks/*",
         "state_key": state_key_arn,
         "app_buckets": f"arn:aws:s3:::marin-{env}-*",
         "app_objects": f"arn:aws:s3:::marin-{env}-*/*",
@@ -316,19 +315,11 @@ def readonly(cfg: BootstrapConfig, state_key_arn: str) -> Document:
             _statement("RefreshReadsMetadata", "Allow", READONLY_READS, "*"),
             _statement("ReadState", "Allow", ["s3:ListBucket", "s3:GetBucketLocation"], a["state_bucket"]),
             _statement("ReadStateObjects", "Allow", ["s3:GetObject"], a["state_objects"]),
-            _statement("LockTheStackWhileReading", "Allow", ["s3:PutObject", "s3:DeleteObject"], a["state_locks"]),
             _statement("DecryptTheState", "Allow", ["kms:Decrypt"], state_key_arn),
-            # A refresh takes the stack's lock even with --preview-only: the lock object is written
-            # under the bucket's default SSE-KMS, which needs a data key, through S3 only.
-            {
-                **_statement("EncryptTheLock", "Allow", ["kms:GenerateDataKey"], state_key_arn),
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": f"s3.{cfg.region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:s3:arn": a["state_bucket"],
-                    }
-                },
-            },
+            # No write of any kind, locks included: `refresh --preview-only` locks the stack on the
+            # self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go, Refresh: b.Lock before
+            # PreviewOnly), so drift refreshes a copy of the state in the runner (drift.yml); a
+            # role that could write a lock could delete a running deploy's.
             # Refreshing a bucket calls HeadBucket, which needs s3:ListBucket (keys, not contents).
             _statement("RefreshTheBuckets", "Allow", ["s3:ListBucket"], a["app_buckets"]),
             _statement("NoDataReads", "Deny", [r for r in DATA_READS if not r.startswith("s3:")], "*"),
@@ -380,19 +371,6 @@ def state_key_policy(cfg: BootstrapConfig, deploy_role_arn: str, readonly_role_a
                 "Principal": {"AWS": readonly_role_arn},
                 "Action": ["kms:Decrypt"],
                 "Resource": "*",
-            },
-            {
-                "Sid": "ReadonlyWritesTheLockThroughS3",
-                "Effect": "Allow",
-                "Principal": {"AWS": readonly_role_arn},
-                "Action": ["kms:GenerateDataKey"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {
-                        "kms:ViaService": f"s3.{cfg.region}.amazonaws.com",
-                        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::{cfg.state_bucket}",
-                    }
-                },
             },
         ],
     }
