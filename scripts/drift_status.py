@@ -1,7 +1,8 @@
 """Tell drift from failure in the nightly check, and keep the refresh away from secret values.
 
+    python scripts/drift_status.py deployed-commit history.json   # the commit of the last successful `up`
     python scripts/drift_status.py excludes state.json            # --exclude arguments, one per line
-    python scripts/drift_status.py secret-versions state.json     # "<secret id> <version id>" per line
+    python scripts/drift_status.py secret-versions state.json     # "<secret id> <version id> <stage>" per line
     python scripts/drift_status.py classify --rc N refresh.json preview.json   # prints clean|drift|error
 
 `excludes` reads `pulumi stack export` and names every resource whose refresh would read a secret
@@ -11,6 +12,12 @@ of the refresh rather than failing it every night. `classify` reads the `--json`
 would make drift look like an error): a non-zero exit code, an error diagnostic or unreadable
 output is an error; any step other than `same`/`read`/`refresh` is drift. A refresh's digest lists
 unchanged resources with op `refresh` (it is rewritten to update/delete only where state changed).
+
+`deployed-commit` reads `pulumi stack history --json`: the preview runs the commit the stack last
+deployed (a commit merged to main and waiting for its reviewers is not drift). `secret-versions`
+names the stage each Pulumi-managed version must still carry: its own label when it has one (an
+operator secret's seed, `marin-seed`: rotating the secret moves AWSCURRENT to the new value, as the
+runbook says, and is not drift), else AWSCURRENT.
 """
 
 from __future__ import annotations
@@ -36,16 +43,34 @@ def excludes(export: dict[str, Any]) -> list[str]:
     return sorted(r["urn"] for r in resources if r.get("type") in REFRESH_READS_DATA)
 
 
-def secret_versions(export: dict[str, Any]) -> list[tuple[str, str]]:
-    """(secret id, version id) of every Pulumi-managed secret version: checked instead with
-    `secretsmanager:DescribeSecret`, whose VersionIdsToStages names versions without any value."""
+AWS_STAGES = {"AWSCURRENT", "AWSPREVIOUS", "AWSPENDING"}
+
+
+def secret_versions(export: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(secret id, version id, stage it must carry) of every Pulumi-managed secret version: checked
+    with `secretsmanager:ListSecretVersionIds`, which names versions and their stages, no value."""
     resources = (export.get("deployment") or {}).get("resources") or []
     out = []
     for r in resources:
         if r.get("type") == "aws:secretsmanager/secretVersion:SecretVersion":
             outputs = r.get("outputs") or {}
-            out.append((str(outputs.get("secretId") or outputs.get("arn")), str(outputs.get("versionId"))))
+            own = sorted(set(outputs.get("versionStages") or []) - AWS_STAGES)
+            out.append(
+                (
+                    str(outputs.get("secretId") or outputs.get("arn")),
+                    str(outputs.get("versionId")),
+                    own[0] if own else "AWSCURRENT",
+                )
+            )
     return sorted(out)
+
+
+def deployed_commit(history: list[dict[str, Any]]) -> str | None:
+    """The commit of the newest successful `update` (history is newest first)."""
+    for h in history:
+        if h.get("kind") == "update" and h.get("result") == "succeeded":
+            return (h.get("environment") or {}).get("git.head")
+    return None
 
 
 def _parse(text: str) -> dict[str, Any] | None:
@@ -85,6 +110,8 @@ def classify(rc: int, outputs: list[str]) -> tuple[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    dc = sub.add_parser("deployed-commit")
+    dc.add_argument("history", type=Path)
     ex = sub.add_parser("excludes")
     ex.add_argument("export", type=Path)
     sv = sub.add_parser("secret-versions")
@@ -98,8 +125,15 @@ def main(argv: list[str] | None = None) -> int:
             print(urn)
         return 0
     if args.command == "secret-versions":
-        for secret, version in secret_versions(json.loads(args.export.read_text(encoding="utf-8"))):
-            print(secret, version)
+        for secret, version, stage in secret_versions(json.loads(args.export.read_text(encoding="utf-8"))):
+            print(secret, version, stage)
+        return 0
+    if args.command == "deployed-commit":
+        sha = deployed_commit(json.loads(args.history.read_text(encoding="utf-8") or "[]"))
+        if not sha:
+            print("no successful update in the stack's history: nothing deployed to check", file=sys.stderr)
+            return 1
+        print(sha)
         return 0
     texts = [p.read_text(encoding="utf-8") if p.exists() else "" for p in args.outputs]
     status, details = classify(args.rc, texts)

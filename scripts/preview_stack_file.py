@@ -6,7 +6,10 @@ The committed stack file may name the environment's KMS secrets provider (`secre
 `encryptedkey`) and carry secure config (`marin:transcriptionApiKey: {secure: ...}`), which only
 the environment's deploy and readonly roles can decrypt. A pull request's preview must not, so
 the file is rewritten for a passphrase-encrypted stack that lives and dies in the runner: the
-secrets provider lines are dropped and every secure value becomes a placeholder. The program then
+secrets provider lines and every secure value are dropped, and the keys that held one are printed,
+one per line. The workflow sets each again as a *secret* placeholder (`pulumi config set --secret`)
+once the throwaway stack exists: a key `Pulumi.yaml` declares `secret: true` is refused in plain
+text ("must be encrypted as it's secret": pulumi/pulumi pkg/workspace/config.go). The program then
 sees the same keys, and no secret value exists anywhere in the job.
 """
 
@@ -27,12 +30,14 @@ PLACEHOLDER = "preview-placeholder-not-a-secret"
 SECRETS_PROVIDER_KEYS = ("secretsprovider", "encryptedkey", "encryptionsalt")
 
 
+def secure_keys(data: dict[str, Any]) -> list[str]:
+    return [k for k, v in (data.get("config") or {}).items() if isinstance(v, dict) and "secure" in v]
+
+
 def sanitised(data: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k not in SECRETS_PROVIDER_KEYS}
-    out["config"] = {
-        key: PLACEHOLDER if isinstance(value, dict) and "secure" in value else value
-        for key, value in (data.get("config") or {}).items()
-    }
+    dropped = set(secure_keys(data))
+    out["config"] = {k: v for k, v in (data.get("config") or {}).items() if k not in dropped}
     return out
 
 
@@ -45,8 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     if not path.exists():
         print(f"::error::no stack file {path.name} (environments: {', '.join(stackfiles.environments(args.root))})")
         return 1
-    path.write_text(yaml.safe_dump(sanitised(stackfiles.read_yaml(path)), sort_keys=False), encoding="utf-8")
-    print(f"{path.name}: secrets provider dropped, secure values replaced by placeholders")
+    data = stackfiles.read_yaml(path)
+    path.write_text(yaml.safe_dump(sanitised(data), sort_keys=False), encoding="utf-8")
+    for key in secure_keys(data):
+        print(key)
+    print(f"{path.name}: secrets provider and secure values dropped", file=sys.stderr)
     return 0
 
 

@@ -37,8 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--github-environment", required=True)
     parser.add_argument("--account", required=True)
+    parser.add_argument("--root", type=Path, default=stackfiles.PROJECT_ROOT, help="the program's checkout")
     args = parser.parse_args(argv)
-    found = problems(args.stack, args.github_environment, args.account)
+    found = problems(args.stack, args.github_environment, args.account, args.root.resolve())
     for p in found:
         print(f"::error::{p}")
     if not found:
