@@ -80,7 +80,10 @@ def problems(runs: list[dict[str, Any]], sha: str, environment: str, on_main: bo
     ]
     if deployed:
         return []
-    return [f"{environment} has no successful deployment of {sha[:12]} (a push run of deploy.yml on main): deploy it there first"]
+    return [
+        f"{environment} has no successful deployment of {sha[:12]} (a push run of deploy.yml on main): "
+        "deploy it there first"
+    ]
 
 
 def gh(path: str) -> Any:
