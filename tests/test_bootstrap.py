@@ -710,3 +710,17 @@ def test_the_readonly_role_can_refresh_the_app_buckets_and_writes_no_lock(boot: 
 
 def app_region(env: str) -> str:
     return stackfiles.effective_config(env).get("marin:awsRegion", "us-east-1")
+
+
+def test_without_required_reviewers_a_protected_stack_bootstraps_on_the_documented_fallback() -> None:
+    """Issue 24, point 13: on a private repository without GitHub Enterprise, environments cannot
+    require reviewers; the stack says so explicitly and main's ruleset remains (docs/ci-cd.md)."""
+    protected = [e for e in BOOTSTRAP_ENVS if APP[e].get("marin:protectData") == "true"]
+    assert protected
+    env = protected[0]
+    no_reviewers = raw(env, reviewerUserIds=[], reviewerTeamIds=[])
+    with pytest.raises(config.BootstrapConfigError):
+        config.load(env, no_reviewers, APP)
+    cfg = config.load(env, {**no_reviewers, "marin-bootstrap:requiredReviewersAvailable": "false"}, APP)
+    assert cfg.required_reviewers_available is False
+    assert (cfg.reviewer_user_ids, cfg.reviewer_team_ids) == ((), ())
