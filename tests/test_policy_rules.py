@@ -420,6 +420,38 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ("naming-convention", "dev", Res("aws:route53/record:Record", {"name": "api.dev.example.org"}), None, []),
     ("naming-convention", "dev", Res("random:index/randomPassword:RandomPassword", {"name": "x"}), None, []),
     ("naming-convention", "dev", Res("pulumi:providers:aws", {"name": "x"}), None, []),
+    # after the provider's Check: an inline policy left unnamed is `<logical>-<7 hex>` (the bridge's
+    # AutoName, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go); its role carries the name
+    ("naming-convention", "dev", Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c4"}, "iam-api-task"), None, []),
+    (
+        "naming-convention",
+        "dev",
+        Res(ROLE_POLICY, {"name": "other-1a2b3c4"}, "iam-api-task"),
+        None,
+        [(NAME_MSG.format(t=ROLE_POLICY, n="other-1a2b3c4", e="dev"), M)],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c"}, "iam-api-task"),
+        None,
+        [(NAME_MSG.format(t=ROLE_POLICY, n="iam-api-task-1a2b3c", e="dev"), M)],
+    ),
+    # a bucket's or a group's name is its identity: an auto-name there breaks the convention
+    (
+        "naming-convention",
+        "dev",
+        Res(BUCKET, {"bucket": "recordings-1a2b3c4"}, "recordings"),
+        None,
+        [(NAME_MSG.format(t=BUCKET, n="recordings-1a2b3c4", e="dev"), M)],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(GROUP, {"name": "web-1a2b3c4"}, "web"),
+        None,
+        [(NAME_MSG.format(t=GROUP, n="web-1a2b3c4", e="dev"), M)],
+    ),
     ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/ecs/dev/api"}), None, []),
     ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/vpc/dev/flow-logs"}), None, []),
     (

@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeGuard
 
+from pulumi.type_token import get_type_token
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -23,6 +24,15 @@ ADVISORY, MANDATORY = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY
 LOG_RETENTION = {"dev": 7, "staging": 14, "prod": 30}
 PROTECTED_ENVS = ("staging", "prod")
 SECRET_PATH = "{env}/audio-pipeline/"
+
+
+def token(cls: type) -> str:
+    """A resource type's token from its SDK class (`token(aws.iam.RolePolicy)`): a provider upgrade
+    that renames the type is then a pyright error, not a rule that silently matches nothing."""
+    found = get_type_token(cls)
+    if found is None:
+        raise TypeError(f"{cls.__name__} carries no Pulumi type token")
+    return found
 
 
 def environment(urn: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import PROJECT, SECRET_PATH, resource_rule
+from ._common import PROJECT, SECRET_PATH, resource_rule, token
 
 NAME_PROP = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -21,6 +23,15 @@ NAME_PROP = {
 DNS_TYPES = ("aws:route53/record:Record",)
 # Names AWS reserves: an HTTP API's `$default` stage (served at the API's root, http-api ingress).
 RESERVED = {"aws:apigatewayv2/stage:Stage": "$default"}
+# Names that are no identity of their own: an inline policy's name is unique only within its role
+# (whose name the rule checks). Left unset, the provider's Check fills in `<logical name>-<7 hex>`
+# (pulumi-terraform-bridge `pkg/tfbridge/info/autonaming.go`: SetAutonaming/AutoName, Randlen 7,
+# separator "-" as pulumi-aws sets it), and the analyzer receives that name.
+SCOPED_NAMES = (token(aws.iam.RolePolicy),)
+
+
+def _auto_named(args: ResourceValidationArgs, name: str) -> bool:
+    return re.fullmatch(re.escape(args.name) + "-[0-9a-f]{7}", name) is not None
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -31,6 +42,8 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     if name is None and isinstance(prefix_prop, str):  # AWS appends a unique suffix to the prefix
         name = prefix_prop.rstrip("-")
     if not isinstance(name, str) or RESERVED.get(args.resource_type) == name:
+        return
+    if args.resource_type in SCOPED_NAMES and _auto_named(args, name):
         return
     prefix = f"{PROJECT}-{env}"
     if args.resource_type == "aws:cloudwatch/logGroup:LogGroup":
