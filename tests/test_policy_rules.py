@@ -75,9 +75,14 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         M,
     ),
     "default-security-group-closed": ("The VPC's default security group allows nothing", "EC2.2", "stack", M),
-    "iam-no-full-admin": ("No policy allows * actions on * resources", "IAM.1", "resource", M),
+    "iam-no-full-admin": (
+        "No policy, inline or attached, allows actions of every service on every resource",
+        "IAM.1",
+        "resource",
+        M,
+    ),
     "iam-secrets-own-environment": (
-        "Secret-read grants only under the environment's own path",
+        "Secret-read grants, inline or attached, only under the environment's own path",
         None,
         "resource",
         M,
@@ -312,6 +317,8 @@ ACCESS = "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 TAGS = {"Project": "marin", "Environment": "dev", "ManagedBy": "pulumi"}
 
 
@@ -347,8 +354,10 @@ def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> 
     return {key: cidr, "fromPort": from_port, "toPort": to_port, "ipProtocol": "tcp"}
 
 
+ADMIN = "{w} allows actions of every service on every resource"
 NAME_MSG = "{t} name {n!r} must be marin-{e}-<resource>"
-SECRET_GRANT = "p grants secret reads on {r!r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
+GRANT = "{w} grants secret reads on {r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
+SECRET_GRANT = GRANT.replace("{w}", "policy of p").replace("{r}", "{r!r}")
 OWN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:{e}/audio-pipeline/mongodb-uri-AbCdEf"
 WINDOW = "secret 's' has a {d}-day recovery window; {e} needs {n}"
 
@@ -806,14 +815,14 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         "dev",
         Res(ROLE_POLICY, {"policy": _doc(_allow("*", "*"))}, "p"),
         None,
-        [("policy of p allows every action on every resource", M)],
+        [("policy of p allows actions of every service on every resource", M)],
     ),
     (
         "iam-no-full-admin",
         "dev",
         Res("aws:iam/policy:Policy", {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
         None,
-        [("policy of p allows every action on every resource", M)],
+        [("policy of p allows actions of every service on every resource", M)],
     ),
     (
         "iam-no-full-admin",
@@ -836,7 +845,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
             ROLE_POLICY, {"policy": json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})}, "p"
         ),
         None,
-        [("policy of p allows every action on every resource", M)],
+        [("policy of p allows actions of every service on every resource", M)],
     ),
     ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": "{not json"}), None, []),
     ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps(["*"])}), None, []),
@@ -1122,13 +1131,193 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
     ),
+    # IAM as AWS evaluates it (reference_policies_elements_action.html, _notaction.html,
+    # _notresource.html, _evaluation-logic.html): wildcards and case in actions, NotAction,
+    # NotResource, inline policies of a role, managed policies attached by ARN
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:Get*", "*"))}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("SecretsManager:GetSecretValue", "*"))}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValu?", "*"))}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
+        None,
+        [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "NotResource": [OWN.format(e="prod")],
+                    }
+                )
+            },
+            "p",
+        ),
+        None,
+        [
+            (
+                GRANT.format(w="policy of p", r=f"all but {[OWN.format(e='prod')]}", e="prod"),
+                M,
+            )
+        ],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ROLE, {"inlinePolicies": [{"name": "read", "policy": _doc(_allow("secretsmanager:*", "*"))}]}, "r"),
+        None,
+        [
+            (
+                GRANT.format(w="inline policy 'read' of r", r="'*'", e="prod"),
+                M,
+            )
+        ],
+    ),
+    (
+        "iam-secrets-own-environment",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/SecretsManagerReadWrite"}, "a"),
+        None,
+        [
+            (
+                GRANT.format(w="AWS-managed arn:aws:iam::aws:policy/SecretsManagerReadWrite on a", r="'*'", e="prod"),
+                M,
+            )
+        ],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*:*", "*"))}, "p"),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"})}, "p"),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
+    # a Deny under a condition may not apply: the Allow stands
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    _allow("*", "*"),
+                    {
+                        "Effect": "Deny",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+                    },
+                )
+            },
+            "p",
+        ),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
+    # an unconditional Deny of everything but S3 leaves S3 only
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"})},
+            "p",
+        ),
+        None,
+        [],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, "a"),
+        None,
+        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on a"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, "a"),
+        None,
+        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/PowerUserAccess on a"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(
+            ATTACHMENT,
+            {"role": "r", "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"},
+            "a",
+        ),
+        None,
+        [],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, "r"),
+        None,
+        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on r"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(ROLE, {"inlinePolicies": [{"name": "all", "policy": _doc(_allow("*", "*"))}]}, "r"),
+        None,
+        [(ADMIN.format(w="inline policy 'all' of r"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res("aws:iam/userPolicy:UserPolicy", {"policy": _doc(_allow("*", "*"))}, "p"),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
     # a document the analyzer passes already parsed (Mapping / Sequence proxies) is read too
     (
         "iam-no-full-admin",
         "dev",
         Res(ROLE_POLICY, {"policy": {"Statement": [_allow(["*"], "*")]}}, "p"),
         None,
-        [("policy of p allows every action on every resource", M)],
+        [("policy of p allows actions of every service on every resource", M)],
     ),
     (
         "iam-secrets-own-environment",
