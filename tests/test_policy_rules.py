@@ -63,7 +63,7 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
     "opensearch-https-only": ("OpenSearch enforces HTTPS with TLS 1.2 or later", "Opensearch.8", "resource", M),
     "opensearch-encryption": ("OpenSearch encrypts data at rest and between nodes", "Opensearch.1", "resource", M),
     "no-open-ingress-ports": (
-        "Ingress from 0.0.0.0/0 or ::/0 only on port 80 or 443 (checked before the rule exists)",
+        "Ingress from 0.0.0.0/0 or ::/0 only on TCP port 80 or 443 (checked before the rule exists)",
         "EC2.18",
         "resource",
         M,
@@ -315,6 +315,7 @@ SERVICE = "aws:ecs/service:Service"
 ATLAS = "mongodbatlas:index/advancedCluster:AdvancedCluster"
 ACCESS = "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY = "aws:ec2/securityGroupRule:SecurityGroupRule"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE = "aws:iam/role:Role"
@@ -354,6 +355,7 @@ def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> 
     return {key: cidr, "fromPort": from_port, "toPort": to_port, "ipProtocol": "tcp"}
 
 
+OPEN_PORTS = "{w}: ingress from {c} on {p}; only TCP 80 or 443 may be open to the internet"
 ADMIN = "{w} allows actions of every service on every resource"
 NAME_MSG = "{t} name {n!r} must be marin-{e}-<resource>"
 GRANT = "{w} grants secret reads on {r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
@@ -777,36 +779,36 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         "dev",
         Res(INGRESS, _ingress("0.0.0.0/0", 80, 443), "web"),
         None,
-        [("web: ingress from 0.0.0.0/0 on ports 80-443; only 80 or 443 may be open to the internet", M)],
+        [(OPEN_PORTS.format(w="web", c="0.0.0.0/0", p="tcp 80-443"), M)],
     ),
     (
         "no-open-ingress-ports",
         "dev",
         Res(INGRESS, _ingress("::/0", 8443, 8443, "cidrIpv6"), "alt"),
         None,
-        [("alt: ingress from ::/0 on ports 8443-8443; only 80 or 443 may be open to the internet", M)],
+        [(OPEN_PORTS.format(w="alt", c="::/0", p="tcp 8443-8443"), M)],
     ),
     ("no-open-ingress-ports", "dev", Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["10.0.0.0/8"]}]}), None, []),
     (
         "no-open-ingress-ports",
         "dev",
-        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]}),
+        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}),
         None,
-        [("g: inline ingress from anywhere", M)],
+        [(OPEN_PORTS.format(w="g (inline)", c="0.0.0.0/0", p="all traffic"), M)],
     ),
     (
         "no-open-ingress-ports",
         "dev",
-        Res(GROUP, {"namePrefix": "gX-", "ingress": [{"ipv6CidrBlocks": ["::/0"]}]}),
+        Res(GROUP, {"namePrefix": "gX-", "ingress": [{"ipv6CidrBlocks": ["::/0"], "protocol": "all"}]}),
         None,
-        [("gX: inline ingress from anywhere", M)],
+        [(OPEN_PORTS.format(w="gX (inline)", c="::/0", p="all traffic"), M)],
     ),
     (
         "no-open-ingress-ports",
         "dev",
-        Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"]}]}, "sg"),
+        Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}, "sg"),
         None,
-        [("sg: inline ingress from anywhere", M)],
+        [(OPEN_PORTS.format(w="sg (inline)", c="0.0.0.0/0", p="all traffic"), M)],
     ),
     ("no-open-ingress-ports", "dev", Res(BUCKET, {"ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]}), None, []),
     # iam-*: no */*; secret reads only under the environment's own path
@@ -1311,6 +1313,71 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [(ADMIN.format(w="policy of p"), M)],
     ),
+    # ingress as EC2 reads it: protocol -1 opens every port whatever the range says
+    # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html), the legacy
+    # rule type, any spelling of the all-addresses CIDR, UDP on a web port
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "-1"}, "all"),
+        None,
+        [(OPEN_PORTS.format(w="all", c="0.0.0.0/0", p="all traffic"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6") | {"ipProtocol": "-1"}, "all6"),
+        None,
+        [(OPEN_PORTS.format(w="all6", c="::/0", p="all traffic"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("0::0/0", 22, 22, "cidrIpv6"), "ssh6"),
+        None,
+        [(OPEN_PORTS.format(w="ssh6", c="0::0/0", p="tcp 22-22"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "udp"}, "quic"),
+        None,
+        [(OPEN_PORTS.format(w="quic", c="0.0.0.0/0", p="udp 443-443"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(
+            LEGACY,
+            {"type": "ingress", "protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]},
+            "ssh",
+        ),
+        None,
+        [(OPEN_PORTS.format(w="ssh", c="0.0.0.0/0", p="tcp 22-22"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(LEGACY, {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}, "x"),
+        None,
+        [(OPEN_PORTS.format(w="x", c="::/0", p="all traffic"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(LEGACY, {"type": "egress", "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
+        None,
+        [],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(
+            LEGACY, {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
+        ),
+        None,
+        [],
+    ),
     # a document the analyzer passes already parsed (Mapping / Sequence proxies) is read too
     (
         "iam-no-full-admin",
@@ -1570,6 +1637,20 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         "dev",
         [SERVICES, rule_on(SERVICES, UNKNOWN, 22, "unknown"), rule_on(SERVICES, "0.0.0.0/0", 22, "open")],
         [(OPEN_MSG.format(r="open", c="0.0.0.0/0", p=22, g="marin-dev-services-sg"), M), note("no-open-ingress")],
+    ),
+    (
+        "no-open-ingress",
+        "dev",
+        [
+            SERVICES,
+            Res(
+                LEGACY,
+                {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]},
+                "legacy",
+                deps={"securityGroupId": [SERVICES]},
+            ),
+        ],
+        [(OPEN_MSG.format(r="legacy", c="0.0.0.0/0", p=443, g="marin-dev-services-sg"), M)],
     ),
     # default-security-group-closed
     (
