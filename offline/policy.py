@@ -37,6 +37,7 @@ from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import engine
 
@@ -319,8 +320,25 @@ def rules(servicer: Any, config: Mapping[str, str] | None = None) -> list[Rule]:
     return out
 
 
+def configure_stack_request(env: str, stack_dir: Path = PROJECT_ROOT) -> pb.AnalyzerStackConfigureRequest:
+    """ConfigureStack as the engine sends it before any resource (pulumi
+    pkg/resource/plugin/analyzer_plugin.go): the stack's config, secrets decrypted (offline: a
+    placeholder), and which keys are encrypted in the stack file (`config_secret_keys`)."""
+    path = stack_dir / f"{stackfiles.STACK_FILE_PREFIX}{env}.yaml"
+    if not path.is_file():
+        return pb.AnalyzerStackConfigureRequest(stack=env, project=engine.PROJECT)
+    raw = stackfiles.read_yaml(path).get("config") or {}
+    secure = sorted(k for k, v in raw.items() if isinstance(v, dict) and "secure" in v)
+    config = {**stackfiles.effective_config(env, stack_dir), **dict.fromkeys(secure, "[secret]")}
+    return pb.AnalyzerStackConfigureRequest(stack=env, project=engine.PROJECT, config=config, config_secret_keys=secure)
+
+
 def analyze(
-    inv: engine.Inventory, *, only: Iterable[str] | None = None, config: Mapping[str, str] | None = None
+    inv: engine.Inventory,
+    *,
+    only: Iterable[str] | None = None,
+    config: Mapping[str, str] | None = None,
+    stack_dir: Path = PROJECT_ROOT,
 ) -> Report:
     """Every diagnostic the pack reports for this inventory: Analyze per resource, then AnalyzeStack.
 
@@ -336,7 +354,7 @@ def analyze(
             raise KeyError(f"no rule named {', '.join(sorted(unknown))} in the pack")
         config.update({r.name: "disabled" for r in all_rules if r.name not in wanted})
     servicer = load_servicer(config) if config else _default_servicer()
-    servicer.ConfigureStack(pb.AnalyzerStackConfigureRequest(stack=inv.env, project=engine.PROJECT), None)
+    servicer.ConfigureStack(configure_stack_request(inv.env, stack_dir), None)
     report = Report(
         env=inv.env,
         preview=inv.preview,
@@ -355,4 +373,4 @@ def analyze(
 
 def run(env: str, *, preview: bool = False, stack_dir: Path | None = None) -> Report:
     """Run the program for `env` under mocks (update or first preview) and the pack over it."""
-    return analyze(engine.run_cached(env, stack_dir=stack_dir, preview=preview))
+    return analyze(engine.run_cached(env, stack_dir=stack_dir, preview=preview), stack_dir=stack_dir or PROJECT_ROOT)

@@ -44,10 +44,20 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         M,
     ),
     "required-tags": ("Project, Environment and ManagedBy on every taggable resource", None, "resource", M),
-    "log-retention-by-environment": ("Log groups keep 7 (dev), 14 (staging) or 30 (prod) days", None, "resource", M),
-    "dev-cost-ceiling": ("Dev uses no production-grade task, Redis or Atlas sizes", None, "resource", A),
-    "prod-capacity-floor": (
-        "Prod tasks, Redis and Atlas are at least the story's production sizes",
+    "log-retention": (
+        "Log groups keep the stack's logRetentionDays; at least 14 days with protectData (minimumDays)",
+        None,
+        "resource",
+        M,
+    ),
+    "cost-ceiling": (
+        "Without protectData, task, Redis and Atlas sizes stay at or below the ceiling (ceiling)",
+        None,
+        "resource",
+        A,
+    ),
+    "capacity-floor": (
+        "With highAvailability, task, Redis and Atlas sizes stay at or above the floor (floor)",
         None,
         "resource",
         M,
@@ -55,10 +65,20 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
     "s3-block-public-access": ("Buckets block all public access", "S3.8", "stack", M),
     "s3-default-encryption": ("Buckets encrypt objects at rest by default", "S3.4", "stack", M),
     "s3-tls-only": ("Bucket policies deny requests without TLS", "S3.5", "stack", M),
-    "s3-versioning-outside-dev": ("Staging and prod buckets keep object versions", "S3.14", "stack", M),
+    "s3-versioning": (
+        "Buckets keep object versions where the stack's protectData is true (required)",
+        "S3.14",
+        "stack",
+        M,
+    ),
     "elasticache-encryption": ("Redis is encrypted at rest and in transit", "ElastiCache.4", "resource", M),
     "elasticache-auth": ("Redis requires AUTH", "ElastiCache.6", "resource", M),
-    "elasticache-multi-az-outside-dev": ("Staging and prod Redis fail over across AZs", "ElastiCache.3", "resource", M),
+    "elasticache-multi-az": (
+        "Redis fails over across AZs where the stack's highAvailability is true (required)",
+        "ElastiCache.3",
+        "resource",
+        M,
+    ),
     "opensearch-in-vpc": ("OpenSearch domains live inside the VPC", "Opensearch.2", "resource", M),
     "opensearch-https-only": ("OpenSearch enforces HTTPS with TLS 1.2 or later", "Opensearch.8", "resource", M),
     "opensearch-encryption": ("OpenSearch encrypts data at rest and between nodes", "Opensearch.1", "resource", M),
@@ -87,27 +107,38 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         "resource",
         M,
     ),
+    "no-plaintext-secret-config": (
+        "Config keys declared secret are encrypted in the stack's config",
+        None,
+        "resource",
+        M,
+    ),
     "secret-recovery-window": (
-        "Secrets keep 0 (dev), 7-30 (staging) or 30 (prod) days after deletion",
+        "Secrets keep the stack's secretRecoveryWindowDays; at least 7 with protectData (minimumDays)",
         None,
         "resource",
         M,
     ),
     "no-secret-outputs": ("No secret value in the stack's outputs, marked secret or not", None, "stack", M),
-    "data-protected-outside-dev": (
-        "Staging and prod data stores are protected from deletion",
+    "data-protected": (
+        "Data stores are protected from deletion where the stack's protectData is true (required)",
         None,
         "resource",
         M,
     ),
     "atlas-no-open-access": ("No Atlas access list entry for 0.0.0.0/0", None, "resource", M),
-    "atlas-backups-by-environment": (
-        "Backups in staging; continuous backup with PITR in prod",
+    "atlas-backups": (
+        "Backups where the stack protects its data; point-in-time recovery with continuous backup",
         None,
         "resource",
         M,
     ),
-    "ecs-no-public-ip-outside-dev": ("Tasks get no public IP outside dev", "ECS.2", "resource", M),
+    "ecs-no-public-ip": (
+        "Tasks get no public IP where the stack's protectData is true (allowed)",
+        "ECS.2",
+        "resource",
+        M,
+    ),
     "ecs-circuit-breaker": ("Deployments roll back on failure", None, "resource", M),
     "ecs-logging": ("Every container logs somewhere", "ECS.9", "resource", M),
 }
@@ -205,6 +236,32 @@ def provider(tags: dict[str, str] | None) -> pb.AnalyzerProviderResource:
     )
 
 
+# What each test stack's config says, as the engine sends it in ConfigureStack (config, secret keys).
+# Thresholds follow these, never the stack's name.
+DISPOSABLE = {"marin:protectData": "false", "marin:highAvailability": "false"}
+PROTECTED = {"marin:protectData": "true", "marin:highAvailability": "true"}
+PROFILES: dict[str, tuple[dict[str, str], list[str]]] = {
+    "dev": (DISPOSABLE, []),
+    "staging": (PROTECTED, []),
+    "prod": (
+        PROTECTED
+        | {"marin:logRetentionDays": "30", "marin:secretRecoveryWindowDays": "30", "marin:atlasBackup": "continuous"},
+        [],
+    ),
+    "qa": ({}, []),  # config not told: checked as protected and highly available
+    "plain": (DISPOSABLE | {"marin:transcriptionApiKey": "sk-live-X"}, []),
+    "encrypted": (DISPOSABLE | {"marin:transcriptionApiKey": "sk-live-X"}, ["marin:transcriptionApiKey"]),
+}
+
+
+def configure(servicer: Any, env: str) -> None:
+    config, secret_keys = PROFILES.get(env, ({}, []))
+    request = pb.AnalyzerStackConfigureRequest(
+        stack=env, project="marin", config=config, config_secret_keys=secret_keys
+    )
+    servicer.ConfigureStack(request, None)
+
+
 def analyze(
     servicer: Any,
     rule: str,
@@ -213,6 +270,7 @@ def analyze(
     prov: pb.AnalyzerProviderResource | None = None,
 ) -> list[tuple[str, str]]:
     """What `rule` reports (message, level) for one resource's Analyze request."""
+    configure(servicer, env)
     request = pb.AnalyzeRequest(
         type=r.type,
         urn=r.urn(env),
@@ -226,6 +284,7 @@ def analyze(
 
 def analyze_stack(servicer: Any, rule: str, env: str, resources: Sequence[Res]) -> list[tuple[str, str]]:
     """What `rule` reports for an AnalyzeStack request over these resources (outputs as properties)."""
+    configure(servicer, env)
     request = pb.AnalyzeStackRequest(
         resources=[
             pb.AnalyzerResource(
@@ -357,11 +416,16 @@ def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> 
 
 OPEN_PORTS = "{w}: ingress from {c} on {p}; only TCP 80 or 443 may be open to the internet"
 ADMIN = "{w} allows actions of every service on every resource"
+CEIL = "{k} {v} is above the ceiling of a stack without protectData: {b}"
+FLOOR_MSG = "{k} {v} is below the floor of a highly available stack: {b}"
+UNLISTED = "{k} {v!r} is not in the catalogue (marin/limits.py): cannot be ranked"
+MULTI_AZ = "Redis needs Multi-AZ with automatic failover; the stack is highly available"
+WINDOW_MIN = "secret 's' has a {d}-day recovery window; this stack keeps at least {n}"
+WHY = "the stack protects its data"
 NAME_MSG = "{t} name {n!r} must be marin-{e}-<resource>"
 GRANT = "{w} grants secret reads on {r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
 SECRET_GRANT = GRANT.replace("{w}", "policy of p").replace("{r}", "{r!r}")
 OWN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:{e}/audio-pipeline/mongodb-uri-AbCdEf"
-WINDOW = "secret 's' has a {d}-day recovery window; {e} needs {n}"
 
 CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] = [
     # naming-convention: the name property by type, the prefix fallback, the exempt types
@@ -559,118 +623,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ("required-tags", "dev", Res("aws:nosuchmodule/thing:Thing", {}), None, []),
     ("required-tags", "dev", Res("mongodbatlas:index/project:Project", {}), None, []),
     ("required-tags", "dev", Res("aws:index/provider:Provider", {}), None, []),
-    # log-retention-by-environment: exactly the story's days; other environments are not ruled
-    ("log-retention-by-environment", "dev", Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}), None, []),
-    (
-        "log-retention-by-environment",
-        "dev",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
-        None,
-        [("log group 'g' keeps 14 days; dev keeps exactly 7", M)],
-    ),
-    ("log-retention-by-environment", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}), None, []),
-    (
-        "log-retention-by-environment",
-        "staging",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}),
-        None,
-        [("log group 'g' keeps 30 days; staging keeps exactly 14", M)],
-    ),
-    ("log-retention-by-environment", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}), None, []),
-    (
-        "log-retention-by-environment",
-        "prod",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 29}),
-        None,
-        [("log group 'g' keeps 29 days; prod keeps exactly 30", M)],
-    ),
-    (
-        "log-retention-by-environment",
-        "prod",
-        Res(LOG_GROUP, {"name": "g"}),
-        None,
-        [("log group 'g' keeps None days; prod keeps exactly 30", M)],
-    ),
-    ("log-retention-by-environment", "qa", Res(LOG_GROUP, {"name": "g", "retentionInDays": 1}), None, []),
-    # dev-cost-ceiling (advisory): at most 512 CPU / 1024 MiB, cache.t4g.small, M10
-    ("dev-cost-ceiling", "dev", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(TASK, {"family": "t", "cpu": "1024", "memory": "1024"}),
-        None,
-        [("task 't' is 1024 CPU / 1024 MiB; dev allows at most 512 / 1024", A)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(TASK, {"family": "t", "cpu": "256", "memory": "1536"}),
-        None,
-        [("task 't' is 256 CPU / 1536 MiB; dev allows at most 512 / 1024", A)],
-    ),
-    ("dev-cost-ceiling", "dev", Res(TASK, {"family": "t"}), None, []),
-    ("dev-cost-ceiling", "dev", Res(REDIS, {"nodeType": "cache.t4g.small"}), None, []),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(REDIS, {"nodeType": "cache.t4g.medium"}),
-        None,
-        [("Redis node cache.t4g.medium is production-grade; dev allows at most cache.t4g.small", A)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(REDIS, {"nodeType": "cache.r6g.xlarge"}),
-        None,
-        [("Redis node cache.r6g.xlarge is production-grade; dev allows at most cache.t4g.small", A)],
-    ),
-    ("dev-cost-ceiling", "dev", Res(ATLAS, _atlas("M10")), None, []),
-    ("dev-cost-ceiling", "dev", Res(ATLAS, _atlas("M0")), None, []),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(ATLAS, _atlas("M20")),
-        None,
-        [("Atlas tier M20 is production-grade; dev allows at most M10", A)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(ATLAS, _atlas("M200")),
-        None,
-        [("Atlas tier M200 is production-grade; dev allows at most M10", A)],
-    ),
-    ("dev-cost-ceiling", "staging", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
-    ("dev-cost-ceiling", "dev", Res(SERVICE, {"cpu": "4096"}), None, []),
-    # prod-capacity-floor: at least 1024 CPU / 2048 MiB, cache.t4g.medium, M20
-    ("prod-capacity-floor", "prod", Res(TASK, {"family": "t", "cpu": "1024", "memory": "2048"}), None, []),
-    (
-        "prod-capacity-floor",
-        "prod",
-        Res(TASK, {"family": "t", "cpu": "512", "memory": "4096"}),
-        None,
-        [("task 't' is 512 CPU / 4096 MiB; prod needs at least 1024 / 2048", M)],
-    ),
-    (
-        "prod-capacity-floor",
-        "prod",
-        Res(TASK, {"family": "t", "cpu": "2048", "memory": "1024"}),
-        None,
-        [("task 't' is 2048 CPU / 1024 MiB; prod needs at least 1024 / 2048", M)],
-    ),
-    ("prod-capacity-floor", "prod", Res(REDIS, {"nodeType": "cache.t4g.medium"}), None, []),
-    ("prod-capacity-floor", "prod", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
-    (
-        "prod-capacity-floor",
-        "prod",
-        Res(REDIS, {"nodeType": "cache.t4g.small"}),
-        None,
-        [("Redis node cache.t4g.small is below prod's floor cache.t4g.medium", M)],
-    ),
-    ("prod-capacity-floor", "prod", Res(ATLAS, _atlas("M20")), None, []),
-    ("prod-capacity-floor", "prod", Res(ATLAS, _atlas("M10")), None, [("Atlas tier M10 is below prod's floor M20", M)]),
-    ("prod-capacity-floor", "staging", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"}), None, []),
-    # elasticache-*: encryption both ways, AUTH by token or user group, Multi-AZ outside dev
+    # elasticache-*: encryption both ways, AUTH by token or user group
     ("elasticache-encryption", "dev", Res(REDIS, _redis()), None, []),
     (
         "elasticache-encryption",
@@ -695,28 +648,6 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         Res(REDIS, _redis(authToken=None)),
         None,
         [("Redis accepts connections without AUTH", M)],
-    ),
-    ("elasticache-multi-az-outside-dev", "dev", Res(REDIS, {}), None, []),
-    (
-        "elasticache-multi-az-outside-dev",
-        "prod",
-        Res(REDIS, {"multiAzEnabled": True, "automaticFailoverEnabled": True}),
-        None,
-        [],
-    ),
-    (
-        "elasticache-multi-az-outside-dev",
-        "staging",
-        Res(REDIS, {"multiAzEnabled": True}),
-        None,
-        [("Redis in staging needs Multi-AZ with automatic failover", M)],
-    ),
-    (
-        "elasticache-multi-az-outside-dev",
-        "prod",
-        Res(REDIS, {"automaticFailoverEnabled": True}),
-        None,
-        [("Redis in prod needs Multi-AZ with automatic failover", M)],
     ),
     # opensearch-*: inside the VPC, HTTPS with TLS 1.2+, encrypted at rest and between nodes
     ("opensearch-in-vpc", "dev", Res(SEARCH, _search()), None, []),
@@ -902,74 +833,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [],
     ),
-    # secret-recovery-window: dev 0, staging 7 to 30, prod 30 (AWS's default when unset)
-    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}), None, []),
-    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s"}), None, [(WINDOW.format(d=30, e="dev", n="0"), M)]),
-    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}), None, []),
-    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 30}), None, []),
-    (
-        "secret-recovery-window",
-        "staging",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 6}),
-        None,
-        [(WINDOW.format(d=6, e="staging", n="7 to 30"), M)],
-    ),
-    (
-        "secret-recovery-window",
-        "staging",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 31}),
-        None,
-        [(WINDOW.format(d=31, e="staging", n="7 to 30"), M)],
-    ),
-    ("secret-recovery-window", "prod", Res(SECRET, {"name": "s"}), None, []),
-    (
-        "secret-recovery-window",
-        "prod",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 29}),
-        None,
-        [(WINDOW.format(d=29, e="prod", n="30"), M)],
-    ),
-    ("secret-recovery-window", "qa", Res(SECRET, {"name": "s", "recoveryWindowInDays": 3}), None, []),
-    # data-protected-outside-dev: protect, Atlas termination protection, no forceDestroy
-    ("data-protected-outside-dev", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True}), None, []),
-    ("data-protected-outside-dev", "staging", Res(BUCKET, {"bucket": "b"}, "rec", protect=True), None, []),
-    (
-        "data-protected-outside-dev",
-        "prod",
-        Res(SECRET, {}, "sec"),
-        None,
-        [("Secret sec in prod is not protected (protect=True)", M)],
-    ),
-    (
-        "data-protected-outside-dev",
-        "staging",
-        Res(BUCKET, {"bucket": "b", "forceDestroy": True}, "rec", protect=True),
-        None,
-        [("bucket 'b' in staging can be destroyed with its recordings (forceDestroy)", M)],
-    ),
-    (
-        "data-protected-outside-dev",
-        "prod",
-        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": True}, protect=True),
-        None,
-        [],
-    ),
-    (
-        "data-protected-outside-dev",
-        "prod",
-        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": "true"}, protect=True),
-        None,
-        [("Atlas cluster 'c' in prod has no termination protection", M)],
-    ),
-    (
-        "data-protected-outside-dev",
-        "prod",
-        Res(REDIS, {"forceDestroy": True, "terminationProtectionEnabled": False}, "c"),
-        None,
-        [("ReplicationGroup c in prod is not protected (protect=True)", M)],
-    ),
-    ("data-protected-outside-dev", "prod", Res(LOG_GROUP, {"name": "g"}), None, []),
-    # atlas-*: no access from anywhere; backups in staging and prod, PITR in prod
+    # atlas-no-open-access
     ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "10.0.0.0/16"}), None, []),
     ("atlas-no-open-access", "dev", Res(ACCESS, {"ipAddress": "203.0.113.7"}), None, []),
     ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "::/0"}), None, [("Atlas access list admits ::/0", M)]),
@@ -980,49 +844,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [("Atlas access list admits 0.0.0.0", M)],
     ),
-    ("atlas-backups-by-environment", "dev", Res(ATLAS, {"name": "c"}), None, []),
-    ("atlas-backups-by-environment", "staging", Res(ATLAS, {"name": "c", "backupEnabled": True}), None, []),
-    (
-        "atlas-backups-by-environment",
-        "staging",
-        Res(ATLAS, {"name": "c", "backupEnabled": "true"}),
-        None,
-        [("Atlas cluster 'c' in staging has no cloud backup", M)],
-    ),
-    (
-        "atlas-backups-by-environment",
-        "prod",
-        Res(ATLAS, {"name": "c", "backupEnabled": True, "pitEnabled": True}),
-        None,
-        [],
-    ),
-    (
-        "atlas-backups-by-environment",
-        "prod",
-        Res(ATLAS, {"name": "c", "pitEnabled": "true"}),
-        None,
-        [
-            ("Atlas cluster 'c' in prod has no cloud backup", M),
-            ("Atlas cluster 'c' in prod has no point-in-time recovery", M),
-        ],
-    ),
-    ("atlas-backups-by-environment", "qa", Res(ATLAS, {"name": "c"}), None, []),
-    # ecs-*: no public IP outside dev, circuit breaker with rollback, every container logs
-    (
-        "ecs-no-public-ip-outside-dev",
-        "dev",
-        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
-        None,
-        [],
-    ),
-    (
-        "ecs-no-public-ip-outside-dev",
-        "qa",
-        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
-        None,
-        [("service 's' assigns public IPs to its tasks in qa", M)],
-    ),
-    ("ecs-no-public-ip-outside-dev", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}}), None, []),
+    # ecs-*: circuit breaker with rollback, every container logs
     (
         "ecs-circuit-breaker",
         "dev",
@@ -1086,34 +908,6 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         [("container 'c' of 'f' has no log configuration", M)],
     ),
     # missing sizes read as nothing: no task, no node type, no replication spec
-    (
-        "prod-capacity-floor",
-        "prod",
-        Res(TASK, {"family": "t"}),
-        None,
-        [("task 't' is 0 CPU / 0 MiB; prod needs at least 1024 / 2048", M)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(REDIS, {}),
-        None,
-        [("Redis node  is production-grade; dev allows at most cache.t4g.small", A)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(ATLAS, {"replicationSpecs": []}),
-        None,
-        [("Atlas tier  is production-grade; dev allows at most M10", A)],
-    ),
-    (
-        "dev-cost-ceiling",
-        "dev",
-        Res(ATLAS, {"replicationSpecs": [{"regionConfigs": None}]}),
-        None,
-        [("Atlas tier  is production-grade; dev allows at most M10", A)],
-    ),
     (
         "ecs-logging",
         "dev",
@@ -1397,6 +1191,214 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [(SECRET_GRANT.format(r="*", e="prod"), M)],
     ),
+    # no-plaintext-secret-config: a key declared secret, set without --secret
+    ("no-plaintext-secret-config", "encrypted", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
+    ("no-plaintext-secret-config", "dev", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
+    (
+        "no-plaintext-secret-config",
+        "plain",
+        Res("pulumi:pulumi:Stack", {}, "marin-x"),
+        None,
+        [
+            (
+                "marin:transcriptionApiKey is in plaintext in the stack's config; "
+                "set it with `pulumi config set --secret marin:transcriptionApiKey`",
+                M,
+            )
+        ],
+    ),
+    # Per-stack thresholds follow the stack's config (PROFILES), never its name: a stack whose
+    # config the analyzer was not told ("qa" here) is checked as protected and highly available.
+    # log-retention-by-environment: the stack's logRetentionDays; at least 14 with protectData
+    ("log-retention", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}), None, []),
+    ("log-retention", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}), None, []),
+    ("log-retention", "staging", Res(LOG_GROUP, {"name": "g"}), None, []),  # never expires
+    ("log-retention", "dev", Res(LOG_GROUP, {"name": "g", "retentionInDays": 1}), None, []),
+    (
+        "log-retention",
+        "prod",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
+        None,
+        [("log group 'g' keeps 14 days; the stack's logRetentionDays is 30", M)],
+    ),
+    (
+        "log-retention",
+        "staging",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        None,
+        [("log group 'g' keeps 7 days; this stack keeps at least 14", M)],
+    ),
+    (
+        "log-retention",
+        "qa",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        None,
+        [("log group 'g' keeps 7 days; this stack keeps at least 14", M)],
+    ),
+    # cost-ceiling (advisory, without protectData): at most 512 CPU / 1024 MiB, cache.t4g.small, M10
+    ("cost-ceiling", "dev", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
+    (
+        "cost-ceiling",
+        "dev",
+        Res(TASK, {"family": "t", "cpu": "1024", "memory": "1536"}),
+        None,
+        [(CEIL.format(k="cpu", v="1024", b=512), A), (CEIL.format(k="memory", v="1536", b=1024), A)],
+    ),
+    ("cost-ceiling", "dev", Res(REDIS, {"nodeType": "cache.t4g.small"}), None, []),
+    (
+        "cost-ceiling",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.t4g.medium"}),
+        None,
+        [(CEIL.format(k="redisNodeType", v="cache.t4g.medium", b="cache.t4g.small"), A)],
+    ),
+    (
+        "cost-ceiling",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.r6g.xlarge"}),
+        None,
+        [(UNLISTED.format(k="redisNodeType", v="cache.r6g.xlarge"), A)],
+    ),
+    ("cost-ceiling", "dev", Res(ATLAS, _atlas("M0")), None, []),
+    (
+        "cost-ceiling",
+        "dev",
+        Res(ATLAS, _atlas("M20")),
+        None,
+        [(CEIL.format(k="atlasInstanceSize", v="M20", b="M10"), A)],
+    ),
+    ("cost-ceiling", "dev", Res(ATLAS, _atlas("M200")), None, [(UNLISTED.format(k="atlasInstanceSize", v="M200"), A)]),
+    ("cost-ceiling", "staging", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
+    # capacity-floor (highAvailability): at least 512 CPU / 1024 MiB, cache.t4g.small, M10
+    ("capacity-floor", "staging", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
+    (
+        "capacity-floor",
+        "prod",
+        Res(TASK, {"family": "t", "cpu": "256", "memory": "4096"}),
+        None,
+        [(FLOOR_MSG.format(k="cpu", v="256", b=512), M)],
+    ),
+    (
+        "capacity-floor",
+        "prod",
+        Res(REDIS, {"nodeType": "cache.t4g.micro"}),
+        None,
+        [(FLOOR_MSG.format(k="redisNodeType", v="cache.t4g.micro", b="cache.t4g.small"), M)],
+    ),
+    (
+        "capacity-floor",
+        "prod",
+        Res(REDIS, {"nodeType": "cache.x9.huge"}),
+        None,
+        [(UNLISTED.format(k="redisNodeType", v="cache.x9.huge"), M)],
+    ),
+    (
+        "capacity-floor",
+        "qa",
+        Res(ATLAS, _atlas("M0")),
+        None,
+        [(FLOOR_MSG.format(k="atlasInstanceSize", v="M0", b="M10"), M)],
+    ),
+    ("capacity-floor", "prod", Res(ATLAS, _atlas("M60")), None, []),
+    ("capacity-floor", "dev", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"}), None, []),
+    # elasticache-multi-az: with highAvailability
+    ("elasticache-multi-az", "dev", Res(REDIS, {}), None, []),
+    ("elasticache-multi-az", "prod", Res(REDIS, {"multiAzEnabled": True, "automaticFailoverEnabled": True}), None, []),
+    ("elasticache-multi-az", "staging", Res(REDIS, {"multiAzEnabled": True}), None, [(MULTI_AZ, M)]),
+    ("elasticache-multi-az", "qa", Res(REDIS, {"automaticFailoverEnabled": True}), None, [(MULTI_AZ, M)]),
+    # secret-recovery-window: the stack's secretRecoveryWindowDays; at least 7 with protectData
+    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}), None, []),
+    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}), None, []),
+    ("secret-recovery-window", "prod", Res(SECRET, {"name": "s"}), None, []),  # AWS's default: 30
+    (
+        "secret-recovery-window",
+        "staging",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
+        None,
+        [(WINDOW_MIN.format(d=0, n=7), M)],
+    ),
+    (
+        "secret-recovery-window",
+        "qa",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
+        None,
+        [(WINDOW_MIN.format(d=0, n=7), M)],
+    ),
+    (
+        "secret-recovery-window",
+        "prod",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
+        None,
+        [("secret 's' has a 7-day recovery window; the stack's config says 30", M)],
+    ),
+    # data-protected: protect, Atlas termination protection, no forceDestroy, with protectData
+    ("data-protected", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True}), None, []),
+    ("data-protected", "staging", Res(BUCKET, {"bucket": "b"}, "rec", protect=True), None, []),
+    (
+        "data-protected",
+        "prod",
+        Res(SECRET, {}, "sec"),
+        None,
+        [(f"Secret sec is not protected (protect=True); {WHY}", M)],
+    ),
+    (
+        "data-protected",
+        "qa",
+        Res(REDIS, {}, "c"),
+        None,
+        [(f"ReplicationGroup c is not protected (protect=True); {WHY}", M)],
+    ),
+    (
+        "data-protected",
+        "staging",
+        Res(BUCKET, {"bucket": "b", "forceDestroy": True}, "rec", protect=True),
+        None,
+        [(f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}", M)],
+    ),
+    ("data-protected", "prod", Res(ATLAS, {"name": "c", "terminationProtectionEnabled": True}, protect=True), None, []),
+    (
+        "data-protected",
+        "prod",
+        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": "true"}, protect=True),
+        None,
+        [(f"Atlas cluster 'c' has no termination protection; {WHY}", M)],
+    ),
+    ("data-protected", "prod", Res(LOG_GROUP, {"name": "g"}), None, []),
+    # atlas-backups: with protectData; point-in-time recovery where the stack asks for continuous backup
+    ("atlas-backups", "dev", Res(ATLAS, {"name": "c"}), None, []),
+    ("atlas-backups", "staging", Res(ATLAS, {"name": "c", "backupEnabled": True}), None, []),
+    (
+        "atlas-backups",
+        "staging",
+        Res(ATLAS, {"name": "c", "backupEnabled": "true"}),
+        None,
+        [(f"Atlas cluster 'c' has no cloud backup; {WHY}", M)],
+    ),
+    ("atlas-backups", "prod", Res(ATLAS, {"name": "c", "backupEnabled": True, "pitEnabled": True}), None, []),
+    (
+        "atlas-backups",
+        "prod",
+        Res(ATLAS, {"name": "c", "backupEnabled": True}),
+        None,
+        [("Atlas cluster 'c' has no point-in-time recovery; the stack asks for continuous backup", M)],
+    ),
+    ("atlas-backups", "qa", Res(ATLAS, {"name": "c"}), None, [(f"Atlas cluster 'c' has no cloud backup; {WHY}", M)]),
+    # ecs-no-public-ip: with protectData
+    (
+        "ecs-no-public-ip",
+        "dev",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        None,
+        [],
+    ),
+    (
+        "ecs-no-public-ip",
+        "qa",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        None,
+        [(f"service 's' assigns public IPs to its tasks; {WHY}", M)],
+    ),
+    ("ecs-no-public-ip", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}}), None, []),
 ]
 
 
@@ -1585,25 +1587,25 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
     ("s3-tls-only", "dev", [B1], [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)]),
     # s3-versioning-outside-dev
     (
-        "s3-versioning-outside-dev",
+        "s3-versioning",
         "staging",
         [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Enabled"}})],
         [],
     ),
     (
-        "s3-versioning-outside-dev",
+        "s3-versioning",
         "prod",
         [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Suspended"}})],
-        [("bucket 'b1' is not versioned; prod keeps object versions", M)],
+        [("bucket 'b1' is not versioned; the stack protects its data", M)],
     ),
     (
-        "s3-versioning-outside-dev",
+        "s3-versioning",
         "staging",
         [B1],
-        [("bucket 'b1' is not versioned; staging keeps object versions", M)],
+        [("bucket 'b1' is not versioned; the stack protects its data", M)],
     ),
-    ("s3-versioning-outside-dev", "dev", [B1], []),
-    ("s3-versioning-outside-dev", "qa", [B1], []),
+    ("s3-versioning", "dev", [B1], []),
+    ("s3-versioning", "qa", [B1], [("bucket 'b1' is not versioned; the stack protects its data", M)]),
     # no-open-ingress: from anywhere only 80/443 on the load balancer's group
     ("no-open-ingress", "dev", [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")], []),
     ("no-open-ingress", "dev", [ALB_BY_PREFIX, rule_on(ALB_BY_PREFIX, "0.0.0.0/0", 443)], []),

@@ -1,6 +1,7 @@
 """The rules of the marin policy pack, by domain. `ALL_POLICIES` is what the pack enforces."""
 
 from . import atlas, datastores, ecs, iam, naming, network, protection, retention, secrets, sizing, storage, tagging
+from ._common import keep_stack_config
 
 ALL_POLICIES = [
     *naming.POLICIES,
@@ -16,3 +17,5 @@ ALL_POLICIES = [
     *atlas.POLICIES,
     *ecs.POLICIES,
 ]
+
+__all__ = ["ALL_POLICIES", "keep_stack_config"]

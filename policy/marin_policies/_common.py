@@ -10,6 +10,7 @@ from pulumi.type_token import get_type_token
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
+    PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -20,10 +21,43 @@ from pulumi_policy.proxy import UnknownValueError
 
 PROJECT = "marin"
 ADVISORY, MANDATORY = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY
-# The story's per-environment values (story 1.8); other environments get the rules that hold everywhere.
-LOG_RETENTION = {"dev": 7, "staging": 14, "prod": 30}
-PROTECTED_ENVS = ("staging", "prod")
 SECRET_PATH = "{env}/audio-pipeline/"
+# The stack's config as the engine sends it before any resource (ConfigureStack's `config`, secret
+# values decrypted, and `configSecretKeys`: pulumi pkg/resource/plugin/analyzer_plugin.go).
+# pulumi_policy 1.21 keeps only the stack's tags from that request; `keep_stack_config` (run by
+# the pack's __main__.py) keeps the rest here. What a stack must meet follows from what its config
+# says (protectData, highAvailability), never from its name.
+STACK: dict[str, Any] = {"config": {}, "secret_keys": []}
+
+
+def keep_stack_config(servicer_class: type) -> None:
+    """Wrap the servicer's ConfigureStack so that the stack's config and secret keys land in STACK."""
+    configure = servicer_class.ConfigureStack
+    if getattr(configure, "keeps_stack_config", False):
+        return
+
+    def configure_stack(self: Any, request: Any, context: Any) -> Any:
+        STACK["config"], STACK["secret_keys"] = dict(request.config), list(request.config_secret_keys)
+        return configure(self, request, context)
+
+    configure_stack.keeps_stack_config = True  # type: ignore[attr-defined]
+    servicer_class.ConfigureStack = configure_stack
+
+
+def stack_says(key: str) -> bool:
+    """A boolean `marin:<key>` of the stack's config; true when the analyzer was not told (the
+    strict reading: a stack whose config is unknown is checked as protected and highly available)."""
+    value = stack_value(key)
+    return value is None or value.strip().lower() == "true"
+
+
+def stack_value(key: str) -> str | None:
+    return STACK["config"].get(f"{PROJECT}:{key}")
+
+
+def setting(args: ResourceValidationArgs | StackValidationArgs, name: str, default: Any) -> Any:
+    """A rule's threshold: its `--policy-pack-config` value, else `default` (from the stack's config)."""
+    return args.get_config().get(name, default)
 
 
 def token(cls: type) -> str:
@@ -71,8 +105,11 @@ def resource_rule(
     *,
     control: str | None = None,
     level: EnforcementLevel = MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
-    """A rule over single resources of `types` (empty: every resource); `check` yields messages."""
+    """A rule over single resources of `types` (empty: every resource); `check` yields messages.
+    `config`: the JSON schema of its `--policy-pack-config` properties (no `default`: the engine
+    would send it, and a threshold's default comes from the stack's config)."""
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if types and args.resource_type not in types:
@@ -80,11 +117,21 @@ def resource_rule(
         for message in check(args, environment(args.urn)):
             report(message, None)
 
-    return ResourceValidationPolicy(validate=validate, **_metadata(name, description, control, level))
+    return ResourceValidationPolicy(
+        validate=validate,
+        config_schema=PolicyConfigSchema(properties=config) if config else None,
+        **_metadata(name, description, control, level),
+    )
 
 
 def stack_rule(
-    name: str, description: str, check: StackCheck, *, control: str | None = None, level: EnforcementLevel = MANDATORY
+    name: str,
+    description: str,
+    check: StackCheck,
+    *,
+    control: str | None = None,
+    level: EnforcementLevel = MANDATORY,
+    config: dict[str, dict[str, Any]] | None = None,
 ) -> StackValidationPolicy:
     """A rule over the whole stack (several resources together)."""
 
@@ -93,7 +140,11 @@ def stack_rule(
         for message in check(args, env):
             report(message, None)
 
-    return StackValidationPolicy(validate=validate, **_metadata(name, description, control, level))
+    return StackValidationPolicy(
+        validate=validate,
+        config_schema=PolicyConfigSchema(properties=config) if config else None,
+        **_metadata(name, description, control, level),
+    )
 
 
 def _is_map(value: Any) -> TypeGuard[Mapping[str, Any]]:

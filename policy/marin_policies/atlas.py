@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import resource_rule
+from ._common import resource_rule, setting, stack_says, stack_value
 
 ANYWHERE = ("0.0.0.0/0", "0.0.0.0", "::/0")
 
@@ -18,10 +18,12 @@ def _access(args: ResourceValidationArgs, env: str) -> Iterator[str]:
 
 
 def _backups(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if env in ("staging", "prod") and args.props.get("backupEnabled") is not True:
-        yield f"Atlas cluster {args.props.get('name')!r} in {env} has no cloud backup"
-    if env == "prod" and args.props.get("pitEnabled") is not True:
-        yield f"Atlas cluster {args.props.get('name')!r} in prod has no point-in-time recovery"
+    name = args.props.get("name")
+    if setting(args, "backups", stack_says("protectData")) and args.props.get("backupEnabled") is not True:
+        yield f"Atlas cluster {name!r} has no cloud backup; the stack protects its data"
+    continuous = stack_value("atlasBackup") == "continuous"
+    if setting(args, "pointInTime", continuous) and args.props.get("pitEnabled") is not True:
+        yield f"Atlas cluster {name!r} has no point-in-time recovery; the stack asks for continuous backup"
 
 
 POLICIES = [
@@ -32,9 +34,13 @@ POLICIES = [
         _access,
     ),
     resource_rule(
-        "atlas-backups-by-environment",
-        "Backups in staging; continuous backup with PITR in prod",
+        "atlas-backups",
+        "Backups where the stack protects its data; point-in-time recovery with continuous backup",
         ("mongodbatlas:index/advancedCluster:AdvancedCluster",),
         _backups,
+        config={
+            "backups": {"type": "boolean", "description": "default: the stack's protectData"},
+            "pointInTime": {"type": "boolean", "description": "default: the stack's atlasBackup is continuous"},
+        },
     ),
 ]

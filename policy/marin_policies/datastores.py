@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import PROTECTED_ENVS, get, is_set, resource_rule
+from ._common import get, is_set, resource_rule, setting, stack_says
 
 REDIS = ("aws:elasticache/replicationGroup:ReplicationGroup",)
 SEARCH = ("aws:opensearch/domain:Domain",)
@@ -26,8 +26,9 @@ def _redis_auth(args: ResourceValidationArgs, env: str) -> Iterator[str]:
 
 
 def _redis_multi_az(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if env in PROTECTED_ENVS and not (args.props.get("multiAzEnabled") and args.props.get("automaticFailoverEnabled")):
-        yield f"Redis in {env} needs Multi-AZ with automatic failover"
+    required = setting(args, "required", stack_says("highAvailability"))
+    if required and not (args.props.get("multiAzEnabled") and args.props.get("automaticFailoverEnabled")):
+        yield "Redis needs Multi-AZ with automatic failover; the stack is highly available"
 
 
 def _search_vpc(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -60,11 +61,12 @@ POLICIES = [
     ),
     resource_rule("elasticache-auth", "Redis requires AUTH", REDIS, _redis_auth, control="ElastiCache.6"),
     resource_rule(
-        "elasticache-multi-az-outside-dev",
-        "Staging and prod Redis fail over across AZs",
+        "elasticache-multi-az",
+        "Redis fails over across AZs where the stack's highAvailability is true (required)",
         REDIS,
         _redis_multi_az,
         control="ElastiCache.3",
+        config={"required": {"type": "boolean", "description": "default: the stack's highAvailability"}},
     ),
     resource_rule(
         "opensearch-in-vpc", "OpenSearch domains live inside the VPC", SEARCH, _search_vpc, control="Opensearch.2"

@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import get, json_of, resource_rule
+from ._common import get, json_of, resource_rule, setting, stack_says
 
 
 def _public_ip(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if env != "dev" and get(args.props, "networkConfiguration.assignPublicIp") is True:
-        yield f"service {args.props.get('name')!r} assigns public IPs to its tasks in {env}"
+    allowed = setting(args, "allowed", not stack_says("protectData"))
+    if not allowed and get(args.props, "networkConfiguration.assignPublicIp") is True:
+        yield f"service {args.props.get('name')!r} assigns public IPs to its tasks; the stack protects its data"
 
 
 def _circuit_breaker(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -29,7 +30,12 @@ def _logging(args: ResourceValidationArgs, env: str) -> Iterator[str]:
 SERVICE = ("aws:ecs/service:Service",)
 POLICIES = [
     resource_rule(
-        "ecs-no-public-ip-outside-dev", "Tasks get no public IP outside dev", SERVICE, _public_ip, control="ECS.2"
+        "ecs-no-public-ip",
+        "Tasks get no public IP where the stack's protectData is true (allowed)",
+        SERVICE,
+        _public_ip,
+        control="ECS.2",
+        config={"allowed": {"type": "boolean", "description": "default: the stack's protectData is false"}},
     ),
     resource_rule("ecs-circuit-breaker", "Deployments roll back on failure", SERVICE, _circuit_breaker),
     resource_rule(

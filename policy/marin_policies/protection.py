@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import PROTECTED_ENVS, resource_rule
+from ._common import resource_rule, setting, stack_says
 
 DATA_STORES = (
     "aws:s3/bucket:Bucket",
@@ -19,22 +19,27 @@ DATA_STORES = (
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if env not in PROTECTED_ENVS:
+    if not setting(args, "required", stack_says("protectData")):
         return
+    why = "the stack protects its data"
     # `protect` is the one deletion guard the analyzer receives (retainOnDelete is not in its options).
     if not args.opts.protect:
-        yield f"{args.resource_type.split(':')[-1]} {args.name} in {env} is not protected (protect=True)"
+        yield f"{args.resource_type.split(':')[-1]} {args.name} is not protected (protect=True); {why}"
     if (
         args.resource_type == "mongodbatlas:index/advancedCluster:AdvancedCluster"
         and args.props.get("terminationProtectionEnabled") is not True
     ):
-        yield f"Atlas cluster {args.props.get('name')!r} in {env} has no termination protection"
+        yield f"Atlas cluster {args.props.get('name')!r} has no termination protection; {why}"
     if args.resource_type == "aws:s3/bucket:Bucket" and args.props.get("forceDestroy"):
-        yield f"bucket {args.props.get('bucket')!r} in {env} can be destroyed with its recordings (forceDestroy)"
+        yield f"bucket {args.props.get('bucket')!r} can be destroyed with its recordings (forceDestroy); {why}"
 
 
 POLICIES = [
     resource_rule(
-        "data-protected-outside-dev", "Staging and prod data stores are protected from deletion", DATA_STORES, _check
+        "data-protected",
+        "Data stores are protected from deletion where the stack's protectData is true (required)",
+        DATA_STORES,
+        _check,
+        config={"required": {"type": "boolean", "description": "default: the stack's protectData"}},
     ),
 ]

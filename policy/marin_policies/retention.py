@@ -1,26 +1,34 @@
-"""retention: log groups keep exactly their environment's days (story: 7 / 14 / 30)."""
+"""retention: log groups keep the days the stack's config says, and at least 14 where data is protected."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import LOG_RETENTION, num, resource_rule
+from ._common import num, resource_rule, setting, stack_says, stack_value, token
+
+PROTECTED_MINIMUM_DAYS = 14  # story 1.8: the shortest retention of an environment with real data
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    expected = LOG_RETENTION.get(env)
-    days = args.props.get("retentionInDays")
-    if expected is not None and days != expected:
-        yield f"log group {args.props.get('name')!r} keeps {num(days)} days; {env} keeps exactly {expected}"
+    days = args.props.get("retentionInDays") or 0  # 0 or unset: never expires
+    configured = stack_value("logRetentionDays")
+    minimum = setting(args, "minimumDays", PROTECTED_MINIMUM_DAYS if stack_says("protectData") else 1)
+    name = args.props.get("name")
+    if configured is not None and days != float(configured):
+        yield f"log group {name!r} keeps {num(days)} days; the stack's logRetentionDays is {configured}"
+    if days and days < minimum:
+        yield f"log group {name!r} keeps {num(days)} days; this stack keeps at least {num(minimum)}"
 
 
 POLICIES = [
     resource_rule(
-        "log-retention-by-environment",
-        "Log groups keep 7 (dev), 14 (staging) or 30 (prod) days",
-        ("aws:cloudwatch/logGroup:LogGroup",),
+        "log-retention",
+        "Log groups keep the stack's logRetentionDays; at least 14 days with protectData (minimumDays)",
+        (token(aws.cloudwatch.LogGroup),),
         _check,
+        config={"minimumDays": {"type": "integer", "minimum": 1, "description": "default 14 with protectData, else 1"}},
     ),
 ]

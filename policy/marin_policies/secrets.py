@@ -9,7 +9,9 @@ from typing import Any
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
-from ._common import decide_each, num, resource_rule, stack_rule
+from marin.config import SECRET_KEYS
+
+from ._common import STACK, decide_each, num, resource_rule, setting, stack_rule, stack_says, stack_value
 
 # user:password@ in a connection string (mongodb://, redis://, https://, ...)
 CREDENTIALS_IN_URI = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
@@ -23,12 +25,15 @@ STORES = {
 
 
 def _window(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    """AWS: 0 (deleted at once) or 7 to 30 days, 30 when unset (DeleteSecret's RecoveryWindowInDays)."""
     days = args.props.get("recoveryWindowInDays", 30)
-    allowed = {"dev": (0,), "staging": tuple(range(7, 31)), "prod": (30,)}.get(env)
-    if allowed is not None and days not in allowed:
-        yield f"secret {args.props.get('name')!r} has a {num(days)}-day recovery window; {env} needs " + (
-            "0" if env == "dev" else "30" if env == "prod" else "7 to 30"
-        )
+    configured = stack_value("secretRecoveryWindowDays")
+    minimum = setting(args, "minimumDays", 7 if stack_says("protectData") else 0)
+    name = args.props.get("name")
+    if configured is not None and days != float(configured):
+        yield f"secret {name!r} has a {num(days)}-day recovery window; the stack's config says {configured}"
+    if days < minimum:
+        yield f"secret {name!r} has a {num(days)}-day recovery window; this stack keeps at least {num(minimum)}"
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -82,12 +87,30 @@ def _outputs(args: StackValidationArgs, env: str) -> Iterator[str]:
         raise unknown
 
 
+def _plaintext_config(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    """Keys the project declares secret (Pulumi.yaml `secret: true`) must be encrypted in the stack's
+    config: the engine names the encrypted ones in ConfigureStack's `config_secret_keys`."""
+    for key in SECRET_KEYS:
+        if key.full_name in STACK["config"] and key.full_name not in STACK["secret_keys"]:
+            yield (
+                f"{key.full_name} is in plaintext in the stack's config; "
+                f"set it with `pulumi config set --secret {key.full_name}`"
+            )
+
+
 POLICIES = [
     resource_rule(
+        "no-plaintext-secret-config",
+        "Config keys declared secret are encrypted in the stack's config",
+        ("pulumi:pulumi:Stack",),
+        _plaintext_config,
+    ),
+    resource_rule(
         "secret-recovery-window",
-        "Secrets keep 0 (dev), 7-30 (staging) or 30 (prod) days after deletion",
+        "Secrets keep the stack's secretRecoveryWindowDays; at least 7 with protectData (minimumDays)",
         ("aws:secretsmanager/secret:Secret",),
         _window,
+        config={"minimumDays": {"type": "integer", "minimum": 0, "description": "default 7 with protectData, else 0"}},
     ),
     stack_rule("no-secret-outputs", "No secret value in the stack's outputs, marked secret or not", _outputs),
 ]

@@ -1,82 +1,94 @@
-"""sizing: dev may not use production-grade sizes (cost guard); prod may not fall below its floor."""
+"""sizing: a stack that does not protect data stays below a cost ceiling (advisory); a highly
+available one stays above a capacity floor. Sizes rank by the catalogue's order (marin/limits.py,
+cheapest first), the one the config validation and the cost model read; a size the catalogue does
+not list cannot be ranked and is reported."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import ADVISORY, get, resource_rule
+from marin import limits
 
-REDIS_ORDER = ("cache.t4g.micro", "cache.t4g.small", "cache.t4g.medium", "cache.m7g.large", "cache.r7g.large")
-ATLAS_ORDER = ("M0", "M10", "M20", "M30", "M40", "M50", "M60")
-# (task cpu, task memory, redis node, atlas tier): dev's ceiling and prod's floor (story task 4)
-DEV_CEILING = (512, 1024, "cache.t4g.small", "M10")
-PROD_FLOOR = (1024, 2048, "cache.t4g.medium", "M20")
+from ._common import ADVISORY, get, resource_rule, setting, stack_says
+
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+ATLAS = "mongodbatlas:index/advancedCluster:AdvancedCluster"
+ORDER = {"redisNodeType": limits.REDIS_NODE_TYPES, "atlasInstanceSize": limits.ATLAS_TIERS}
+# Defaults (pack config `ceiling` / `floor` override them). Ceiling: story task 4's largest dev sizes.
+# Floor: Atlas's smallest dedicated tier (M0 is shared: no backups, no dedicated replica set), the
+# smallest ElastiCache node above micro, and a task of half a vCPU; the story's production floor
+# (1024 / 2048, cache.t4g.medium, M20) is a pack config for a production stack (docs/policy.md).
+CEILING = {"cpu": 512, "memory": 1024, "redisNodeType": "cache.t4g.small", "atlasInstanceSize": "M10"}
+FLOOR = {"cpu": 512, "memory": 1024, "redisNodeType": "cache.t4g.small", "atlasInstanceSize": "M10"}
+SIZES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "cpu": {"type": "integer"},
+        "memory": {"type": "integer"},
+        "redisNodeType": {"type": "string", "enum": list(limits.REDIS_NODE_TYPES)},
+        "atlasInstanceSize": {"type": "string", "enum": list(limits.ATLAS_TIERS)},
+    },
+}
 
 
-def _sizes(args: ResourceValidationArgs) -> tuple[str, float, float | str] | None:
+def _sizes(args: ResourceValidationArgs) -> dict[str, Any]:
     p = args.props
-    if args.resource_type == "aws:ecs/taskDefinition:TaskDefinition":
-        return "task", float(p.get("cpu", 0)), float(p.get("memory", 0))
-    if args.resource_type == "aws:elasticache/replicationGroup:ReplicationGroup":
-        return "redis", 0, p.get("nodeType", "")
-    if args.resource_type == "mongodbatlas:index/advancedCluster:AdvancedCluster":
-        return "atlas", 0, get(p, "replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "")
-    return None
+    if args.resource_type == TASK:
+        return {"cpu": float(p.get("cpu", 0)), "memory": float(p.get("memory", 0))}
+    if args.resource_type == REDIS:
+        return {"redisNodeType": p.get("nodeType", "")}
+    return {"atlasInstanceSize": get(p, "replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "")}
 
 
-def _rank(order: tuple[str, ...], value: str) -> int:
-    return order.index(value) if value in order else len(order)
+def _compare(args: ResourceValidationArgs, bound: dict[str, Any], sign: int, what: str) -> Iterator[str]:
+    """Each size against `bound`: `sign` 1 reports sizes above it, -1 sizes below it."""
+    for key, size in _sizes(args).items():
+        limit = bound.get(key)
+        if limit is None:
+            continue
+        if key in ORDER:
+            if size not in ORDER[key]:
+                yield f"{key} {size!r} is not in the catalogue (marin/limits.py): cannot be ranked"
+                continue
+            over = (ORDER[key].index(size) - ORDER[key].index(limit)) * sign > 0
+        else:
+            over = (size - limit) * sign > 0
+        if over:
+            yield f"{key} {size if isinstance(size, str) else f'{size:g}'} is {what} {limit}"
 
 
-def _check_dev(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    sizes = _sizes(args)
-    if env != "dev" or sizes is None:
-        return
-    kind, cpu, other = sizes
-    cpu_max, mem_max, redis_max, atlas_max = DEV_CEILING
-    if kind == "task" and (cpu > cpu_max or float(other) > mem_max):
-        yield (
-            f"task {args.props.get('family')!r} is {cpu:g} CPU / {float(other):g} MiB; "
-            f"dev allows at most {cpu_max} / {mem_max}"
+def _ceiling(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    if not stack_says("protectData"):
+        yield from _compare(
+            args, {**CEILING, **setting(args, "ceiling", {})}, 1, "above the ceiling of a stack without protectData:"
         )
-    if kind == "redis" and _rank(REDIS_ORDER, str(other)) > _rank(REDIS_ORDER, redis_max):
-        yield f"Redis node {other} is production-grade; dev allows at most {redis_max}"
-    if kind == "atlas" and _rank(ATLAS_ORDER, str(other)) > _rank(ATLAS_ORDER, atlas_max):
-        yield f"Atlas tier {other} is production-grade; dev allows at most {atlas_max}"
 
 
-def _check_prod(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    sizes = _sizes(args)
-    if env != "prod" or sizes is None:
-        return
-    kind, cpu, other = sizes
-    cpu_min, mem_min, redis_min, atlas_min = PROD_FLOOR
-    if kind == "task" and (cpu < cpu_min or float(other) < mem_min):
-        yield (
-            f"task {args.props.get('family')!r} is {cpu:g} CPU / {float(other):g} MiB; "
-            f"prod needs at least {cpu_min} / {mem_min}"
+def _floor(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    if stack_says("highAvailability"):
+        yield from _compare(
+            args, {**FLOOR, **setting(args, "floor", {})}, -1, "below the floor of a highly available stack:"
         )
-    if kind == "redis" and _rank(REDIS_ORDER, str(other)) < _rank(REDIS_ORDER, redis_min):
-        yield f"Redis node {other} is below prod's floor {redis_min}"
-    if kind == "atlas" and _rank(ATLAS_ORDER, str(other)) < _rank(ATLAS_ORDER, atlas_min):
-        yield f"Atlas tier {other} is below prod's floor {atlas_min}"
 
 
-SIZED = (
-    "aws:ecs/taskDefinition:TaskDefinition",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
-    "mongodbatlas:index/advancedCluster:AdvancedCluster",
-)
 POLICIES = [
     resource_rule(
-        "dev-cost-ceiling", "Dev uses no production-grade task, Redis or Atlas sizes", SIZED, _check_dev, level=ADVISORY
+        "cost-ceiling",
+        "Without protectData, task, Redis and Atlas sizes stay at or below the ceiling (ceiling)",
+        (TASK, REDIS, ATLAS),
+        _ceiling,
+        level=ADVISORY,
+        config={"ceiling": SIZES_SCHEMA},
     ),
     resource_rule(
-        "prod-capacity-floor",
-        "Prod tasks, Redis and Atlas are at least the story's production sizes",
-        SIZED,
-        _check_prod,
+        "capacity-floor",
+        "With highAvailability, task, Redis and Atlas sizes stay at or above the floor (floor)",
+        (TASK, REDIS, ATLAS),
+        _floor,
+        config={"floor": SIZES_SCHEMA},
     ),
 ]

@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import StackValidationArgs
 
-from ._common import PROTECTED_ENVS, _is_map, _is_seq, attached, decide_each, get, json_of, of_type, stack_rule
+from ._common import _is_map, _is_seq, attached, decide_each, get, json_of, of_type, setting, stack_rule, stack_says
 
 BUCKET = "aws:s3/bucket:Bucket"
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
@@ -66,12 +66,12 @@ def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
 
 
 def _versioning(args: StackValidationArgs, env: str) -> Iterator[str]:
-    if env not in PROTECTED_ENVS:
+    if not setting(args, "required", stack_says("protectData")):
         return iter(())
 
     def check(bucket: str, versioning: list[Any]) -> Iterator[str]:
         if not versioning or get(versioning[0].props, "versioningConfiguration.status") != "Enabled":
-            yield f"bucket {bucket!r} is not versioned; {env} keeps object versions"
+            yield f"bucket {bucket!r} is not versioned; the stack protects its data"
 
     return _each_bucket(args, "aws:s3/bucketVersioning:BucketVersioning", check)
 
@@ -81,6 +81,10 @@ POLICIES = [
     stack_rule("s3-default-encryption", "Buckets encrypt objects at rest by default", _encryption, control="S3.4"),
     stack_rule("s3-tls-only", "Bucket policies deny requests without TLS", _tls_only, control="S3.5"),
     stack_rule(
-        "s3-versioning-outside-dev", "Staging and prod buckets keep object versions", _versioning, control="S3.14"
+        "s3-versioning",
+        "Buckets keep object versions where the stack's protectData is true (required)",
+        _versioning,
+        control="S3.14",
+        config={"required": {"type": "boolean", "description": "default: the stack's protectData"}},
     ),
 ]
