@@ -53,12 +53,18 @@ def report_of(inv: Inventory) -> policy.Report:
 # --- the committed stacks ------------------------------------------------------------------------
 
 
+# Advisories the committed stacks still raise, each with its pending fix: the ALB keeps no access
+# logs (components/compute.py: an access-log bucket and `access_logs` on the load balancer).
+KNOWN_ADVISORIES = {"elb-access-logs"}
+
+
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "first-preview"])
 def test_every_committed_stack_passes_the_pack_through_the_real_servicer(
     env: str, preview: bool, all_inventories: dict[str, Inventory], previews: dict[str, Inventory]
 ) -> None:
     report = report_of(previews[env] if preview else all_inventories[env])
-    assert [str(f) for f in report.violations] == [], f"{env} ({'preview' if preview else 'update'})"
+    assert report.mandatory == [], f"{env} ({'preview' if preview else 'update'})"
+    assert {f.policy for f in report.advisory} <= KNOWN_ADVISORIES
     assert {r.name for r in report.rules} == set(RULES), "every rule ran"
     if not preview:
         assert report.preview_notes == [], "an update knows every value"
@@ -82,7 +88,7 @@ def test_what_a_first_preview_can_decide_it_decides(previews: dict[str, Inventor
     """Attachments are matched to their bucket by property dependencies, not by the unknown id;
     a generated (unknown) AUTH token is still a token."""
     notes = {n.policy for inv in previews.values() for n in report_of(inv).preview_notes}
-    assert not notes & {"s3-block-public-access", "s3-default-encryption", "s3-versioning-outside-dev"}
+    assert not notes & {"s3-block-public-access", "s3-default-encryption", "s3-versioning"}
     assert "elasticache-auth" not in notes
     assert "required-tags" not in notes
 
@@ -230,67 +236,67 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'",
     ),
     (
-        "log-retention-by-environment",
+        "log-retention",
         MANDATORY,
         "prod",
         "aws:cloudwatch/logGroup:LogGroup",
         "api",
         set_input("retentionInDays", 14),
-        "log group '/ecs/prod/api' keeps 14 days; prod keeps exactly 30",
+        "log group '/ecs/prod/api' keeps 14 days; the stack's logRetentionDays is 30",
     ),
     (
-        "dev-cost-ceiling",
+        "cost-ceiling",
         ADVISORY,
         "dev",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "",
         set_input("nodeType", "cache.t4g.medium"),
-        "Redis node cache.t4g.medium is production-grade; dev allows at most cache.t4g.small",
+        "redisNodeType cache.t4g.medium is above the ceiling of a stack without protectData: cache.t4g.small",
     ),
     (
-        "dev-cost-ceiling",
+        "cost-ceiling",
         ADVISORY,
         "dev",
         "aws:ecs/taskDefinition:TaskDefinition",
         "api",
         set_input("memory", "2048"),
-        "task 'marin-dev-api-task' is 256 CPU / 2048 MiB; dev allows at most 512 / 1024",
+        "memory 2048 is above the ceiling of a stack without protectData: 1024",
     ),
     (
-        "dev-cost-ceiling",
+        "cost-ceiling",
         ADVISORY,
         "dev",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
         "",
         set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M20"),
-        "Atlas tier M20 is production-grade; dev allows at most M10",
+        "atlasInstanceSize M20 is above the ceiling of a stack without protectData: M10",
     ),
     (
-        "prod-capacity-floor",
+        "capacity-floor",
         MANDATORY,
         "prod",
         "aws:ecs/taskDefinition:TaskDefinition",
         "api",
-        set_input("cpu", "512"),
-        "task 'marin-prod-api-task' is 512 CPU / 2048 MiB; prod needs at least 1024 / 2048",
+        set_input("cpu", "256"),
+        "cpu 256 is below the floor of a highly available stack: 512",
     ),
     (
-        "prod-capacity-floor",
+        "capacity-floor",
         MANDATORY,
-        "prod",
+        "staging",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "",
-        set_input("nodeType", "cache.t4g.small"),
-        "Redis node cache.t4g.small is below prod's floor cache.t4g.medium",
+        set_input("nodeType", "cache.t4g.micro"),
+        "redisNodeType cache.t4g.micro is below the floor of a highly available stack: cache.t4g.small",
     ),
     (
-        "prod-capacity-floor",
+        "capacity-floor",
         MANDATORY,
         "prod",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
         "",
-        set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M10"),
-        "Atlas tier M10 is below prod's floor M20",
+        set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M0"),
+        "atlasInstanceSize M0 is below the floor of a highly available stack: M10",
     ),
     (
         "s3-block-public-access",
@@ -321,13 +327,13 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "bucket 'marin-prod-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
     ),
     (
-        "s3-versioning-outside-dev",
+        "s3-versioning",
         MANDATORY,
         "prod",
         "aws:s3/bucketVersioning:BucketVersioning",
         "",
         set_input("versioningConfiguration.status", "Suspended"),
-        "bucket 'marin-prod-call-recordings' is not versioned; prod keeps object versions",
+        "bucket 'marin-prod-call-recordings' is not versioned; the stack protects its data",
     ),
     (
         "elasticache-encryption",
@@ -357,22 +363,22 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "Redis accepts connections without AUTH",
     ),
     (
-        "elasticache-multi-az-outside-dev",
+        "elasticache-multi-az",
         MANDATORY,
         "prod",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "",
         set_input("multiAzEnabled", False),
-        "Redis in prod needs Multi-AZ with automatic failover",
+        "Redis needs Multi-AZ with automatic failover; the stack is highly available",
     ),
     (
-        "elasticache-multi-az-outside-dev",
+        "elasticache-multi-az",
         MANDATORY,
         "staging",
         "aws:elasticache/replicationGroup:ReplicationGroup",
         "",
         set_input("automaticFailoverEnabled", False),
-        "Redis in staging needs Multi-AZ with automatic failover",
+        "Redis needs Multi-AZ with automatic failover; the stack is highly available",
     ),
     (
         "opensearch-in-vpc",
@@ -426,7 +432,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "redis-from-services",
         set_input("cidrIpv4", "0.0.0.0/0"),
-        "network-redis-from-services: ingress from 0.0.0.0/0 on ports 6379-6379; only 80 or 443 may be open to the "
+        "network-redis-from-services: ingress from 0.0.0.0/0 on tcp 6379-6379; only TCP 80 or 443 may be open to the "
         "internet",
     ),
     (
@@ -436,7 +442,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "aws:ec2/securityGroup:SecurityGroup",
         "services-sg",
         set_input("ingress", [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
-        "marin-prod-services-sg: inline ingress from anywhere",
+        "marin-prod-services-sg (inline): ingress from 0.0.0.0/0 on tcp 22-22; only TCP 80 or 443 may be open to "
+        "the internet",
     ),
     (
         "no-open-ingress",
@@ -474,7 +481,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "aws:iam/rolePolicy:RolePolicy",
         "api-task",
         edit_json("policy", lambda d: {**d, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
-        "policy of iam-api-task allows every action on every resource",
+        "policy of iam-api-task allows actions of every service on every resource",
     ),
     (
         "iam-secrets-own-environment",
@@ -495,7 +502,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
                 ],
             },
         ),
-        "iam-worker-task grants secret reads on 'arn:aws:secretsmanager:us-east-1:1:secret:dev/*'; only "
+        "policy of iam-worker-task grants secret reads on 'arn:aws:secretsmanager:us-east-1:1:secret:dev/*'; only "
         ":secret:staging/audio-pipeline/... is allowed in staging",
     ),
     (
@@ -505,7 +512,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "aws:secretsmanager/secret:Secret",
         "app-signing",
         set_input("recoveryWindowInDays", 7),
-        "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; prod needs 30",
+        "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's config says 30",
     ),
     (
         "secret-recovery-window",
@@ -514,7 +521,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "aws:secretsmanager/secret:Secret",
         "app-signing",
         set_input("recoveryWindowInDays", 7),
-        "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; dev needs 0",
+        "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's config says 0",
     ),
     (
         "secret-recovery-window",
@@ -522,35 +529,36 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "staging",
         "aws:secretsmanager/secret:Secret",
         "app-signing",
-        set_input("recoveryWindowInDays", 5),
-        "secret 'staging/audio-pipeline/app-signing-key' has a 5-day recovery window; staging needs 7 to 30",
+        set_input("recoveryWindowInDays", 30),
+        "secret 'staging/audio-pipeline/app-signing-key' has a 30-day recovery window; the stack's config says 7",
     ),
     (
-        "data-protected-outside-dev",
+        "data-protected",
         MANDATORY,
         "prod",
         "aws:opensearch/domain:Domain",
         "",
         unprotect,
-        "Domain search-domain in prod is not protected (protect=True)",
+        "Domain search-domain is not protected (protect=True); the stack protects its data",
     ),
     (
-        "data-protected-outside-dev",
+        "data-protected",
         MANDATORY,
         "staging",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
         "",
         set_input("terminationProtectionEnabled", False),
-        "Atlas cluster 'marin-staging' in staging has no termination protection",
+        "Atlas cluster 'marin-staging' has no termination protection; the stack protects its data",
     ),
     (
-        "data-protected-outside-dev",
+        "data-protected",
         MANDATORY,
         "prod",
         "aws:s3/bucket:Bucket",
         "",
         set_input("forceDestroy", True),
-        "bucket 'marin-prod-call-recordings' in prod can be destroyed with its recordings (forceDestroy)",
+        "bucket 'marin-prod-call-recordings' can be destroyed with its recordings (forceDestroy); the stack protects "
+        "its data",
     ),
     (
         "atlas-no-open-access",
@@ -571,31 +579,31 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "Atlas access list admits 0.0.0.0/0",
     ),
     (
-        "atlas-backups-by-environment",
+        "atlas-backups",
         MANDATORY,
         "prod",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
         "",
         set_input("pitEnabled", False),
-        "Atlas cluster 'marin-prod' in prod has no point-in-time recovery",
+        "Atlas cluster 'marin-prod' has no point-in-time recovery; the stack asks for continuous backup",
     ),
     (
-        "atlas-backups-by-environment",
+        "atlas-backups",
         MANDATORY,
         "staging",
         "mongodbatlas:index/advancedCluster:AdvancedCluster",
         "",
         set_input("backupEnabled", None),
-        "Atlas cluster 'marin-staging' in staging has no cloud backup",
+        "Atlas cluster 'marin-staging' has no cloud backup; the stack protects its data",
     ),
     (
-        "ecs-no-public-ip-outside-dev",
+        "ecs-no-public-ip",
         MANDATORY,
         "staging",
         "aws:ecs/service:Service",
         "worker",
         set_input("networkConfiguration.assignPublicIp", True),
-        "service 'marin-staging-worker-service' assigns public IPs to its tasks in staging",
+        "service 'marin-staging-worker-service' assigns public IPs to its tasks; the stack protects its data",
     ),
     (
         "ecs-circuit-breaker",
@@ -626,6 +634,60 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         ),
         "container 'worker' of 'marin-prod-worker-task' has no log configuration",
     ),
+    (
+        "kms-key-rotation",
+        MANDATORY,
+        "prod",
+        "aws:kms/key:Key",
+        "",
+        set_input("enableKeyRotation", False),
+        "KMS key monitoring-alerts-key does not rotate its key material (enableKeyRotation)",
+    ),
+    (
+        "alb-http-redirects-to-https",
+        MANDATORY,
+        "staging",
+        "aws:lb/listener:Listener",
+        "http-redirect",
+        set_input("defaultActions.0.type", "forward"),
+        "HTTP listener compute-http-redirect serves plain HTTP; it must redirect to HTTPS",
+    ),
+    (
+        "elb-deletion-protection",
+        MANDATORY,
+        "prod",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "",
+        set_input("enableDeletionProtection", False),
+        "load balancer 'marin-prod-api-alb' has no deletion protection; the stack protects its data",
+    ),
+    (
+        "elb-access-logs",
+        ADVISORY,
+        "prod",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "",
+        set_input("accessLogs", {"enabled": False, "bucket": "marin-prod-alb-logs"}),
+        "load balancer 'marin-prod-api-alb' keeps no access logs; the stack protects its data",
+    ),
+    (
+        "ec2-imdsv2",
+        MANDATORY,
+        "dev",
+        "aws:ec2/instance:Instance",
+        "",
+        set_input("metadataOptions.httpTokens", "optional"),
+        "instance network-nat-instance accepts IMDSv1 (metadataOptions.httpTokens must be 'required')",
+    ),
+    (
+        "ec2-encrypted-volumes",
+        MANDATORY,
+        "dev",
+        "aws:ec2/instance:Instance",
+        "",
+        set_input("rootBlockDevice.encrypted", False),
+        "instance network-nat-instance's root volume is not encrypted",
+    ),
 ]
 GENERATED_TOKEN = "<the value cache-auth-token generated>"
 # Rules whose violation is not a change of one resource's properties (tested separately below).
@@ -653,13 +715,17 @@ OUTPUT_MUTATIONS: list[tuple[str, str, str, str, Any, bool, str]] = [
 ]
 
 
+# Rules broken by a stack file rather than a resource (test_a_deliberately_broken_copy_of_prod_is_caught).
+CONFIG_RULES = {"no-plaintext-secret-config": MANDATORY}
+
+
 def test_every_rule_has_a_mutation() -> None:
-    assert {m[0] for m in MUTATIONS} | {m[0] for m in OUTPUT_MUTATIONS} == set(RULES)
+    assert {m[0] for m in MUTATIONS} | {m[0] for m in OUTPUT_MUTATIONS} | set(CONFIG_RULES) == set(RULES)
 
 
 def test_every_rule_s_level_is_the_documented_one() -> None:
     """A rule downgraded to advisory (or upgraded) fails here, and in its mutations below."""
-    levels = {m[0]: m[1] for m in [*MUTATIONS, *OUTPUT_MUTATIONS]}
+    levels = {m[0]: m[1] for m in [*MUTATIONS, *OUTPUT_MUTATIONS]} | CONFIG_RULES
     assert {name: r.level for name, r in RULES.items()} == levels
 
 
@@ -732,10 +798,10 @@ REMOVALS: list[tuple[str, str, str, str]] = [
         "bucket 'marin-dev-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
     ),
     (
-        "s3-versioning-outside-dev",
+        "s3-versioning",
         "staging",
         "aws:s3/bucketVersioning:BucketVersioning",
-        "bucket 'marin-staging-call-recordings' is not versioned; staging keeps object versions",
+        "bucket 'marin-staging-call-recordings' is not versioned; the stack protects its data",
     ),
     (
         "default-security-group-closed",
@@ -804,7 +870,7 @@ def mutation(rule: str) -> tuple[str, str, str, str, str, Change, str]:
 
 def test_a_rule_downgraded_by_pack_config_reports_advisory(all_inventories: dict[str, Inventory]) -> None:
     """The level is the servicer's: the same mutation under `--policy-pack-config` is advisory."""
-    rule, _, env, type_, name, change, expected = mutation("log-retention-by-environment")
+    rule, _, env, type_, name, change, expected = mutation("log-retention")
     inv = mutated(all_inventories[env], type_, change, name)
     assert _findings(inv, rule, config={rule: "advisory"}) == [(expected, "advisory")]
 
@@ -835,7 +901,7 @@ def test_the_provider_s_default_tags_reach_the_rule_json_encoded(all_inventories
 
 
 def test_a_first_preview_still_reports_what_it_can_see(previews: dict[str, Inventory]) -> None:
-    for rule in ("s3-versioning-outside-dev", "no-open-ingress-ports", "required-tags", "opensearch-encryption"):
+    for rule in ("s3-versioning", "no-open-ingress-ports", "required-tags", "opensearch-encryption"):
         _, level, env, type_, name, change, expected = mutation(rule)
         assert _findings(mutated(previews[env], type_, change, name), rule) == [(expected, level)], rule
 
@@ -855,23 +921,25 @@ def test_a_rule_that_cannot_decide_in_preview_gives_the_servicer_s_note_not_a_ve
 
 @pytest.fixture
 def broken_prod(tmp_path: Path) -> Path:
-    """A copy of the stack files where prod keeps logs 14 days and is unprotected: valid config, bad policy."""
+    """A copy of the stack files where prod (protectData) keeps logs 7 days and carries a secret in
+    plaintext: config the program accepts, a stack the pack refuses."""
     for f in PROJECT_ROOT.glob("Pulumi*.yaml"):
         shutil.copy(f, tmp_path / f.name)
     prod = tmp_path / "Pulumi.prod.yaml"
-    prod.write_text(
-        prod.read_text()
-        .replace("marin:logRetentionDays: 30", "marin:logRetentionDays: 14")
-        .replace("marin:protectData: true", "marin:protectData: false")
-    )
+    broken = prod.read_text().replace("marin:logRetentionDays: 30", "marin:logRetentionDays: 7")
+    prod.write_text(broken + "  marin:transcriptionApiKey: sk-live-X\n")
     return tmp_path
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "first-preview"])
 def test_a_deliberately_broken_copy_of_prod_is_caught(broken_prod: Path, preview: bool) -> None:
     report = policy.run("prod", stack_dir=broken_prod, preview=preview)
-    assert {"log-retention-by-environment", "data-protected-outside-dev"} <= {f.policy for f in report.mandatory}
-    assert "log group '/ecs/prod/api' keeps 14 days; prod keeps exactly 30" in {f.message for f in report.mandatory}
+    messages = {f.message for f in report.mandatory}
+    assert "log group '/ecs/prod/api' keeps 7 days; this stack keeps at least 14" in messages
+    assert (
+        "marin:transcriptionApiKey is in plaintext in the stack's config; "
+        "set it with `pulumi config set --secret marin:transcriptionApiKey`"
+    ) in messages
 
 
 def test_every_rule_is_documented_in_the_readme() -> None:

@@ -14,8 +14,8 @@ from offline import cli
 def test_policy_prints_every_rule_and_the_preview_notes_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["policy", "staging"]) == 0
     out = capsys.readouterr().out
-    assert "=== staging, update: 28 rules" in out
-    assert "=== staging, first preview (ids and computed outputs unknown): 28 rules" in out
+    assert "=== staging, update: 35 rules" in out
+    assert "=== staging, first preview (ids and computed outputs unknown): 35 rules" in out
     assert "  no-open-ingress-ports              resource mandatory ok" in out
     assert "preview note: stack: can't run policy 's3-tls-only'" in out
     assert out.rstrip().endswith("policy: 0 mandatory violation(s) in staging (both)")
@@ -25,10 +25,10 @@ def test_policy_exits_1_on_a_mandatory_violation(tmp_path: Path, capsys: pytest.
     for f in PROJECT_ROOT.glob("Pulumi*.yaml"):
         shutil.copy(f, tmp_path / f.name)
     prod = tmp_path / "Pulumi.prod.yaml"
-    prod.write_text(prod.read_text().replace("marin:logRetentionDays: 30", "marin:logRetentionDays: 14"))
+    prod.write_text(prod.read_text().replace("marin:logRetentionDays: 30", "marin:logRetentionDays: 7"))
     assert cli.main(["--stack-dir", str(tmp_path), "policy", "prod", "--mode", "update"]) == 1
     out = capsys.readouterr().out
-    assert "MANDATORY: [log-retention-by-environment] logging-api: log group '/ecs/prod/api' keeps 14 days" in out
+    assert "MANDATORY: [log-retention] logging-api: log group '/ecs/prod/api' keeps 7 days" in out
     assert out.rstrip().endswith("policy: 3 mandatory violation(s) in prod (update)")
 
 

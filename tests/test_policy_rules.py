@@ -141,6 +141,27 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
     ),
     "ecs-circuit-breaker": ("Deployments roll back on failure", None, "resource", M),
     "ecs-logging": ("Every container logs somewhere", "ECS.9", "resource", M),
+    "kms-key-rotation": ("KMS keys rotate their key material yearly", "KMS.4", "resource", M),
+    "alb-http-redirects-to-https": (
+        "HTTP listeners redirect to HTTPS where the stack's protectData is true (required)",
+        "ELB.1",
+        "resource",
+        M,
+    ),
+    "elb-deletion-protection": (
+        "Load balancers are protected from deletion where the stack's protectData is true (required)",
+        "ELB.6",
+        "resource",
+        M,
+    ),
+    "elb-access-logs": (
+        "Load balancers keep access logs where the stack's protectData is true (required)",
+        "ELB.5",
+        "resource",
+        A,
+    ),
+    "ec2-imdsv2": ("Instances require IMDSv2", "EC2.8", "resource", M),
+    "ec2-encrypted-volumes": ("Instances' volumes are encrypted", "EC2.3", "resource", M),
 }
 
 
@@ -416,6 +437,11 @@ def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> 
 
 OPEN_PORTS = "{w}: ingress from {c} on {p}; only TCP 80 or 443 may be open to the internet"
 ADMIN = "{w} allows actions of every service on every resource"
+KEY, LISTENER = "aws:kms/key:Key", "aws:lb/listener:Listener"
+LB, INSTANCE = "aws:lb/loadBalancer:LoadBalancer", "aws:ec2/instance:Instance"
+REDIRECT = {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}
+FORWARD = {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}
+PLAIN_HTTP = "HTTP listener l serves plain HTTP; it must redirect to HTTPS"
 CEIL = "{k} {v} is above the ceiling of a stack without protectData: {b}"
 FLOOR_MSG = "{k} {v} is below the floor of a highly available stack: {b}"
 UNLISTED = "{k} {v!r} is not in the catalogue (marin/limits.py): cannot be ranked"
@@ -1190,6 +1216,91 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         ),
         None,
         [(SECRET_GRANT.format(r="*", e="prod"), M)],
+    ),
+    # AWSGuard parity: KMS rotation, HTTP -> HTTPS, deletion protection and access logs, IMDSv2, volumes
+    ("kms-key-rotation", "dev", Res(KEY, {"enableKeyRotation": True}, "k"), None, []),
+    ("kms-key-rotation", "dev", Res(KEY, {"customerMasterKeySpec": "RSA_2048"}, "k"), None, []),
+    (
+        "kms-key-rotation",
+        "dev",
+        Res(KEY, {}, "k"),
+        None,
+        [("KMS key k does not rotate its key material (enableKeyRotation)", M)],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [REDIRECT]}, "l"),
+        None,
+        [],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTPS", "defaultActions": [FORWARD]}, "l"),
+        None,
+        [],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "dev",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        None,
+        [],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        None,
+        [(PLAIN_HTTP, M)],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "qa",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": []}, "l"),
+        None,
+        [(PLAIN_HTTP, M)],
+    ),
+    ("elb-deletion-protection", "prod", Res(LB, {"name": "b", "enableDeletionProtection": True}), None, []),
+    ("elb-deletion-protection", "dev", Res(LB, {"name": "b"}), None, []),
+    (
+        "elb-deletion-protection",
+        "staging",
+        Res(LB, {"name": "b"}),
+        None,
+        [(f"load balancer 'b' has no deletion protection; {WHY}", M)],
+    ),
+    ("elb-access-logs", "prod", Res(LB, {"name": "b", "accessLogs": {"enabled": True, "bucket": "x"}}), None, []),
+    ("elb-access-logs", "dev", Res(LB, {"name": "b"}), None, []),
+    (
+        "elb-access-logs",
+        "prod",
+        Res(LB, {"name": "b", "accessLogs": {"enabled": False}}),
+        None,
+        [(f"load balancer 'b' keeps no access logs; {WHY}", A)],
+    ),
+    ("ec2-imdsv2", "dev", Res(INSTANCE, {"metadataOptions": {"httpTokens": "required"}}, "nat"), None, []),
+    (
+        "ec2-imdsv2",
+        "dev",
+        Res(INSTANCE, {"metadataOptions": {"httpTokens": "optional"}}, "nat"),
+        None,
+        [("instance nat accepts IMDSv1 (metadataOptions.httpTokens must be 'required')", M)],
+    ),
+    (
+        "ec2-encrypted-volumes",
+        "dev",
+        Res(INSTANCE, {"rootBlockDevice": {"encrypted": True}, "ebsBlockDevices": [{"encrypted": True}]}, "nat"),
+        None,
+        [],
+    ),
+    (
+        "ec2-encrypted-volumes",
+        "dev",
+        Res(INSTANCE, {"rootBlockDevice": {"volumeSize": 8}, "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]}, "nat"),
+        None,
+        [("instance nat's root volume is not encrypted", M), ("instance nat's volume /dev/sdf is not encrypted", M)],
     ),
     # no-plaintext-secret-config: a key declared secret, set without --secret
     ("no-plaintext-secret-config", "encrypted", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),

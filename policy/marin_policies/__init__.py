@@ -1,6 +1,20 @@
 """The rules of the marin policy pack, by domain. `ALL_POLICIES` is what the pack enforces."""
 
-from . import atlas, datastores, ecs, iam, naming, network, protection, retention, secrets, sizing, storage, tagging
+from . import (
+    atlas,
+    datastores,
+    ecs,
+    guard,
+    iam,
+    naming,
+    network,
+    protection,
+    retention,
+    secrets,
+    sizing,
+    storage,
+    tagging,
+)
 from ._common import keep_stack_config
 
 ALL_POLICIES = [
@@ -16,6 +30,7 @@ ALL_POLICIES = [
     *protection.POLICIES,
     *atlas.POLICIES,
     *ecs.POLICIES,
+    *guard.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "keep_stack_config"]
