@@ -1916,3 +1916,35 @@ def test_a_rule_keeps_the_level_it_is_built_with() -> None:
     assert common.stack_rule("s", "d", lambda args, env: iter(())).enforcement_level == mandatory
     assert common.resource_rule("r", "d", (), lambda args, env: iter(()), level=advisory).enforcement_level == advisory
     assert common.resource_rule("r", "d", (), lambda args, env: iter(())).enforcement_level == mandatory
+
+
+@pytest.mark.parametrize(
+    ("rule", "env", "resources", "expected"),
+    [c for c in STACK_CASES if any(level for _, level in c[3])],
+    ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES) if any(level for _, level in c[3])],
+)
+def test_a_stack_rule_names_the_resource_at_fault(
+    servicer: Any, rule: str, env: str, resources: list[Res], expected: list[tuple[str, str]]
+) -> None:
+    """A stack rule runs after the steps: its diagnostic names the URN of what must change."""
+    configure(servicer, env)
+    request = pb.AnalyzeStackRequest(
+        resources=[
+            pb.AnalyzerResource(
+                type=r.type,
+                urn=r.urn(env),
+                name=r.name,
+                properties=_struct(r.props),
+                options=pb.AnalyzerResourceOptions(protect=r.protect, additionalSecretOutputs=r.secret_outputs),
+                propertyDependencies={
+                    key: pb.AnalyzerPropertyDependencies(urns=[d.urn(env) for d in deps])
+                    for key, deps in r.deps.items()
+                },
+            )
+            for r in resources
+        ]
+    )
+    urns = {r.urn(env) for r in resources}
+    found = [d for d in servicer.AnalyzeStack(request, None).diagnostics if d.policyName == rule]
+    assert found
+    assert all(d.urn in urns for d in found if not d.message.startswith("can't run policy")), found

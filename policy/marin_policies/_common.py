@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
 from pulumi.type_token import get_type_token
 from pulumi_policy import (
@@ -19,6 +19,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
+T = TypeVar("T")
 PROJECT = "marin"
 ADVISORY, MANDATORY = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY
 SECRET_PATH = "{env}/audio-pipeline/"
@@ -94,7 +95,8 @@ def _metadata(name: str, description: str, control: str | None, level: Enforceme
 
 
 Check = Callable[[ResourceValidationArgs, str], Iterable[str]]
-StackCheck = Callable[[StackValidationArgs, str], Iterable[str]]
+StackCheck = Callable[[StackValidationArgs, str], Iterable[tuple[str, str]]]
+"""Yields (URN of the resource at fault, message): every diagnostic names its resource."""
 
 
 def resource_rule(
@@ -137,8 +139,8 @@ def stack_rule(
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         env = environment(args.resources[0].urn) if args.resources else ""
-        for message in check(args, env):
-            report(message, None)
+        for urn, message in check(args, env):
+            report(message, urn)
 
     return StackValidationPolicy(
         validate=validate,
@@ -208,7 +210,7 @@ def provider_input(provider: Any, key: str) -> Any:
     return value
 
 
-def decide_each(items: Iterable[Any], check: Callable[[Any], Iterable[str]]) -> Iterator[str]:
+def decide_each(items: Iterable[Any], check: Callable[[Any], Iterable[T]]) -> Iterator[T]:
     """Run `check` on every item: report what it decides, then raise the first unknown value.
 
     A rule thus reports every violation it can see during preview, and pulumi_policy still turns

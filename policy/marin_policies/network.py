@@ -61,8 +61,8 @@ def _open_ports(args: ResourceValidationArgs, env: str) -> Iterator[str]:
             yield from _open(who, cidrs, rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"))
 
 
-def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[str]:
-    def one(rule: Any) -> Iterator[str]:
+def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+    def one(rule: Any) -> Iterator[tuple[str, str]]:
         p = rule.props
         if rule.resource_type == LEGACY_RULE:
             if p.get("type") != "ingress":
@@ -78,23 +78,26 @@ def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[str]:
         protocol = p.get("protocol") if rule.resource_type == LEGACY_RULE else p.get("ipProtocol")
         if not (group_name.endswith("-alb-sg") and _web_only(protocol, p.get("fromPort"), p.get("toPort"))):
             yield (
-                f"{rule.name}: ingress from {source} on ports "
-                f"{num(p.get('fromPort'))}-{num(p.get('toPort'))} of {group_name or 'a security group'}; "
-                "only 80/443 on the load balancer"
+                rule.urn,
+                (
+                    f"{rule.name}: ingress from {source} on ports "
+                    f"{num(p.get('fromPort'))}-{num(p.get('toPort'))} of {group_name or 'a security group'}; "
+                    "only 80/443 on the load balancer"
+                ),
             )
 
     # Inline rules of a group are decided per resource (`no-open-ingress-ports`).
     return decide_each([*of_type(args, INGRESS_RULE), *of_type(args, LEGACY_RULE)], one)
 
 
-def _default_sg(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _default_sg(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     vpcs = of_type(args, "aws:ec2/vpc:Vpc")
     defaults = of_type(args, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     if vpcs and not defaults:
-        yield "the VPC's default security group is not managed (and emptied)"
+        yield vpcs[0].urn, "the VPC's default security group is not managed (and emptied)"
     for d in defaults:
         if d.props.get("ingress") or d.props.get("egress"):
-            yield "the default security group allows traffic"
+            yield d.urn, "the default security group allows traffic"
 
 
 POLICIES = [

@@ -69,20 +69,23 @@ def _secret_values(args: StackValidationArgs) -> tuple[dict[str, str], UnknownVa
     return values, unknown
 
 
-def _outputs(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _outputs(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     secrets, unknown = _secret_values(args)
     stacks = [r for r in args.resources if r.resource_type == "pulumi:pulumi:Stack"]
 
-    def one(item: tuple[str, Any]) -> Iterator[str]:
-        key, outputs = item
-        for text in _strings(outputs[key]):
+    def one(item: tuple[Any, str]) -> Iterator[tuple[str, str]]:
+        stack, key = item
+        for text in _strings(stack.props[key]):
             source = next((where for value, where in secrets.items() if value in text), None)
             if source:
-                yield f"stack output {key!r} carries the secret value of {source}; outputs carry ARNs, never values"
+                yield (
+                    stack.urn,
+                    f"stack output {key!r} carries the secret value of {source}; outputs carry ARNs, never values",
+                )
             elif CREDENTIALS_IN_URI.search(text):
-                yield f"stack output {key!r} carries credentials in a URI; outputs carry ARNs, never values"
+                yield stack.urn, f"stack output {key!r} carries credentials in a URI; outputs carry ARNs, never values"
 
-    yield from decide_each([(key, stack.props) for stack in stacks for key in stack.props], one)
+    yield from decide_each([(stack, key) for stack in stacks for key in stack.props], one)
     if unknown is not None:
         raise unknown
 

@@ -18,16 +18,17 @@ BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictP
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 
-def _each_bucket(args: StackValidationArgs, type_: str, check: Any) -> Iterator[str]:
+def _each_bucket(args: StackValidationArgs, type_: str, check: Any) -> Iterator[tuple[str, str]]:
     """`check(name, attachments)` for every bucket, with the resources of `type_` attached to it."""
 
-    def one(bucket: Any) -> Iterator[str]:
-        yield from check(bucket.props.get("bucket"), attached(args, type_, "bucket", bucket, ("bucket", "id")))
+    def one(bucket: Any) -> Iterator[tuple[str, str]]:
+        for message in check(bucket.props.get("bucket"), attached(args, type_, "bucket", bucket, ("bucket", "id"))):
+            yield bucket.urn, message
 
     return decide_each(of_type(args, BUCKET), one)
 
 
-def _public_access(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _public_access(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     def check(bucket: str, blocks: list[Any]) -> Iterator[str]:
         if not blocks or not all(blocks[0].props.get(k) is True for k in BLOCKS):
             yield f"bucket {bucket!r} does not block all public access ({', '.join(BLOCKS)})"
@@ -35,7 +36,7 @@ def _public_access(args: StackValidationArgs, env: str) -> Iterator[str]:
     return _each_bucket(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", check)
 
 
-def _encryption(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     def check(bucket: str, sse: list[Any]) -> Iterator[str]:
         algorithm = get(sse[0].props, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") if sse else None
         if algorithm not in ALGORITHMS:
@@ -54,7 +55,7 @@ def _denies_plain_http(statement: Any) -> bool:
     )
 
 
-def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _tls_only(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     def check(bucket: str, policies: list[Any]) -> Iterator[str]:
         # The document names the bucket's ARN: unknown during a first preview (the note says so).
         document = json_of(policies[0].props["policy"]) if policies else None
@@ -65,7 +66,7 @@ def _tls_only(args: StackValidationArgs, env: str) -> Iterator[str]:
     return _each_bucket(args, "aws:s3/bucketPolicy:BucketPolicy", check)
 
 
-def _versioning(args: StackValidationArgs, env: str) -> Iterator[str]:
+def _versioning(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     if not setting(args, "required", stack_says("protectData")):
         return iter(())
 
