@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from pulumi_policy import EnforcementLevel, PolicyPack
-from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 PROJECT_DIR = str(Path(__file__).resolve().parent.parent)  # the pack reads marin's size catalogue
 if PROJECT_DIR not in sys.path:
@@ -15,5 +14,5 @@ if PROJECT_DIR not in sys.path:
 
 from marin_policies import ALL_POLICIES, keep_stack_config  # noqa: E402  (needs PROJECT_DIR)
 
-keep_stack_config(_PolicyAnalyzerServicer)
+keep_stack_config()
 PolicyPack(name="marin-guardrails", enforcement_level=EnforcementLevel.MANDATORY, policies=ALL_POLICIES)

@@ -15,6 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas
+import pulumi_random
 import pytest
 from google.protobuf import json_format, struct_pb2
 from pulumi_policy import ResourceValidationPolicy
@@ -23,6 +26,7 @@ from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import engine, policy
 from offline.engine import Inventory
+from policy.marin_policies._common import token
 from tests.conftest import _shared_scope, remembered
 
 ENVS = stackfiles.environments()
@@ -194,7 +198,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "naming-convention",
         MANDATORY,
         "dev",
-        "aws:s3/bucket:Bucket",
+        token(aws.s3.Bucket),
         "",
         set_input("bucket", "recordings-dev"),
         "aws:s3/bucket:Bucket name 'recordings-dev' must be marin-dev-<resource>",
@@ -203,7 +207,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "naming-convention",
         MANDATORY,
         "prod",
-        "aws:cloudwatch/logGroup:LogGroup",
+        token(aws.cloudwatch.LogGroup),
         "api",
         set_input("name", "/ecs/staging/api"),
         "log group '/ecs/staging/api' must be /ecs/prod/<service> (or /vpc/prod/<name>)",
@@ -212,7 +216,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "naming-convention",
         MANDATORY,
         "staging",
-        "aws:secretsmanager/secret:Secret",
+        token(aws.secretsmanager.Secret),
         "mongodb",
         set_input("name", "prod/audio-pipeline/mongodb-uri"),
         "secret 'prod/audio-pipeline/mongodb-uri' must live under staging/audio-pipeline/",
@@ -221,7 +225,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "naming-convention",
         MANDATORY,
         "prod",
-        "aws:kms/alias:Alias",
+        token(aws.kms.Alias),
         "",
         set_input("name", "alias/alerts"),
         "KMS alias 'alias/alerts' must be alias/marin-prod-<resource>",
@@ -230,7 +234,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "required-tags",
         MANDATORY,
         "prod",
-        "aws:ec2/vpc:Vpc",
+        token(aws.ec2.Vpc),
         "",
         set_input("tags", {"Name": "marin-prod-vpc", "Environment": "dev"}),
         "tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'",
@@ -239,7 +243,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "log-retention",
         MANDATORY,
         "prod",
-        "aws:cloudwatch/logGroup:LogGroup",
+        token(aws.cloudwatch.LogGroup),
         "api",
         set_input("retentionInDays", 14),
         "log group '/ecs/prod/api' keeps 14 days; the stack's logRetentionDays is 30",
@@ -248,7 +252,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "cost-ceiling",
         ADVISORY,
         "dev",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("nodeType", "cache.t4g.medium"),
         "redisNodeType cache.t4g.medium is above the ceiling of a stack without protectData: cache.t4g.small",
@@ -257,7 +261,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "cost-ceiling",
         ADVISORY,
         "dev",
-        "aws:ecs/taskDefinition:TaskDefinition",
+        token(aws.ecs.TaskDefinition),
         "api",
         set_input("memory", "2048"),
         "memory 2048 is above the ceiling of a stack without protectData: 1024",
@@ -266,7 +270,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "cost-ceiling",
         ADVISORY,
         "dev",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        token(pulumi_mongodbatlas.AdvancedCluster),
         "",
         set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M20"),
         "atlasInstanceSize M20 is above the ceiling of a stack without protectData: M10",
@@ -275,7 +279,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "capacity-floor",
         MANDATORY,
         "prod",
-        "aws:ecs/taskDefinition:TaskDefinition",
+        token(aws.ecs.TaskDefinition),
         "api",
         set_input("cpu", "256"),
         "cpu 256 is below the floor of a highly available stack: 512",
@@ -284,7 +288,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "capacity-floor",
         MANDATORY,
         "staging",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("nodeType", "cache.t4g.micro"),
         "redisNodeType cache.t4g.micro is below the floor of a highly available stack: cache.t4g.small",
@@ -293,7 +297,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "capacity-floor",
         MANDATORY,
         "prod",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        token(pulumi_mongodbatlas.AdvancedCluster),
         "",
         set_input("replicationSpecs.0.regionConfigs.0.electableSpecs.instanceSize", "M0"),
         "atlasInstanceSize M0 is below the floor of a highly available stack: M10",
@@ -302,7 +306,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "s3-block-public-access",
         MANDATORY,
         "staging",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        token(aws.s3.BucketPublicAccessBlock),
         "",
         set_input("restrictPublicBuckets", False),
         "bucket 'marin-staging-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
@@ -312,7 +316,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "s3-default-encryption",
         MANDATORY,
         "dev",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        token(aws.s3.BucketServerSideEncryptionConfiguration),
         "",
         set_input("rules", []),
         "bucket 'marin-dev-call-recordings' has no default server-side encryption",
@@ -321,7 +325,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "s3-tls-only",
         MANDATORY,
         "prod",
-        "aws:s3/bucketPolicy:BucketPolicy",
+        token(aws.s3.BucketPolicy),
         "",
         edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
         "bucket 'marin-prod-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
@@ -330,7 +334,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "s3-versioning",
         MANDATORY,
         "prod",
-        "aws:s3/bucketVersioning:BucketVersioning",
+        token(aws.s3.BucketVersioning),
         "",
         set_input("versioningConfiguration.status", "Suspended"),
         "bucket 'marin-prod-call-recordings' is not versioned; the stack protects its data",
@@ -339,7 +343,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elasticache-encryption",
         MANDATORY,
         "dev",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("transitEncryptionEnabled", False),
         "Redis is not encrypted in transit",
@@ -348,7 +352,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elasticache-encryption",
         MANDATORY,
         "prod",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("atRestEncryptionEnabled", None),
         "Redis is not encrypted at rest",
@@ -357,7 +361,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elasticache-auth",
         MANDATORY,
         "staging",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("authToken", None),
         "Redis accepts connections without AUTH",
@@ -366,7 +370,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elasticache-multi-az",
         MANDATORY,
         "prod",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("multiAzEnabled", False),
         "Redis needs Multi-AZ with automatic failover; the stack is highly available",
@@ -375,7 +379,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elasticache-multi-az",
         MANDATORY,
         "staging",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
+        token(aws.elasticache.ReplicationGroup),
         "",
         set_input("automaticFailoverEnabled", False),
         "Redis needs Multi-AZ with automatic failover; the stack is highly available",
@@ -384,7 +388,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "opensearch-in-vpc",
         MANDATORY,
         "dev",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         set_input("vpcOptions", None),
         "OpenSearch domain is not inside a VPC (it would have a public endpoint)",
@@ -393,7 +397,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "opensearch-https-only",
         MANDATORY,
         "staging",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         set_input("domainEndpointOptions.enforceHttps", False),
         "OpenSearch domain does not enforce HTTPS",
@@ -402,7 +406,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "opensearch-https-only",
         MANDATORY,
         "prod",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         set_input("domainEndpointOptions.tlsSecurityPolicy", "Policy-Min-TLS-1-0-2019-07"),
         "OpenSearch TLS policy 'Policy-Min-TLS-1-0-2019-07' allows TLS below 1.2",
@@ -411,7 +415,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "opensearch-encryption",
         MANDATORY,
         "prod",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         set_input("encryptAtRest.enabled", False),
         "OpenSearch domain is not encrypted at rest",
@@ -420,7 +424,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "opensearch-encryption",
         MANDATORY,
         "dev",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         set_input("nodeToNodeEncryption", None),
         "OpenSearch domain does not encrypt node-to-node traffic",
@@ -429,7 +433,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "no-open-ingress-ports",
         MANDATORY,
         "dev",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        token(aws.vpc.SecurityGroupIngressRule),
         "redis-from-services",
         set_input("cidrIpv4", "0.0.0.0/0"),
         "network-redis-from-services: ingress from 0.0.0.0/0 on tcp 6379-6379; only TCP 80 or 443 may be open to the "
@@ -439,7 +443,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "no-open-ingress-ports",
         MANDATORY,
         "prod",
-        "aws:ec2/securityGroup:SecurityGroup",
+        token(aws.ec2.SecurityGroup),
         "services-sg",
         set_input("ingress", [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]),
         "marin-prod-services-sg (inline): ingress from 0.0.0.0/0 on tcp 22-22; only TCP 80 or 443 may be open to "
@@ -449,7 +453,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "no-open-ingress",
         MANDATORY,
         "dev",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        token(aws.vpc.SecurityGroupIngressRule),
         "redis-from-services",
         set_input("cidrIpv4", "0.0.0.0/0"),
         "network-redis-from-services: ingress from 0.0.0.0/0 on ports 6379-6379 of marin-dev-redis-sg; only 80/443 on "
@@ -459,7 +463,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "no-open-ingress",
         MANDATORY,
         "staging",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        token(aws.vpc.SecurityGroupIngressRule),
         "opensearch-from-services",
         set_input("cidrIpv6", "::/0"),
         "network-opensearch-from-services: ingress from ::/0 on ports 443-443 of marin-staging-opensearch-sg; only "
@@ -469,7 +473,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "default-security-group-closed",
         MANDATORY,
         "staging",
-        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        token(aws.ec2.DefaultSecurityGroup),
         "",
         set_input("ingress", [{"protocol": "-1", "self": True}]),
         "the default security group allows traffic",
@@ -478,7 +482,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "iam-no-full-admin",
         MANDATORY,
         "dev",
-        "aws:iam/rolePolicy:RolePolicy",
+        token(aws.iam.RolePolicy),
         "api-task",
         edit_json("policy", lambda d: {**d, "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
         "policy of iam-api-task allows actions of every service on every resource",
@@ -487,7 +491,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "iam-secrets-own-environment",
         MANDATORY,
         "staging",
-        "aws:iam/rolePolicy:RolePolicy",
+        token(aws.iam.RolePolicy),
         "worker-task",
         edit_json(
             "policy",
@@ -509,7 +513,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "secret-recovery-window",
         MANDATORY,
         "prod",
-        "aws:secretsmanager/secret:Secret",
+        token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 7),
         "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's config says 30",
@@ -518,7 +522,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "secret-recovery-window",
         MANDATORY,
         "dev",
-        "aws:secretsmanager/secret:Secret",
+        token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 7),
         "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's config says 0",
@@ -527,7 +531,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "secret-recovery-window",
         MANDATORY,
         "staging",
-        "aws:secretsmanager/secret:Secret",
+        token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 30),
         "secret 'staging/audio-pipeline/app-signing-key' has a 30-day recovery window; the stack's config says 7",
@@ -536,7 +540,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "data-protected",
         MANDATORY,
         "prod",
-        "aws:opensearch/domain:Domain",
+        token(aws.opensearch.Domain),
         "",
         unprotect,
         "Domain search-domain is not protected (protect=True); the stack protects its data",
@@ -545,7 +549,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "data-protected",
         MANDATORY,
         "staging",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        token(pulumi_mongodbatlas.AdvancedCluster),
         "",
         set_input("terminationProtectionEnabled", False),
         "Atlas cluster 'marin-staging' has no termination protection; the stack protects its data",
@@ -554,7 +558,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "data-protected",
         MANDATORY,
         "prod",
-        "aws:s3/bucket:Bucket",
+        token(aws.s3.Bucket),
         "",
         set_input("forceDestroy", True),
         "bucket 'marin-prod-call-recordings' can be destroyed with its recordings (forceDestroy); the stack protects "
@@ -564,7 +568,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "atlas-no-open-access",
         MANDATORY,
         "dev",
-        "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
+        token(pulumi_mongodbatlas.ProjectIpAccessList),
         "",
         set_input("ipAddress", "0.0.0.0"),
         "Atlas access list admits 0.0.0.0",
@@ -573,7 +577,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "atlas-no-open-access",
         MANDATORY,
         "dev",
-        "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
+        token(pulumi_mongodbatlas.ProjectIpAccessList),
         "",
         set_input("cidrBlock", "0.0.0.0/0"),
         "Atlas access list admits 0.0.0.0/0",
@@ -582,7 +586,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "atlas-backups",
         MANDATORY,
         "prod",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        token(pulumi_mongodbatlas.AdvancedCluster),
         "",
         set_input("pitEnabled", False),
         "Atlas cluster 'marin-prod' has no point-in-time recovery; the stack asks for continuous backup",
@@ -591,7 +595,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "atlas-backups",
         MANDATORY,
         "staging",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
+        token(pulumi_mongodbatlas.AdvancedCluster),
         "",
         set_input("backupEnabled", None),
         "Atlas cluster 'marin-staging' has no cloud backup; the stack protects its data",
@@ -600,7 +604,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ecs-no-public-ip",
         MANDATORY,
         "staging",
-        "aws:ecs/service:Service",
+        token(aws.ecs.Service),
         "worker",
         set_input("networkConfiguration.assignPublicIp", True),
         "service 'marin-staging-worker-service' assigns public IPs to its tasks; the stack protects its data",
@@ -609,7 +613,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ecs-circuit-breaker",
         MANDATORY,
         "dev",
-        "aws:ecs/service:Service",
+        token(aws.ecs.Service),
         "api",
         set_input("deploymentCircuitBreaker", None),
         "service 'marin-dev-api-service' has no deployment circuit breaker with rollback",
@@ -618,7 +622,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ecs-circuit-breaker",
         MANDATORY,
         "prod",
-        "aws:ecs/service:Service",
+        token(aws.ecs.Service),
         "worker",
         set_input("deploymentCircuitBreaker.rollback", False),
         "service 'marin-prod-worker-service' has no deployment circuit breaker with rollback",
@@ -627,7 +631,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ecs-logging",
         MANDATORY,
         "prod",
-        "aws:ecs/taskDefinition:TaskDefinition",
+        token(aws.ecs.TaskDefinition),
         "worker",
         edit_json(
             "containerDefinitions", lambda cs: [{k: v for k, v in c.items() if k != "logConfiguration"} for c in cs]
@@ -638,7 +642,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "kms-key-rotation",
         MANDATORY,
         "prod",
-        "aws:kms/key:Key",
+        token(aws.kms.Key),
         "",
         set_input("enableKeyRotation", False),
         "KMS key monitoring-alerts-key does not rotate its key material (enableKeyRotation)",
@@ -647,7 +651,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "alb-http-redirects-to-https",
         MANDATORY,
         "staging",
-        "aws:lb/listener:Listener",
+        token(aws.lb.Listener),
         "http-redirect",
         set_input("defaultActions.0.type", "forward"),
         "HTTP listener compute-http-redirect serves plain HTTP; it must redirect to HTTPS",
@@ -656,7 +660,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elb-deletion-protection",
         MANDATORY,
         "prod",
-        "aws:lb/loadBalancer:LoadBalancer",
+        token(aws.lb.LoadBalancer),
         "",
         set_input("enableDeletionProtection", False),
         "load balancer 'marin-prod-api-alb' has no deletion protection; the stack protects its data",
@@ -665,7 +669,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "elb-access-logs",
         ADVISORY,
         "prod",
-        "aws:lb/loadBalancer:LoadBalancer",
+        token(aws.lb.LoadBalancer),
         "",
         set_input("accessLogs", {"enabled": False, "bucket": "marin-prod-alb-logs"}),
         "load balancer 'marin-prod-api-alb' keeps no access logs; the stack protects its data",
@@ -674,7 +678,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ec2-imdsv2",
         MANDATORY,
         "dev",
-        "aws:ec2/instance:Instance",
+        token(aws.ec2.Instance),
         "",
         set_input("metadataOptions.httpTokens", "optional"),
         "instance network-nat-instance accepts IMDSv1 (metadataOptions.httpTokens must be 'required')",
@@ -683,7 +687,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "ec2-encrypted-volumes",
         MANDATORY,
         "dev",
-        "aws:ec2/instance:Instance",
+        token(aws.ec2.Instance),
         "",
         set_input("rootBlockDevice.encrypted", False),
         "instance network-nat-instance's root volume is not encrypted",
@@ -770,9 +774,9 @@ def test_a_secret_value_in_the_outputs_is_reported_marked_secret_or_not(
 ) -> None:
     inv = all_inventories[env]
     if value == GENERATED_TOKEN:
-        passwords = inv.of_type("random:index/randomPassword:RandomPassword")
-        token = next(r for r in passwords if r.name == "cache-auth-token")
-        value = engine.unwrap(token.outputs["result"])
+        passwords = inv.of_type(token(pulumi_random.RandomPassword))
+        generated = next(r for r in passwords if r.name == "cache-auth-token")
+        value = engine.unwrap(generated.outputs["result"])
     assert _findings(with_output(inv, key, value, secret=secret), rule) == [(expected, level)]
 
 
@@ -781,32 +785,32 @@ REMOVALS: list[tuple[str, str, str, str]] = [
     (
         "s3-block-public-access",
         "prod",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        token(aws.s3.BucketPublicAccessBlock),
         "bucket 'marin-prod-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
         "ignorePublicAcls, restrictPublicBuckets)",
     ),
     (
         "s3-default-encryption",
         "staging",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        token(aws.s3.BucketServerSideEncryptionConfiguration),
         "bucket 'marin-staging-call-recordings' has no default server-side encryption",
     ),
     (
         "s3-tls-only",
         "dev",
-        "aws:s3/bucketPolicy:BucketPolicy",
+        token(aws.s3.BucketPolicy),
         "bucket 'marin-dev-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
     ),
     (
         "s3-versioning",
         "staging",
-        "aws:s3/bucketVersioning:BucketVersioning",
+        token(aws.s3.BucketVersioning),
         "bucket 'marin-staging-call-recordings' is not versioned; the stack protects its data",
     ),
     (
         "default-security-group-closed",
         "dev",
-        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+        token(aws.ec2.DefaultSecurityGroup),
         "the VPC's default security group is not managed (and emptied)",
     ),
 ]
@@ -833,7 +837,7 @@ def _as_literal(bucket_name: str) -> Change:
 
 
 def test_an_attachment_naming_its_bucket_literally_is_matched_by_name(all_inventories: dict[str, Inventory]) -> None:
-    inv, sse = all_inventories["prod"], "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+    inv, sse = all_inventories["prod"], token(aws.s3.BucketPublicAccessBlock)
     assert _findings(mutated(inv, sse, _as_literal("marin-prod-call-recordings")), "s3-block-public-access") == []
     assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket")), "s3-block-public-access") == [
         (
@@ -850,9 +854,7 @@ def _user_group_instead_of_token(r: engine.Resource) -> None:
 
 
 def test_redis_with_a_user_group_instead_of_a_token_has_auth(all_inventories: dict[str, Inventory]) -> None:
-    inv = mutated(
-        all_inventories["staging"], "aws:elasticache/replicationGroup:ReplicationGroup", _user_group_instead_of_token
-    )
+    inv = mutated(all_inventories["staging"], token(aws.elasticache.ReplicationGroup), _user_group_instead_of_token)
     assert _findings(inv, "elasticache-auth") == []
 
 

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import json
 
+import pulumi_aws as aws
+import pulumi_random
 import pytest
 from google.protobuf import json_format
 
 from offline import engine, policy
 from offline.engine import Inventory
+from policy.marin_policies._common import token
 from tests.conftest import _shared_scope
 from tests.test_policies import preview_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
 SECRET = {engine.SECRET_SIG: engine.SECRET_MARK}
-BUCKET, BLOCK = "aws:s3/bucket:Bucket", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+BUCKET, BLOCK = token(aws.s3.Bucket), token(aws.s3.BucketPublicAccessBlock)
 
 
 def _by_urn(requests: list) -> dict[str, dict]:
@@ -36,13 +39,13 @@ def default_random(inv: Inventory) -> str:
 def test_analyze_gets_every_registered_resource_the_stack_and_the_default_provider(inv: Inventory) -> None:
     requests = policy.analyze_requests(inv)
     assert [r.urn for r in requests] == [inv.stack_urn, *(r.urn for r in inv.resources), default_random(inv)]
-    password = next(r for r in requests if r.type == "random:index/randomPassword:RandomPassword")
+    password = next(r for r in requests if r.type == token(pulumi_random.RandomPassword))
     assert password.provider.urn == default_random(inv)
     assert json_format.MessageToDict(password.provider.properties) == {"version": "4.21.4"}
 
 
 def test_analyze_gets_inputs_with_secrets_as_secrets_and_the_provider_s_registered_inputs(inv: Inventory) -> None:
-    redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    redis = inv.one(token(aws.elasticache.ReplicationGroup))
     request = _by_urn(policy.analyze_requests(inv))[redis.urn]
     assert SECRET.items() <= request["properties"]["authToken"].items()
     assert "arn" not in request["properties"], "Analyze sees inputs, not outputs"

@@ -25,11 +25,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas
+import pulumi_random
 import pytest
 from google.protobuf import struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
 
 from offline import policy
+from policy.marin_policies._common import token
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-value sentinel (preview)
 M, A = "mandatory", "advisory"
@@ -377,7 +381,7 @@ def _configured_level(servicer: Any) -> None:
         ),
         None,
     )
-    service = Res("aws:ecs/service:Service", {"name": "marin-dev-api-service"})
+    service = Res(token(aws.ecs.Service), {"name": "marin-dev-api-service"})
     assert analyze(servicer, "ecs-circuit-breaker", "dev", service) == [
         ("service 'marin-dev-api-service' has no deployment circuit breaker with rollback", A)
     ]
@@ -385,21 +389,21 @@ def _configured_level(servicer: Any) -> None:
 
 # --- resource rules: (rule, env, resource, provider tags or None, expected findings) --------------------
 
-BUCKET = "aws:s3/bucket:Bucket"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-SECRET = "aws:secretsmanager/secret:Secret"
-REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
-SEARCH = "aws:opensearch/domain:Domain"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
-ATLAS = "mongodbatlas:index/advancedCluster:AdvancedCluster"
-ACCESS = "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-LEGACY = "aws:ec2/securityGroupRule:SecurityGroupRule"
-GROUP = "aws:ec2/securityGroup:SecurityGroup"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ROLE = "aws:iam/role:Role"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+BUCKET = token(aws.s3.Bucket)
+LOG_GROUP = token(aws.cloudwatch.LogGroup)
+SECRET = token(aws.secretsmanager.Secret)
+REDIS = token(aws.elasticache.ReplicationGroup)
+SEARCH = token(aws.opensearch.Domain)
+TASK = token(aws.ecs.TaskDefinition)
+SERVICE = token(aws.ecs.Service)
+ATLAS = token(pulumi_mongodbatlas.AdvancedCluster)
+ACCESS = token(pulumi_mongodbatlas.ProjectIpAccessList)
+INGRESS = token(aws.vpc.SecurityGroupIngressRule)
+LEGACY = token(aws.ec2.SecurityGroupRule)
+GROUP = token(aws.ec2.SecurityGroup)
+ROLE_POLICY = token(aws.iam.RolePolicy)
+ROLE = token(aws.iam.Role)
+ATTACHMENT = token(aws.iam.RolePolicyAttachment)
 TAGS = {"Project": "marin", "Environment": "dev", "ManagedBy": "pulumi"}
 
 
@@ -437,8 +441,8 @@ def _ingress(cidr: str, from_port: int, to_port: int, key: str = "cidrIpv4") -> 
 
 OPEN_PORTS = "{w}: ingress from {c} on {p}; only TCP 80 or 443 may be open to the internet"
 ADMIN = "{w} allows actions of every service on every resource"
-KEY, LISTENER = "aws:kms/key:Key", "aws:lb/listener:Listener"
-LB, INSTANCE = "aws:lb/loadBalancer:LoadBalancer", "aws:ec2/instance:Instance"
+KEY, LISTENER = token(aws.kms.Key), token(aws.lb.Listener)
+LB, INSTANCE = token(aws.lb.LoadBalancer), token(aws.ec2.Instance)
 REDIRECT = {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}
 FORWARD = {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}
 PLAIN_HTTP = "HTTP listener l serves plain HTTP; it must redirect to HTTPS"
@@ -496,9 +500,9 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     (
         "naming-convention",
         "dev",
-        Res("mongodbatlas:index/databaseUser:DatabaseUser", {"username": "app"}),
+        Res(token(pulumi_mongodbatlas.DatabaseUser), {"username": "app"}),
         None,
-        [(NAME_MSG.format(t="mongodbatlas:index/databaseUser:DatabaseUser", n="app", e="dev"), M)],
+        [(NAME_MSG.format(t=token(pulumi_mongodbatlas.DatabaseUser), n="app", e="dev"), M)],
     ),
     ("naming-convention", "dev", Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"}), None, []),
     (
@@ -510,16 +514,16 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ),
     ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev-x", "namePrefix": "web-"}), None, []),
     ("naming-convention", "dev", Res(GROUP, {"name": 7}), None, []),
-    ("naming-convention", "dev", Res("aws:apigatewayv2/stage:Stage", {"name": "$default"}), None, []),
+    ("naming-convention", "dev", Res(token(aws.apigatewayv2.Stage), {"name": "$default"}), None, []),
     (
         "naming-convention",
         "dev",
-        Res("aws:apigatewayv2/api:Api", {"name": "$default"}),
+        Res(token(aws.apigatewayv2.Api), {"name": "$default"}),
         None,
-        [(NAME_MSG.format(t="aws:apigatewayv2/api:Api", n="$default", e="dev"), M)],
+        [(NAME_MSG.format(t=token(aws.apigatewayv2.Api), n="$default", e="dev"), M)],
     ),
-    ("naming-convention", "dev", Res("aws:route53/record:Record", {"name": "api.dev.example.org"}), None, []),
-    ("naming-convention", "dev", Res("random:index/randomPassword:RandomPassword", {"name": "x"}), None, []),
+    ("naming-convention", "dev", Res(token(aws.route53.Record), {"name": "api.dev.example.org"}), None, []),
+    ("naming-convention", "dev", Res(token(pulumi_random.RandomPassword), {"name": "x"}), None, []),
     ("naming-convention", "dev", Res("pulumi:providers:aws", {"name": "x"}), None, []),
     # after the provider's Check: an inline policy left unnamed is `<logical>-<7 hex>` (the bridge's
     # AutoName, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go); its role carries the name
@@ -577,78 +581,78 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [("secret 'marin-staging-x' must live under staging/audio-pipeline/", M)],
     ),
-    ("naming-convention", "prod", Res("aws:kms/alias:Alias", {"name": "alias/marin-prod-alerts"}), None, []),
+    ("naming-convention", "prod", Res(token(aws.kms.Alias), {"name": "alias/marin-prod-alerts"}), None, []),
     (
         "naming-convention",
         "prod",
-        Res("aws:kms/alias:Alias", {"name": "alias/marin-prod"}),
+        Res(token(aws.kms.Alias), {"name": "alias/marin-prod"}),
         None,
         [("KMS alias 'alias/marin-prod' must be alias/marin-prod-<resource>", M)],
     ),
     (
         "naming-convention",
         "prod",
-        Res("aws:kms/alias:Alias", {"name": "marin-prod-alerts"}),
+        Res(token(aws.kms.Alias), {"name": "marin-prod-alerts"}),
         None,
         [("KMS alias 'marin-prod-alerts' must be alias/marin-prod-<resource>", M)],
     ),
     # required-tags: the provider's default tags, the resource's own, which values
-    ("required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), TAGS, []),
-    ("required-tags", "dev", Res("aws:ec2/vpc:Vpc", {"tags": TAGS}), None, []),
+    ("required-tags", "dev", Res(token(aws.ec2.Vpc), {}), TAGS, []),
+    ("required-tags", "dev", Res(token(aws.ec2.Vpc), {"tags": TAGS}), None, []),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {}),
+        Res(token(aws.ec2.Vpc), {}),
         None,
         [("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)],
     ),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {"tags": {"Environment": "dev"}}),
+        Res(token(aws.ec2.Vpc), {"tags": {"Environment": "dev"}}),
         {"Project": "marin"},
         [("missing tags ManagedBy (set them through the provider's default tags)", M)],
     ),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {"tags": "Project=marin"}),
+        Res(token(aws.ec2.Vpc), {"tags": "Project=marin"}),
         {"Project": "marin", "ManagedBy": "x"},
         [("missing tags Environment (set them through the provider's default tags)", M)],
     ),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {"tags": {"Project": ""}}),
+        Res(token(aws.ec2.Vpc), {"tags": {"Project": ""}}),
         TAGS,
         [("missing tags Project (set them through the provider's default tags)", M)],
     ),
     (
         "required-tags",
         "prod",
-        Res("aws:ec2/vpc:Vpc", {}),
+        Res(token(aws.ec2.Vpc), {}),
         TAGS,
         [("tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'", M)],
     ),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {"tags": {"Project": "other"}}),
+        Res(token(aws.ec2.Vpc), {"tags": {"Project": "other"}}),
         TAGS,
         [("tags Project='other' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'dev', 'pulumi'", M)],
     ),
     (
         "required-tags",
         "dev",
-        Res("aws:ec2/vpc:Vpc", {"tags": {"ManagedBy": "terraform"}}),
+        Res(token(aws.ec2.Vpc), {"tags": {"ManagedBy": "terraform"}}),
         TAGS,
         [("tags Project='marin' Environment='dev' ManagedBy='terraform'; expected 'marin', 'dev', 'pulumi'", M)],
     ),
     ("required-tags", "dev", Res(ROLE_POLICY, {}), None, []),  # AWS takes no tags on an inline policy
     ("required-tags", "dev", Res("aws:ec2/noSuchThing:NoSuchThing", {}), None, []),
     ("required-tags", "dev", Res("aws:nosuchmodule/thing:Thing", {}), None, []),
-    ("required-tags", "dev", Res("mongodbatlas:index/project:Project", {}), None, []),
-    ("required-tags", "dev", Res("aws:index/provider:Provider", {}), None, []),
+    ("required-tags", "dev", Res(token(pulumi_mongodbatlas.Project), {}), None, []),
+    ("required-tags", "dev", Res(token(aws.Provider), {}), None, []),
     # elasticache-*: encryption both ways, AUTH by token or user group
     ("elasticache-encryption", "dev", Res(REDIS, _redis()), None, []),
     (
@@ -779,7 +783,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     (
         "iam-no-full-admin",
         "dev",
-        Res("aws:iam/policy:Policy", {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
+        Res(token(aws.iam.Policy), {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
         None,
         [("policy of p allows actions of every service on every resource", M)],
     ),
@@ -809,7 +813,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": "{not json"}), None, []),
     ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps(["*"])}), None, []),
     ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps({"Statement": ["*"]})}), None, []),
-    ("iam-no-full-admin", "dev", Res("aws:iam/role:Role", {"policy": _doc(_allow("*", "*"))}), None, []),
+    ("iam-no-full-admin", "dev", Res(token(aws.iam.Role), {"policy": _doc(_allow("*", "*"))}), None, []),
     (
         "iam-secrets-own-environment",
         "dev",
@@ -1129,7 +1133,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     (
         "iam-no-full-admin",
         "prod",
-        Res("aws:iam/userPolicy:UserPolicy", {"policy": _doc(_allow("*", "*"))}, "p"),
+        Res(token(aws.iam.UserPolicy), {"policy": _doc(_allow("*", "*"))}, "p"),
         None,
         [(ADMIN.format(w="policy of p"), M)],
     ),
@@ -1531,10 +1535,10 @@ def test_a_resource_rule_reports_exactly_its_violations_with_its_level(
 
 # --- stack rules: the resources of a stack together -------------------------------------------------
 
-BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+BLOCK = token(aws.s3.BucketPublicAccessBlock)
+SSE = token(aws.s3.BucketServerSideEncryptionConfiguration)
+BUCKET_POLICY = token(aws.s3.BucketPolicy)
+VERSIONING = token(aws.s3.BucketVersioning)
 STACK = "pulumi:pulumi:Stack"
 ALL_BLOCKED = {
     "blockPublicAcls": True,
@@ -1585,13 +1589,11 @@ OPEN_MSG = "{r}: ingress from {c} on ports {p}-{p} of {g}; only 80/443 on the lo
 B1, B2 = bucket("b1"), bucket("b2")
 ALB, SERVICES = _group("marin-dev-alb-sg"), _group("marin-dev-services-sg")
 ALB_BY_PREFIX = Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"}, "alb")
-PASSWORD = Res(
-    "random:index/randomPassword:RandomPassword", {"result": "s3cret-value"}, "pw", secret_outputs=["result"]
-)
-SHORT = Res("random:index/randomPassword:RandomPassword", {"result": "1234567"}, "pin", secret_outputs=["result"])
-EIGHT = Res("random:index/randomPassword:RandomPassword", {"result": "12345678"}, "pin8", secret_outputs=["result"])
+PASSWORD = Res(token(pulumi_random.RandomPassword), {"result": "s3cret-value"}, "pw", secret_outputs=["result"])
+SHORT = Res(token(pulumi_random.RandomPassword), {"result": "1234567"}, "pin", secret_outputs=["result"])
+EIGHT = Res(token(pulumi_random.RandomPassword), {"result": "12345678"}, "pin8", secret_outputs=["result"])
 STORED = Res(
-    "aws:secretsmanager/secretVersion:SecretVersion",
+    token(aws.secretsmanager.SecretVersion),
     {"secretString": "https://search.internal"},
     "sv",
     secret_outputs=["secretString"],
@@ -1769,15 +1771,15 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
     (
         "default-security-group-closed",
         "dev",
-        [Res("aws:ec2/vpc:Vpc", {})],
+        [Res(token(aws.ec2.Vpc), {})],
         [("the VPC's default security group is not managed (and emptied)", M)],
     ),
     (
         "default-security-group-closed",
         "dev",
         [
-            Res("aws:ec2/vpc:Vpc", {}),
-            Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [], "egress": []}),
+            Res(token(aws.ec2.Vpc), {}),
+            Res(token(aws.ec2.DefaultSecurityGroup), {"ingress": [], "egress": []}),
         ],
         [],
     ),
@@ -1785,15 +1787,15 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         "default-security-group-closed",
         "dev",
         [
-            Res("aws:ec2/vpc:Vpc", {}),
-            Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"egress": [{"protocol": "-1"}]}),
+            Res(token(aws.ec2.Vpc), {}),
+            Res(token(aws.ec2.DefaultSecurityGroup), {"egress": [{"protocol": "-1"}]}),
         ],
         [("the default security group allows traffic", M)],
     ),
     (
         "default-security-group-closed",
         "dev",
-        [Res("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup", {"ingress": [{"self": True}]})],
+        [Res(token(aws.ec2.DefaultSecurityGroup), {"ingress": [{"self": True}]})],
         [("the default security group allows traffic", M)],
     ),
     ("default-security-group-closed", "dev", [B1], []),
@@ -1816,7 +1818,7 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
     (
         "no-secret-outputs",
         "dev",
-        [Res("aws:s3/bucket:Bucket", {"result": "s3cret-value"}, "b"), outputs(x="s3cret-value")],
+        [Res(token(aws.s3.Bucket), {"result": "s3cret-value"}, "b"), outputs(x="s3cret-value")],
         [],
     ),
     ("no-secret-outputs", "dev", [STORED, outputs(endpoint="https://search.internal")], []),
@@ -1837,7 +1839,7 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         "no-secret-outputs",
         "dev",
         [
-            Res("random:index/randomPassword:RandomPassword", {"result": UNKNOWN}, "pw", secret_outputs=["result"]),
+            Res(token(pulumi_random.RandomPassword), {"result": UNKNOWN}, "pw", secret_outputs=["result"]),
             outputs(uri="mongodb://u:p@h"),
         ],
         [(IN_URI.format(k="uri"), M), note("no-secret-outputs")],
@@ -1850,7 +1852,7 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         "dev",
         [
             Res(
-                "aws:secretsmanager/secretVersion:SecretVersion",
+                token(aws.secretsmanager.SecretVersion),
                 {"secretString": "https://search.internal", "versionId": "v-1234-5678"},
                 "sv",
                 secret_outputs=["secretString", "versionId"],
@@ -1899,11 +1901,11 @@ def test_default_tags_the_provider_holds_as_an_object_count_too(servicer: Any) -
         name="aws",
         properties=_struct({"defaultTags": {"tags": TAGS}}),
     )
-    assert analyze(servicer, "required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), prov) == []
+    assert analyze(servicer, "required-tags", "dev", Res(token(aws.ec2.Vpc), {}), prov) == []
     empty = pb.AnalyzerProviderResource(
         type="pulumi:providers:aws", urn=prov.urn, name="aws", properties=_struct({"defaultTags": ""})
     )
-    assert analyze(servicer, "required-tags", "dev", Res("aws:ec2/vpc:Vpc", {}), empty) == [
+    assert analyze(servicer, "required-tags", "dev", Res(token(aws.ec2.Vpc), {}), empty) == [
         ("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)
     ]
 

@@ -17,6 +17,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError
 
 T = TypeVar("T")
@@ -24,25 +25,30 @@ PROJECT = "marin"
 ADVISORY, MANDATORY = EnforcementLevel.ADVISORY, EnforcementLevel.MANDATORY
 SECRET_PATH = "{env}/audio-pipeline/"
 # The stack's config as the engine sends it before any resource (ConfigureStack's `config`, secret
-# values decrypted, and `configSecretKeys`: pulumi pkg/resource/plugin/analyzer_plugin.go).
+# values decrypted, and `config_secret_keys`: pulumi pkg/resource/plugin/analyzer_plugin.go).
 # pulumi_policy 1.21 keeps only the stack's tags from that request; `keep_stack_config` (run by
-# the pack's __main__.py) keeps the rest here. What a stack must meet follows from what its config
-# says (protectData, highAvailability), never from its name.
-STACK: dict[str, Any] = {"config": {}, "secret_keys": []}
+# the pack's __main__.py) keeps the rest on the servicer class, the one object every load of the
+# pack shares. What a stack must meet follows from what its config says (protectData,
+# highAvailability), never from its name.
 
 
-def keep_stack_config(servicer_class: type) -> None:
-    """Wrap the servicer's ConfigureStack so that the stack's config and secret keys land in STACK."""
-    configure = servicer_class.ConfigureStack
+def keep_stack_config() -> None:
+    """Wrap the servicer's ConfigureStack to keep the stack's config and its encrypted keys."""
+    configure = _PolicyAnalyzerServicer.ConfigureStack
     if getattr(configure, "keeps_stack_config", False):
         return
 
-    def configure_stack(self: Any, request: Any, context: Any) -> Any:
-        STACK["config"], STACK["secret_keys"] = dict(request.config), list(request.config_secret_keys)
-        return configure(self, request, context)
+    def configure_stack(self: Any, request: Any, _context: Any) -> Any:
+        type(self).stack_config = (dict(request.config), list(request.config_secret_keys))
+        return configure(self, request, _context)
 
     configure_stack.keeps_stack_config = True  # type: ignore[attr-defined]
-    servicer_class.ConfigureStack = configure_stack
+    _PolicyAnalyzerServicer.ConfigureStack = configure_stack
+
+
+def stack_config() -> tuple[dict[str, str], list[str]]:
+    """The stack's config (`marin:key` -> string) and the keys it holds encrypted."""
+    return getattr(_PolicyAnalyzerServicer, "stack_config", ({}, []))
 
 
 def stack_says(key: str) -> bool:
@@ -53,7 +59,7 @@ def stack_says(key: str) -> bool:
 
 
 def stack_value(key: str) -> str | None:
-    return STACK["config"].get(f"{PROJECT}:{key}")
+    return stack_config()[0].get(f"{PROJECT}:{key}")
 
 
 def setting(args: ResourceValidationArgs | StackValidationArgs, name: str, default: Any) -> Any:

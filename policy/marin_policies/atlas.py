@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pulumi_mongodbatlas as mongodbatlas
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import resource_rule, setting, stack_says, stack_value
+from ._common import resource_rule, setting, stack_says, stack_value, token
 
 ANYWHERE = ("0.0.0.0/0", "0.0.0.0", "::/0")
 
@@ -30,13 +31,13 @@ POLICIES = [
     resource_rule(
         "atlas-no-open-access",
         "No Atlas access list entry for 0.0.0.0/0",
-        ("mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",),
+        (token(mongodbatlas.ProjectIpAccessList),),
         _access,
     ),
     resource_rule(
         "atlas-backups",
         "Backups where the stack protects its data; point-in-time recovery with continuous backup",
-        ("mongodbatlas:index/advancedCluster:AdvancedCluster",),
+        (token(mongodbatlas.AdvancedCluster),),
         _backups,
         config={
             "backups": {"type": "boolean", "description": "default: the stack's protectData"},

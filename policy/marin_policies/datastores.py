@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import get, is_set, resource_rule, setting, stack_says
+from ._common import get, is_set, resource_rule, setting, stack_says, token
 
-REDIS = ("aws:elasticache/replicationGroup:ReplicationGroup",)
-SEARCH = ("aws:opensearch/domain:Domain",)
+REDIS = (token(aws.elasticache.ReplicationGroup),)
+SEARCH = (token(aws.opensearch.Domain),)
 
 
 def _redis_encryption(args: ResourceValidationArgs, env: str) -> Iterator[str]:

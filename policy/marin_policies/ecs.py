@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import get, json_of, resource_rule, setting, stack_says
+from ._common import get, json_of, resource_rule, setting, stack_says, token
 
 
 def _public_ip(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -27,7 +28,7 @@ def _logging(args: ResourceValidationArgs, env: str) -> Iterator[str]:
             yield f"container {container.get('name')!r} of {args.props.get('family')!r} has no log configuration"
 
 
-SERVICE = ("aws:ecs/service:Service",)
+SERVICE = (token(aws.ecs.Service),)
 POLICIES = [
     resource_rule(
         "ecs-no-public-ip",
@@ -41,7 +42,7 @@ POLICIES = [
     resource_rule(
         "ecs-logging",
         "Every container logs somewhere",
-        ("aws:ecs/taskDefinition:TaskDefinition",),
+        (token(aws.ecs.TaskDefinition),),
         _logging,
         control="ECS.9",
     ),

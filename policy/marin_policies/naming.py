@@ -6,23 +6,24 @@ import re
 from collections.abc import Iterator
 
 import pulumi_aws as aws
+import pulumi_mongodbatlas as mongodbatlas
 from pulumi_policy import ResourceValidationArgs
 
 from ._common import PROJECT, SECRET_PATH, resource_rule, token
 
 NAME_PROP = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:opensearch/domain:Domain": "domainName",
-    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
-    "aws:ecs/taskDefinition:TaskDefinition": "family",
-    "mongodbatlas:index/databaseUser:DatabaseUser": "username",
+    token(aws.s3.Bucket): "bucket",
+    token(aws.opensearch.Domain): "domainName",
+    token(aws.elasticache.ReplicationGroup): "replicationGroupId",
+    token(aws.ecs.TaskDefinition): "family",
+    token(mongodbatlas.DatabaseUser): "username",
 }
 
 
 # DNS records carry the DNS name they publish (api.<env>.<domain>, ACM validation tokens).
-DNS_TYPES = ("aws:route53/record:Record",)
+DNS_TYPES = (token(aws.route53.Record),)
 # Names AWS reserves: an HTTP API's `$default` stage (served at the API's root, http-api ingress).
-RESERVED = {"aws:apigatewayv2/stage:Stage": "$default"}
+RESERVED = {token(aws.apigatewayv2.Stage): "$default"}
 # Names that are no identity of their own: an inline policy's name is unique only within its role
 # (whose name the rule checks). Left unset, the provider's Check fills in `<logical name>-<7 hex>`
 # (pulumi-terraform-bridge `pkg/tfbridge/info/autonaming.go`: SetAutonaming/AutoName, Randlen 7,
@@ -46,13 +47,13 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     if args.resource_type in SCOPED_NAMES and _auto_named(args, name):
         return
     prefix = f"{PROJECT}-{env}"
-    if args.resource_type == "aws:cloudwatch/logGroup:LogGroup":
+    if args.resource_type == token(aws.cloudwatch.LogGroup):
         if not name.startswith((f"/ecs/{env}/", f"/vpc/{env}/")):
             yield f"log group {name!r} must be /ecs/{env}/<service> (or /vpc/{env}/<name>)"
-    elif args.resource_type == "aws:secretsmanager/secret:Secret":
+    elif args.resource_type == token(aws.secretsmanager.Secret):
         if not name.startswith(SECRET_PATH.format(env=env)):
             yield f"secret {name!r} must live under {SECRET_PATH.format(env=env)}"
-    elif args.resource_type == "aws:kms/alias:Alias":
+    elif args.resource_type == token(aws.kms.Alias):
         if not name.startswith(f"alias/{prefix}-"):
             yield f"KMS alias {name!r} must be alias/{prefix}-<resource>"
     elif name != prefix and not name.startswith(f"{prefix}-"):

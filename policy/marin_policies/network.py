@@ -91,8 +91,8 @@ def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[tuple[str, st
 
 
 def _default_sg(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
-    vpcs = of_type(args, "aws:ec2/vpc:Vpc")
-    defaults = of_type(args, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    vpcs = of_type(args, token(aws.ec2.Vpc))
+    defaults = of_type(args, token(aws.ec2.DefaultSecurityGroup))
     if vpcs and not defaults:
         yield vpcs[0].urn, "the VPC's default security group is not managed (and emptied)"
     for d in defaults:

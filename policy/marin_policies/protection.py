@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas as mongodbatlas
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import resource_rule, setting, stack_says
+from ._common import resource_rule, setting, stack_says, token
 
 DATA_STORES = (
-    "aws:s3/bucket:Bucket",
-    "aws:secretsmanager/secret:Secret",
-    "aws:elasticache/replicationGroup:ReplicationGroup",
-    "aws:opensearch/domain:Domain",
-    "mongodbatlas:index/advancedCluster:AdvancedCluster",
-    "mongodbatlas:index/project:Project",
+    token(aws.s3.Bucket),
+    token(aws.secretsmanager.Secret),
+    token(aws.elasticache.ReplicationGroup),
+    token(aws.opensearch.Domain),
+    token(mongodbatlas.AdvancedCluster),
+    token(mongodbatlas.Project),
 )
 
 
@@ -26,11 +28,11 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     if not args.opts.protect:
         yield f"{args.resource_type.split(':')[-1]} {args.name} is not protected (protect=True); {why}"
     if (
-        args.resource_type == "mongodbatlas:index/advancedCluster:AdvancedCluster"
+        args.resource_type == token(mongodbatlas.AdvancedCluster)
         and args.props.get("terminationProtectionEnabled") is not True
     ):
         yield f"Atlas cluster {args.props.get('name')!r} has no termination protection; {why}"
-    if args.resource_type == "aws:s3/bucket:Bucket" and args.props.get("forceDestroy"):
+    if args.resource_type == token(aws.s3.Bucket) and args.props.get("forceDestroy"):
         yield f"bucket {args.props.get('bucket')!r} can be destroyed with its recordings (forceDestroy); {why}"
 
 

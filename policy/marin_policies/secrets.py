@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from marin.config import SECRET_KEYS
 
-from ._common import STACK, decide_each, num, resource_rule, setting, stack_rule, stack_says, stack_value
+from ._common import decide_each, num, resource_rule, setting, stack_config, stack_rule, stack_says, stack_value, token
 
 # user:password@ in a connection string (mongodb://, redis://, https://, ...)
 CREDENTIALS_IN_URI = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
@@ -19,8 +20,8 @@ SHORTEST_SECRET = 8  # shorter secret values (flags, enum-like strings) would ma
 # Secret *stores*: their content is whatever was put in (an endpoint, say), and a credential put in
 # is caught where it came from (a generated password, an AUTH token) or by its shape (a URI).
 STORES = {
-    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
-    "aws:ssm/parameter:Parameter": ("value", "insecureValue"),
+    token(aws.secretsmanager.SecretVersion): ("secretString", "secretBinary"),
+    token(aws.ssm.Parameter): ("value", "insecureValue"),
 }
 
 
@@ -93,8 +94,9 @@ def _outputs(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
 def _plaintext_config(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     """Keys the project declares secret (Pulumi.yaml `secret: true`) must be encrypted in the stack's
     config: the engine names the encrypted ones in ConfigureStack's `config_secret_keys`."""
+    config, encrypted = stack_config()
     for key in SECRET_KEYS:
-        if key.full_name in STACK["config"] and key.full_name not in STACK["secret_keys"]:
+        if key.full_name in config and key.full_name not in encrypted:
             yield (
                 f"{key.full_name} is in plaintext in the stack's config; "
                 f"set it with `pulumi config set --secret {key.full_name}`"
@@ -111,7 +113,7 @@ POLICIES = [
     resource_rule(
         "secret-recovery-window",
         "Secrets keep the stack's secretRecoveryWindowDays; at least 7 with protectData (minimumDays)",
-        ("aws:secretsmanager/secret:Secret",),
+        (token(aws.secretsmanager.Secret),),
         _window,
         config={"minimumDays": {"type": "integer", "minimum": 0, "description": "default 7 with protectData, else 0"}},
     ),

@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas as mongodbatlas
 from pulumi_policy import ResourceValidationArgs
 
 from marin import limits
 
-from ._common import ADVISORY, get, resource_rule, setting, stack_says
+from ._common import ADVISORY, get, resource_rule, setting, stack_says, token
 
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
-ATLAS = "mongodbatlas:index/advancedCluster:AdvancedCluster"
+TASK = token(aws.ecs.TaskDefinition)
+REDIS = token(aws.elasticache.ReplicationGroup)
+ATLAS = token(mongodbatlas.AdvancedCluster)
 ORDER = {"redisNodeType": limits.REDIS_NODE_TYPES, "atlasInstanceSize": limits.ATLAS_TIERS}
 # Defaults (pack config `ceiling` / `floor` override them). Ceiling: story task 4's largest dev sizes.
 # Floor: Atlas's smallest dedicated tier (M0 is shared: no backups, no dedicated replica set), the

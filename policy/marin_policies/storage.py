@@ -9,11 +9,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pulumi_aws as aws
 from pulumi_policy import StackValidationArgs
 
-from ._common import _is_map, _is_seq, attached, decide_each, get, json_of, of_type, setting, stack_rule, stack_says
+from ._common import (
+    _is_map,
+    _is_seq,
+    attached,
+    decide_each,
+    get,
+    json_of,
+    of_type,
+    setting,
+    stack_rule,
+    stack_says,
+    token,
+)
 
-BUCKET = "aws:s3/bucket:Bucket"
+BUCKET = token(aws.s3.Bucket)
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
@@ -33,7 +46,7 @@ def _public_access(args: StackValidationArgs, env: str) -> Iterator[tuple[str, s
         if not blocks or not all(blocks[0].props.get(k) is True for k in BLOCKS):
             yield f"bucket {bucket!r} does not block all public access ({', '.join(BLOCKS)})"
 
-    return _each_bucket(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", check)
+    return _each_bucket(args, token(aws.s3.BucketPublicAccessBlock), check)
 
 
 def _encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
@@ -42,9 +55,7 @@ def _encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]
         if algorithm not in ALGORITHMS:
             yield f"bucket {bucket!r} has no default server-side encryption"
 
-    return _each_bucket(
-        args, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", check
-    )
+    return _each_bucket(args, token(aws.s3.BucketServerSideEncryptionConfiguration), check)
 
 
 def _denies_plain_http(statement: Any) -> bool:
@@ -63,7 +74,7 @@ def _tls_only(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
         if not any(_denies_plain_http(s) for s in (statements if _is_seq(statements) else [statements])):
             yield f"bucket {bucket!r} does not deny requests without TLS (aws:SecureTransport)"
 
-    return _each_bucket(args, "aws:s3/bucketPolicy:BucketPolicy", check)
+    return _each_bucket(args, token(aws.s3.BucketPolicy), check)
 
 
 def _versioning(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
@@ -74,7 +85,7 @@ def _versioning(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]
         if not versioning or get(versioning[0].props, "versioningConfiguration.status") != "Enabled":
             yield f"bucket {bucket!r} is not versioned; the stack protects its data"
 
-    return _each_bucket(args, "aws:s3/bucketVersioning:BucketVersioning", check)
+    return _each_bucket(args, token(aws.s3.BucketVersioning), check)
 
 
 POLICIES = [
