@@ -309,8 +309,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketPublicAccessBlock),
         "",
         set_input("restrictPublicBuckets", False),
-        "bucket 'marin-staging-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
-        "ignorePublicAcls, restrictPublicBuckets)",
+        "public access block storage-public-access-block leaves restrictPublicBuckets off",
     ),
     (
         "s3-default-encryption",
@@ -319,7 +318,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketServerSideEncryptionConfiguration),
         "",
         set_input("rules", []),
-        "bucket 'marin-dev-call-recordings' has no default server-side encryption",
+        "encryption configuration storage-encryption sets no default server-side encryption",
     ),
     (
         "s3-tls-only",
@@ -328,7 +327,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketPolicy),
         "",
         edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
-        "bucket 'marin-prod-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
+        "bucket policy storage-tls-only does not deny requests without TLS (aws:SecureTransport)",
     ),
     (
         "s3-versioning",
@@ -337,7 +336,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketVersioning),
         "",
         set_input("versioningConfiguration.status", "Suspended"),
-        "bucket 'marin-prod-call-recordings' is not versioned; the stack protects its data",
+        "bucket versioning storage-versioning is Suspended; the stack protects its data",
     ),
     (
         "elasticache-encryption",
@@ -720,7 +719,7 @@ OUTPUT_MUTATIONS: list[tuple[str, str, str, str, Any, bool, str]] = [
 
 
 # Rules broken by a stack file rather than a resource (test_a_deliberately_broken_copy_of_prod_is_caught).
-CONFIG_RULES = {"no-plaintext-secret-config": MANDATORY}
+CONFIG_RULES = {"no-plaintext-secret-config": MANDATORY, "s3-bucket-controls": MANDATORY}  # and REMOVALS
 
 
 def test_every_rule_has_a_mutation() -> None:
@@ -783,29 +782,28 @@ def test_a_secret_value_in_the_outputs_is_reported_marked_secret_or_not(
 REMOVALS: list[tuple[str, str, str, str]] = [
     # (rule, env, type removed from the stack, expected message): the "has none at all" branches
     (
-        "s3-block-public-access",
+        "s3-bucket-controls",
         "prod",
         token(aws.s3.BucketPublicAccessBlock),
-        "bucket 'marin-prod-call-recordings' does not block all public access (blockPublicAcls, blockPublicPolicy, "
-        "ignorePublicAcls, restrictPublicBuckets)",
+        "bucket 'marin-prod-call-recordings' has no public access block",
     ),
     (
-        "s3-default-encryption",
+        "s3-bucket-controls",
         "staging",
         token(aws.s3.BucketServerSideEncryptionConfiguration),
-        "bucket 'marin-staging-call-recordings' has no default server-side encryption",
+        "bucket 'marin-staging-call-recordings' has no default encryption",
     ),
     (
-        "s3-tls-only",
+        "s3-bucket-controls",
         "dev",
         token(aws.s3.BucketPolicy),
-        "bucket 'marin-dev-call-recordings' does not deny requests without TLS (aws:SecureTransport)",
+        "bucket 'marin-dev-call-recordings' has no bucket policy",
     ),
     (
-        "s3-versioning",
+        "s3-bucket-controls",
         "staging",
         token(aws.s3.BucketVersioning),
-        "bucket 'marin-staging-call-recordings' is not versioned; the stack protects its data",
+        "bucket 'marin-staging-call-recordings' has no versioning",
     ),
     (
         "default-security-group-closed",
@@ -816,7 +814,9 @@ REMOVALS: list[tuple[str, str, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("rule", "env", "type_", "expected"), REMOVALS, ids=[f"{m[0]}-{m[1]}" for m in REMOVALS])
+@pytest.mark.parametrize(
+    ("rule", "env", "type_", "expected"), REMOVALS, ids=[f"{m[0]}-{m[1]}-{i}" for i, m in enumerate(REMOVALS)]
+)
 def test_a_missing_control_is_reported(
     rule: str, env: str, type_: str, expected: str, all_inventories: dict[str, Inventory]
 ) -> None:
@@ -838,13 +838,9 @@ def _as_literal(bucket_name: str) -> Change:
 
 def test_an_attachment_naming_its_bucket_literally_is_matched_by_name(all_inventories: dict[str, Inventory]) -> None:
     inv, sse = all_inventories["prod"], token(aws.s3.BucketPublicAccessBlock)
-    assert _findings(mutated(inv, sse, _as_literal("marin-prod-call-recordings")), "s3-block-public-access") == []
-    assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket")), "s3-block-public-access") == [
-        (
-            "bucket 'marin-prod-call-recordings' does not block all public access (blockPublicAcls, "
-            "blockPublicPolicy, ignorePublicAcls, restrictPublicBuckets)",
-            MANDATORY,
-        )
+    assert _findings(mutated(inv, sse, _as_literal("marin-prod-call-recordings")), "s3-bucket-controls") == []
+    assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket")), "s3-bucket-controls") == [
+        ("bucket 'marin-prod-call-recordings' has no public access block", MANDATORY)
     ]
 
 

@@ -66,12 +66,18 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         "resource",
         M,
     ),
-    "s3-block-public-access": ("Buckets block all public access", "S3.8", "stack", M),
-    "s3-default-encryption": ("Buckets encrypt objects at rest by default", "S3.4", "stack", M),
-    "s3-tls-only": ("Bucket policies deny requests without TLS", "S3.5", "stack", M),
+    "s3-block-public-access": ("Buckets block all public access", "S3.8", "resource", M),
+    "s3-default-encryption": ("Buckets encrypt objects at rest by default", "S3.4", "resource", M),
+    "s3-tls-only": ("Bucket policies deny requests without TLS", "S3.5", "resource", M),
     "s3-versioning": (
         "Buckets keep object versions where the stack's protectData is true (required)",
         "S3.14",
+        "resource",
+        M,
+    ),
+    "s3-bucket-controls": (
+        "Every bucket has its public access block, encryption, bucket policy and (protectData) versioning",
+        None,
         "stack",
         M,
     ),
@@ -400,6 +406,22 @@ ATLAS = token(pulumi_mongodbatlas.AdvancedCluster)
 ACCESS = token(pulumi_mongodbatlas.ProjectIpAccessList)
 INGRESS = token(aws.vpc.SecurityGroupIngressRule)
 LEGACY = token(aws.ec2.SecurityGroupRule)
+BLOCK = token(aws.s3.BucketPublicAccessBlock)
+SSE = token(aws.s3.BucketServerSideEncryptionConfiguration)
+BUCKET_POLICY = token(aws.s3.BucketPolicy)
+VERSIONING = token(aws.s3.BucketVersioning)
+TLS_DENY = {
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+ALL_BLOCKED = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
 GROUP = token(aws.ec2.SecurityGroup)
 ROLE_POLICY = token(aws.iam.RolePolicy)
 ROLE = token(aws.iam.Role)
@@ -412,6 +434,10 @@ def _atlas(size: str, **props: Any) -> dict[str, Any]:
         "name": "marin-x",
         "replicationSpecs": [{"regionConfigs": [{"electableSpecs": {"instanceSize": size}}]}],
     } | (props)
+
+
+def sse(algorithm: str) -> dict[str, Any]:
+    return {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]}
 
 
 def _doc(*statements: dict[str, Any]) -> str:
@@ -446,6 +472,8 @@ LB, INSTANCE = token(aws.lb.LoadBalancer), token(aws.ec2.Instance)
 REDIRECT = {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}
 FORWARD = {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}
 PLAIN_HTTP = "HTTP listener l serves plain HTTP; it must redirect to HTTPS"
+NO_SSE = "encryption configuration sse sets no default server-side encryption"
+NO_TLS = "bucket policy bp does not deny requests without TLS (aws:SecureTransport)"
 CEIL = "{k} {v} is above the ceiling of a stack without protectData: {b}"
 FLOOR_MSG = "{k} {v} is below the floor of a highly available stack: {b}"
 UNLISTED = "{k} {v!r} is not in the catalogue (marin/limits.py): cannot be ranked"
@@ -541,6 +569,20 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c"}, "iam-api-task"),
         None,
         [(NAME_MSG.format(t=ROLE_POLICY, n="iam-api-task-1a2b3c", e="dev"), M)],
+    ),
+    (
+        "naming-convention",
+        "prod",
+        Res(token(aws.lb.TargetGroup), {"name": "compute-api-tg-0f9e8d7"}, "compute-api-tg"),
+        None,
+        [],
+    ),
+    (
+        "naming-convention",
+        "dev",
+        Res(token(aws.servicediscovery.Service), {"name": "compute-api-discovery-a0b1c2d"}, "compute-api-discovery"),
+        None,
+        [],
     ),
     # a bucket's or a group's name is its identity: an auto-name there breaks the convention
     (
@@ -1306,6 +1348,68 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [("instance nat's root volume is not encrypted", M), ("instance nat's volume /dev/sdf is not encrypted", M)],
     ),
+    # s3-*: each control on its own resource, before it exists
+    ("s3-block-public-access", "dev", Res(BLOCK, ALL_BLOCKED, "pab"), None, []),
+    (
+        "s3-block-public-access",
+        "dev",
+        Res(BLOCK, ALL_BLOCKED | {"ignorePublicAcls": False}, "pab"),
+        None,
+        [("public access block pab leaves ignorePublicAcls off", M)],
+    ),
+    (
+        "s3-block-public-access",
+        "dev",
+        Res(BLOCK, ALL_BLOCKED | {"blockPublicAcls": "true", "restrictPublicBuckets": None}, "pab"),
+        None,
+        [("public access block pab leaves blockPublicAcls, restrictPublicBuckets off", M)],
+    ),
+    *[
+        ("s3-default-encryption", "dev", Res(SSE, sse(a), "sse"), None, [])
+        for a in ("AES256", "aws:kms", "aws:kms:dsse")
+    ],
+    ("s3-default-encryption", "dev", Res(SSE, sse("aws:kms:none"), "sse"), None, [(NO_SSE, M)]),
+    ("s3-default-encryption", "dev", Res(SSE, {"rules": []}, "sse"), None, [(NO_SSE, M)]),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)}, "bp"), None, []),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(
+            BUCKET_POLICY,
+            {"policy": json.dumps({"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}})},
+            "bp",
+        ),
+        None,
+        [],
+    ),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY]}}, "bp"), None, []),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": {"Statement": TLS_DENY}}, "bp"), None, []),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Effect": "Allow"})}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": json.dumps(["x"])}, "bp"), None, [(NO_TLS, M)]),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": json.dumps({"Statement": ["x"]})}, "bp"), None, [(NO_TLS, M)]),
+    ("s3-versioning", "staging", Res(VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}, "v"), None, []),
+    ("s3-versioning", "dev", Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"), None, []),
+    (
+        "s3-versioning",
+        "prod",
+        Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"),
+        None,
+        [(f"bucket versioning v is Suspended; {WHY}", M)],
+    ),
+    ("s3-versioning", "qa", Res(VERSIONING, {}, "v"), None, [(f"bucket versioning v is None; {WHY}", M)]),
     # no-plaintext-secret-config: a key declared secret, set without --secret
     ("no-plaintext-secret-config", "encrypted", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
     ("no-plaintext-secret-config", "dev", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
@@ -1535,27 +1639,11 @@ def test_a_resource_rule_reports_exactly_its_violations_with_its_level(
 
 # --- stack rules: the resources of a stack together -------------------------------------------------
 
-BLOCK = token(aws.s3.BucketPublicAccessBlock)
-SSE = token(aws.s3.BucketServerSideEncryptionConfiguration)
-BUCKET_POLICY = token(aws.s3.BucketPolicy)
-VERSIONING = token(aws.s3.BucketVersioning)
 STACK = "pulumi:pulumi:Stack"
-ALL_BLOCKED = {
-    "blockPublicAcls": True,
-    "blockPublicPolicy": True,
-    "ignorePublicAcls": True,
-    "restrictPublicBuckets": True,
-}
 NOT_BLOCKED = (
     "bucket {b!r} does not block all public access (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, "
     "restrictPublicBuckets)"
 )
-TLS_DENY = {
-    "Effect": "Deny",
-    "Principal": "*",
-    "Action": "s3:*",
-    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-}
 
 
 def bucket(name: str = "b1", **props: Any) -> Res:
@@ -1570,10 +1658,6 @@ def on(target: Res, type_: str, props: dict[str, Any], name: str = "a") -> Res:
 def literal(type_: str, bucket_name: str, props: dict[str, Any]) -> Res:
     """An attachment naming its bucket with a string: no dependency to follow."""
     return Res(type_, {"bucket": bucket_name} | props, "lit")
-
-
-def sse(algorithm: str) -> dict[str, Any]:
-    return {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]}
 
 
 def _group(name: str, **props: Any) -> Res:
@@ -1602,123 +1686,24 @@ LEAKED = "stack output {k!r} carries the secret value of {w}; outputs carry ARNs
 IN_URI = "stack output {k!r} carries credentials in a URI; outputs carry ARNs, never values"
 
 
+MISSING = "bucket {b!r} has no {w}"
+VERSIONED = {"versioningConfiguration": {"status": "Enabled"}}
+
+
+def controls(target: Res) -> list[Res]:
+    """A public access block, an encryption configuration and a TLS-only policy on `target`."""
+    return [
+        on(target, BLOCK, ALL_BLOCKED, f"{target.name}-block"),
+        on(target, SSE, sse("AES256"), f"{target.name}-sse"),
+        on(target, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, f"{target.name}-policy"),
+    ]
+
+
 def outputs(**values: Any) -> Res:
     return Res(STACK, values, "marin-dev")
 
 
 STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
-    # s3-block-public-access: all four blocks, on this bucket (by dependency, or by name or id)
-    ("s3-block-public-access", "dev", [B1, on(B1, BLOCK, ALL_BLOCKED)], []),
-    (
-        "s3-block-public-access",
-        "dev",
-        [B1, on(B1, BLOCK, ALL_BLOCKED | {"ignorePublicAcls": False})],
-        [(NOT_BLOCKED.format(b="b1"), M)],
-    ),
-    (
-        "s3-block-public-access",
-        "dev",
-        [B1, on(B1, BLOCK, ALL_BLOCKED | {"blockPublicAcls": "true"})],
-        [(NOT_BLOCKED.format(b="b1"), M)],
-    ),
-    ("s3-block-public-access", "dev", [B1], [(NOT_BLOCKED.format(b="b1"), M)]),
-    ("s3-block-public-access", "dev", [B1, B2, on(B2, BLOCK, ALL_BLOCKED)], [(NOT_BLOCKED.format(b="b1"), M)]),
-    (
-        "s3-block-public-access",
-        "dev",
-        [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"})],
-        [(NOT_BLOCKED.format(b="b1"), M)],
-    ),
-    ("s3-block-public-access", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED)], []),
-    ("s3-block-public-access", "dev", [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED)], []),
-    ("s3-block-public-access", "dev", [B1, literal(BLOCK, "b2", ALL_BLOCKED)], [(NOT_BLOCKED.format(b="b1"), M)]),
-    ("s3-block-public-access", "dev", [B1, Res(BLOCK, ALL_BLOCKED, "nobucket")], [(NOT_BLOCKED.format(b="b1"), M)]),
-    ("s3-block-public-access", "dev", [Res(GROUP, {"bucket": "b1"}), literal(BLOCK, "b1", ALL_BLOCKED)], []),
-    # s3-default-encryption: one of S3's algorithms
-    *[("s3-default-encryption", "dev", [B1, on(B1, SSE, sse(a))], []) for a in ("AES256", "aws:kms", "aws:kms:dsse")],
-    (
-        "s3-default-encryption",
-        "dev",
-        [B1, on(B1, SSE, sse("aws:kms:none"))],
-        [("bucket 'b1' has no default server-side encryption", M)],
-    ),
-    (
-        "s3-default-encryption",
-        "dev",
-        [B1, on(B1, SSE, {"rules": []})],
-        [("bucket 'b1' has no default server-side encryption", M)],
-    ),
-    ("s3-default-encryption", "dev", [B1], [("bucket 'b1' has no default server-side encryption", M)]),
-    # s3-tls-only: a Deny on aws:SecureTransport false
-    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)})], []),
-    (
-        "s3-tls-only",
-        "dev",
-        [
-            B1,
-            on(
-                B1,
-                BUCKET_POLICY,
-                {
-                    "policy": json.dumps(
-                        {"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}}
-                    )
-                },
-            ),
-        ],
-        [],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        [B1, on(B1, BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Effect": "Allow"})})],
-        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        [
-            B1,
-            on(
-                B1, BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})}
-            ),
-        ],
-        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        [B1, on(B1, BUCKET_POLICY, {"policy": json.dumps(["x"])})],
-        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        [B1, on(B1, BUCKET_POLICY, {"policy": json.dumps({"Statement": ["x"]})})],
-        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
-    ),
-    ("s3-tls-only", "dev", [B1], [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)]),
-    # s3-versioning-outside-dev
-    (
-        "s3-versioning",
-        "staging",
-        [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Enabled"}})],
-        [],
-    ),
-    (
-        "s3-versioning",
-        "prod",
-        [B1, on(B1, VERSIONING, {"versioningConfiguration": {"status": "Suspended"}})],
-        [("bucket 'b1' is not versioned; the stack protects its data", M)],
-    ),
-    (
-        "s3-versioning",
-        "staging",
-        [B1],
-        [("bucket 'b1' is not versioned; the stack protects its data", M)],
-    ),
-    ("s3-versioning", "dev", [B1], []),
-    ("s3-versioning", "qa", [B1], [("bucket 'b1' is not versioned; the stack protects its data", M)]),
     # no-open-ingress: from anywhere only 80/443 on the load balancer's group
     ("no-open-ingress", "dev", [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")], []),
     ("no-open-ingress", "dev", [ALB_BY_PREFIX, rule_on(ALB_BY_PREFIX, "0.0.0.0/0", 443)], []),
@@ -1845,8 +1830,6 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         [(IN_URI.format(k="uri"), M), note("no-secret-outputs")],
     ),
     # later additions (appended: test ids are positions)
-    ("s3-block-public-access", "dev", [B1, B2, on(B2, BLOCK, ALL_BLOCKED), on(B1, BLOCK, ALL_BLOCKED, "a1")], []),
-    ("s3-block-public-access", "dev", [bucket("b1", id="b1-id"), literal(BLOCK, "b1", ALL_BLOCKED)], []),
     (
         "no-secret-outputs",
         "dev",
@@ -1861,13 +1844,49 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         ],
         [(LEAKED.format(k="version", w="sv.versionId"), M)],
     ),
-    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY]}})], []),
-    ("s3-tls-only", "dev", [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": TLS_DENY}})], []),
+    # s3-bucket-controls: each bucket has every control attached (by dependency, or by name or id)
+    ("s3-bucket-controls", "dev", [B1, *controls(B1)], []),
+    ("s3-bucket-controls", "prod", [B1, *controls(B1), on(B1, VERSIONING, VERSIONED, "v")], []),
     (
-        "s3-tls-only",
+        "s3-bucket-controls",
         "dev",
-        [B1, on(B1, BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY | {"Effect": "Allow"}]}})],
-        [("bucket 'b1' does not deny requests without TLS (aws:SecureTransport)", M)],
+        [B1],
+        [(MISSING.format(b="b1", w="public access block, default encryption, bucket policy"), M)],
+    ),
+    ("s3-bucket-controls", "qa", [B1, *controls(B1)], [(MISSING.format(b="b1", w="versioning"), M)]),
+    (
+        "s3-bucket-controls",
+        "dev",
+        [B1, B2, *controls(B2)],
+        [(MISSING.format(b="b1", w="public access block, default encryption, bucket policy"), M)],
+    ),
+    ("s3-bucket-controls", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED), *controls(B1)[1:]], []),
+    (
+        "s3-bucket-controls",
+        "dev",
+        [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED), *controls(B1)[1:]],
+        [],
+    ),
+    (
+        "s3-bucket-controls",
+        "dev",
+        [B1, literal(BLOCK, "b2", ALL_BLOCKED), *controls(B1)[1:]],
+        [(MISSING.format(b="b1", w="public access block"), M)],
+    ),
+    (
+        "s3-bucket-controls",
+        "dev",
+        [B1, Res(BLOCK, ALL_BLOCKED, "nobucket"), *controls(B1)[1:]],
+        [(MISSING.format(b="b1", w="public access block"), M)],
+    ),
+    (
+        "s3-bucket-controls",
+        "dev",
+        [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"}), *controls(B1)[1:]],
+        [
+            (MISSING.format(b="b1", w="public access block"), M),
+            (MISSING.format(b="b2", w="default encryption, bucket policy"), M),
+        ],
     ),
 ]
 

@@ -24,11 +24,13 @@ NAME_PROP = {
 DNS_TYPES = (token(aws.route53.Record),)
 # Names AWS reserves: an HTTP API's `$default` stage (served at the API's root, http-api ingress).
 RESERVED = {token(aws.apigatewayv2.Stage): "$default"}
-# Names that are no identity of their own: an inline policy's name is unique only within its role
-# (whose name the rule checks). Left unset, the provider's Check fills in `<logical name>-<7 hex>`
-# (pulumi-terraform-bridge `pkg/tfbridge/info/autonaming.go`: SetAutonaming/AutoName, Randlen 7,
-# separator "-" as pulumi-aws sets it), and the analyzer receives that name.
-SCOPED_NAMES = (token(aws.iam.RolePolicy),)
+# Types the program leaves to the provider's auto-name, because nothing outside the stack needs
+# their name (docs/naming-policy.md): an inline policy (its name is unique only within its role),
+# the ALB's target group and the Cloud Map service (created first on replacement). Left unset, the
+# provider's Check fills in `<logical name>-<7 hex>` (pulumi-terraform-bridge
+# `pkg/tfbridge/info/autonaming.go`: SetAutonaming/AutoName, Randlen 7, separator "-" as pulumi-aws
+# sets it), and the analyzer receives that name. Every other type keeps the convention.
+AUTO_NAMED = tuple(token(t) for t in (aws.iam.RolePolicy, aws.lb.TargetGroup, aws.servicediscovery.Service))
 
 
 def _auto_named(args: ResourceValidationArgs, name: str) -> bool:
@@ -44,7 +46,7 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         name = prefix_prop.rstrip("-")
     if not isinstance(name, str) or RESERVED.get(args.resource_type) == name:
         return
-    if args.resource_type in SCOPED_NAMES and _auto_named(args, name):
+    if args.resource_type in AUTO_NAMED and _auto_named(args, name):
         return
     prefix = f"{PROJECT}-{env}"
     if args.resource_type == token(aws.cloudwatch.LogGroup):

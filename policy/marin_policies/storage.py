@@ -1,7 +1,8 @@
-"""S3: public access blocked, encryption, TLS-only policy, versioning in staging and prod.
+"""S3: public access blocked, encryption, TLS-only policy, versioning where data is protected.
 
-Stack rules: each needs a bucket together with the resources attached to it, matched through the
-engine's property dependencies (so they decide during a first preview, when ids are unknown).
+Each control is decided on its own resource, before the engine creates it (resource rules). One
+stack rule checks that every bucket has each control attached, matched through the engine's
+property dependencies (so it decides during a first preview, when ids are unknown).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pulumi_aws as aws
-from pulumi_policy import StackValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from ._common import (
     _is_map,
@@ -20,6 +21,7 @@ from ._common import (
     get,
     json_of,
     of_type,
+    resource_rule,
     setting,
     stack_rule,
     stack_says,
@@ -27,35 +29,24 @@ from ._common import (
 )
 
 BUCKET = token(aws.s3.Bucket)
+BLOCK = token(aws.s3.BucketPublicAccessBlock)
+SSE = token(aws.s3.BucketServerSideEncryptionConfiguration)
+POLICY = token(aws.s3.BucketPolicy)
+VERSIONING = token(aws.s3.BucketVersioning)
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
+PROTECTED = {"required": {"type": "boolean", "description": "default: the stack's protectData"}}
 
 
-def _each_bucket(args: StackValidationArgs, type_: str, check: Any) -> Iterator[tuple[str, str]]:
-    """`check(name, attachments)` for every bucket, with the resources of `type_` attached to it."""
-
-    def one(bucket: Any) -> Iterator[tuple[str, str]]:
-        for message in check(bucket.props.get("bucket"), attached(args, type_, "bucket", bucket, ("bucket", "id"))):
-            yield bucket.urn, message
-
-    return decide_each(of_type(args, BUCKET), one)
+def _public_access(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    open_ = [k for k in BLOCKS if args.props.get(k) is not True]
+    if open_:
+        yield f"public access block {args.name} leaves {', '.join(open_)} off"
 
 
-def _public_access(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
-    def check(bucket: str, blocks: list[Any]) -> Iterator[str]:
-        if not blocks or not all(blocks[0].props.get(k) is True for k in BLOCKS):
-            yield f"bucket {bucket!r} does not block all public access ({', '.join(BLOCKS)})"
-
-    return _each_bucket(args, token(aws.s3.BucketPublicAccessBlock), check)
-
-
-def _encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
-    def check(bucket: str, sse: list[Any]) -> Iterator[str]:
-        algorithm = get(sse[0].props, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") if sse else None
-        if algorithm not in ALGORITHMS:
-            yield f"bucket {bucket!r} has no default server-side encryption"
-
-    return _each_bucket(args, token(aws.s3.BucketServerSideEncryptionConfiguration), check)
+def _encryption(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    if get(args.props, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm") not in ALGORITHMS:
+        yield f"encryption configuration {args.name} sets no default server-side encryption"
 
 
 def _denies_plain_http(statement: Any) -> bool:
@@ -66,37 +57,56 @@ def _denies_plain_http(statement: Any) -> bool:
     )
 
 
-def _tls_only(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
-    def check(bucket: str, policies: list[Any]) -> Iterator[str]:
-        # The document names the bucket's ARN: unknown during a first preview (the note says so).
-        document = json_of(policies[0].props["policy"]) if policies else None
-        statements = document.get("Statement", []) if _is_map(document) else []
-        if not any(_denies_plain_http(s) for s in (statements if _is_seq(statements) else [statements])):
-            yield f"bucket {bucket!r} does not deny requests without TLS (aws:SecureTransport)"
-
-    return _each_bucket(args, token(aws.s3.BucketPolicy), check)
+def _tls_only(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    # The document names the bucket's ARN: unknown during a first preview (the note says so).
+    document = json_of(args.props["policy"])
+    statements = document.get("Statement", []) if _is_map(document) else []
+    if not any(_denies_plain_http(s) for s in (statements if _is_seq(statements) else [statements])):
+        yield f"bucket policy {args.name} does not deny requests without TLS (aws:SecureTransport)"
 
 
-def _versioning(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
-    if not setting(args, "required", stack_says("protectData")):
-        return iter(())
+def _versioning(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    status = get(args.props, "versioningConfiguration.status")
+    if setting(args, "required", stack_says("protectData")) and status != "Enabled":
+        yield f"bucket versioning {args.name} is {status}; the stack protects its data"
 
-    def check(bucket: str, versioning: list[Any]) -> Iterator[str]:
-        if not versioning or get(versioning[0].props, "versioningConfiguration.status") != "Enabled":
-            yield f"bucket {bucket!r} is not versioned; the stack protects its data"
 
-    return _each_bucket(args, token(aws.s3.BucketVersioning), check)
+def _controls(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+    """Every bucket has each control attached (versioning where the stack protects its data)."""
+    wanted = {BLOCK: "public access block", SSE: "default encryption", POLICY: "bucket policy"}
+    if setting(args, "versioning", stack_says("protectData")):
+        wanted[VERSIONING] = "versioning"
+
+    def one(bucket: Any) -> Iterator[tuple[str, str]]:
+        missing = [
+            what for type_, what in wanted.items() if not attached(args, type_, "bucket", bucket, ("bucket", "id"))
+        ]
+        if missing:
+            yield bucket.urn, f"bucket {bucket.props.get('bucket')!r} has no {', '.join(missing)}"
+
+    return decide_each(of_type(args, BUCKET), one)
 
 
 POLICIES = [
-    stack_rule("s3-block-public-access", "Buckets block all public access", _public_access, control="S3.8"),
-    stack_rule("s3-default-encryption", "Buckets encrypt objects at rest by default", _encryption, control="S3.4"),
-    stack_rule("s3-tls-only", "Bucket policies deny requests without TLS", _tls_only, control="S3.5"),
-    stack_rule(
+    resource_rule(
+        "s3-block-public-access", "Buckets block all public access", (BLOCK,), _public_access, control="S3.8"
+    ),
+    resource_rule(
+        "s3-default-encryption", "Buckets encrypt objects at rest by default", (SSE,), _encryption, control="S3.4"
+    ),
+    resource_rule("s3-tls-only", "Bucket policies deny requests without TLS", (POLICY,), _tls_only, control="S3.5"),
+    resource_rule(
         "s3-versioning",
         "Buckets keep object versions where the stack's protectData is true (required)",
+        (VERSIONING,),
         _versioning,
         control="S3.14",
-        config={"required": {"type": "boolean", "description": "default: the stack's protectData"}},
+        config=PROTECTED,
+    ),
+    stack_rule(
+        "s3-bucket-controls",
+        "Every bucket has its public access block, encryption, bucket policy and (protectData) versioning",
+        _controls,
+        config={"versioning": {"type": "boolean", "description": "default: the stack's protectData"}},
     ),
 ]
