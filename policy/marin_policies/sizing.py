@@ -1,5 +1,5 @@
 """sizing: a stack that does not protect data stays below a cost ceiling (advisory); a highly
-available one stays above a capacity floor. Sizes rank by the catalogue's order (marin/limits.py,
+available one stays above a capacity floor. Sizes rank by the catalogue's order (marin/catalogue.py,
 cheapest first), the one the config validation and the cost model read; a size the catalogue does
 not list cannot be ranked and is reported."""
 
@@ -12,14 +12,14 @@ import pulumi_aws as aws
 import pulumi_mongodbatlas as mongodbatlas
 from pulumi_policy import ResourceValidationArgs
 
-from marin import limits
+from marin import catalogue
 
 from ._common import ADVISORY, get, resource_rule, setting, stack_says, token
 
 TASK = token(aws.ecs.TaskDefinition)
 REDIS = token(aws.elasticache.ReplicationGroup)
 ATLAS = token(mongodbatlas.AdvancedCluster)
-ORDER = {"redisNodeType": limits.REDIS_NODE_TYPES, "atlasInstanceSize": limits.ATLAS_TIERS}
+ORDER = catalogue.SIZES  # by config key, cheapest first
 # Defaults (pack config `ceiling` / `floor` override them). Ceiling: story task 4's largest dev sizes.
 # Floor: Atlas's smallest dedicated tier (M0 is shared: no backups, no dedicated replica set), the
 # smallest ElastiCache node above micro, and a task of half a vCPU; the story's production floor
@@ -31,8 +31,8 @@ SIZES_SCHEMA = {
     "properties": {
         "cpu": {"type": "integer"},
         "memory": {"type": "integer"},
-        "redisNodeType": {"type": "string", "enum": list(limits.REDIS_NODE_TYPES)},
-        "atlasInstanceSize": {"type": "string", "enum": list(limits.ATLAS_TIERS)},
+        "redisNodeType": {"type": "string", "enum": list(ORDER["redisNodeType"])},
+        "atlasInstanceSize": {"type": "string", "enum": list(ORDER["atlasInstanceSize"])},
     },
 }
 
@@ -54,7 +54,7 @@ def _compare(args: ResourceValidationArgs, bound: dict[str, Any], sign: int, wha
             continue
         if key in ORDER:
             if size not in ORDER[key]:
-                yield f"{key} {size!r} is not in the catalogue (marin/limits.py): cannot be ranked"
+                yield f"{key} {size!r} is not in the catalogue (marin/catalogue.py): cannot be ranked"
                 continue
             over = (ORDER[key].index(size) - ORDER[key].index(limit)) * sign > 0
         else:
