@@ -1428,7 +1428,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ),
     # Per-stack thresholds follow the stack's config (PROFILES), never its name: a stack whose
     # config the analyzer was not told ("qa" here) is checked as protected and highly available.
-    # log-retention-by-environment: the stack's logRetentionDays; at least 14 with protectData
+    # log-retention: the stack's logRetentionDays; at least 14 with protectData
     ("log-retention", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}), None, []),
     ("log-retention", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}), None, []),
     ("log-retention", "staging", Res(LOG_GROUP, {"name": "g"}), None, []),  # never expires

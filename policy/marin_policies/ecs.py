@@ -1,4 +1,4 @@
-"""ECS: no public IP outside dev; deployment circuit breaker; logs configured."""
+"""ECS: no public IP where data is protected; deployment circuit breaker; logs configured."""
 
 from __future__ import annotations
 
