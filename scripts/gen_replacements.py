@@ -260,7 +260,7 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
         )
         if m.group("func"):
             func, stack = m.group("fname"), []
-        elif any(w in func.lower() for w in ("upgrade", "move")):
+        elif any(w in func.lower() for w in ("upgrade", "move", "legacy")):
             continue  # the schema of an older version or another type, read only to migrate state
         elif m.group("open"):
             stack.append(None)
@@ -298,7 +298,7 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
 
 def sdk_inputs(token: str) -> set[str]:
     """The input names of the installed SDK class for `token` (camelCase), e.g. pulumi_aws.s3.Bucket."""
-    pkg, mod, cls = token.split(":")[0], token.split(":")[1].split("/")[0], token.split(":")[2]
+    pkg, mod, cls = token.split(":", maxsplit=1)[0], token.split(":")[1].split("/", maxsplit=1)[0], token.split(":")[2]
     module = importlib.import_module(f"pulumi_{pkg}" + ("" if mod == "index" else f".{mod}"))
     params = inspect.signature(getattr(module, cls)._internal_init).parameters
     return {camel(p) for p in params if p not in ("__self__", "resource_name", "opts", "__props__")}
