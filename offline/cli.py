@@ -10,13 +10,19 @@
 Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
 Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all of them.
 
-exit codes:
-  0  done (for `diff --check`: the check passed)
+exit codes (`diff --base` as `terraform plan -detailed-exitcode`):
+  0  done; no change (for `diff --check`: the check passed)
   1  refused input: a stack file that cannot be read or fails validation, a missing price,
      a base revision whose program does not run; `diff --check` found an undeclared difference;
      `policy` found a mandatory violation
-  2  usage: unknown environment or option, --stack-dir without stack files, a --json path
+  2  `diff --base --detailed-exitcode`: changes, none of them failing or destroying data
+  3  `diff --base`: a change `pulumi up` would stop on (a protected resource replaced or deleted,
+     a delete-first of something still in use, a name still taken); with --detailed-exitcode also
+     a stateful resource deleted or replaced
+  64 usage: unknown environment or option, --stack-dir without stack files, a --json path
      that cannot be written, a --base that is not a commit
+
+--json - writes the document to stdout (the human report then goes to stderr).
 
 Colour only on a terminal; NO_COLOR=1 (any value) turns it off. JSON documents carry
 "schemaVersion" (docs/environments.md, "Offline JSON").
@@ -25,6 +31,7 @@ Colour only on a terminal; NO_COLOR=1 (any value) turns it off. JSON documents c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -40,8 +47,13 @@ from offline import base, engine, parity, report
 TIER_ORDER = report.TIER_ORDER
 
 
+USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed-exitcode`
+CHANGES, FAILING = 2, 3
+JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
+
+
 class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit 2."""
+    """Bad command-line input: printed as one line, exit 64."""
 
 
 class Refused(Exception):
@@ -91,13 +103,17 @@ def _tier_key(tier: str) -> int:
 def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
     if not path:
         return
+    if path == "-":
+        JSON_OUT.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        JSON_OUT.flush()
+        return
     Path(path).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {doc['kind']} JSON (schemaVersion {doc['schemaVersion']}) to {path}", file=sys.stderr)
 
 
 def _check_json_path(path: str | None) -> None:
     """Refuse a --json target that cannot be written before any work is done."""
-    if not path:
+    if not path or path == "-":
         return
     p = Path(path)
     if p.is_dir():
@@ -235,7 +251,7 @@ def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, n
             names = f"{c.physical_old} -> {c.physical_new}"
         flags = []
         if c.op == "replace":
-            flags.append("REPLACE")
+            flags.append("REPLACE, DELETE FIRST" if c.delete_first else "REPLACE")
         if c.protected:
             flags.append("protected")
         if c.stateful and c.op in ("delete", "replace"):
@@ -244,8 +260,10 @@ def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, n
         head = f"{c.symbol} {_short_type(c.type)} {c.logical_name} ({names or 'no physical name'})"
         tail = "  " + " ".join(f"[{f}]" for f in flags) if flags else ""
         print(st(c.symbol, f"  {head}") + (f"  {where}" if where else "") + (st("warn", tail) if c.dangerous else tail))
+        for reason in c.failing:
+            print(st("warn", f"      FAILS: {reason}"))
         for p in c.properties:
-            mark = "  (forces replacement)" if p.replaces else ""
+            mark = "  (forces replacement)" if p.replaces else f"  (replaces if {p.condition})" if p.condition else ""
             if p.old is None:
                 print(st("+", f"      + {p.path}: {report.show(p.new)}") + mark)
             elif p.new is None:
@@ -255,18 +273,21 @@ def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, n
 
 
 def _counts_line(label: str, counts: Mapping[str, int]) -> str:
+    """`pulumi preview`'s summary: + to create, ~ to update, - to delete, +- to replace."""
     return (
-        f"{label}: {counts['create']} to create, {counts['delete']} to delete, {counts['update']} to update, "
-        f"{counts['replace']} to replace; {counts['propertiesChanged']} properties changed"
+        f"{label}: + {counts['create']} to create, ~ {counts['update']} to update, - {counts['delete']} to delete, "
+        f"+- {counts['replace']} to replace; {counts['propertiesChanged']} properties changed"
+        + (f"; {counts['failing']} would fail" if counts.get("failing") else "")
     )
 
 
 def _warnings(env: str, cs: list[report.ResourceChange]) -> list[str]:
     return [
-        f"WARNING {env}: {'REPLACES' if c.op == 'replace' else 'DELETES'} "
+        f"{'ERROR' if c.failing else 'WARNING'} {env}: {c.op.upper()}{' DELETE-FIRST' if c.delete_first else ''} "
         f"{'protected ' if c.protected else ''}{'stateful ' if c.stateful else ''}"
-        f"{c.type} {c.logical_name} ({c.physical_old})"
+        f"{c.type} {c.logical_name} ({c.physical_old or c.physical_new})"
         + (f" because of {', '.join(p.path for p in c.properties if p.replaces)}" if c.op == "replace" else "")
+        + "".join(f"; {f}" for f in c.failing)
         for c in cs
         if c.dangerous
     ]
@@ -307,41 +328,26 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
     return 1 if problems else 0
 
 
-def _head_docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
-    """The working tree's documents; a stack that fails is kept as {"error": ...}."""
-    out: dict[str, dict[str, Any]] = {}
-    for env in envs:
-        try:
-            out[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline"))
-        except (ConfigError, stackfiles.StackFileError) as exc:
-            out[env] = {"error": str(exc).replace("\n", " ")}
-    return out
-
-
 def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """REF's plan documents (its own program and tools, in a second process) and the working
+    tree's (made here meanwhile), for the environments asked for (default: all, on either side)."""
     try:
-        commit, old = base.inventories(ref, envs or None, root=base.toplevel(stack_dir), stack_dir=stack_dir)
+        other = base.Plan(ref, envs, stack_dir)
     except base.BaseError as exc:
         if "not a commit" in str(exc) or "needs a git repository" in str(exc):
             raise UsageError(str(exc)) from None
         raise
     known = stackfiles.environments(stack_dir)
-    wanted = envs or [*known, *(e for e in old if e not in known)]
-    new = _head_docs([e for e in wanted if e in known], stack_dir)
-    errors = [
-        f"{side} {e}: {d['error']}"
-        for side, docs in (("base", old), ("working tree", new))
-        for e, d in docs.items()
-        if e in wanted and "error" in d
-    ]
-    if errors:
-        for e in errors:
-            print(f"error: {e}", file=sys.stderr)
-        raise Refused
-    return commit, {e: old.get(e) for e in wanted}, {e: new.get(e) for e in wanted}
+    here = [e for e in envs if e in known] if envs else known
+    try:
+        new = {env: report.to_doc(inv) for env, inv in _run(here, stack_dir).items()} if here else {}
+    finally:
+        old = other.result()
+    wanted = envs or [*known, *(e for e in other.envs if e not in known)]
+    return other.commit, {e: old.get(e) for e in wanted}, {e: new.get(e) for e in wanted}
 
 
-def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
+def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:
     st = style_for(sys.stdout)
     commit, old, new = _base_and_head(ref, envs, stack_dir)
     label = f"{ref} ({commit[:12]})"
@@ -353,7 +359,7 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None)
         "environments": {},
     }
     warnings: list[str] = []
-    totals = {k: 0 for k in ("create", "delete", "update", "replace", "propertiesChanged", "dangerous")}
+    totals = {k: 0 for k in ("create", "delete", "update", "replace", "propertiesChanged", "dangerous", "failing")}
     for env in old:
         a, b = old[env], new[env]
         cs = report.changes(a["resources"] if a else [], b["resources"] if b else [])
@@ -379,7 +385,13 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None)
     doc["counts"] = totals
     doc["warnings"] = warnings
     _write_json(json_path, doc)
-    return 0
+    if totals["failing"]:
+        return FAILING
+    if not detailed:
+        return 0
+    if totals["dangerous"]:
+        return FAILING
+    return CHANGES if any(totals[k] for k in ("create", "delete", "update", "replace")) else 0
 
 
 # -------------------------------------------------------------------------------------- cost
@@ -588,7 +600,9 @@ def build_parser() -> argparse.ArgumentParser:
         "any stack is refused (all of them are reported).",
     )
     p_plan.add_argument("envs", nargs="*", metavar="ENV", help="environments to plan (default: all)")
-    p_plan.add_argument("--json", metavar="FILE", help="also write the inventory as JSON (kind plan, schemaVersion 1)")
+    p_plan.add_argument(
+        "--json", metavar="FILE", help="also write the inventory as JSON (kind plan, schemaVersion 2); - for stdout"
+    )
     p_diff = sub.add_parser(
         "diff",
         help="two environments, or the working tree against a git revision",
@@ -610,7 +624,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ENV_A ENV_B only: exit 1 when they differ in anything but sizing, retention or identity keys",
     )
-    p_diff.add_argument("--json", metavar="FILE", help="also write the changes as JSON (kind diff, schemaVersion 1)")
+    p_diff.add_argument("--json", metavar="FILE", help="also write the changes as JSON (kind diff); - for stdout")
+    p_diff.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="with --base: exit 0 no change, 2 changes, 3 a failing or data-destroying change",
+    )
     p_cost = sub.add_parser(
         "cost",
         help="monthly cost per environment and tier, or its delta against a git revision",
@@ -622,16 +641,30 @@ def build_parser() -> argparse.ArgumentParser:
     p_cost.add_argument("envs", nargs="*", metavar="ENV", help="environments to price (default: all)")
     p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
     p_cost.add_argument("--base", metavar="REF", help="git revision to compare the working tree with")
-    p_cost.add_argument("--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 1)")
+    p_cost.add_argument(
+        "--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 2); - for stdout"
+    )
     p_policy = sub.add_parser("policy", help="the policy pack through pulumi_policy's analyzer servicer")
     p_policy.add_argument("envs", nargs="*", metavar="ENV")
     p_policy.add_argument("--mode", choices=("update", "preview", "both"), default="both")
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (one return per command and error class)
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own usage errors exit 2, which `diff` uses for "changes"
+        return USAGE if exc.code == 2 else int(exc.code or 0)
+    global JSON_OUT  # noqa: PLW0603 (the stdout of this call, before the report is sent to stderr)
+    JSON_OUT = sys.stdout
+    if getattr(args, "json", None) == "-":
+        with contextlib.redirect_stdout(sys.stderr):
+            return _main(args)
+    return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per command and error class)
     # A short-lived process that builds a few thousand objects per environment: the cyclic GC
     # only costs time here (about a quarter of each run, measured with scripts/benchmark.py).
     gc.disable()
@@ -658,7 +691,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (one return per
             return policy_report(envs or known, args.stack_dir, args.mode)
         if args.command == "diff":
             if args.base:
-                return diff_base(args.base, envs, args.stack_dir, args.json)
+                return diff_base(args.base, envs, args.stack_dir, args.json, args.detailed_exitcode)
             return diff_envs(envs[0], envs[1], args.stack_dir, args.check, args.json)
         if args.base:
             if args.markdown:
@@ -667,7 +700,7 @@ def main(argv: list[str] | None = None) -> int:  # noqa: PLR0911 (one return per
         return cost_report(envs or known, args.stack_dir, args.markdown, args.json)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     except Refused:
         return 1
     except (ConfigError, cost.CostError, stackfiles.StackFileError, base.BaseError) as exc:

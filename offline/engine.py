@@ -75,6 +75,13 @@ class Resource:
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)
+    delete_before_replace_defined: bool = False
+    """The program set `delete_before_replace` (True or an explicit False, which the engine honours
+    over the provider's wish to delete first)."""
+    aliases: list[str] = field(default_factory=list)
+    """The URNs this resource was known by: its own `aliases` and those inherited from its parent's."""
+    auto_named: list[str] = field(default_factory=list)
+    """Inputs the provider's Check filled with an auto-name (offline/check.py)."""
     request: Any = field(default=None, repr=False, compare=False)
     """The RegisterResourceRequest as the engine received it (inputs as protobuf, unknowns kept)."""
     response: Any = field(default=None, repr=False, compare=False)
@@ -381,6 +388,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                         k: list(v.urns) for k, v in request.propertyDependencies.items() if list(v.urns)
                     },
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    delete_before_replace_defined=bool(request.deleteBeforeReplaceDefined),
+                    aliases=self._alias_urns(request, response.urn),
                     replace_on_changes=list(request.replaceOnChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     custom_timeouts={
@@ -393,6 +402,27 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
             )
         return response
+
+    def _alias_urns(self, request: Any, urn: str) -> list[str]:
+        """The engine's alias URNs (pulumi/pulumi pkg/resource/deploy/step_generator.go
+        generateAliases): each alias spec completed with this resource's own name, type and parent,
+        then the same resource under each of its parent's alias URNs (inherited aliases)."""
+        stack_project = urn.split("::", maxsplit=1)[0] + "::" + urn.split("::")[1]
+        own: list[str] = []
+        for alias in request.aliases:
+            if alias.urn:
+                own.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            chain = parent.split("::")[2] + "$" if parent else ""  # as the mock monitor makes URNs
+            own.append(f"{stack_project}::{chain}{spec.type or request.type}::{spec.name or request.name}")
+        inherited = []
+        parent = next((r for r in self.records if r.urn == request.parent), None)
+        for parent_alias in parent.aliases if parent else []:
+            for name in {request.name, *(a.rsplit("::", 1)[1] for a in own)}:
+                inherited.append(f"{stack_project}::{parent_alias.split('::')[2]}${request.type}::{name}")
+        return [a for a in dict.fromkeys([*own, *inherited]) if a != urn]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         self.registered_outputs[request.urn] = request.outputs
@@ -479,14 +509,18 @@ def run(
     with _working_dir(stack_dir), _without_cli_config():
         _sync_await(run_in_stack(program))
     secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
-    return Inventory(
-        env=env,
-        resources=monitor.records,
-        outputs=unwrap(monitor.stack_outputs),
-        secret_outputs=secret_outputs,
-        stack_urn=monitor.stack_urn,
-        preview=preview,
-        registered_outputs=monitor.registered_outputs,
+    from offline import check  # noqa: PLC0415 (check reads the replacement table, which imports nothing of ours)
+
+    return check.apply(
+        Inventory(
+            env=env,
+            resources=monitor.records,
+            outputs=unwrap(monitor.stack_outputs),
+            secret_outputs=secret_outputs,
+            stack_urn=monitor.stack_urn,
+            preview=preview,
+            registered_outputs=monitor.registered_outputs,
+        )
     )
 
 

@@ -1,15 +1,12 @@
 """The versioned JSON shape of `plan`, `diff` and `cost`, and the change between two inventories.
 
 An inventory document (`to_doc`) is what both sides of `diff --base` are compared on: every
-resource with its URN, logical and physical name, tier, parent, provider, dependencies and
-options, and its inputs as the program declared them, with
+resource with its URN and alias URNs, logical and physical name, tier, parent, provider,
+dependencies and options, and its inputs after the provider's Check (offline/check.py), with
 
 - numbers as numbers (the engine hands integers over as floats: 30.0 becomes 30);
 - a provider's inputs decoded (the SDK registers non-string provider inputs as JSON strings);
-- secret values replaced by "[secret]";
-- every value the engine would only know after creating another resource (an id, an ARN, an
-  address: a computed output the mocks invented) replaced by "<logical-name.output>", so no
-  mocked id leaks into a diff and a reference reads as what it is.
+- secret values replaced by "[secret sha256:<digest>]" (compared by digest, printed as [secret]).
 
 Shape (schemaVersion 1), documented in docs/environments.md ("Offline JSON"):
   {"schemaVersion": 1, "kind": "plan" | "diff" | "cost", ...}
@@ -18,16 +15,17 @@ Shape (schemaVersion 1), documented in docs/environments.md ("Offline JSON"):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from offline import engine, replacements
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SECRET = "[secret]"
+UNKNOWN = "(known after apply)"
 TIER_ORDER = ("network", "storage", "logging", "secrets", "iam", "database", "cache", "search", "compute", "monitoring")
 
 
@@ -45,37 +43,11 @@ def number(value: Any) -> Any:
 def _mask_secrets(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(engine.SECRET_SIG) == engine.SECRET_MARK:
-            return SECRET
+            plain = json.dumps(engine.unwrap(value.get("value")), sort_keys=True)
+            return f"[secret sha256:{hashlib.sha256(plain.encode()).hexdigest()[:16]}]"
         return {k: _mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask_secrets(v) for v in value]
-    return value
-
-
-def _computed(inv: engine.Inventory) -> dict[str, str]:
-    """Every computed output value the mocks invented -> "<logical-name.output>"."""
-    out: dict[str, str] = {}
-    for r in inv.resources:
-        if not r.custom:
-            continue
-        declared = {v for v in r.inputs.values() if isinstance(v, str)}
-        for key, value in r.outputs.items():
-            if isinstance(value, str) and len(value) >= 6 and value not in declared:
-                out.setdefault(value, f"<{r.name}.{key}>")
-    return out
-
-
-def _substitute(value: Any, exact: Mapping[str, str], pattern: re.Pattern[str] | None) -> Any:
-    if isinstance(value, str):
-        if value in exact:
-            return exact[value]
-        if pattern is not None and pattern.search(value):
-            return pattern.sub(lambda m: exact[m.group(0)], value)
-        return value
-    if isinstance(value, dict):
-        return {k: _substitute(v, exact, pattern) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, exact, pattern) for v in value]
     return value
 
 
@@ -90,12 +62,13 @@ def _decode_json_strings(inputs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def resource_doc(r: engine.Resource, exact: Mapping[str, str], pattern: re.Pattern[str] | None) -> dict[str, Any]:
+def resource_doc(r: engine.Resource) -> dict[str, Any]:
     inputs = number(_mask_secrets(r.inputs))
     if r.type.startswith("pulumi:providers:"):
         inputs = _decode_json_strings(inputs)
     return {
         "urn": r.urn,
+        "aliases": list(r.aliases),
         "type": r.type,
         "logicalName": r.name,
         "physicalName": r.physical_name,
@@ -106,25 +79,25 @@ def resource_doc(r: engine.Resource, exact: Mapping[str, str], pattern: re.Patte
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
         "deleteBeforeReplace": r.delete_before_replace,
+        "deleteBeforeReplaceDefined": r.delete_before_replace_defined,
         "ignoreChanges": list(r.ignore_changes),
         "replaceOnChanges": list(r.replace_on_changes),
         "dependencies": list(r.dependencies),
         "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
-        "inputs": _substitute(inputs, exact, pattern),
-        "outputs": _substitute(number(_mask_secrets(r.outputs)), exact, pattern),
+        "autoNamed": list(r.auto_named),
+        "inputs": inputs,
+        "outputs": number(_mask_secrets(r.outputs)),
     }
 
 
 def to_doc(inv: engine.Inventory) -> dict[str, Any]:
     """One environment: resources (components included, stack excluded) and stack outputs."""
-    exact = _computed(inv)
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(exact, key=len, reverse=True))) if exact else None
-    resources = [resource_doc(r, exact, pattern) for r in inv.resources]
+    resources = [resource_doc(r) for r in inv.resources]
     outputs = {k: SECRET if k in inv.secret_outputs else v for k, v in inv.outputs.items()}
     return {
         "environment": inv.env,
         "resources": resources,
-        "outputs": _substitute(number(outputs), exact, pattern),
+        "outputs": number(outputs),
         "summary": summary(resources),
     }
 
@@ -166,9 +139,17 @@ class PropertyChange:
     old: Any
     new: Any
     replaces: bool = False
+    condition: str | None = None
+    """A CustomizeDiff that may replace the resource on this change (kept, not decided offline)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "old": self.old, "new": self.new, "forcesReplacement": self.replaces}
+        return {
+            "path": self.path,
+            "old": self.old,
+            "new": self.new,
+            "forcesReplacement": self.replaces,
+            "replacesIf": self.condition,
+        }
 
 
 @dataclass
@@ -182,6 +163,12 @@ class ResourceChange:
     physical_new: str | None
     protected: bool
     properties: list[PropertyChange] = field(default_factory=list)
+    custom: bool = True
+    delete_first: bool = False
+    """Replaced by deleting the old resource before creating the new one."""
+    failing: list[str] = field(default_factory=list)
+    """Why `pulumi up` would stop on this step (a protected resource, a delete-first of something
+    still in use, a name still taken)."""
 
     @property
     def stateful(self) -> bool:
@@ -189,8 +176,8 @@ class ResourceChange:
 
     @property
     def dangerous(self) -> bool:
-        """Deletes or replaces something protected or stateful."""
-        return self.op in ("delete", "replace") and (self.protected or self.stateful)
+        """Deletes or replaces something protected or stateful, or would fail."""
+        return bool(self.failing) or (self.op in ("delete", "replace") and (self.protected or self.stateful))
 
     @property
     def symbol(self) -> str:
@@ -203,9 +190,12 @@ class ResourceChange:
             "type": self.type,
             "logicalName": self.logical_name,
             "tier": self.tier,
+            "custom": self.custom,
             "physicalName": {"old": self.physical_old, "new": self.physical_new},
             "protected": self.protected,
             "stateful": self.stateful,
+            "deleteFirst": self.delete_first,
+            "failing": self.failing,
             "dangerous": self.dangerous,
             "properties": [p.as_json() for p in self.properties],
         }
@@ -234,56 +224,148 @@ def property_changes(a: Any, b: Any, path: str = "") -> list[PropertyChange]:
     return [] if a == b else [PropertyChange(path, a, b)]
 
 
-def _key(r: Mapping[str, Any]) -> tuple[str, str]:
-    return (r["type"], r["logicalName"])
+def _leaves(value: Any) -> Iterable[Any]:
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
+
+
+def _top(path: str) -> str:
+    return path.split(".", 1)[0].split("[", 1)[0]
+
+
+def _explicit_name_deletes_first(r: Mapping[str, Any]) -> bool:
+    """pulumi-terraform-bridge pkg/tfbridge/schema.go nameRequiresDeleteBeforeReplace: an SDKv2
+    resource whose auto-named field the program set itself is replaced delete-first (the name
+    cannot be held twice); Plugin Framework resources do not get this (pkg/pf/tfbridge/provider_diff.go)."""
+    e = replacements.entry(r["type"])
+    if not e or e["framework"] or not e["autoName"]:
+        return False
+    return e["autoName"] in r["inputs"] and e["autoName"] not in r["autoNamed"]
 
 
 def changes(
     old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], replacements_apply: bool = True
 ) -> list[ResourceChange]:
-    """What turning `old` into `new` does, resource by resource (matched by type and logical
-    name, as the engine matches by URN). Components and the stack are not listed.
-    `replacements_apply=False` (two environments, not two versions of one): updates only."""
-    before = {_key(r): r for r in old if r["custom"]}
-    after = {_key(r): r for r in new if r["custom"]}
+    """The steps `pulumi preview` would show turning `old` into `new`. Resources are matched by URN,
+    or by one of the new resource's alias URNs (own or inherited from its parent's). An input that
+    takes an output of a resource being created or replaced is unknown; a changed or unknown
+    input that forces a new resource replaces it, which can make its dependents' inputs unknown in
+    turn: repeated to a fixpoint. `replacements_apply=False` (two environments, not two versions
+    of one): updates only."""
+    old_by_urn = {r["urn"]: r for r in old}
+    new_list = list(new)
+    pairs: dict[str, Mapping[str, Any]] = {}
+    for r in new_list:
+        match = next((u for u in (r["urn"], *r.get("aliases", ())) if u in old_by_urn), None)
+        if match and match not in {p["urn"] for p in pairs.values()}:
+            pairs[r["urn"]] = old_by_urn[match]
+    matched_old = {a["urn"] for a in pairs.values()}
+    created = {r["urn"] for r in new_list if r["urn"] not in pairs}
+    props: dict[str, list[PropertyChange]] = {}
+    for r in new_list:
+        a = pairs.get(r["urn"])
+        if a is None or not r["custom"]:
+            continue
+        ps = property_changes(a["inputs"], r["inputs"])
+        kept_names = set(r.get("autoNamed", ()))  # Check keeps the prior auto-name (the bridge's AutoName)
+        ps = [p for p in ps if _top(p.path) not in kept_names]
+        ps = [p for p in ps if not any(_under(p.path, ig) for ig in r["ignoreChanges"])]
+        for name in ("protect", "retainOnDelete", "deleteBeforeReplace"):
+            if a.get(name) != r.get(name):
+                ps.append(PropertyChange(f"(option) {name}", a.get(name), r.get(name)))
+        props[r["urn"]] = ps
+    replaced: set[str] = set()
+    while True:
+        pending = created | replaced
+        grew = False
+        for r in new_list:
+            if r["urn"] not in props:
+                continue
+            ps = props[r["urn"]]
+            for key, urns in r["propertyDependencies"].items():
+                if set(urns) & pending and not any(p.path == key and p.new == UNKNOWN for p in ps):
+                    ps[:] = [p for p in ps if _top(p.path) != key]
+                    ps.append(PropertyChange(key, pairs[r["urn"]]["inputs"].get(key), UNKNOWN))
+            if not replacements_apply or r["urn"] in replaced:
+                continue
+            for p in ps:
+                p.replaces = not p.path.startswith("(") and replacements.forcing(
+                    r["type"], p.path, r["replaceOnChanges"]
+                )
+                p.condition = None if p.replaces else replacements.conditional(r["type"], p.path)
+            if any(p.replaces for p in ps):
+                replaced.add(r["urn"])
+                grew = True
+        if not grew:
+            break
     out: list[ResourceChange] = []
-    for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0], k[1])):
-        a, b = before.get(key), after.get(key)
+
+    def change(op: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> ResourceChange:
         ref = b or a
         assert ref is not None
-        common = dict(
+        return ResourceChange(
+            op,
             type=ref["type"],
             logical_name=ref["logicalName"],
             tier=ref["tier"],
             urn=ref["urn"],
             physical_old=a["physicalName"] if a else None,
             physical_new=b["physicalName"] if b else None,
+            protected=bool(a["protect"]) if a else bool(b and b["protect"]),
+            custom=bool(ref["custom"]),
+            properties=sorted(props.get(b["urn"], []) if b else [], key=lambda p: p.path),
         )
+
+    for r in new_list:
+        a = pairs.get(r["urn"])
         if a is None:
-            out.append(ResourceChange("create", protected=bool(b and b["protect"]), **common))  # type: ignore[arg-type]
-            continue
-        if b is None:
-            out.append(ResourceChange("delete", protected=bool(a["protect"]), **common))  # type: ignore[arg-type]
-            continue
-        props = property_changes(a["inputs"], b["inputs"])
-        props = [p for p in props if not any(_under(p.path, ig) for ig in b["ignoreChanges"])]
-        for name in ("protect", "retainOnDelete", "deleteBeforeReplace"):
-            if a[name] != b[name]:
-                props.append(PropertyChange(f"(option) {name}", a[name], b[name]))
-        if not props:
-            continue
-        forcing = (
-            set(replacements.replacing_paths(ref["type"], [p.path for p in props], b["replaceOnChanges"]))
-            if replacements_apply
-            else set()
-        )
-        for p in props:
-            p.replaces = p.path in forcing
-        op = "replace" if forcing else "update"
-        out.append(ResourceChange(op, protected=bool(a["protect"]), properties=props, **common))  # type: ignore[arg-type]
+            out.append(change("create", None, r))
+        elif r["urn"] in replaced:
+            c = change("replace", a, r)
+            defined = r.get("deleteBeforeReplaceDefined", False)
+            c.delete_first = bool(r["deleteBeforeReplace"]) if defined else _explicit_name_deletes_first(r)
+            out.append(c)
+        elif props.get(r["urn"]):
+            out.append(change("update", a, r))
+    out += [change("delete", a, None) for a in old_by_urn.values() if a["urn"] not in matched_old]
+    _failures(out, old_by_urn, pairs, new_list)
     order = {t: i for i, t in enumerate(TIER_ORDER)}
     out.sort(key=lambda c: (order.get(c.tier, 99), c.type, c.logical_name))
     return out
+
+
+def _failures(
+    cs: list[ResourceChange],
+    old_by_urn: Mapping[str, Mapping[str, Any]],
+    pairs: Mapping[str, Mapping[str, Any]],
+    new_list: list[Mapping[str, Any]],
+) -> None:
+    """What stops `pulumi up`: replacing or deleting a protected resource (pulumi/pulumi
+    step_generator: "resource ... is protected and cannot be ..."); deleting first a resource
+    that another one, not itself replaced or deleted, still names by id or ARN; creating a resource
+    under a physical name a resource to be deleted still holds (creates run before deletes)."""
+    going = {c.urn for c in cs if c.op in ("replace", "delete")}
+    for c in cs:
+        if c.protected and c.op in ("delete", "replace"):
+            c.failing.append(f"{c.op} of a protected resource")
+        if c.op == "replace" and c.delete_first:
+            old = pairs[c.urn]
+            ids = {v for k, v in old["outputs"].items() if k in ("id", "arn") and isinstance(v, str) and v}
+            for r in new_list:
+                if r["urn"] in going or r["urn"] not in pairs or not r["custom"]:
+                    continue
+                if ids & set(_leaves(pairs[r["urn"]]["inputs"])):
+                    c.failing.append(f"deleted first while {r['type']} {r['logicalName']} still uses it")
+    deleted_names = {(c.type, c.physical_old) for c in cs if c.op == "delete" and c.physical_old and c.custom}
+    for c in cs:
+        if c.op == "create" and (c.type, c.physical_new) in deleted_names:
+            c.failing.append(f"name {c.physical_new} is still held by the resource to be deleted")
 
 
 def _under(path: str, ignored: str) -> bool:
@@ -291,6 +373,7 @@ def _under(path: str, ignored: str) -> bool:
 
 
 def change_counts(cs: Iterable[ResourceChange]) -> dict[str, int]:
+    """As `pulumi preview` prints them (components and providers included)."""
     cs = list(cs)
     return {
         "create": sum(c.op == "create" for c in cs),
@@ -299,6 +382,7 @@ def change_counts(cs: Iterable[ResourceChange]) -> dict[str, int]:
         "replace": sum(c.op == "replace" for c in cs),
         "propertiesChanged": sum(len(c.properties) for c in cs if c.op in ("update", "replace")),
         "dangerous": sum(c.dangerous for c in cs),
+        "failing": sum(bool(c.failing) for c in cs),
     }
 
 
@@ -307,6 +391,8 @@ def show(value: Any) -> str:
     value = number(value)
     if value is None:
         return "(none)"
+    if value == UNKNOWN:
+        return UNKNOWN
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(SECRET if value.startswith("[secret sha256:") else value)
     return json.dumps(value, sort_keys=True)

@@ -362,6 +362,7 @@ def main() -> int:
             "autoName": auto,
             "framework": framework,
             "notInputs": dropped,
+            "tags": "tags" in inputs,
         }
     doc = {
         "generatedBy": "scripts/gen_replacements.py",
