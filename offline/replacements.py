@@ -57,13 +57,15 @@ def _under(path: str, rule: str) -> bool:
 
 def forcing(type_: str, path: str, replace_on_changes: list[str] | tuple[str, ...] = ()) -> bool:
     """Whether a change (or an unknown value) at input `path` replaces a resource of `type_`:
-    the path, a block above it or a field inside it is force-new, or `replaceOnChanges` names it."""
+    the path, a list of values above it or a field inside it is force-new, or `replaceOnChanges`
+    names it. A force-new nested block replaces only when it is added or removed (its own path)."""
     if "*" in replace_on_changes:
         return True
     e = entry(type_)
     rules = [*(e["forceNew"] if e else ()), *replace_on_changes]
+    blocks = {_norm(b) for b in (e["blocks"] if e else ())}
     p = _norm(path)
-    return any(_under(p, _norm(r)) or _under(_norm(r), p) for r in rules)
+    return any((p == r if r in blocks else _under(p, r)) or _under(r, p) for r in map(_norm, rules))
 
 
 def conditional(type_: str, path: str) -> str | None:

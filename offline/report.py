@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -235,6 +236,25 @@ def _leaves(value: Any) -> Iterable[Any]:
         yield value
 
 
+def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
+    """The paths under `path` whose value is one of `wanted` (an id or ARN of another resource)."""
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths_holding(v, f"{path}.{k}", wanted)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths_holding(v, f"{path}[{i}]", wanted)]
+    return [path] if isinstance(value, str) and value in wanted else []
+
+
+def _at(value: Any, path: str) -> Any:
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            i = int(part[1:-1])
+            value = value[i] if isinstance(value, list) and i < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def _top(path: str) -> str:
     return path.split(".", 1)[0].split("[", 1)[0]
 
@@ -260,6 +280,7 @@ def changes(
     of one): updates only."""
     old_by_urn = {r["urn"]: r for r in old}
     new_list = list(new)
+    new_by_urn = {r["urn"]: r for r in new_list}
     pairs: dict[str, Mapping[str, Any]] = {}
     for r in new_list:
         match = next((u for u in (r["urn"], *r.get("aliases", ())) if u in old_by_urn), None)
@@ -289,9 +310,16 @@ def changes(
                 continue
             ps = props[r["urn"]]
             for key, urns in r["propertyDependencies"].items():
-                if set(urns) & pending and not any(p.path == key and p.new == UNKNOWN for p in ps):
-                    ps[:] = [p for p in ps if _top(p.path) != key]
-                    ps.append(PropertyChange(key, pairs[r["urn"]]["inputs"].get(key), UNKNOWN))
+                deps = set(urns) & pending
+                if not deps:
+                    continue
+                outputs = {v for u in deps for v in _leaves(new_by_urn[u]["outputs"]) if isinstance(v, str) and v}
+                paths = _paths_holding(r["inputs"].get(key), key, outputs) or [key]
+                old_inputs = pairs[r["urn"]]["inputs"]
+                for path in paths:
+                    if not any(p.path == path and p.new == UNKNOWN for p in ps):
+                        ps[:] = [p for p in ps if not _under(p.path, path)]
+                        ps.append(PropertyChange(path, _at(old_inputs, path), UNKNOWN))
             if not replacements_apply or r["urn"] in replaced:
                 continue
             for p in ps:

@@ -248,12 +248,16 @@ def registrations(gitdir: Path, rev: str, prefix: str, wanted: set[str]) -> dict
     return found
 
 
-def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, str]], bool]:
-    """(force-new paths, conditional ones with their condition, has a `name` string input)."""
+def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, str]], bool, list[str]]:
+    """(force-new paths, conditional ones with their condition, has a `name` string input, the
+    force-new paths that are nested blocks: in SDKv2 a block's ForceNew replaces only when the block
+    is added or removed, its fields' own ForceNew decide the rest (helper/schema diffList), while a
+    list of values passes its ForceNew to each value)."""
     stack: list[str | None] = []
     func = ""
     forced: set[str] = set()
     conditional: dict[str, str] = {}
+    blocks: set[str] = set()
     for m in TOKEN.finditer(text):
         key = next((m.group(f"lit{t}") for t in ("", "2", "3") if m.group(f"lit{t}")), "") or next(
             (consts.get(m.group(f"const{t}"), "") for t in ("", "2", "3") if m.group(f"const{t}")), ""
@@ -281,6 +285,8 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
             path = camel(key) if key else ".".join(camel(k) for k in stack if k)
             conditional.setdefault(path or "(some inputs)", f"{m.group('cond').strip()} in {func} (CustomizeDiff)")
         elif m.group(0).rstrip().endswith("{"):
+            if key and any(stack):
+                blocks.add(".".join(camel(k) for k in stack if k))
             stack.append(key or None)
     has_name = bool(
         re.search(
@@ -293,7 +299,7 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
         )
     )
     cond = [{"path": p, "when": w} for p, w in sorted(conditional.items()) if p not in forced]
-    return sorted(forced), cond, has_name
+    return sorted(forced), cond, has_name, sorted(blocks & forced)
 
 
 def sdk_inputs(token: str) -> set[str]:
@@ -344,9 +350,10 @@ def main() -> int:
         shared = [path.replace("egress_rule", "ingress_rule")] if tf == "aws_vpc_security_group_egress_rule" else []
         text = "\n".join(git(gitdir, "show", f"{up['rev']}:{f}") for f in [path, *siblings, *shared])
         framework = "planmodifier" in text or "resource.ResourceWithConfigure" in text
-        forced, cond, has_name = parse(text, consts)
+        forced, cond, has_name, blocks = parse(text, consts)
         inputs = sdk_inputs(token)
         forced, dropped = to_sdk(forced, token, inputs)
+        blocks = to_sdk(blocks, token, inputs)[0] if not framework else []
         cond = [
             {**c, "path": to_sdk([c["path"]], token, inputs)[0][0]}
             if c["path"] != "(some inputs)" and to_sdk([c["path"]], token, inputs)[0]
@@ -362,6 +369,7 @@ def main() -> int:
             "autoName": auto,
             "framework": framework,
             "notInputs": dropped,
+            "blocks": blocks,
             "tags": "tags" in inputs,
         }
     doc = {
