@@ -405,9 +405,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def _alias_urns(self, request: Any, urn: str) -> list[str]:
         """The engine's alias URNs (pulumi/pulumi pkg/resource/deploy/step_generator.go
-        generateAliases): each alias spec completed with this resource's own name, type and parent,
+        generateAliases), in the mock monitor's URN shape: each alias spec completed with this resource's own name, type and parent,
         then the same resource under each of its parent's alias URNs (inherited aliases)."""
-        stack_project = urn.split("::", maxsplit=1)[0] + "::" + urn.split("::")[1]
         own: list[str] = []
         for alias in request.aliases:
             if alias.urn:
@@ -415,13 +414,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 continue
             spec = alias.spec
             parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-            chain = parent.split("::")[2] + "$" if parent else ""  # as the mock monitor makes URNs
-            own.append(f"{stack_project}::{chain}{spec.type or request.type}::{spec.name or request.name}")
+            own.append(self.make_urn(parent, spec.type or request.type, spec.name or request.name))
         inherited = []
         parent = next((r for r in self.records if r.urn == request.parent), None)
         for parent_alias in parent.aliases if parent else []:
-            for name in {request.name, *(a.rsplit("::", 1)[1] for a in own)}:
-                inherited.append(f"{stack_project}::{parent_alias.split('::')[2]}${request.type}::{name}")
+            # the child under its parent's old URN; a child named after its parent (`<parent>-x`)
+            # also under the parent's old name (pulumi sdk/python/lib/pulumi/runtime/resource.py
+            # inherited_child_alias)
+            old_parent_name = parent_alias.rsplit("::", 1)[1]
+            names = {request.name}
+            if parent and request.name.startswith(parent.name):
+                names.add(old_parent_name + request.name[len(parent.name) :])
+            inherited += [self.make_urn(parent_alias, request.type, name) for name in sorted(names)]
         return [a for a in dict.fromkeys([*own, *inherited]) if a != urn]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:

@@ -236,6 +236,16 @@ def _leaves(value: Any) -> Iterable[Any]:
         yield value
 
 
+def _computed(r: Mapping[str, Any]) -> set[str]:
+    """The output values of `r` a preview does not know while `r` is created or replaced: those the
+    provider computes (ids, ARNs, endpoints), not the inputs it echoes back."""
+    return {
+        v
+        for k, v in r["outputs"].items()
+        if isinstance(v, str) and len(v) >= 6 and (k not in r["inputs"] or k == "id") and v not in r["inputs"].values()
+    }
+
+
 def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
     """The paths under `path` whose value is one of `wanted` (an id or ARN of another resource)."""
     if isinstance(value, dict):
@@ -313,8 +323,11 @@ def changes(
                 deps = set(urns) & pending
                 if not deps:
                     continue
-                outputs = {v for u in deps for v in _leaves(new_by_urn[u]["outputs"]) if isinstance(v, str) and v}
-                paths = _paths_holding(r["inputs"].get(key), key, outputs) or [key]
+                computed = {v for u in deps for v in _computed(new_by_urn[u])}
+                value = r["inputs"].get(key)
+                paths = _paths_holding(value, key, computed)
+                if not paths and any(c in json.dumps(value) for c in computed):
+                    paths = [key]  # an id or ARN inside a larger value (a policy document)
                 old_inputs = pairs[r["urn"]]["inputs"]
                 for path in paths:
                     if not any(p.path == path and p.new == UNKNOWN for p in ps):
