@@ -258,6 +258,7 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
     forced: set[str] = set()
     conditional: dict[str, str] = {}
     blocks: set[str] = set()
+    top_name: list[str] = []  # the body of a top-level `name` attribute (up to its first `}`)
     for m in TOKEN.finditer(text):
         key = next((m.group(f"lit{t}") for t in ("", "2", "3") if m.group(f"lit{t}")), "") or next(
             (consts.get(m.group(f"const{t}"), "") for t in ("", "2", "3") if m.group(f"const{t}")), ""
@@ -285,18 +286,14 @@ def parse(text: str, consts: dict[str, str]) -> tuple[list[str], list[dict[str, 
             path = camel(key) if key else ".".join(camel(k) for k in stack if k)
             conditional.setdefault(path or "(some inputs)", f"{m.group('cond').strip()} in {func} (CustomizeDiff)")
         elif m.group(0).rstrip().endswith("{"):
+            if key == "name" and not any(stack):
+                top_name.append(m.group(0) + text[m.end() : text.find("}", m.end())])
             if key and any(stack):
                 blocks.add(".".join(camel(k) for k in stack if k))
             stack.append(key or None)
-    has_name = bool(
-        re.search(
-            r'(?:"name"|names\.AttrName)\s*:\s*(?:schema\.StringAttribute)?\{[^}]*?'
-            r"(?:Type:\s*schema\.TypeString[^}]*?(?:Optional|Required):\s*true|"
-            r"(?:Optional|Required):\s*true[^}]*?Type:\s*schema\.TypeString|"
-            r"(?:Optional|Required):\s*true)",
-            text,
-            re.S,
-        )
+    has_name = any(
+        re.search(r"(Optional|Required):\s*true", body) and re.search(r"TypeString|StringAttribute", body)
+        for body in top_name
     )
     cond = [{"path": p, "when": w} for p, w in sorted(conditional.items()) if p not in forced]
     return sorted(forced), cond, has_name, sorted(blocks & forced)
