@@ -98,7 +98,8 @@ class Resource:
             return None
         if self.type in RESERVED_NAMES and self.inputs.get("name") == RESERVED_NAMES[self.type]:
             return None
-        value = self.inputs.get(NAME_INPUT_BY_TYPE.get(self.type, "name"))
+        key = NAME_INPUT_BY_TYPE.get(self.type, "name")
+        value = None if key in self.auto_named else self.inputs.get(key)
         if isinstance(value, str):
             return value
         tags = self.inputs.get("tags")
