@@ -10,7 +10,7 @@
 Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
 Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all of them.
 
-exit codes (`diff --base` as `terraform plan -detailed-exitcode`):
+exit codes: (`diff --base --detailed-exitcode` as `terraform plan -detailed-exitcode`)
   0  done; no change (for `diff --check`: the check passed)
   1  refused input: a stack file that cannot be read or fails validation, a missing price,
      a base revision whose program does not run; `diff --check` found an undeclared difference;
@@ -655,7 +655,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse's own usage errors exit 2, which `diff` uses for "changes"
-        return USAGE if exc.code == 2 else int(exc.code or 0)
+        if exc.code == 2:
+            return USAGE
+        raise
     global JSON_OUT  # noqa: PLW0603 (the stdout of this call, before the report is sent to stderr)
     JSON_OUT = sys.stdout
     if getattr(args, "json", None) == "-":

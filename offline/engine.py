@@ -406,8 +406,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def _alias_urns(self, request: Any, urn: str) -> list[str]:
         """The engine's alias URNs (pulumi/pulumi pkg/resource/deploy/step_generator.go
-        generateAliases), in the mock monitor's URN shape: each alias spec completed with this resource's own name, type and parent,
-        then the same resource under each of its parent's alias URNs (inherited aliases)."""
+        generateAliases), in the mock monitor's URN shape: each alias spec completed with this
+        resource's own name, type and parent, then the same resource under each of its parent's
+        alias URNs (inherited aliases)."""
         own: list[str] = []
         for alias in request.aliases:
             if alias.urn:

@@ -19,7 +19,7 @@ from typing import Any
 
 from marin import stackfiles
 from marin.config import SCHEMA_BY_NAME
-from offline import engine
+from offline import engine, report
 
 ALLOWED_TO_DIFFER = ("identity", "sizing", "retention")
 
@@ -60,7 +60,13 @@ def signature(inv: engine.Inventory, others: tuple[engine.Inventory, ...] = ()) 
     words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
     return {
         f"{r.type} {r.name}": _normalise(
-            {"inputs": engine.unwrap(r.inputs), "protect": r.protect, "ignore_changes": r.ignore_changes}, words
+            {
+                # an auto-name is the provider's random suffix (offline: a hash of the URN)
+                "inputs": {k: "<auto-name>" if k in r.auto_named else v for k, v in engine.unwrap(r.inputs).items()},
+                "protect": r.protect,
+                "ignore_changes": r.ignore_changes,
+            },
+            words,
         )
         for r in inv.resources
     }
@@ -71,22 +77,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def property_differences(a: Any, b: Any, path: str = "") -> list[str]:
-    """`path: a -> b` for every leaf that differs (JSON strings are compared parsed)."""
-    a, b = (json.loads(v) if isinstance(v, str) and v[:1] in "[{" else v for v in (a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [
-            d
-            for k in sorted(a.keys() | b.keys())
-            for d in property_differences(a.get(k), b.get(k), f"{path}.{k}" if path else k)
-        ]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [
-            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in property_differences(x, y, f"{path}[{i}]")
-        ]
-    return [] if a == b else [f"{path}: {_short(a)} -> {_short(b)}"]
-
-
 def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
     sa, sb = signature(a, (b,)), signature(b, (a,))
     out = [f"only in {a.env}: {k}" for k in sorted(sa.keys() - sb.keys())]
@@ -95,7 +85,7 @@ def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
         f"differs: {k}: {d}"
         for k in sorted(sa.keys() & sb.keys())
         if sa[k] != sb[k]
-        for d in property_differences(sa[k], sb[k])
+        for d in (f"{p.path}: {_short(p.old)} -> {_short(p.new)}" for p in report.property_changes(sa[k], sb[k]))
     ]
     return out
 
@@ -114,8 +104,6 @@ def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.
 def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both environments' documents with each one's name and account ids replaced by `<id>`, so
     what remains different comes from the configuration."""
-    from offline import report  # noqa: PLC0415 (report imports engine; parity is imported by both)
-
     docs = []
     for inv, other in ((a, b), (b, a)):
         envs = [inv.env, other.env]

@@ -246,6 +246,16 @@ def _computed(r: Mapping[str, Any]) -> set[str]:
     }
 
 
+def _refer(value: Any, refs: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return refs.get(value, value)
+    if isinstance(value, list):
+        return [_refer(v, refs) for v in value]
+    if isinstance(value, dict):
+        return {k: _refer(v, refs) for k, v in value.items()}
+    return value
+
+
 def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
     """The paths under `path` whose value is one of `wanted` (an id or ARN of another resource)."""
     if isinstance(value, dict):
@@ -346,6 +356,16 @@ def changes(
         if not grew:
             break
     out: list[ResourceChange] = []
+    # for display only: another resource's computed id or ARN reads as <logical-name.output>
+    refs = {
+        v: f"<{r['logicalName']}.{k}>"
+        for r in [*old_by_urn.values(), *new_list]
+        for k, v in r["outputs"].items()
+        if r["custom"] and isinstance(v, str) and v in _computed(r)
+    }
+    for ps in props.values():
+        for p in ps:
+            p.old, p.new = _refer(p.old, refs), _refer(p.new, refs)
 
     def change(op: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> ResourceChange:
         ref = b or a

@@ -44,7 +44,7 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     assert cli.main(["plan", "dev", "--json", str(target)]) == 0
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1
+    assert doc["schemaVersion"] == 2
     assert doc["kind"] == "plan"
     resources = doc["environments"]["dev"]["resources"]
     (bucket,) = [r for r in resources if r["type"] == "aws:s3/bucket:Bucket"]
@@ -60,7 +60,10 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     assert isinstance(group["inputs"]["retentionInDays"], int)
     (provider,) = [r for r in resources if r["type"] == "pulumi:providers:aws"]
     assert provider["inputs"]["allowedAccountIds"] == ["111111111111"]  # decoded, not a JSON string
-    assert "eni-" not in target.read_text()  # no mocked id leaks: references read <name.output>
+    # an input taken from another resource's output names it, for the diff to know what is unknown
+    (rule,) = [r for r in resources if r["logicalName"] == "network-services-https-out"]
+    (group,) = [r for r in resources if r["logicalName"] == "network-services-sg"]
+    assert rule["propertyDependencies"]["securityGroupId"] == [group["urn"]]
 
 
 def test_diff_groups_differences_by_tier(capsys: pytest.CaptureFixture[str]) -> None:
@@ -103,7 +106,7 @@ def test_cost_prints_every_tier_and_totals(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_unknown_environment_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["plan", "nosuchenv"]) == 2
+    assert cli.main(["plan", "nosuchenv"]) == cli.USAGE
     configured = ", ".join(stackfiles.environments())
     assert capsys.readouterr().err.strip() == f"error: unknown environment nosuchenv; configured: {configured}"
 

@@ -111,13 +111,13 @@ def test_plan_reports_every_unreadable_stack_file(stacks: Path, capsys: pytest.C
 
 def test_json_into_a_missing_directory_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["plan", "dev", "--json", "/nonexistent/dir/x.json"], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert err == "error: --json /nonexistent/dir/x.json: directory /nonexistent/dir does not exist"
 
 
 def test_json_onto_a_directory_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["plan", "dev", "--json", str(tmp_path)], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert err.startswith(f"error: --json {tmp_path}: is a directory")
 
 
@@ -126,23 +126,23 @@ def test_a_stack_dir_without_stack_files_is_a_usage_error(
     tmp_path: Path, command: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, err = run(["--stack-dir", str(tmp_path / "nonexistent"), *command], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert err == f"error: --stack-dir {tmp_path / 'nonexistent'}: no such directory"
     (tmp_path / "empty").mkdir()
     code, err = run(["--stack-dir", str(tmp_path / "empty"), *command], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert "no Pulumi.yaml" in err
 
 
 def test_diff_without_two_environments_or_base_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["diff", "dev"], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert err == "error: diff needs two environments (ENV_A ENV_B) or --base REF"
 
 
 def test_a_base_that_is_not_a_commit_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = run(["diff", "--base", "no-such-ref-xyz"], capsys)
-    assert code == 2
+    assert code == cli.USAGE
     assert "--base no-such-ref-xyz: not a commit" in err
 
 
@@ -152,7 +152,7 @@ def test_help_explains_arguments_defaults_and_exit_codes(capsys: pytest.CaptureF
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "exit codes:" in out
-    assert "  2  usage" in out
+    assert "  64 usage" in out
     assert "  1  refused input" in out
     assert "(default: the project directory)" in out
     assert "NO_COLOR" in out

@@ -33,5 +33,5 @@ def test_policy_exits_1_on_a_mandatory_violation(tmp_path: Path, capsys: pytest.
 
 
 def test_policy_refuses_an_unknown_environment(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["policy", "nosuchenv"]) == 2
+    assert cli.main(["policy", "nosuchenv"]) == cli.USAGE
     assert capsys.readouterr().err.startswith("error: unknown environment nosuchenv")
