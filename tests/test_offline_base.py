@@ -1,5 +1,6 @@
 """`diff --base` and `cost --base` on real commits: a temporary copy of this repository becomes a
-git repository, a commit changes something, and the offline tools report what that commit does."""
+git repository, a commit changes something, and the offline tools report what that commit does.
+The base side is REF's own `plan --json -` in its own process (offline/base.py)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import contextlib
 import io
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from marin import cost, stackfiles
-from offline import base, cli, engine, replacements
-from tests.conftest import run_process, start_early
+from marin import cost
+from offline import base, cli, engine
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -52,9 +51,9 @@ def commit_change(repo: Path, env: str, old: str, new: str) -> None:
 
 
 def test_an_unchanged_tree_has_no_changes_and_no_delta(repo: Path) -> None:
-    code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
+    code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev", "--detailed-exitcode")
     assert code == 0
-    assert "all 1 environment(s): 0 to create, 0 to delete, 0 to update, 0 to replace; 0 properties changed" in out
+    assert "all 1 environment(s): + 0 to create, ~ 0 to update, - 0 to delete, +- 0 to replace" in out
 
 
 def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Path) -> None:
@@ -63,7 +62,7 @@ def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Pat
     code, out, _ = offline(repo, "cost", "--base", "HEAD~1", "staging", "--json", str(target))
     assert code == 0
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1
+    assert doc["schemaVersion"] == 2
     assert doc["kind"] == "cost"
     assert doc["mode"] == "base"
     staging = doc["environments"]["staging"]
@@ -78,75 +77,65 @@ def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Pat
     assert redis["detail"] == {"old": "2 x cache.t4g.small", "new": "2 x cache.t4g.medium"}
     assert doc["total"]["delta"] == pytest.approx(expected, abs=0.01)
     assert f"+${expected:,.2f}" in out
-    code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "staging")
+    code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "staging", "--detailed-exitcode")
+    assert code == cli.CHANGES  # node_type is updatable (elasticache/replication_group.go)
     assert '~ nodeType: "cache.t4g.small" -> "cache.t4g.medium"' in out
-    assert "0 to replace" in out
+    assert "+- 0 to replace" in out
     assert "WARNING" not in out
+    code, out, err = offline(repo, "diff", "--base", "HEAD~1", "staging", "--json", "-")
+    assert json.loads(out)["environments"]["staging"]["counts"]["update"] == 1, "the document alone on stdout"
+    assert "nodeType" in err, "the report on stderr"
 
 
-def test_a_bucket_suffix_change_flags_the_replacement_of_a_protected_bucket(repo: Path, tmp_path: Path) -> None:
+def test_a_bucket_suffix_change_fails_on_the_protected_bucket(repo: Path, tmp_path: Path) -> None:
     commit_change(repo, "prod", "config:\n", "config:\n  marin:recordingsBucketSuffix: a1b2\n")
     target = tmp_path / "diff.json"
     code, out, _ = offline(repo, "diff", "--base", "HEAD~1", "dev", "prod", "--json", str(target))
-    assert code == 0
+    assert code == cli.FAILING  # `pulumi preview` refuses to replace a protected resource
     doc = json.loads(target.read_text())
-    assert doc["schemaVersion"] == 1
+    assert doc["schemaVersion"] == 2
     assert doc["mode"] == "base"
     prod = doc["environments"]["prod"]
     (bucket,) = [c for c in prod["changes"] if c["type"] == "aws:s3/bucket:Bucket"]
     assert bucket["op"] == "replace"
     assert bucket["protected"]
-    assert bucket["dangerous"]
+    assert bucket["deleteFirst"]  # bucket is set by the program (the bridge's rule)
+    assert bucket["failing"] == ["replace of a protected resource"]
     assert bucket["physicalName"] == {"old": "marin-prod-call-recordings", "new": "marin-prod-call-recordings-a1b2"}
     assert bucket["properties"][0] == {
         "path": "bucket",
         "old": "marin-prod-call-recordings",
         "new": "marin-prod-call-recordings-a1b2",
         "forcesReplacement": True,
+        "replacesIf": None,
     }
     assert doc["environments"]["dev"]["counts"]["replace"] == 0  # only prod changed
-    assert any("REPLACES protected stateful aws:s3/bucket:Bucket storage-recordings" in w for w in doc["warnings"])
     assert "+- Bucket storage-recordings (marin-prod-call-recordings -> marin-prod-call-recordings-a1b2)" in out
-    assert "WARNING prod: REPLACES protected stateful" in out
-    assert "eni-" not in out
+    assert "ERROR prod: REPLACE DELETE-FIRST protected stateful aws:s3/bucket:Bucket storage-recordings" in out
 
 
 def test_a_stack_dir_outside_git_is_a_usage_error_for_base(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.yaml").write_text((Path(cli.stackfiles.PROJECT_ROOT) / "Pulumi.yaml").read_text())
     (tmp_path / "Pulumi.dev.yaml").write_text((Path(cli.stackfiles.PROJECT_ROOT) / "Pulumi.dev.yaml").read_text())
     code, _, err = offline(tmp_path, "diff", "--base", "HEAD")
-    assert code == 2
+    assert code == cli.USAGE
     assert "--base needs a git repository" in err
 
 
-def test_every_stateful_type_has_a_replacement_rule_with_a_source() -> None:
-    assert replacements.REPLACE_ON_CHANGE.keys() >= replacements.STATEFUL
-    for type_, rule in replacements.REPLACE_ON_CHANGE.items():
-        assert rule.paths, type_
-        assert rule.source, type_
-    assert replacements.replacing_paths("aws:ec2/subnet:Subnet", ["cidrBlock", "tags.Name"]) == ["cidrBlock"]
-    assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags.Name"]) == []
-    assert replacements.replacing_paths("aws:s3/bucket:Bucket", ["tags"], ["*"]) == ["tags"]
-
-
 def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Path) -> None:
-    """The base side runs the base commit's code (in a separate process) whenever it differs from
-    this checkout's; only a commit with this very program is run in this process."""
-    head = git(repo, "rev-parse", "HEAD").strip()
-    assert base.same_program(head, repo), "the copy's commits carry this checkout's program"
+    """The base side runs the base commit's code, in its own process."""
     # a commit whose program tags everything differently: the base side must show the old tag
     tags = repo / "marin" / "config.py"
     tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
     git(repo, "commit", "-qam", "a program change")
     try:
-        changed = git(repo, "rev-parse", "HEAD").strip()
-        assert not base.same_program(changed, repo)
-        _, old = base.inventories("HEAD", ["dev"], root=repo)  # cached for the diff below
+        old = base.Plan("HEAD", ["dev"], repo).result()
         provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
         assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
         code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
         assert code == 0
         assert '~ defaultTags.tags.ManagedBy: "pulumi-old" -> "pulumi"' in out, out
+        assert '~ tagsAll.ManagedBy: "pulumi-old" -> "pulumi"' in out, "every tagged resource follows"
     finally:
         git(repo, "revert", "--no-edit", "HEAD")  # the module's other tests run this program again
 
@@ -167,7 +156,7 @@ def test_a_stack_dir_below_the_root_is_compared_with_itself_at_ref_symlinks_incl
     try:
         code, out, err = offline(alt, "diff", "--base", "HEAD", "dev")
         assert (code, err.count("error")) == (0, 0), err
-        assert "0 to create, 0 to delete, 0 to update, 0 to replace; 0 properties changed" in out, out
+        assert "+ 0 to create, ~ 0 to update, - 0 to delete, +- 0 to replace; 0 properties changed" in out, out
     finally:
         git(repo, "rm", "-rq", "alt")
         git(repo, "commit", "-qm", "no second project directory")
@@ -182,34 +171,3 @@ def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monk
     inv = engine.run("dev", stack_dir=repo)  # not remembered: the program really runs
     (redis,) = inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
     assert redis.inputs["nodeType"] == "cache.t4g.micro", "the stack file's value, not the shell's"
-
-
-PROBE = """
-import json, sys
-from offline import engine
-before = set(sys.modules)
-for env in sys.argv[1:]:
-    engine.run(env)
-print(json.dumps(sorted(getattr(sys.modules[m], "__file__", None) or "" for m in set(sys.modules) - before)))
-"""
-
-
-def modules_the_program_imports(_tmp: Path) -> subprocess.CompletedProcess[str]:
-    return run_process([sys.executable, "-c", PROBE, *stackfiles.environments()], cwd=stackfiles.PROJECT_ROOT)
-
-
-@start_early(modules_the_program_imports)
-def test_the_program_is_what_same_program_compares(early: subprocess.CompletedProcess[str]) -> None:
-    """Every file of this repository the program imports, in a fresh process, is under
-    `base.PROGRAM`: a commit that agrees with this checkout there runs the same program."""
-    assert early.returncode == 0, early.stderr[-2000:]
-    root = stackfiles.PROJECT_ROOT
-    venv = Path(sys.prefix).resolve()
-    ours = [
-        Path(f).resolve()
-        for f in json.loads(early.stdout)
-        if f and Path(f).resolve().is_relative_to(root) and not Path(f).resolve().is_relative_to(venv)
-    ]
-    assert ours, "the program's own modules were imported in the probe"
-    outside = {str(f.relative_to(root)) for f in ours if f.relative_to(root).parts[0] not in base.PROGRAM}
-    assert outside == set()
