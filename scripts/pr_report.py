@@ -2,9 +2,11 @@
 
     python scripts/pr_report.py REPORT_DIR PR_NUMBER HEAD_SHA THRESHOLD_USD
 
-Reads REPORT_DIR/diff.json and cost.json (schemaVersion 1), writes REPORT_DIR/comment.md and
-REPORT_DIR/pr-number. Warns loudly on a deletion or replacement of a protected or stateful
-resource, and on a monthly cost increase above THRESHOLD_USD in any environment.
+Reads REPORT_DIR/diff.json and cost.json (schemaVersion 2), writes REPORT_DIR/comment.md and
+REPORT_DIR/pr-number. The same change model and symbols as `python -m offline diff --base`
+(`+ - ~ +-`, counts as `pulumi preview` prints them). Alarms on a change `pulumi up` would stop
+on, a deletion or replacement of a protected or stateful resource, and a monthly cost increase
+above THRESHOLD_USD in any environment.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+SCHEMA_VERSION = 2
+SYMBOL = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}  # offline.report.ResourceChange.symbol
 
 def money(x: float) -> str:
     return f"${x:,.2f}"
@@ -25,7 +29,7 @@ def delta(x: float) -> str:
 
 def comment(diff: dict[str, Any], cost: dict[str, Any], head: str, threshold: float) -> str:
     for doc in (diff, cost):
-        if doc.get("schemaVersion") != 1:
+        if doc.get("schemaVersion") != SCHEMA_VERSION:
             raise SystemExit(f"unsupported schemaVersion {doc.get('schemaVersion')!r}")
     lines = [f"## Offline preview and cost of this pull request ({head[:12]} vs {diff['base']['commit'][:12]})", ""]
     alarms = list(diff["warnings"])
@@ -36,14 +40,14 @@ def comment(diff: dict[str, Any], cost: dict[str, Any], head: str, threshold: fl
         lines += [f"> - :rotating_light: {a}" for a in alarms]
         lines.append("")
     lines += [
-        "| environment | + create | - delete | ~ update | +- replace | properties | monthly cost | delta |",
+        "| environment | + create | ~ update | - delete | +- replace | properties | monthly cost | delta |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for env, d in diff["environments"].items():
         n = d["counts"]
         c = cost["environments"].get(env, {"old": 0.0, "new": 0.0, "delta": 0.0})
         lines.append(
-            f"| {env} | {n['create']} | {n['delete']} | {n['update']} | {n['replace']} | {n['propertiesChanged']} "
+            f"| {env} | {n['create']} | {n['update']} | {n['delete']} | {n['replace']} | {n['propertiesChanged']} "
             f"| {money(c['old'])} -> {money(c['new'])} | {delta(c['delta'])} |"
         )
     t = cost["total"]
@@ -53,11 +57,13 @@ def comment(diff: dict[str, Any], cost: dict[str, Any], head: str, threshold: fl
             continue
         lines += [f"<details><summary>{env}: {len(d['changes'])} resource(s) change</summary>", "", "```diff"]
         for ch in d["changes"]:
-            symbol = {"create": "+", "delete": "-", "update": "!", "replace": "-+"}[ch["op"]]
             name = ch["physicalName"]["new"] or ch["physicalName"]["old"] or ""
-            lines.append(f"{symbol} {ch['type']} {ch['logicalName']} {name}".rstrip())
+            first = " (delete first)" if ch.get("deleteFirst") else ""
+            lines.append(f"{SYMBOL[ch['op']]} {ch['type']} {ch['logicalName']} {name}{first}".rstrip())
+            lines += [f"!   fails: {reason}" for reason in ch.get("failing", [])]
             for p in ch["properties"]:
                 forced = "  (forces replacement)" if p["forcesReplacement"] else ""
+                forced = forced or (f"  (replaces if {p['replacesIf']})" if p.get("replacesIf") else "")
                 lines.append(f"    {p['path']}: {json.dumps(p['old'])} -> {json.dumps(p['new'])}{forced}")
         lines += ["```", "</details>", ""]
     lines.append("Computed offline under the Pulumi mock engine (`python -m offline diff --base`, `cost --base`).")

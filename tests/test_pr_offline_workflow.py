@@ -95,7 +95,7 @@ def change(op: str, type_: str, protected: bool, path: str, old: Any, new: Any, 
 
 def docs(cost_delta: float, warnings: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
     diff = {
-        "schemaVersion": 1,
+        "schemaVersion": 2,
         "kind": "diff",
         "base": {"ref": "main", "commit": "a" * 40},
         "warnings": warnings,
@@ -107,7 +107,7 @@ def docs(cost_delta: float, warnings: list[str]) -> tuple[dict[str, Any], dict[s
         },
     }
     cost = {
-        "schemaVersion": 1,
+        "schemaVersion": 2,
         "kind": "cost",
         "environments": {"prod": {"old": 100.0, "new": 100.0 + cost_delta, "delta": cost_delta}},
         "total": {"old": 100.0, "new": 100.0 + cost_delta, "delta": cost_delta},
@@ -123,6 +123,7 @@ def test_the_comment_warns_loudly_on_a_protected_replacement_and_a_cost_rise_ove
     assert ":rotating_light: monthly cost of prod rises by $60.00 (threshold $50.00)" in text
     assert "| prod | 0 | 0 | 0 | 1 | 1 | $100.00 -> $160.00 | +$60.00 |" in text
     assert 'bucket: "a" -> "b"  (forces replacement)' in text
+    assert "+- aws:s3/bucket:Bucket storage-recordings" in text  # the CLI's symbol for a replacement
 
 
 def test_the_comment_is_quiet_below_the_threshold_without_dangerous_changes() -> None:
