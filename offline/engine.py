@@ -480,6 +480,8 @@ def run(
     id_seed: str | None = None,
     preview: bool = False,
     as_real_deploy: bool = False,
+    project: str = PROJECT,
+    mocks: Mocks | None = None,
 ) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
@@ -491,20 +493,22 @@ def run(
     stack: ids and computed outputs are unknown, and `apply` callbacks on them do not run.
     Secret config keys (`marin.config.SECRET_KEYS`) the stack files cannot carry offline get a
     placeholder, passed as a secret the way the CLI passes decrypted values. `as_real_deploy=True`
-    makes the program behave as under the CLI (it refuses the example identities).
+    makes the program behave as under the CLI (it refuses the example identities). `project` and
+    `mocks` let another program of this repository (bootstrap/) run the same way.
     """
     stack_dir = stack_dir or code_dir
     if config is None:
         config = stackfiles.effective_config(env, stack_dir)
-    account = _first_account(config)
-    region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
-    domain = config.get(f"{PROJECT}:domainName", "")
-    mocks = Mocks(id_seed or env, account, region, preview, domain)
+    if mocks is None:
+        account = _first_account(config)
+        region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
+        domain = config.get(f"{PROJECT}:domainName", "")
+        mocks = Mocks(id_seed or env, account, region, preview, domain)
     monitor = RecordingMonitor(mocks, records, as_real_deploy)
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack=env, preview=preview, monitor=monitor)
+    pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
-    config, secret_keys = _with_secret_placeholders(config, as_real_deploy)
+    config, secret_keys = _with_secret_placeholders(config, as_real_deploy) if project == PROJECT else (config, [])
     set_all_config(config, secret_keys)
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))

@@ -6,17 +6,11 @@ application: the real `bootstrap/__main__.py`, the config the CLI would pass for
 from __future__ import annotations
 
 import json
-import runpy
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
 from marin import stackfiles
 from marin_bootstrap.config import NAMESPACE
@@ -59,18 +53,9 @@ def run(env: str, *, config: Mapping[str, str] | None = None, root: Path = BOOTS
     config = dict(config_of(env, root) if config is None else config)
     account = config.get(f"{NAMESPACE}:accountId", "000000000000")
     region = config.get(f"{NAMESPACE}:region", "us-east-1")
-    monitor = engine.RecordingMonitor(Mocks(env, account, region))
-    settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.mocks, project=NAMESPACE, stack=env, preview=False, monitor=monitor)
-    settings.ROOT.set(None)
-    set_all_config(config, [])
-
-    def program() -> None:
-        runpy.run_path(str(root / "__main__.py"), run_name="__main__")
-
-    with engine._working_dir(root):
-        _sync_await(run_in_stack(program))
-    return engine.Inventory(env=env, resources=monitor.records, outputs=engine.unwrap(monitor.stack_outputs))
+    return engine.run(
+        env, config=config, stack_dir=root, code_dir=root, project=NAMESPACE, mocks=Mocks(env, account, region)
+    )
 
 
 def document(value: Any) -> dict[str, Any]:
