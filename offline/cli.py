@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pulumi_aws as aws
+
 from marin import cost, stackfiles
 from marin.config import ConfigError
 from offline import base, engine, parity, report
@@ -167,7 +169,7 @@ def _run(envs: list[str], stack_dir: Path) -> dict[str, engine.Inventory]:
 def _settings(r: Mapping[str, Any]) -> str:
     """The few inputs a reviewer looks for, per resource type (from the document)."""
     i = r["inputs"]
-    t = {"aws:servicediscovery/service:Service": "DiscoveryService"}.get(r["type"], _short_type(r["type"]))
+    t = {engine.token(aws.servicediscovery.Service): "DiscoveryService"}.get(r["type"], _short_type(r["type"]))
     pick = {
         "TaskDefinition": lambda: f"cpu {i['cpu']}, memory {i['memory']}",
         "Service": lambda: f"{i['desiredCount']} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}",

@@ -22,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
+import pulumi_random
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
@@ -31,26 +34,35 @@ from pulumi.runtime.sync_await import _sync_await
 from marin import stackfiles
 from marin.config import SECRET_KEYS
 
+
+def token(resource: type[pulumi.Resource]) -> str:
+    """The type token the SDK registers a class under (`@pulumi.type_token`), e.g. `aws:s3/bucket:Bucket`:
+    a provider upgrade that renames or drops a type is an error here, not a silently dead string."""
+    value = resource.pulumi_type  # pyright: ignore[reportAttributeAccessIssue]  # set by the decorator
+    assert isinstance(value, str), resource
+    return value
+
+
 PROJECT = "marin"
 SECRET_SIG = rpc._special_sig_key
 SECRET_MARK = rpc._special_secret_sig
 STACK_TYPE = "pulumi:pulumi:Stack"
 # The input that carries a resource's physical name where it is not `name` (then the Name tag).
 NAME_INPUT_BY_TYPE = {
-    "aws:s3/bucket:Bucket": "bucket",
-    "aws:opensearch/domain:Domain": "domainName",
-    "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
-    "aws:ecs/taskDefinition:TaskDefinition": "family",
+    token(aws.s3.Bucket): "bucket",
+    token(aws.opensearch.Domain): "domainName",
+    token(aws.elasticache.ReplicationGroup): "replicationGroupId",
+    token(aws.ecs.TaskDefinition): "family",
 }
 # DNS records are named by the DNS name they publish (api.<env>.<domain>), not by the convention.
-DNS_RECORD_TYPES = frozenset({"aws:route53/record:Record"})
+DNS_RECORD_TYPES = frozenset({token(aws.route53.Record)})
 # Names AWS reserves, which carry no environment: API Gateway's `$default` stage.
-RESERVED_NAMES = {"aws:apigatewayv2/stage:Stage": "$default"}
+RESERVED_NAMES = {token(aws.apigatewayv2.Stage): "$default"}
 # Input blocks the provider completes with computed fields (an HTTP API custom domain's target
 # name and zone): unknown as a whole in a first preview.
-COMPUTED_IN_INPUT_BLOCKS = {"aws:apigatewayv2/domainName:DomainName": ("domainNameConfiguration",)}
+COMPUTED_IN_INPUT_BLOCKS = {token(aws.apigatewayv2.DomainName): ("domainNameConfiguration",)}
 # Resources whose provider id is their name or ARN (the rest get `<prefix>-<hex>` ids).
-ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket", "aws:cloudwatch/logGroup:LogGroup": "name"}
+ID_FROM_INPUT = {token(aws.s3.Bucket): "bucket", token(aws.cloudwatch.LogGroup): "name"}
 
 
 @dataclass
@@ -198,14 +210,14 @@ class Mocks(pulumi_mocks.Mocks):
     def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
         inputs, acct, region = args.inputs, self.account, self.region
         t = args.typ
-        if t == "aws:s3/bucket:Bucket":
+        if t == token(aws.s3.Bucket):
             return f"arn:aws:s3:::{inputs.get('bucket', args.name)}"
-        if t == "aws:secretsmanager/secret:Secret":
+        if t == token(aws.secretsmanager.Secret):
             # Secrets Manager appends '-' and six random characters to every secret ARN.
             return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(self.seed + args.name)}"
-        if t == "aws:cloudwatch/logGroup:LogGroup":
+        if t == token(aws.cloudwatch.LogGroup):
             return f"arn:aws:logs:{region}:{acct}:log-group:{inputs['name']}"
-        if t.startswith("aws:iam/role:Role"):
+        if t == token(aws.iam.Role):
             return f"arn:aws:iam::{acct}:role/{inputs.get('name', args.name)}"
         service = t.split(":")[1].split("/")[0]
         return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
@@ -225,62 +237,62 @@ class Mocks(pulumi_mocks.Mocks):
             out.setdefault("arn", self._arn(args))
         if args.typ in ID_FROM_INPUT:
             rid = str(args.inputs[ID_FROM_INPUT[args.typ]])
-        elif args.typ == "aws:secretsmanager/secret:Secret":
+        elif args.typ == token(aws.secretsmanager.Secret):
             rid = out["arn"]
         out["id"] = rid
-        if args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and args.inputs.get("vpcEndpointType") == "Interface":
+        if args.typ == token(aws.ec2.VpcEndpoint) and args.inputs.get("vpcEndpointType") == "Interface":
             self.interface_endpoints.append(rid)
-        if args.typ == "aws:ec2/eip:Eip":
+        if args.typ == token(aws.ec2.Eip):
             out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
             out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
-        if args.typ == "aws:ec2/instance:Instance":
+        if args.typ == token(aws.ec2.Instance):
             out["primaryNetworkInterfaceId"] = f"eni-{_suffix(args.name, 8)}"
-        if args.typ == "mongodbatlas:index/advancedCluster:AdvancedCluster":
+        if args.typ == token(atlas.AdvancedCluster):
             out["connectionStrings"] = {"standardSrv": f"mongodb+srv://{args.inputs['name']}.ab1cd.mongodb.net"}
-        if args.typ == "mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint":
+        if args.typ == token(atlas.PrivateLinkEndpoint):
             out["endpointServiceName"] = f"com.amazonaws.vpce.{self.region}.vpce-svc-{_suffix(args.name, 17)}"
             out["privateLinkId"] = _suffix(args.name, 24)
-        if args.typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        if args.typ == token(aws.elasticache.ReplicationGroup):
             out["primaryEndpointAddress"] = f"master.{args.inputs['replicationGroupId']}.ab1cd.use1.cache.amazonaws.com"
-        if args.typ == "aws:opensearch/domain:Domain":
+        if args.typ == token(aws.opensearch.Domain):
             out["endpoint"] = f"vpc-{args.inputs['domainName']}-{_suffix(args.name, 26)}.{self.region}.es.amazonaws.com"
-        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+        if args.typ == token(aws.lb.LoadBalancer):
             out["dnsName"] = f"{args.inputs['name']}-1234567890.{self.region}.elb.amazonaws.com"
             out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
-        if args.typ == "aws:lb/targetGroup:TargetGroup":
-            # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (issue 20 models Check)
+        if args.typ == token(aws.lb.TargetGroup):
+            # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (offline/check.py)
             tg = args.inputs.get("name") or f"{args.name}-{_suffix(args.name, 7)}"
             out["arnSuffix"] = f"targetgroup/{tg}/{_suffix(args.name, 16)}"
-        if args.typ == "aws:secretsmanager/secretVersion:SecretVersion":
+        if args.typ == token(aws.secretsmanager.SecretVersion):
             # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
             out["secretArn"] = out["arn"] = args.inputs["secretId"]
             out["versionId"] = _suffix(self.seed + args.name, 32)
             out["id"] = rid = f"{args.inputs['secretId']}|{out['versionId']}"
-        if args.typ == "aws:acm/certificate:Certificate":
-            token = _suffix(self.seed + args.name, 32)
+        if args.typ == token(aws.acm.Certificate):
+            proof = _suffix(self.seed + args.name, 32)
             out["domainValidationOptions"] = [
                 {
                     "domainName": args.inputs["domainName"],
-                    "resourceRecordName": f"_{token}.{args.inputs['domainName']}.",
+                    "resourceRecordName": f"_{proof}.{args.inputs['domainName']}.",
                     "resourceRecordType": "CNAME",
-                    "resourceRecordValue": f"_{token[::-1]}.jkddzztszm.acm-validations.aws.",
+                    "resourceRecordValue": f"_{proof[::-1]}.jkddzztszm.acm-validations.aws.",
                 }
             ]
-        if args.typ == "aws:route53/record:Record":
+        if args.typ == token(aws.route53.Record):
             out["fqdn"] = str(args.inputs["name"]).rstrip(".")
-        if args.typ == "aws:lb/loadBalancer:LoadBalancer":
+        if args.typ == token(aws.lb.LoadBalancer):
             out["zoneId"] = "Z35SXDOTRQ7X7K"  # the ALB hosted zone of us-east-1
-        if args.typ == "aws:apigatewayv2/api:Api":
+        if args.typ == token(aws.apigatewayv2.Api):
             api_id = _suffix(self.seed + args.name, 10)
             out["id"] = rid = api_id
             out["arn"] = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
             out["apiEndpoint"] = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
             out["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}"
-        if args.typ == "aws:apigatewayv2/vpcLink:VpcLink":
+        if args.typ == token(aws.apigatewayv2.VpcLink):
             out["id"] = rid = _suffix(self.seed + args.name, 6)
-        if args.typ == "aws:apigatewayv2/integration:Integration":
+        if args.typ == token(aws.apigatewayv2.Integration):
             out["id"] = rid = _suffix(self.seed + args.name, 7)
-        if args.typ == "aws:apigatewayv2/domainName:DomainName":
+        if args.typ == token(aws.apigatewayv2.DomainName):
             # Regional custom domains answer on a d-<id>.execute-api name in API Gateway's zone.
             out["id"] = rid = str(args.inputs["domainName"])
             out["domainNameConfiguration"] = {
@@ -288,14 +300,14 @@ class Mocks(pulumi_mocks.Mocks):
                 "targetDomainName": f"d-{_suffix(self.seed + args.name, 10)}.execute-api.{self.region}.amazonaws.com",
                 "hostedZoneId": "Z1UJRXOUMOOFQ8",  # API Gateway's regional zone in us-east-1
             }
-        if args.typ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+        if args.typ == token(aws.servicediscovery.PrivateDnsNamespace):
             out["id"] = rid = f"ns-{_suffix(self.seed + args.name, 16)}"
             out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:namespace/{rid}"
             out["hostedZone"] = f"Z{_suffix(self.seed + args.name, 20).upper()}"
-        if args.typ == "aws:servicediscovery/service:Service":
+        if args.typ == token(aws.servicediscovery.Service):
             out["id"] = rid = f"srv-{_suffix(self.seed + args.name, 16)}"
             out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:service/{rid}"
-        if args.typ == "random:index/randomPassword:RandomPassword":
+        if args.typ == token(pulumi_random.RandomPassword):
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out
 
@@ -508,7 +520,9 @@ def run(
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
-    config, secret_keys = _with_secret_placeholders(config, as_real_deploy) if project == PROJECT else (config, [])
+    config, secret_keys = (
+        _with_secret_placeholders(config, as_real_deploy) if project == PROJECT else (dict(config), [])
+    )
     set_all_config(config, secret_keys)
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))

@@ -13,24 +13,29 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
+
+from offline.engine import token
+
 TABLE = Path(__file__).resolve().parent / "replacements.json"
 
 # Types whose replacement loses data or identity others depend on (a new bucket is empty, a new
 # Redis group or OpenSearch domain starts cold, a new VPC moves every address).
 STATEFUL = frozenset(
     {
-        "aws:s3/bucket:Bucket",
-        "aws:elasticache/replicationGroup:ReplicationGroup",
-        "aws:opensearch/domain:Domain",
-        "mongodbatlas:index/advancedCluster:AdvancedCluster",
-        "mongodbatlas:index/project:Project",
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:secretsmanager/secret:Secret",
-        "aws:cloudwatch/logGroup:LogGroup",
-        "aws:kms/key:Key",
-        "aws:ec2/eip:Eip",
-        "aws:lb/loadBalancer:LoadBalancer",
+        token(aws.s3.Bucket),
+        token(aws.elasticache.ReplicationGroup),
+        token(aws.opensearch.Domain),
+        token(atlas.AdvancedCluster),
+        token(atlas.Project),
+        token(aws.ec2.Vpc),
+        token(aws.ec2.Subnet),
+        token(aws.secretsmanager.Secret),
+        token(aws.cloudwatch.LogGroup),
+        token(aws.kms.Key),
+        token(aws.ec2.Eip),
+        token(aws.lb.LoadBalancer),
     }
 )
 

@@ -7,11 +7,13 @@ import re
 import shutil
 from pathlib import Path
 
+import pulumi_aws as aws
 import pytest
 
 from marin import stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli
+from offline.engine import token
 
 
 @pytest.fixture
@@ -47,13 +49,13 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     assert doc["schemaVersion"] == 2
     assert doc["kind"] == "plan"
     resources = doc["environments"]["dev"]["resources"]
-    (bucket,) = [r for r in resources if r["type"] == "aws:s3/bucket:Bucket"]
+    (bucket,) = [r for r in resources if r["type"] == token(aws.s3.Bucket)]
     assert bucket["physicalName"] == "marin-dev-call-recordings"
     assert bucket["tier"] == "storage"
     assert bucket["urn"].endswith("::storage-recordings")
     assert bucket["parent"].endswith("marin:storage:Storage::storage")
     assert {"type", "logicalName", "physicalName", "tier", "protect", "inputs", "dependencies"} <= set(bucket)
-    (policy,) = [r for r in resources if r["type"] == "aws:s3/bucketPolicy:BucketPolicy"]
+    (policy,) = [r for r in resources if r["type"] == token(aws.s3.BucketPolicy)]
     assert bucket["urn"] in policy["dependencies"]
     (group,) = [r for r in resources if r["logicalName"] == "logging-api"]
     assert group["inputs"]["retentionInDays"] == 7

@@ -10,10 +10,12 @@ import json
 import subprocess
 from pathlib import Path
 
+import pulumi_aws as aws
 import pytest
 
 from marin import cost
 from offline import base, cli, engine
+from offline.engine import token
 from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -73,7 +75,7 @@ def test_a_size_change_costs_what_the_price_table_says(repo: Path, tmp_path: Pat
     assert staging["tiers"]["cache"]["delta"] == pytest.approx(expected, abs=0.01)
     assert staging["tiers"]["compute"]["delta"] == 0
     (redis,) = staging["resources"]
-    assert (redis["type"], redis["logicalName"]) == ("aws:elasticache/replicationGroup:ReplicationGroup", "cache-redis")
+    assert (redis["type"], redis["logicalName"]) == (token(aws.elasticache.ReplicationGroup), "cache-redis")
     assert redis["detail"] == {"old": "2 x cache.t4g.small", "new": "2 x cache.t4g.medium"}
     assert doc["total"]["delta"] == pytest.approx(expected, abs=0.01)
     assert f"+${expected:,.2f}" in out
@@ -96,7 +98,7 @@ def test_a_bucket_suffix_change_fails_on_the_protected_bucket(repo: Path, tmp_pa
     assert doc["schemaVersion"] == 2
     assert doc["mode"] == "base"
     prod = doc["environments"]["prod"]
-    (bucket,) = [c for c in prod["changes"] if c["type"] == "aws:s3/bucket:Bucket"]
+    (bucket,) = [c for c in prod["changes"] if c["type"] == token(aws.s3.Bucket)]
     assert bucket["op"] == "replace"
     assert bucket["protected"]
     assert bucket["deleteFirst"]  # bucket is set by the program (the bridge's rule)
@@ -169,5 +171,5 @@ def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monk
     assert (code, err.count("error")) == (0, 0), err
     assert "0 properties changed" in out
     inv = engine.run("dev", stack_dir=repo)  # not remembered: the program really runs
-    (redis,) = inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup")
+    (redis,) = inv.of_type(token(aws.elasticache.ReplicationGroup))
     assert redis.inputs["nodeType"] == "cache.t4g.micro", "the stack file's value, not the shell's"

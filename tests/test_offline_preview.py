@@ -23,13 +23,14 @@ import pytest
 from components import storage
 from marin import stackfiles
 from offline import engine, replacements, report
+from offline.engine import token
 
-SG = aws.ec2.SecurityGroup.pulumi_type
-INGRESS = aws.vpc.SecurityGroupIngressRule.pulumi_type
-EGRESS = aws.vpc.SecurityGroupEgressRule.pulumi_type
-TASK = aws.ecs.TaskDefinition.pulumi_type
-ECS_SERVICE = aws.ecs.Service.pulumi_type
-BUCKET = aws.s3.Bucket.pulumi_type
+SG = token(aws.ec2.SecurityGroup)
+INGRESS = token(aws.vpc.SecurityGroupIngressRule)
+EGRESS = token(aws.vpc.SecurityGroupEgressRule)
+TASK = token(aws.ecs.TaskDefinition)
+ECS_SERVICE = token(aws.ecs.Service)
+BUCKET = token(aws.s3.Bucket)
 AWS_PROVIDER = "pulumi:providers:aws"
 
 
@@ -60,7 +61,7 @@ def ops(cs: list[report.ResourceChange], op: str) -> set[tuple[str, str]]:
 
 
 @contextlib.contextmanager
-def patched(cls: type, **changes: Any) -> Iterator[None]:
+def patched(cls: Any, **changes: Any) -> Iterator[None]:
     """A program edit: `cls(...)` called with some arguments changed (name -> {arg: value})."""
     original = cls.__init__
 
@@ -117,11 +118,11 @@ def test_dev_vpc_cidr_replaces_what_takes_the_vpc_or_a_subnet_and_updates_the_re
     services (network_configuration)."""
     counts, cs = diff(dev, doc("dev", changed_config("dev", vpcCidr="10.40.0.0/16")))
     assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (0, 0, 8, 39)
-    assert {t for t, _ in ops(cs, "update")} >= {ECS_SERVICE, aws.opensearch.Domain.pulumi_type}
+    assert {t for t, _ in ops(cs, "update")} >= {ECS_SERVICE, token(aws.opensearch.Domain)}
     # the VPC link and the discovery service are named by the program: the bridge replaces them
     # delete-first, while the API integration (and the api service) still use them: `up` fails
     failing = {c.type for c in cs if c.failing}
-    assert failing == {aws.apigatewayv2.VpcLink.pulumi_type, aws.servicediscovery.Service.pulumi_type}
+    assert failing == {token(aws.apigatewayv2.VpcLink), token(aws.servicediscovery.Service)}
 
 
 def test_a_security_group_description_replaces_it_and_its_rules(dev: dict[str, Any]) -> None:

@@ -7,10 +7,12 @@ import re
 import sys
 from typing import Any
 
+import pulumi_aws as aws
 import yaml
 
 from marin.stackfiles import PROJECT_ROOT
 from offline import report
+from offline.engine import token
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 import pr_report
@@ -102,7 +104,7 @@ def docs(cost_delta: float, warnings: list[str]) -> tuple[dict[str, Any], dict[s
         "environments": {
             "prod": {
                 "counts": {"create": 0, "delete": 0, "update": 0, "replace": 1, "propertiesChanged": 1},
-                "changes": [change("replace", "aws:s3/bucket:Bucket", True, "bucket", "a", "b", True)],
+                "changes": [change("replace", token(aws.s3.Bucket), True, "bucket", "a", "b", True)],
             }
         },
     }
