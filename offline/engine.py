@@ -199,6 +199,33 @@ def _suffix(seed: str, length: int = 6) -> str:
 DIRECTIONS = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw", "central": "c"}
 
 
+# Types the mocks answer for, read once at import: the SDK loads its modules lazily, and the mocks
+# run in the engine's threads, where a module another thread is still loading is incomplete.
+_ACM_CERTIFICATE = token(aws.acm.Certificate)
+_ADVANCEDCLUSTER = token(atlas.AdvancedCluster)
+_APIGATEWAYV2_API = token(aws.apigatewayv2.Api)
+_APIGATEWAYV2_DOMAINNAME = token(aws.apigatewayv2.DomainName)
+_APIGATEWAYV2_INTEGRATION = token(aws.apigatewayv2.Integration)
+_APIGATEWAYV2_VPCLINK = token(aws.apigatewayv2.VpcLink)
+_CLOUDWATCH_LOGGROUP = token(aws.cloudwatch.LogGroup)
+_EC2_EIP = token(aws.ec2.Eip)
+_EC2_INSTANCE = token(aws.ec2.Instance)
+_EC2_VPCENDPOINT = token(aws.ec2.VpcEndpoint)
+_ELASTICACHE_REPLICATIONGROUP = token(aws.elasticache.ReplicationGroup)
+_IAM_ROLE = token(aws.iam.Role)
+_LB_LOADBALANCER = token(aws.lb.LoadBalancer)
+_LB_TARGETGROUP = token(aws.lb.TargetGroup)
+_OPENSEARCH_DOMAIN = token(aws.opensearch.Domain)
+_PRIVATELINKENDPOINT = token(atlas.PrivateLinkEndpoint)
+_RANDOMPASSWORD = token(pulumi_random.RandomPassword)
+_ROUTE53_RECORD = token(aws.route53.Record)
+_S3_BUCKET = token(aws.s3.Bucket)
+_SECRETSMANAGER_SECRET = token(aws.secretsmanager.Secret)
+_SECRETSMANAGER_SECRETVERSION = token(aws.secretsmanager.SecretVersion)
+_SERVICEDISCOVERY_PRIVATEDNSNAMESPACE = token(aws.servicediscovery.PrivateDnsNamespace)
+_SERVICEDISCOVERY_SERVICE = token(aws.servicediscovery.Service)
+
+
 class Mocks(pulumi_mocks.Mocks):
     """Plausible provider answers: ids, ARNs in each service's real format, invoke results."""
 
@@ -210,14 +237,14 @@ class Mocks(pulumi_mocks.Mocks):
     def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
         inputs, acct, region = args.inputs, self.account, self.region
         t = args.typ
-        if t == token(aws.s3.Bucket):
+        if t == _S3_BUCKET:
             return f"arn:aws:s3:::{inputs.get('bucket', args.name)}"
-        if t == token(aws.secretsmanager.Secret):
+        if t == _SECRETSMANAGER_SECRET:
             # Secrets Manager appends '-' and six random characters to every secret ARN.
             return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(self.seed + args.name)}"
-        if t == token(aws.cloudwatch.LogGroup):
+        if t == _CLOUDWATCH_LOGGROUP:
             return f"arn:aws:logs:{region}:{acct}:log-group:{inputs['name']}"
-        if t == token(aws.iam.Role):
+        if t == _IAM_ROLE:
             return f"arn:aws:iam::{acct}:role/{inputs.get('name', args.name)}"
         service = t.split(":")[1].split("/")[0]
         return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
@@ -237,38 +264,38 @@ class Mocks(pulumi_mocks.Mocks):
             out.setdefault("arn", self._arn(args))
         if args.typ in ID_FROM_INPUT:
             rid = str(args.inputs[ID_FROM_INPUT[args.typ]])
-        elif args.typ == token(aws.secretsmanager.Secret):
+        elif args.typ == _SECRETSMANAGER_SECRET:
             rid = out["arn"]
         out["id"] = rid
-        if args.typ == token(aws.ec2.VpcEndpoint) and args.inputs.get("vpcEndpointType") == "Interface":
+        if args.typ == _EC2_VPCENDPOINT and args.inputs.get("vpcEndpointType") == "Interface":
             self.interface_endpoints.append(rid)
-        if args.typ == token(aws.ec2.Eip):
+        if args.typ == _EC2_EIP:
             out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
             out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
-        if args.typ == token(aws.ec2.Instance):
+        if args.typ == _EC2_INSTANCE:
             out["primaryNetworkInterfaceId"] = f"eni-{_suffix(args.name, 8)}"
-        if args.typ == token(atlas.AdvancedCluster):
+        if args.typ == _ADVANCEDCLUSTER:
             out["connectionStrings"] = {"standardSrv": f"mongodb+srv://{args.inputs['name']}.ab1cd.mongodb.net"}
-        if args.typ == token(atlas.PrivateLinkEndpoint):
+        if args.typ == _PRIVATELINKENDPOINT:
             out["endpointServiceName"] = f"com.amazonaws.vpce.{self.region}.vpce-svc-{_suffix(args.name, 17)}"
             out["privateLinkId"] = _suffix(args.name, 24)
-        if args.typ == token(aws.elasticache.ReplicationGroup):
+        if args.typ == _ELASTICACHE_REPLICATIONGROUP:
             out["primaryEndpointAddress"] = f"master.{args.inputs['replicationGroupId']}.ab1cd.use1.cache.amazonaws.com"
-        if args.typ == token(aws.opensearch.Domain):
+        if args.typ == _OPENSEARCH_DOMAIN:
             out["endpoint"] = f"vpc-{args.inputs['domainName']}-{_suffix(args.name, 26)}.{self.region}.es.amazonaws.com"
-        if args.typ == token(aws.lb.LoadBalancer):
+        if args.typ == _LB_LOADBALANCER:
             out["dnsName"] = f"{args.inputs['name']}-1234567890.{self.region}.elb.amazonaws.com"
             out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
-        if args.typ == token(aws.lb.TargetGroup):
+        if args.typ == _LB_TARGETGROUP:
             # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (offline/check.py)
             tg = args.inputs.get("name") or f"{args.name}-{_suffix(args.name, 7)}"
             out["arnSuffix"] = f"targetgroup/{tg}/{_suffix(args.name, 16)}"
-        if args.typ == token(aws.secretsmanager.SecretVersion):
+        if args.typ == _SECRETSMANAGER_SECRETVERSION:
             # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
             out["secretArn"] = out["arn"] = args.inputs["secretId"]
             out["versionId"] = _suffix(self.seed + args.name, 32)
             out["id"] = rid = f"{args.inputs['secretId']}|{out['versionId']}"
-        if args.typ == token(aws.acm.Certificate):
+        if args.typ == _ACM_CERTIFICATE:
             proof = _suffix(self.seed + args.name, 32)
             out["domainValidationOptions"] = [
                 {
@@ -278,21 +305,21 @@ class Mocks(pulumi_mocks.Mocks):
                     "resourceRecordValue": f"_{proof[::-1]}.jkddzztszm.acm-validations.aws.",
                 }
             ]
-        if args.typ == token(aws.route53.Record):
+        if args.typ == _ROUTE53_RECORD:
             out["fqdn"] = str(args.inputs["name"]).rstrip(".")
-        if args.typ == token(aws.lb.LoadBalancer):
+        if args.typ == _LB_LOADBALANCER:
             out["zoneId"] = "Z35SXDOTRQ7X7K"  # the ALB hosted zone of us-east-1
-        if args.typ == token(aws.apigatewayv2.Api):
+        if args.typ == _APIGATEWAYV2_API:
             api_id = _suffix(self.seed + args.name, 10)
             out["id"] = rid = api_id
             out["arn"] = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
             out["apiEndpoint"] = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
             out["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}"
-        if args.typ == token(aws.apigatewayv2.VpcLink):
+        if args.typ == _APIGATEWAYV2_VPCLINK:
             out["id"] = rid = _suffix(self.seed + args.name, 6)
-        if args.typ == token(aws.apigatewayv2.Integration):
+        if args.typ == _APIGATEWAYV2_INTEGRATION:
             out["id"] = rid = _suffix(self.seed + args.name, 7)
-        if args.typ == token(aws.apigatewayv2.DomainName):
+        if args.typ == _APIGATEWAYV2_DOMAINNAME:
             # Regional custom domains answer on a d-<id>.execute-api name in API Gateway's zone.
             out["id"] = rid = str(args.inputs["domainName"])
             out["domainNameConfiguration"] = {
@@ -300,14 +327,14 @@ class Mocks(pulumi_mocks.Mocks):
                 "targetDomainName": f"d-{_suffix(self.seed + args.name, 10)}.execute-api.{self.region}.amazonaws.com",
                 "hostedZoneId": "Z1UJRXOUMOOFQ8",  # API Gateway's regional zone in us-east-1
             }
-        if args.typ == token(aws.servicediscovery.PrivateDnsNamespace):
+        if args.typ == _SERVICEDISCOVERY_PRIVATEDNSNAMESPACE:
             out["id"] = rid = f"ns-{_suffix(self.seed + args.name, 16)}"
             out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:namespace/{rid}"
             out["hostedZone"] = f"Z{_suffix(self.seed + args.name, 20).upper()}"
-        if args.typ == token(aws.servicediscovery.Service):
+        if args.typ == _SERVICEDISCOVERY_SERVICE:
             out["id"] = rid = f"srv-{_suffix(self.seed + args.name, 16)}"
             out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:service/{rid}"
-        if args.typ == token(pulumi_random.RandomPassword):
+        if args.typ == _RANDOMPASSWORD:
             out["result"] = f"mock-{_suffix(args.name, 16)}"
         return rid, out
 

@@ -62,11 +62,13 @@ def ops(cs: list[report.ResourceChange], op: str) -> set[tuple[str, str]]:
 
 @contextlib.contextmanager
 def patched(cls: Any, **changes: Any) -> Iterator[None]:
-    """A program edit: `cls(...)` called with some arguments changed (name -> {arg: value})."""
+    """A program edit: `cls(...)` called with some arguments changed (name -> {arg: value}, or a
+    function of the keyword arguments)."""
     original = cls.__init__
 
     def init(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        kwargs.update(changes.get(resource_name, {}))
+        change = changes.get(resource_name, {})
+        kwargs = change(kwargs) if callable(change) else {**kwargs, **change}
         original(self, resource_name, *args, **kwargs)
 
     cls.__init__ = init  # type: ignore[method-assign]
@@ -119,10 +121,32 @@ def test_dev_vpc_cidr_replaces_what_takes_the_vpc_or_a_subnet_and_updates_the_re
     counts, cs = diff(dev, doc("dev", changed_config("dev", vpcCidr="10.40.0.0/16")))
     assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (0, 0, 8, 39)
     assert {t for t, _ in ops(cs, "update")} >= {ECS_SERVICE, token(aws.opensearch.Domain)}
-    # the VPC link and the discovery service are named by the program: the bridge replaces them
-    # delete-first, while the API integration (and the api service) still use them: `up` fails
-    failing = {c.type for c in cs if c.failing}
-    assert failing == {token(aws.apigatewayv2.VpcLink), token(aws.servicediscovery.Service)}
+    # the VPC link is named by the program, which the bridge would replace delete-first while the
+    # API integration still uses it; the program's explicit `delete_before_replace=False` wins
+    # (pulumi/pulumi step generator), so it is created first and nothing fails
+    (link,) = [c for c in cs if c.type == token(aws.apigatewayv2.VpcLink)]
+    assert link.op == "replace"
+    assert not link.delete_first
+    assert not [c for c in cs if c.failing]
+
+
+def test_a_delete_first_of_something_still_in_use_fails(dev: dict[str, Any]) -> None:
+    """Without its `delete_before_replace=False`, the VPC link (name set by the program, SDKv2:
+    the bridge's nameRequiresDeleteBeforeReplace) is deleted before its replacement exists, while
+    the API integration, only updated (connection_id is updatable), still uses it: API Gateway
+    refuses the deletion, the `up` stops."""
+
+    def default_option(kwargs: dict[str, Any]) -> dict[str, Any]:
+        kwargs["opts"].delete_before_replace = None
+        return kwargs
+
+    with patched(aws.apigatewayv2.VpcLink, **{"compute-vpc-link": default_option}):
+        _, cs = diff(dev, doc("dev", changed_config("dev", vpcCidr="10.40.0.0/16")))
+    (link,) = [c for c in cs if c.type == token(aws.apigatewayv2.VpcLink)]
+    assert link.delete_first
+    assert link.failing == [
+        f"deleted first while {token(aws.apigatewayv2.Integration)} compute-api-integration still uses it"
+    ]
 
 
 def test_a_security_group_description_replaces_it_and_its_rules(dev: dict[str, Any]) -> None:
