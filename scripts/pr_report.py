@@ -19,6 +19,7 @@ from typing import Any
 SCHEMA_VERSION = 2
 SYMBOL = {"create": "+", "delete": "-", "update": "~", "replace": "+-"}  # offline.report.ResourceChange.symbol
 
+
 def money(x: float) -> str:
     return f"${x:,.2f}"
 

@@ -67,9 +67,9 @@ def patched(cls: Any, **changes: Any) -> Iterator[None]:
     original = cls.__init__
 
     def init(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
-        change = changes.get(resource_name, {})
-        kwargs = change(kwargs) if callable(change) else {**kwargs, **change}
-        original(self, resource_name, *args, **kwargs)
+        change: Any = changes.get(resource_name, {})
+        edited: dict[str, Any] = change(kwargs) if callable(change) else {**kwargs, **change}
+        original(self, resource_name, *args, **edited)
 
     cls.__init__ = init  # type: ignore[method-assign]
     try:
