@@ -68,7 +68,7 @@ def patched(cls: Any, **changes: Any) -> Iterator[None]:
 
     def init(self: Any, resource_name: str, *args: Any, **kwargs: Any) -> None:
         change: Any = changes.get(resource_name, {})
-        edited: dict[str, Any] = change(kwargs) if callable(change) else {**kwargs, **change}
+        edited: dict[str, Any] = {**kwargs, **change} if isinstance(change, dict) else change(kwargs)
         original(self, resource_name, *args, **edited)
 
     cls.__init__ = init  # type: ignore[method-assign]
