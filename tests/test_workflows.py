@@ -727,12 +727,9 @@ def test_a_stack_is_selected_or_created_before_it_is_used() -> None:
         )
         first = next(i for i, s in enumerate(scripts) if re.search(r"pulumi (up|preview) ", s))
         assert select < first, name
-    # drift never creates the real stack: it reads its history and exports it (both fail when it is
-    # missing) and creates only the copy in the runner's file:// backend
+    # drift never creates a stack: it reads the history and exports the state (both fail when it is missing)
     drift = load("drift.yml")["jobs"]["drift"]
     assert 'pulumi stack history --stack "$STACK"' in step_named(drift, "The commit the stack last deployed")["run"]
-    check = step_named(drift, "Refresh")["run"]
-    assert check.index("file://$RUNNER_TEMP/drift-state") < check.index("pulumi stack select --cwd program --create")
 
 
 def declared_secret_keys() -> set[str]:
@@ -856,14 +853,51 @@ def test_drift_previews_the_commit_each_stack_last_deployed() -> None:
     assert drift_status.deployed_commit([]) is None
 
 
-def test_drift_refreshes_a_copy_and_never_takes_the_state_s_lock() -> None:
-    """Issue 24, point 9: `refresh --preview-only` locks on the S3 backend (pulumi/pulumi
-    pkg/backend/diy/backend.go, Refresh calls b.Lock before checking PreviewOnly); the readonly
-    role may not write the lock, so the refresh runs on an exported copy in a file:// backend."""
+def secrets_manager(stack_file: Mapping[str, Any], env: Mapping[str, str]) -> str:
+    """The secrets manager the CLI opens an existing stack with (pulumi/pulumi
+    pkg/cmd/pulumi/stack/secrets.go, SecretsManagerLoader.GetSecretsManager): the stack file's
+    cloud provider (a new data key, kms:Encrypt, when it names no `encryptedkey`: pkg/secrets/cloud,
+    `if info.EncryptedKey == "" ... generateNewDataKey`), else its passphrase salt, else the state's
+    own manager when PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER is set, else the DIY backend's default:
+    a new passphrase manager (pkg/backend/diy/backend.go, DefaultSecretManager)."""
+    provider = stack_file.get("secretsprovider") or ""
+    if provider not in ("", "default", "passphrase"):
+        return "the stack file's data key" if stack_file.get("encryptedkey") else "a new data key (kms:Encrypt)"
+    if stack_file.get("encryptionsalt"):
+        return "a passphrase (PULUMI_CONFIG_PASSPHRASE)"
+    if env.get("PULUMI_FALLBACK_TO_STATE_SECRETS_MANAGER") == "true":
+        return "the state's data key"
+    return "a new passphrase (PULUMI_CONFIG_PASSPHRASE)"
+
+
+def test_every_job_on_a_real_stack_opens_its_secrets_with_the_state_s_own_key() -> None:
+    """Review of issue 24, points 1 and 2: a committed stack file without `encryptedkey` (these
+    ship without one; a stack the deploy job created keeps it only in that runner) must neither
+    make a new data key (the readonly role may only decrypt) nor fall to a passphrase (none in CI)."""
+    jobs = {"deploy-stack.yml": DEPLOY_STACK, "drift.yml": load("drift.yml")["jobs"]["drift"]}
+    files = [yaml.safe_load((PROJECT_ROOT / f"Pulumi.{e}.yaml").read_text()) or {} for e in stackfiles.environments()]
+    files.append({"secretsprovider": "awskms://alias/marin-qa-pulumi-state?region=us-east-1", "encryptedkey": "AQ=="})
+    for name, job in jobs.items():
+        assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}", name
+        for stack_file in files:
+            assert secrets_manager(stack_file, job["env"]) in ("the state's data key", "the stack file's data key"), (
+                name,
+                stack_file.get("secretsprovider"),
+            )
+
+
+def test_drift_reads_the_state_in_place_and_creates_nothing() -> None:
+    """Review of issue 24, point 1: no copy of the state (importing it into a new stack made a new
+    data key: AccessDenied for a role that may only decrypt), no `--create`, no file:// backend;
+    the refresh and preview take no lock on the self-managed backend (pulumi/pulumi
+    pkg/backend/diy/backend.go: Refresh returns in its PreviewOnly branch before b.Lock, 3.229.0,
+    #22385; Preview never locks), so they run against the state bucket the role only reads."""
+    text = TEXTS["drift.yml"]
+    for forbidden in ("stack import", "--create", "file://", "--secrets-provider", "stack select"):
+        assert forbidden not in text, forbidden
     check = step_named(load("drift.yml")["jobs"]["drift"], "Refresh")["run"]
-    local = check.index('export PULUMI_BACKEND_URL="file://$RUNNER_TEMP/drift-state"')
-    assert local < check.index('pulumi stack import --cwd program --stack "$STACK" --file')
-    assert local < check.index("pulumi refresh ")
+    assert 'pulumi refresh --cwd program --preview-only --json --stack "$STACK"' in check
+    assert 'pulumi preview --cwd program --json --stack "$STACK"' in check
     export = step_named(load("drift.yml")["jobs"]["drift"], "The commit the stack last deployed")["run"]
     assert 'pulumi stack export --stack "$STACK" --file state.json' in export
 

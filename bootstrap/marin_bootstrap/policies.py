@@ -316,10 +316,10 @@ def readonly(cfg: BootstrapConfig, state_key_arn: str) -> Document:
             _statement("ReadState", "Allow", ["s3:ListBucket", "s3:GetBucketLocation"], a["state_bucket"]),
             _statement("ReadStateObjects", "Allow", ["s3:GetObject"], a["state_objects"]),
             _statement("DecryptTheState", "Allow", ["kms:Decrypt"], state_key_arn),
-            # No write of any kind, locks included: `refresh --preview-only` locks the stack on the
-            # self-managed backend (pulumi/pulumi pkg/backend/diy/backend.go, Refresh: b.Lock before
-            # PreviewOnly), so drift refreshes a copy of the state in the runner (drift.yml); a
-            # role that could write a lock could delete a running deploy's.
+            # No write of any kind, locks included: drift's `refresh --preview-only` and `preview`
+            # take no lock (pulumi/pulumi pkg/backend/diy/backend.go, 3.229.0 and later), and a
+            # role that could write a lock could delete a running deploy's. Decrypt only: drift
+            # opens the state's own data key, never makes one (drift.yml).
             # Refreshing a bucket calls HeadBucket, which needs s3:ListBucket (keys, not contents).
             _statement("RefreshTheBuckets", "Allow", ["s3:ListBucket"], a["app_buckets"]),
             _statement("NoDataReads", "Deny", [r for r in DATA_READS if not r.startswith("s3:")], "*"),
