@@ -63,7 +63,7 @@ opts = pulumi.ResourceOptions(providers=providers)
 repository = github.get_repository_output(
     full_name=cfg.repo, opts=pulumi.InvokeOutputOptions(provider=providers["github"])
 )
-roles = CiRoles("ci", CiRolesArgs(cfg, repository.repo_id), opts)
+roles = CiRoles("ci", CiRolesArgs(cfg, repository.repo_id, repository.full_name), opts)
 state = StateBackend("state", StateBackendArgs(cfg, roles), opts)
 GithubEnvironments("environments", GithubEnvironmentsArgs(cfg, roles), opts)
 if cfg.owns_repository_settings:

@@ -168,6 +168,28 @@ def test_each_role_trusts_exactly_its_workflow_on_main_in_this_repository(
     assert not assumable(trust, candidates[kind], aud="sts.example.com")
 
 
+def test_the_trust_names_the_repository_as_github_spells_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review of issue 24, point 3: GitHub writes `job_workflow_ref` with the repository's own
+    spelling (the REST API's `full_name`, which the repository data source returns:
+    terraform-provider-github data_source_github_repository.go, `d.Set("full_name", repo.GetFullName())`),
+    and IAM's StringEquals is case-sensitive (IAM User Guide, "String condition operators"): a config
+    that says `acme` for GitHub's `Acme` must not lock every deploy out."""
+    env = BOOTSTRAP_ENVS[0]
+    spelled = "ACME-Corp/Marin-Environments"
+    answer = offline.Mocks.call
+
+    def call(self: offline.Mocks, args: Any) -> Any:
+        out, deps = answer(self, args)
+        return ({**out, "fullName": spelled} if "fullName" in out else out), deps
+
+    monkeypatch.setattr(offline.Mocks, "call", call)
+    inv = offline.run(env)
+    for kind, workflow in (("deploy", "deploy-stack.yml"), ("readonly", "drift.yml"), ("preview", "preview.yml")):
+        (statement,) = json.loads(role(inv, kind).inputs["assumeRolePolicy"])["Statement"]
+        sub = {**statement["Condition"].get("StringLike", {}), **statement["Condition"]["StringEquals"]}[f"{OIDC}:sub"]
+        assert f":job_workflow_ref:{spelled}/.github/workflows/{workflow}@" in sub, (kind, sub)
+
+
 def repository_owners() -> list[str]:
     return [e for e in BOOTSTRAP_ENVS if offline.config_of(e).get("marin-bootstrap:ownsRepositorySettings") == "true"]
 

@@ -24,6 +24,8 @@ class CiRolesArgs:
     cfg: BootstrapConfig
     repository_id: pulumi.Input[int]
     """GitHub's numeric id of the repository (the subject binds it, not the renameable name)."""
+    repository_full_name: pulumi.Input[str]
+    """`owner/name` as GitHub spells it (the repository data source), as `job_workflow_ref` carries it."""
 
 
 class CiRoles(pulumi.ComponentResource):
@@ -50,9 +52,11 @@ class CiRoles(pulumi.ComponentResource):
         roles: dict[str, aws.iam.Role] = {}
         for kind in ("deploy", "readonly", "preview"):
             environment = cfg.env if kind == "deploy" else cfg.readonly_environment
-            subject = pulumi.Output.from_input(args.repository_id).apply(
-                lambda rid, k=kind, e=environment: (
-                    cfg.pull_request_subject(rid) if k == "preview" else cfg.subject(rid, e, ROLE_WORKFLOWS[k])
+            subject = pulumi.Output.all(args.repository_full_name, args.repository_id).apply(
+                lambda a, k=kind, e=environment: (
+                    cfg.pull_request_subject(a[0], a[1])
+                    if k == "preview"
+                    else cfg.subject(a[0], a[1], e, ROLE_WORKFLOWS[k])
                 )
             )
             roles[kind] = aws.iam.Role(

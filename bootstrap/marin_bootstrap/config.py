@@ -93,17 +93,22 @@ class BootstrapConfig:
         """The GitHub Environment of the drift check and the deployment-record reads."""
         return f"{self.env}-readonly"
 
-    def subject(self, repository_id: int | str, environment: str, workflow: str) -> str:
+    @staticmethod
+    def subject(repository: str, repository_id: int | str, environment: str, workflow: str) -> str:
         """The OIDC `sub` claim (template SUBJECT_CLAIM_KEYS) of a job of `workflow` on main bound to
-        `environment` in this repository (its numeric id: a renamed or re-created repository differs)."""
+        `environment` in this repository (its numeric id: a renamed or re-created repository differs).
+        `repository`: the full name as GitHub spells it (the repository data source's `full_name`,
+        not the config's: `job_workflow_ref` carries GitHub's spelling and IAM's StringEquals is
+        case-sensitive, so `acme` in config against `Acme` on GitHub would lock every deploy out)."""
         ref = f"refs/heads/{DEPLOY_BRANCH}"
-        workflow_ref = f"{self.repo}/.github/workflows/{workflow}@{ref}"
+        workflow_ref = f"{repository}/.github/workflows/{workflow}@{ref}"
         return f"repository_id:{repository_id}:environment:{environment}:ref:{ref}:job_workflow_ref:{workflow_ref}"
 
-    def pull_request_subject(self, repository_id: int | str) -> str:
+    @staticmethod
+    def pull_request_subject(repository: str, repository_id: int | str) -> str:
         """A pull request's preview job (any pull request of this repository: `*` stands for its number)."""
         ref = "refs/pull/*/merge"
-        workflow_ref = f"{self.repo}/.github/workflows/preview.yml@{ref}"
+        workflow_ref = f"{repository}/.github/workflows/preview.yml@{ref}"
         return f"repository_id:{repository_id}:pull_request:ref:{ref}:job_workflow_ref:{workflow_ref}"
 
     @property

@@ -1,10 +1,12 @@
 """IAM documents of the three CI roles of one account (pure: JSON-able dicts, no Pulumi runtime).
 
-- `marin-<env>-ci-deploy`, trusted by `repo:O/R:environment:<env>`: manages the application's
-  resources and reads and writes its state;
-- `marin-<env>-ci-readonly`, trusted by `repo:O/R:environment:<env>-readonly`: reads resource
+Each role is trusted by one OIDC subject (`config.BootstrapConfig.subject`): this repository's id,
+its GitHub Environment or pull request, the ref and the workflow file.
+- `marin-<env>-ci-deploy` (environment `<env>`, deploy-stack.yml on main): manages the
+  application's resources and reads and writes its state;
+- `marin-<env>-ci-readonly` (environment `<env>-readonly`, drift.yml on main): reads resource
   metadata (refresh, drift) and the state; never a secret value or an object;
-- `marin-<env>-ci-preview`, trusted by `repo:O/R:pull_request`: the few reads the preview's data
+- `marin-<env>-ci-preview` (a pull request, preview.yml): the few reads the preview's data
   sources need; no state, no data, nothing else.
 """
 
