@@ -72,7 +72,8 @@ def problems(runs: list[dict[str, Any]], sha: str, environment: str, on_main: bo
         if run.get("event") == "push"
         and run.get("head_branch") == "main"
         and run.get("head_sha") == sha
-        and run.get("path") == DEPLOY_WORKFLOW
+        # GitHub's run `path` may carry the ref: ".github/workflows/build.yml@main" (REST docs' example)
+        and str(run.get("path", "")).split("@")[0] == DEPLOY_WORKFLOW
         and any(
             job.get("name", "").endswith(f"up ({environment})") and job.get("conclusion") == "success"
             for job in run.get("jobs") or []

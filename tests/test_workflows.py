@@ -370,6 +370,15 @@ def test_only_a_push_run_of_deploy_yml_on_main_at_that_commit_counts(run: dict[s
     assert promotion.problems([run], SHA_A, "staging", True)
 
 
+@pytest.mark.parametrize("path", [".github/workflows/deploy.yml", ".github/workflows/deploy.yml@main"])
+def test_a_run_s_path_counts_with_or_without_its_ref(path: str) -> None:
+    """Review of issue 24, point 4: GitHub's REST example of a workflow run reads
+    `"path": ".github/workflows/build.yml@main"` (docs, "REST API endpoints for workflow runs")."""
+    assert promotion.problems([push_run(SHA_A, {"staging": "success"}, path=path)], SHA_A, "staging", True) == []
+    evil = push_run(SHA_A, {"staging": "success"}, path=".github/workflows/evil.yml@main")
+    assert promotion.problems([evil], SHA_A, "staging", True)
+
+
 def test_promotion_refusals_say_why() -> None:
     assert promotion.problems([], SHA_A[:12], "staging", True) == [
         "sha='aaaaaaaaaaaa': allowed: a full 40-character lowercase commit SHA"
