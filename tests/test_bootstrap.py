@@ -227,7 +227,9 @@ def test_main_changes_only_through_a_reviewed_pull_request_with_ci_green() -> No
     assert review["requireCodeOwnerReview"] is True
     assert review["dismissStaleReviewsOnPush"] is True
     assert review["requireLastPushApproval"] is True
-    assert rules["requiredStatusChecks"]["requiredChecks"] == [{"context": "ci"}]
+    # only the GitHub Actions app (id 15368, what `.check_runs[].app.id` reports for an Actions job)
+    # may satisfy it: a commit status `ci` posted by anyone with write access does not (review, point 5)
+    assert rules["requiredStatusChecks"]["requiredChecks"] == [{"context": "ci", "integrationId": 15368}]
     ci = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
     assert list(ci["jobs"]) == ["ci"], "the required check is the job `ci` of ci.yml"
     owners = [

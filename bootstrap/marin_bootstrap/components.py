@@ -10,7 +10,13 @@ import pulumi_aws as aws
 import pulumi_github as github
 
 from marin_bootstrap import policies
-from marin_bootstrap.config import DEPLOY_BRANCH, REQUIRED_CHECK, SUBJECT_CLAIM_KEYS, BootstrapConfig
+from marin_bootstrap.config import (
+    DEPLOY_BRANCH,
+    GITHUB_ACTIONS_APP_ID,
+    REQUIRED_CHECK,
+    SUBJECT_CLAIM_KEYS,
+    BootstrapConfig,
+)
 
 GITHUB_OIDC_URL = f"https://{policies.OIDC_HOST}"
 
@@ -279,7 +285,7 @@ class RepositorySettings(pulumi.ComponentResource):
                     "require_last_push_approval": True,
                 },
                 "required_status_checks": {
-                    "required_checks": [{"context": REQUIRED_CHECK}],
+                    "required_checks": [{"context": REQUIRED_CHECK, "integration_id": GITHUB_ACTIONS_APP_ID}],
                     "strict_required_status_checks_policy": True,
                 },
             },

@@ -35,8 +35,11 @@ KEYS = (
 # subject claims for an organization or repository"): `context` renders `environment:<name>` for a
 # job bound to an environment and `pull_request` for a pull request's job.
 SUBJECT_CLAIM_KEYS = ("repository_id", "context", "ref", "job_workflow_ref")
-# The status check main's ruleset requires: the job `ci` of .github/workflows/ci.yml.
+# The status check main's ruleset requires: the job `ci` of .github/workflows/ci.yml, reported by
+# the GitHub Actions app (its id: `gh api repos/<o>/<r>/commits/<sha>/check-runs --jq '.check_runs[].app.id'`)
+# and by nothing else: without an integration id anyone with write access can post a `ci` success status.
 REQUIRED_CHECK = "ci"
+GITHUB_ACTIONS_APP_ID = 15368
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$")
 SEALED_VALUE = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 SECRET_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
