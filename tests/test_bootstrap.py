@@ -232,13 +232,49 @@ def test_main_changes_only_through_a_reviewed_pull_request_with_ci_green() -> No
     assert rules["requiredStatusChecks"]["requiredChecks"] == [{"context": "ci", "integrationId": 15368}]
     ci = yaml.safe_load((PROJECT_ROOT / ".github" / "workflows" / "ci.yml").read_text())
     assert list(ci["jobs"]) == ["ci"], "the required check is the job `ci` of ci.yml"
-    owners = [
-        line.split()
-        for line in (PROJECT_ROOT / ".github" / "CODEOWNERS").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+
+
+def code_owners_of(path: str) -> list[str]:
+    """.github/CODEOWNERS as GitHub reads it (docs, "About code owners"): the last matching pattern
+    wins; `*` matches every file, `/dir/` everything under that root folder, `/file` that file."""
+    owners: list[str] = []
+    for line in (PROJECT_ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *names = line.split()
+            assert pattern == "*" or pattern.startswith("/"), f"unmodelled pattern {pattern}"
+            if pattern == "*" or path == pattern[1:] or (pattern.endswith("/") and path.startswith(pattern[1:])):
+                owners = names
+    return owners
+
+
+def test_the_pipeline_is_owned_by_a_team_the_bootstrap_gives_write_access() -> None:
+    """Review of issue 24, point 6: a code owner without write access is ignored, and the ruleset
+    then requires no code owner's review at all (GitHub docs, "About code owners"). The files that
+    decide who reaches prod (the workflows, CI, the scripts, the bootstrap, what the gate imports,
+    the locks) are owned by the owning stack's `codeOwnersTeam`, which the bootstrap grants write."""
+    (owner,) = repository_owners()
+    cfg = config.load(owner, offline.config_of(owner), APP)
+    (grant,) = bootstrap_of(owner).of_type("github:index/teamRepository:TeamRepository")
+    assert grant.inputs["teamId"] == cfg.code_owners_team
+    assert grant.inputs["repository"] == cfg.github_repository
+    assert grant.inputs["permission"] in ("push", "maintain", "admin")  # write access or more
+    team = f"@{cfg.github_owner}/{cfg.code_owners_team}"
+    pipeline = [
+        ".github/CODEOWNERS",
+        ".github/workflows/deploy-stack.yml",
+        ".github/actions/setup/action.yml",
+        ".ci/run",
+        "scripts/promotion.py",
+        "bootstrap/__main__.py",
+        "marin/stackfiles.py",
+        "requirements.lock",
     ]
-    covered = {entry[0] for entry in owners if len(entry) > 1}
-    assert {"/.github/", "/scripts/", "/bootstrap/", "/.ci/"} <= covered
+    for path in pipeline:
+        assert code_owners_of(path) == [team], path
+    guide = (PROJECT_ROOT / "docs" / "ci-cd.md").read_text()
+    for line in (PROJECT_ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert f"(`{line.split()[0]}`)" in guide or f"`{line.split()[0]}`," in guide, line
 
 
 def test_an_account_that_already_has_github_s_provider_reuses_it() -> None:
@@ -652,6 +688,22 @@ def raw(env: str, **changes: Any) -> dict[str, str]:
             "dev",
             {"reviewerUserIds": list(range(1, 8))},
             "marin-bootstrap:reviewerUserIds/reviewerTeamIds: 7 reviewers: allowed: at most 6",
+        ),
+        (
+            "prod",
+            {"codeOwnersTeam": None},
+            "marin-bootstrap:codeOwnersTeam=(missing): allowed: the slug of the team .github/CODEOWNERS names "
+            "(required with ownsRepositorySettings: true)",
+        ),
+        (
+            "dev",
+            {"codeOwnersTeam": "marin-admins"},
+            "marin-bootstrap:codeOwnersTeam=marin-admins: allowed only in the stack with ownsRepositorySettings: true",
+        ),
+        (
+            "prod",
+            {"codeOwnersPermission": "pull"},
+            "marin-bootstrap:codeOwnersPermission=pull: allowed: push, maintain, admin",
         ),
     ],
 )

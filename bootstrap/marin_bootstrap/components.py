@@ -259,9 +259,9 @@ class RepositorySettingsArgs:
 
 class RepositorySettings(pulumi.ComponentResource):
     """What protects `main` and the roles' subjects, repository-wide: main's ruleset (changes only
-    through a reviewed pull request, code owners' review on `.github/`, `scripts/`, `bootstrap/`,
-    the `ci` check green, no force push, no deletion, nobody bypasses) and the OIDC subject
-    template the roles' trust policies are written for."""
+    through a pull request a code owner approved, the `ci` check green, no force push, no deletion,
+    nobody bypasses), write access for the code owners' team (.github/CODEOWNERS) and the OIDC
+    subject template the roles' trust policies are written for."""
 
     def __init__(self, name: str, args: RepositorySettingsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:ci:RepositorySettings", name, None, opts)
@@ -289,6 +289,15 @@ class RepositorySettings(pulumi.ComponentResource):
                     "strict_required_status_checks_policy": True,
                 },
             },
+            opts=child,
+        )
+        # The code owners' review counts only if the team can write (GitHub docs, "About code
+        # owners"); otherwise the ruleset silently requires no code owner at all.
+        github.TeamRepository(
+            f"{name}-code-owners",
+            team_id=cfg.code_owners_team,
+            repository=cfg.github_repository,
+            permission=cfg.code_owners_permission,
             opts=child,
         )
         github.ActionsRepositoryOidcSubjectClaimCustomizationTemplate(

@@ -30,6 +30,8 @@ KEYS = (
     "requiredReviewersAvailable",
     "driftAssignees",
     "sealedSecrets",
+    "codeOwnersTeam",
+    "codeOwnersPermission",
 )
 # The OIDC `sub` claim template the repository's owning stack sets (GitHub docs, "Customizing the
 # subject claims for an organization or repository"): `context` renders `environment:<name>` for a
@@ -47,6 +49,10 @@ ACCOUNT_ID = re.compile(r"^\d{12}$")
 REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")
 GITHUB_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,98}[A-Za-z0-9])?$")
 DEPLOY_BRANCH = "main"
+# A team's slug (GitHub derives it from the name: letters, digits, `-`, `_`) and the permissions
+# that let its review count as a code owner's (GitHub docs, "About code owners": write access).
+TEAM_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+CODE_OWNER_PERMISSIONS = ("push", "maintain", "admin")
 
 
 class BootstrapConfigError(ValueError):
@@ -86,6 +92,10 @@ class BootstrapConfig:
     sealed_secrets: Mapping[str, Mapping[str, Any]] | None = None
     """Per GitHub environment: `keyId` and `values` (name -> value sealed with that environment's
     public key, e.g. `gh secret set NAME --env <environment> --no-store`): ciphertext only GitHub opens."""
+    code_owners_team: str = ""
+    """The owning stack: the team `.github/CODEOWNERS` names (its slug); the bootstrap gives it
+    `code_owners_permission` on the repository, without which its review would not count."""
+    code_owners_permission: str = "push"
 
     @property
     def repo(self) -> str:
@@ -179,6 +189,17 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
         problems.append(f"{prefix}promotedFrom={promoted_from}: allowed: another application stack ({others}) or unset")
     assignees = _logins(raw.get(prefix + "driftAssignees"), problems)
     sealed = _sealed(stack, raw.get(prefix + "sealedSecrets"), problems)
+    team = raw.get(prefix + "codeOwnersTeam", "")
+    permission = raw.get(prefix + "codeOwnersPermission", "push")
+    if flags["ownsRepositorySettings"] and not TEAM_SLUG.fullmatch(team):
+        problems.append(
+            f"{prefix}codeOwnersTeam={team or '(missing)'}: allowed: the slug of the team .github/CODEOWNERS "
+            "names (required with ownsRepositorySettings: true)"
+        )
+    if team and not flags["ownsRepositorySettings"]:
+        problems.append(f"{prefix}codeOwnersTeam={team}: allowed only in the stack with ownsRepositorySettings: true")
+    if permission not in CODE_OWNER_PERMISSIONS:
+        problems.append(f"{prefix}codeOwnersPermission={permission}: allowed: {', '.join(CODE_OWNER_PERMISSIONS)}")
 
     allowed_accounts = json.loads(app.get(f"{APP}:allowedAccountIds", "[]"))
     if ACCOUNT_ID.fullmatch(account) and account not in allowed_accounts:
@@ -217,6 +238,8 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
         required_reviewers_available=flags["requiredReviewersAvailable"],
         drift_assignees=assignees,
         sealed_secrets=sealed,
+        code_owners_team=team,
+        code_owners_permission=permission,
     )
 
 
