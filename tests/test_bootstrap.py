@@ -539,19 +539,23 @@ def variables(boot: Inventory, env_name: str) -> dict[str, str]:
     }
 
 
-def test_every_environment_that_can_read_the_state_requires_the_same_reviewers(boot: Inventory, benv: str) -> None:
-    """Issue 24, point 3: `<env>-readonly` decrypts the state (database password, Redis token) as
-    surely as `<env>` does: both wait for the same reviewers, nobody approves their own run."""
-    protected = APP[benv].get("marin:protectData") == "true"
-    deploy_env = environment(boot, benv)
-    for name in (benv, f"{benv}-readonly"):
-        env_ = environment(boot, name)
-        assert env_.inputs.get("reviewers") == deploy_env.inputs.get("reviewers"), name
-        if protected:
-            (reviewers,) = env_.inputs["reviewers"]
-            assert reviewers.get("users") or reviewers.get("teams")
-            assert env_.inputs["preventSelfReview"] is True
-            assert env_.inputs["canAdminsBypass"] is False
+def test_deploys_wait_for_the_reviewers_and_the_nightly_drift_check_waits_for_nobody(
+    boot: Inventory, benv: str
+) -> None:
+    """Review of issue 24, point 7: reviewers on `<env>-readonly` would hold every nightly drift run
+    until approved (GitHub keeps one pending run per environment and cancels the older one). What
+    keeps any other code away from the state it decrypts: its role trusts only drift.yml on main
+    (test_each_role_trusts_exactly_its_workflow_on_main_in_this_repository), the environment is
+    main only (test_every_environment_deploys_from_main_only), and main changes only through a
+    pull request the code owners approved (test_the_pipeline_is_owned_by_a_team_the_bootstrap_gives_write_access)."""
+    deploy_env, readonly_env = environment(boot, benv), environment(boot, f"{benv}-readonly")
+    assert not readonly_env.inputs.get("reviewers")
+    assert readonly_env.inputs["canAdminsBypass"] is False  # its main-only branch policy holds for admins too
+    if APP[benv].get("marin:protectData") == "true":
+        (reviewers,) = deploy_env.inputs["reviewers"]
+        assert reviewers.get("users") or reviewers.get("teams")
+        assert deploy_env.inputs["preventSelfReview"] is True
+        assert deploy_env.inputs["canAdminsBypass"] is False
 
 
 def test_prod_has_required_reviewers() -> None:

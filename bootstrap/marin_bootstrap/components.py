@@ -163,10 +163,13 @@ class GithubEnvironmentsArgs:
 
 
 class GithubEnvironments(pulumi.ComponentResource):
-    """`<env>` (deploys) and `<env>-readonly` (drift), both `main` only and both behind the same
-    required reviewers (either can decrypt the state), each with the variables its jobs read and
-    its sealed secrets; the repository variables naming the preview role; and, in the one stack
-    that owns them, the repository-wide settings (`RepositorySettings`)."""
+    """`<env>` (deploys, behind the required reviewers) and `<env>-readonly` (the nightly drift
+    check, which waits for nobody), both `main` only, each with the variables its jobs read and its
+    sealed secrets; and the repository variables naming the preview role. `<env>-readonly` decrypts
+    the state too: what keeps other code out of it is the readonly role's subject (drift.yml on
+    main only), the main-only branch policy, and main's ruleset with the code owners' review of
+    `.github/`; reviewers there would only hold each night's run until someone approves it (GitHub
+    keeps one pending run and cancels the older one)."""
 
     def __init__(self, name: str, args: GithubEnvironmentsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:ci:GithubEnvironments", name, None, opts)
@@ -189,7 +192,7 @@ class GithubEnvironments(pulumi.ComponentResource):
                 },
             },
             cfg.readonly_environment: {
-                "reviewers": reviewers,
+                "reviewers": [],
                 "variables": {
                     "MARIN_DRIFT_ASSIGNEES": ",".join(cfg.drift_assignees),
                     "AWS_READONLY_ROLE_ARN": roles.readonly.arn,
@@ -208,7 +211,9 @@ class GithubEnvironments(pulumi.ComponentResource):
                 environment=env_name,
                 reviewers=spec["reviewers"],
                 prevent_self_review=bool(spec["reviewers"]),
-                can_admins_bypass=not spec["reviewers"],
+                # admins bypass nothing where there is something to bypass: reviewers, or the
+                # main-only branch policy of the environment that decrypts the state unattended
+                can_admins_bypass=not spec["reviewers"] and env_name == cfg.env,
                 deployment_branch_policy={"protected_branches": False, "custom_branch_policies": True},
                 opts=child,
             )
