@@ -503,17 +503,26 @@ def test_a_pending_rollback_is_never_cancelled_by_a_newer_push() -> None:
     assert concurrency_group("push", "prod") != concurrency_group("push", "staging")
 
 
+def sigints_pulumi_receives(command: str) -> int:
+    """coreutils timeout.c, `cleanup`: at the deadline it signals the command, and, unless
+    --foreground, its own process group too, where the command still is: pulumi gets it twice."""
+    return 1 if "--foreground" in command.split("pulumi up")[0] else 2
+
+
 def test_cancellation_and_the_timeout_never_cut_an_apply_short_silently() -> None:
-    """Issue 24, points 8 and 11. GitHub cancels a step with SIGINT, SIGTERM 7.5 s later and
-    SIGKILL 2.5 s after that (docs, "Canceling a workflow": the runner's cancellation signals);
-    the job's own timeout does the same. So the `up` gets SIGINT from `timeout` well before the
-    job's timeout (the engine then finishes its in-flight operations), the credentials outlast the
-    job (configure-aws-credentials requests 1 h unless told), the deploy role allows that long,
-    and a cancelled run says what it left behind."""
+    """Issue 24, points 8 and 11, and its review, points 8 and 9. The job's timeout cancels like a
+    click on Cancel: the runner signals the step's shell alone (actions/runner ProcessInvoker.cs),
+    never `pulumi up`, which is then killed when the job ends. So the `up` gets exactly one SIGINT
+    from `timeout` well before the job's timeout (pulumi takes a second one as "terminate
+    immediately": pkg/backend/display, cancellation scope), the credentials outlast the job
+    (configure-aws-credentials requests 1 h unless told), the deploy role allows that long, and a
+    cancelled run says what it left behind."""
     up = step_named(DEPLOY_STACK, "pulumi up")["run"]
-    match = re.search(r"timeout --signal=INT --kill-after=(\d+)m (\d+)m\s+\\?\s*pulumi up ", up)
+    match = re.search(r"(timeout (?:--\S+ )*--kill-after=(\d+)m (\d+)m)\s+\\?\s*pulumi up ", up)
     assert match, up
-    kill_after, interrupt_at = int(match.group(1)), int(match.group(2))
+    assert "--signal=INT" in match.group(1)
+    assert sigints_pulumi_receives(up) == 1, match.group(1)
+    kill_after, interrupt_at = int(match.group(2)), int(match.group(3))
     job_minutes = DEPLOY_STACK["timeout-minutes"]
     assert interrupt_at + kill_after < job_minutes
     (credentials,) = [s for s in steps(DEPLOY_STACK) if "configure-aws-credentials" in s.get("uses", "")]
@@ -523,6 +532,18 @@ def test_cancellation_and_the_timeout_never_cut_an_apply_short_silently() -> Non
     cancelled = [s for s in steps(DEPLOY_STACK) if s.get("if") == "cancelled()"]
     assert cancelled
     assert "docs/ci-cd.md" in cancelled[0]["run"]
+
+
+def test_the_guide_describes_cancellation_as_the_runner_does_it() -> None:
+    """Review of issue 24, point 9: the runner signals the step's shell only (`kill(_proc.Id, ...)`,
+    then Process.Kill of that process: actions/runner src/Runner.Sdk/ProcessInvoker.cs); the `up`
+    is killed later, at the job's orphan process cleanup."""
+    guide = CI_CD.read_text()
+    section = guide[guide.index("**Cancelling a running deploy is not safe.**") :]
+    section = section[: section.index("### ")]
+    assert "the step's shell" in section
+    assert "orphan processes" in section
+    assert "`pulumi up` gets no signal" in section
 
 
 # --- credentials: what pull requests can reach ----------------------------------------------------
@@ -1128,7 +1149,7 @@ def test_a_file_backend_login_creates_its_folder_first() -> None:
 
 
 def test_the_guide_never_calls_cancelling_a_deploy_safe() -> None:
-    """Issue 24, point 8: the runner's SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that."""
+    """Issue 24, point 8: a cancelled `up` is killed mid-operation (test above)."""
     for name, text in guides().items():
         for sentence in re.split(r"(?<=[.!?])\s", text):
             if re.search(r"cancel", sentence, re.I) and re.search(r"\bsafe\b", sentence, re.I):
