@@ -28,11 +28,16 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from marin import stackfiles
+from marin.config import ENV_NAME
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 BOOTSTRAP = stackfiles.PROJECT_ROOT / "bootstrap"
 DEPLOY_WORKFLOW = ".github/workflows/deploy.yml"
 KEY = "marin-bootstrap:promotedFrom"
+# The application's rule (marin.config.ENV_NAME); it also keeps the repository variables the
+# bootstrap names after the environment (AWS_PREVIEW_ROLE_ARN_<ENV>) valid: GitHub allows letters,
+# digits and `_` in a variable's name, so `qa-eu` would fail there.
+ALLOWED_NAME = "2-10 lowercase letters and digits, starting with a letter (as the application requires)"
 
 
 class PromotionError(ValueError):
@@ -42,6 +47,9 @@ class PromotionError(ValueError):
 def order(root: Path = BOOTSTRAP) -> list[str]:
     """The bootstrap stacks as one chain: the first promoted from nothing, each next from the one before."""
     after = {env: stackfiles.effective_config(env, root).get(KEY, "") for env in stackfiles.environments(root)}
+    for env in after:
+        if not ENV_NAME.fullmatch(env):
+            raise PromotionError(f"bootstrap/Pulumi.{env}.yaml: environment name {env!r}: allowed: {ALLOWED_NAME}")
     chain = [env for env, previous in after.items() if not previous]
     if len(chain) != 1:
         raise PromotionError(f"{KEY}: exactly one environment may have none; these have none: {chain}")

@@ -728,6 +728,12 @@ def test_a_bootstrap_stack_without_an_application_stack_is_refused() -> None:
         config.load("nosuchenv", raw("dev"), APP)
 
 
+def test_a_stack_name_that_cannot_name_a_github_variable_is_refused() -> None:
+    """Review of issue 24, point 10: `AWS_PREVIEW_ROLE_ARN_QA-EU` is no valid GitHub variable name."""
+    with pytest.raises(config.BootstrapConfigError, match="stack 'qa-eu': allowed: 2-10 lowercase letters"):
+        config.load("qa-eu", raw("dev"), {**APP, "qa-eu": APP["dev"]})
+
+
 def test_refused_config_registers_nothing() -> None:
     with pytest.raises(Exception, match="accountId=999999999999"):
         offline.run("prod", config=raw("prod", accountId="999999999999"))

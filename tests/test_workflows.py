@@ -281,6 +281,17 @@ def test_a_new_environment_joins_the_chain_through_its_bootstrap_stack_file(tmp_
         promotion.order(tmp_path)
 
 
+def test_an_environment_whose_name_cannot_name_a_github_variable_is_refused(tmp_path: Path) -> None:
+    """Review of issue 24, point 10: the bootstrap names repository variables after the environment
+    (AWS_PREVIEW_ROLE_ARN_<ENV>), and GitHub allows only letters, digits and `_` in a variable's
+    name (docs, "Store information in variables": naming conventions): `qa-eu` is refused up front."""
+    (tmp_path / "Pulumi.yaml").write_text("name: marin-bootstrap\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  marin-bootstrap:region: us-east-1\n")
+    (tmp_path / "Pulumi.qa-eu.yaml").write_text("config:\n  marin-bootstrap:promotedFrom: dev\n")
+    with pytest.raises(promotion.PromotionError, match=r"Pulumi\.qa-eu\.yaml: environment name 'qa-eu': allowed"):
+        promotion.order(tmp_path)
+
+
 def test_a_push_deploys_every_environment_in_order_after_ci() -> None:
     results = simulate(DEPLOY, "push", {}, {})
     assert results == {"ci": "success", "plan": "success", "deploy": "success"}

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from marin.config import ENV_NAME
+
 NAMESPACE = "marin-bootstrap"
 APP = "marin"
 KEYS = (
@@ -164,6 +166,14 @@ def load(stack: str, raw: Mapping[str, str], app_stacks: Mapping[str, Mapping[st
     if stack not in app_stacks:
         raise BootstrapConfigError(
             stack, [f"stack {stack!r}: allowed: the name of an application stack ({', '.join(app_stacks)})"]
+        )
+    if not ENV_NAME.fullmatch(stack):
+        raise BootstrapConfigError(
+            stack,
+            [
+                f"stack {stack!r}: allowed: 2-10 lowercase letters and digits, starting with a letter (the "
+                "application's rule; it also names the repository variables AWS_PREVIEW_ROLE_ARN_<ENV>)"
+            ],
         )
     app = app_stacks[stack]
     prefix = f"{NAMESPACE}:"
