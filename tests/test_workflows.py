@@ -435,8 +435,8 @@ def test_ci_gates_the_deploy_in_the_same_run() -> None:
 
 def test_a_deploy_job_binds_its_environment_and_deploys_the_promoted_commit_with_main_s_tooling() -> None:
     """Issue 24, point 16: the tooling (setup action, CLI version, scripts, lock) is this run's
-    (main); only the program is the promoted commit, in program/: a rollback to a commit older
-    than the pipeline deploys with today's pipeline."""
+    commit (main's head for a dispatch); only the program is the promoted commit, in program/: a
+    dispatched rollback to a commit older than the pipeline deploys with today's pipeline."""
     job = DEPLOY_STACK
     assert job["environment"] == "${{ inputs.stack }}"
     checkouts = [s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@")]
@@ -459,6 +459,19 @@ def test_a_deploy_job_binds_its_environment_and_deploys_the_promoted_commit_with
     assert '--secrets-provider "$SECRETS_PROVIDER"' in scripts[select]
     assert "--policy-pack policy" in scripts[up]
     assert '--message "deploy $SHA"' in scripts[up]
+
+
+def test_the_guide_says_a_re_run_keeps_its_own_commit_s_tooling() -> None:
+    """Review of issue 24, point 11: the tooling checkout names no ref, so it is the run's
+    GITHUB_SHA, which a re-run keeps (GitHub docs, "Re-running workflows and jobs": a re-run uses
+    the GITHUB_SHA and GITHUB_REF of the original event); only a dispatch on main gets main's
+    tooling. The guide must not promise today's pipeline to a re-run."""
+    tooling = [s for s in steps(DEPLOY_STACK) if s.get("uses", "").startswith("actions/checkout@")][0]
+    assert "ref" not in tooling["with"]
+    guide = CI_CD.read_text()
+    assert "re-runs use this run's tooling" not in guide.lower()
+    assert "**Re-running an older push run does not.**" in guide
+    assert "original `GITHUB_SHA`" in guide
 
 
 def test_a_deploy_fails_when_ecs_rolled_the_services_back() -> None:
