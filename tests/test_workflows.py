@@ -466,7 +466,7 @@ def test_the_guide_says_a_re_run_keeps_its_own_commit_s_tooling() -> None:
     GITHUB_SHA, which a re-run keeps (GitHub docs, "Re-running workflows and jobs": a re-run uses
     the GITHUB_SHA and GITHUB_REF of the original event); only a dispatch on main gets main's
     tooling. The guide must not promise today's pipeline to a re-run."""
-    tooling = [s for s in steps(DEPLOY_STACK) if s.get("uses", "").startswith("actions/checkout@")][0]
+    tooling = next(s for s in steps(DEPLOY_STACK) if s.get("uses", "").startswith("actions/checkout@"))
     assert "ref" not in tooling["with"]
     guide = CI_CD.read_text()
     assert "re-runs use this run's tooling" not in guide.lower()
@@ -530,7 +530,7 @@ def test_a_pending_rollback_is_never_cancelled_by_a_newer_push() -> None:
 def sigints_pulumi_receives(command: str) -> int:
     """coreutils timeout.c, `cleanup`: at the deadline it signals the command, and, unless
     --foreground, its own process group too, where the command still is: pulumi gets it twice."""
-    return 1 if "--foreground" in command.split("pulumi up")[0] else 2
+    return 1 if "--foreground" in command.split("pulumi up", maxsplit=1)[0] else 2
 
 
 def test_cancellation_and_the_timeout_never_cut_an_apply_short_silently() -> None:
@@ -1129,6 +1129,24 @@ def test_every_install_is_pinned_by_hash() -> None:
                 continue  # a program commit older than its lock: warned about, in the setup action
             assert "--require-hashes" in command, f"{file}: {command}"
             assert re.search(r"-r \S*requirements(-dev)?\.lock\b", command), f"{file}: {command}"
+
+
+def unpinned(requirements: str) -> list[str]:
+    """Requirement lines that are not an exact `name==version` pin (`-r` includes and comments aside):
+    the lock check below sees `==` pins only, so `pydantic>=2` would pass it while missing from the lock."""
+    lines = (line.split("#")[0].strip() for line in requirements.splitlines())
+    exact = re.compile(PIN.pattern + r"\s*(;.*)?")  # an environment marker may follow
+    return [line for line in lines if line and not line.startswith("-r ") and not exact.fullmatch(line)]
+
+
+def test_a_requirement_that_is_not_an_exact_pin_is_refused() -> None:
+    """Review of issue 24, point 12: every line of every requirements file the locks come from."""
+    pinned = "-r a.txt\npulumi==3.272.0  # the SDK\npyright[nodejs]==1.1.414\nx==1; python_version<'3.12'\n"
+    assert unpinned(pinned) == []
+    assert unpinned("pydantic>=2\nmoto\nboto3~=1.44\n-e .\n") == ["pydantic>=2", "moto", "boto3~=1.44", "-e ."]
+    for sources in LOCKS.values():
+        for source in sources:
+            assert unpinned((PROJECT_ROOT / source).read_text()) == [], source
 
 
 @pytest.mark.parametrize("lock", sorted(LOCKS))
