@@ -487,6 +487,40 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "policy of iam-api-task allows actions of every service on every resource",
     ),
     (
+        "iam-no-privilege-escalation",
+        MANDATORY,
+        "dev",
+        token(aws.iam.RolePolicy),
+        "api-task",
+        edit_json(
+            "policy", lambda d: {**d, "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]}
+        ),
+        "policy of iam-api-task allows iam:PassRole on any role, user, group or policy (privilege escalation)",
+    ),
+    (
+        "no-public-principal",
+        MANDATORY,
+        "prod",
+        token(aws.kms.Key),
+        "",
+        edit_json(
+            "policy",
+            lambda d: {**d, "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}]},
+        ),
+        "resource policy of monitoring-alerts-key allows any principal kms:*; narrow it with a condition on "
+        "aws:PrincipalAccount, aws:PrincipalOrgID or sts:ExternalId",
+    ),
+    (
+        "iam-policies-readable",
+        ADVISORY,
+        "staging",
+        token(aws.iam.Role),
+        "api-task",
+        set_input("managedPolicyArns", ["arn:aws:iam::123456789012:policy/admin"]),
+        "can't read arn:aws:iam::123456789012:policy/admin attached by iam-api-task: not AWS-managed (moto's copy) "
+        "nor in this stack",
+    ),
+    (
         "iam-secrets-own-environment",
         MANDATORY,
         "staging",

@@ -111,6 +111,24 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         "resource",
         M,
     ),
+    "iam-no-privilege-escalation": (
+        "No policy, inline or attached, lets a principal grant itself more on any role, user or policy",
+        None,
+        "resource",
+        M,
+    ),
+    "no-public-principal": (
+        "Resource policies (role trust, secret, KMS key) admit no principal outside the account",
+        None,
+        "resource",
+        M,
+    ),
+    "iam-policies-readable": (
+        "Policies attached by ARN are AWS-managed or created in the stack (others cannot be checked)",
+        None,
+        "stack",
+        A,
+    ),
     "iam-secrets-own-environment": (
         "Secret-read grants, inline or attached, only under the environment's own path",
         None,
@@ -484,6 +502,19 @@ NAME_MSG = "{t} name {n!r} must be marin-{e}-<resource>"
 GRANT = "{w} grants secret reads on {r}; only :secret:{e}/audio-pipeline/... is allowed in {e}"
 SECRET_GRANT = GRANT.replace("{w}", "policy of p").replace("{r}", "{r!r}")
 OWN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:{e}/audio-pipeline/mongodb-uri-AbCdEf"
+ADMIN_ARN = "arn:aws:iam::aws:policy/AdministratorAccess"
+# IAM actions that let a principal grant itself more (Rhino Security Labs, "AWS IAM privilege
+# escalation methods"), in the order the rule lists them; iam:* allows all of them.
+EVERY_ESCALATION = (
+    "iam:PutRolePolicy, iam:AttachRolePolicy, iam:PutUserPolicy, iam:AttachUserPolicy, iam:PutGroupPolicy, "
+    "iam:AttachGroupPolicy, iam:CreatePolicyVersion, iam:SetDefaultPolicyVersion, iam:UpdateAssumeRolePolicy, "
+    "iam:CreateAccessKey, iam:PassRole"
+)
+ESCALATES = "{w} allows {a} on any role, user, group or policy (privilege escalation)"
+PUBLIC = (
+    "resource policy of {w} allows any principal {a}; narrow it with a condition on aws:PrincipalAccount, "
+    "aws:PrincipalOrgID or sts:ExternalId"
+)
 
 CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] = [
     # naming-convention: the name property by type, the prefix fallback, the exempt types
@@ -1618,6 +1649,174 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         [(f"service 's' assigns public IPs to its tasks; {WHY}", M)],
     ),
     ("ecs-no-public-ip", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}}), None, []),
+    # review 21: Exclusive attachments of users and groups, ARNs in the stack's account, privilege
+    # escalation on any IAM resource, resource policies open to every principal
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(token(aws.iam.GroupPolicyAttachmentsExclusive), {"groupName": "g", "policyArns": [ADMIN_ARN]}, "a"),
+        None,
+        [(ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(token(aws.iam.UserPolicyAttachmentsExclusive), {"userName": "u", "policyArns": [ADMIN_ARN]}, "a"),
+        None,
+        [(ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"), M)],
+    ),
+    (
+        "iam-no-full-admin",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "NotAction": "secretsmanager:*",
+                        "Resource": ["arn:aws:*:*:123456789012:*", "arn:aws:s3:::*"],
+                    }
+                )
+            },
+            "p",
+        ),
+        None,
+        [(ADMIN.format(w="policy of p"), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:*", "*"))}, "p"),
+        None,
+        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, "a"),
+        None,
+        [(ESCALATES.format(w="AWS-managed arn:aws:iam::aws:policy/IAMFullAccess on a", a=EVERY_ESCALATION), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"})},
+            "p",
+        ),
+        None,
+        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc({"Effect": "Allow", "NotAction": ["marinprobe:*", "secretsmanager:*"], "Resource": "*"})},
+            "p",
+        ),
+        None,
+        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow(["IAM:PassRole", "iam:attachrolepolicy"], "arn:aws:iam::1:role/*"))},
+            "p",
+        ),
+        None,
+        [(ESCALATES.format(w="policy of p", a="iam:AttachRolePolicy, iam:PassRole"), M)],
+    ),
+    (
+        "iam-no-privilege-escalation",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:PassRole", "arn:aws:iam::1:role/marin-prod-api-task"))}, "p"),
+        None,
+        [],
+    ),
+    (
+        "no-public-principal",
+        "prod",
+        Res(
+            ROLE,
+            {"assumeRolePolicy": _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})},
+            "r",
+        ),
+        None,
+        [(PUBLIC.format(w="r", a="sts:AssumeRole"), M)],
+    ),
+    (
+        "no-public-principal",
+        "prod",
+        Res(
+            token(aws.secretsmanager.SecretPolicy),
+            {
+                "policy": _doc(
+                    {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+                )
+            },
+            "sp",
+        ),
+        None,
+        [(PUBLIC.format(w="sp", a="secretsmanager:GetSecretValue"), M)],
+    ),
+    (
+        "no-public-principal",
+        "prod",
+        Res(
+            KEY,
+            {"policy": _doc({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "kms:*", "Resource": "*"})},
+            "k",
+        ),
+        None,
+        [(PUBLIC.format(w="k", a="kms:*"), M)],
+    ),
+    (
+        "no-public-principal",
+        "prod",
+        Res(
+            KEY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::1:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    },
+                )
+            },
+            "k",
+        ),
+        None,
+        [],
+    ),
+    (
+        "no-public-principal",
+        "prod",
+        Res(
+            ROLE,
+            {
+                "assumeRolePolicy": _doc(
+                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                )
+            },
+            "r",
+        ),
+        None,
+        [],
+    ),
 ]
 
 
@@ -1686,6 +1885,7 @@ LEAKED = "stack output {k!r} carries the secret value of {w}; outputs carry ARNs
 IN_URI = "stack output {k!r} carries credentials in a URI; outputs carry ARNs, never values"
 
 
+OWN_POLICY = Res(token(aws.iam.Policy), {"arn": "arn:aws:iam::123456789012:policy/marin-prod-x"}, "own")
 MISSING = "bucket {b!r} has no {w}"
 VERSIONED = {"versioningConfiguration": {"status": "Enabled"}}
 
@@ -1887,6 +2087,45 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             (MISSING.format(b="b1", w="public access block"), M),
             (MISSING.format(b="b2", w="default encryption, bucket policy"), M),
         ],
+    ),
+    # iam-policies-readable: a policy attached by ARN that neither moto's copy nor the stack holds
+    (
+        "iam-policies-readable",
+        "prod",
+        [Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::123456789012:policy/admin"}, "a")],
+        [
+            (
+                "can't read arn:aws:iam::123456789012:policy/admin attached by a: not AWS-managed (moto's copy) nor in this stack",
+                A,
+            )
+        ],
+    ),
+    (
+        "iam-policies-readable",
+        "prod",
+        [Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicyYet"]}, "r")],
+        [
+            (
+                "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: not AWS-managed (moto's copy) nor in this stack",
+                A,
+            )
+        ],
+    ),
+    (
+        "iam-policies-readable",
+        "prod",
+        [
+            OWN_POLICY,
+            Res(
+                ATTACHMENT,
+                {"role": "r", "policyArn": OWN_POLICY.props["arn"]},
+                "by-dep",
+                deps={"policyArn": [OWN_POLICY]},
+            ),
+            Res(ATTACHMENT, {"role": "r", "policyArn": OWN_POLICY.props["arn"]}, "by-value"),
+            Res(ATTACHMENT, {"role": "r", "policyArn": ADMIN_ARN}, "managed"),
+        ],
+        [],
     ),
 ]
 

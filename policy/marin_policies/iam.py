@@ -1,4 +1,5 @@
-"""IAM: no grant over every service; secret reads only under the environment's own path.
+"""IAM: no grant over every service, no privilege escalation, no resource policy open to everyone;
+secret reads only under the environment's own path.
 
 Every document a resource carries is checked: an inline policy (RolePolicy, UserPolicy, GroupPolicy,
 a Role's `inlinePolicies`), a managed policy's own document (Policy), and an AWS-managed policy
@@ -23,9 +24,9 @@ from typing import Any
 
 import pulumi_aws as aws
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
-from pulumi_policy import ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from ._common import SECRET_PATH, _is_map, _is_seq, json_of, resource_rule, token
+from ._common import ADVISORY, SECRET_PATH, _is_map, _is_seq, decide_each, json_of, resource_rule, stack_rule, token
 
 DOCUMENT = tuple(token(t) for t in (aws.iam.RolePolicy, aws.iam.Policy, aws.iam.UserPolicy, aws.iam.GroupPolicy))
 ROLE = token(aws.iam.Role)
@@ -38,10 +39,46 @@ ATTACHMENTS = tuple(
         aws.iam.GroupPolicyAttachment,
     )
 )
-EXCLUSIVE = token(aws.iam.RolePolicyAttachmentsExclusive)
-TYPES = (*DOCUMENT, ROLE, *ATTACHMENTS, EXCLUSIVE)
-# A service no grant names: only a wildcard over services (`*`, `*:*`, NotAction) allows it.
-PROBE_ACTION, PROBE_RESOURCE = "marinprobe:probe", "arn:aws:marinprobe:us-east-1:000000000000:probe/x"
+EXCLUSIVE = tuple(
+    token(t)
+    for t in (
+        aws.iam.RolePolicyAttachmentsExclusive,
+        aws.iam.UserPolicyAttachmentsExclusive,
+        aws.iam.GroupPolicyAttachmentsExclusive,
+    )
+)
+TYPES = (*DOCUMENT, ROLE, *ATTACHMENTS, *EXCLUSIVE)
+ARNS = {ROLE: "managedPolicyArns"} | dict.fromkeys(ATTACHMENTS, "policyArn") | dict.fromkeys(EXCLUSIVE, "policyArns")
+# A service no grant names: only a wildcard over services (`*`, `*:*`, NotAction) allows it. It is
+# probed in every partition, region and account the document names (and a default one), so a
+# grant scoped to "every resource of account X" counts as every resource.
+PROBE_ACTION = "marinprobe:probe"
+DEFAULT_PLACE = ("aws", "us-east-1", "000000000000")
+# Actions that let a principal grant itself more (Rhino Security Labs, "AWS IAM privilege
+# escalation methods"): allowed on any role, user, group or policy of the account, they are admin.
+ESCALATION = (
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:AttachUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:CreateAccessKey",
+    "iam:PassRole",
+)
+# Resource policies: who may act on the role (its trust policy), the secret, the key.
+RESOURCE_POLICY = {
+    ROLE: "assumeRolePolicy",
+    token(aws.secretsmanager.SecretPolicy): "policy",
+    token(aws.kms.Key): "policy",
+    token(aws.kms.KeyPolicy): "policy",
+}
+# Condition keys that keep a `*` principal inside an account or organisation, or behind a shared
+# secret (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+NARROWING = ("aws:principalaccount", "aws:principalorgid", "sts:externalid")
 SECRET_READ = "secretsmanager:getsecretvalue"
 AWS_MANAGED = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/(?:.+/)?([^/]+)")
 
@@ -85,6 +122,17 @@ def _statements(document: Any) -> list[dict[str, Any]]:
     return out
 
 
+def covers(patterns: Any, value: str, *, action: bool = False) -> bool:
+    """Whether IAM wildcard patterns (as written in a document) cover `value`."""
+    return _matches([_pattern(v, action=action) for v in _listed(_plain(patterns))], value.lower() if action else value)
+
+
+def everyone(principal: Any) -> bool:
+    """`"*"` or `{"AWS": "*"}` (or a list holding `*`): any principal of any account."""
+    aws_ = principal.get("AWS") if _is_map(principal) else principal
+    return "*" in [str(p) for p in _listed(_plain(aws_))] if aws_ is not None else False
+
+
 def _matches(patterns: list[str], value: str) -> bool:
     return IAMPolicyStatement({"Effect": "Allow", "Action": patterns}).is_action_permitted(value) is (
         PermissionResult.PERMITTED
@@ -116,6 +164,13 @@ def _aws_managed_policies() -> dict[str, Any]:
     return json.loads(importlib.import_module("moto.iam.aws_managed_policies").aws_managed_policies_data)
 
 
+def _aws_managed(arn: Any) -> Any:
+    """The document of an AWS-managed policy by its ARN, from moto's copy; None when not there."""
+    found = AWS_MANAGED.fullmatch(arn) if isinstance(arn, str) else None
+    managed = _aws_managed_policies().get(found.group(1)) if found else None
+    return managed["Document"] if managed is not None else None
+
+
 def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
     """(what it is, document) for every policy the resource carries or attaches."""
     p, kind = args.props, args.resource_type
@@ -125,18 +180,76 @@ def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
         for inline in _listed(p.get("inlinePolicies") or []):
             if _is_map(inline):
                 yield f"inline policy {inline.get('name')!r} of {args.name}", inline.get("policy")
-    arns = {ROLE: "managedPolicyArns", EXCLUSIVE: "policyArns"}.get(kind, "policyArn" if kind in ATTACHMENTS else "")
-    for arn in _listed(p.get(arns) or []) if arns else []:
-        found = AWS_MANAGED.fullmatch(arn) if isinstance(arn, str) else None
-        managed = _aws_managed_policies().get(found.group(1)) if found else None
-        if managed is not None:
-            yield f"AWS-managed {arn} on {args.name}", managed["Document"]
+    for arn in _listed(p.get(ARNS[kind]) or []) if kind in ARNS else []:
+        document = _aws_managed(arn)
+        if document is not None:
+            yield f"AWS-managed {arn} on {args.name}", document
+
+
+def _probes(statements: list[dict[str, Any]], template: str) -> list[str]:
+    """`template` (a made-up resource) in every partition, region and account the statements'
+    ARNs name literally, and in a default one."""
+    places: set[tuple[str, ...]] = {DEFAULT_PLACE}
+    for s in statements:
+        for arn in [*s["raw"].get("Resource", []), *s["raw"].get("NotResource", [])]:
+            parts = arn.split(":")
+            if len(parts) >= 6 and parts[0] == "arn":
+                named = zip((parts[1], parts[3], parts[4]), DEFAULT_PLACE, strict=True)
+                places.add(tuple(v if v and not set(v) & set("*?") else d for v, d in named))
+    return [template.format(partition=p, region=r, account=a) for p, r, a in sorted(places)]
 
 
 def _no_admin(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     for what, document in _documents(args):
-        if _allows(_statements(document), PROBE_ACTION, PROBE_RESOURCE):
+        statements = _statements(document)
+        probes = _probes(statements, "arn:{partition}:marinprobe:{region}:{account}:probe/x")
+        if any(_allows(statements, PROBE_ACTION, probe) for probe in probes):
             yield f"{what} allows actions of every service on every resource"
+
+
+def _no_escalation(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    for what, document in _documents(args):
+        statements = _statements(document)
+        probes = [
+            probe
+            for kind in ("role", "user", "group", "policy")
+            for probe in _probes(statements, f"arn:{{partition}}:iam::{{account}}:{kind}/marinprobe")
+        ]
+        found = [a for a in ESCALATION if any(_allows(statements, a, probe) for probe in probes)]
+        if found:
+            yield f"{what} allows {', '.join(found)} on any role, user, group or policy (privilege escalation)"
+
+
+def _no_public_principal(args: ResourceValidationArgs, env: str) -> Iterator[str]:
+    """A resource policy's Allow to every principal, unless a condition keeps it in the account."""
+    document = json_of(args.props.get(RESOURCE_POLICY[args.resource_type]))
+    for s in _listed(document.get("Statement", [])) if _is_map(document) else []:
+        if not _is_map(s) or s.get("Effect") != "Allow":
+            continue
+        condition = s.get("Condition")
+        keys = [str(k).lower() for op in condition for k in _plain(condition[op]) or []] if _is_map(condition) else []
+        if (everyone(s.get("Principal")) or "NotPrincipal" in s) and not set(keys) & set(NARROWING):
+            yield (
+                f"resource policy of {args.name} allows any principal {_plain(s.get('Action') or s.get('NotAction'))}; "
+                "narrow it with a condition on aws:PrincipalAccount, aws:PrincipalOrgID or sts:ExternalId"
+            )
+
+
+def _unreadable(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+    """Policies attached by ARN that are neither in moto's copy of the AWS-managed ones nor a policy
+    of this stack (whose document `iam-*` reads on its own resource): nothing checks them."""
+    policies = [r for r in args.resources if r.resource_type == token(aws.iam.Policy)]
+
+    def one(r: Any) -> Iterator[tuple[str, str]]:
+        key = ARNS[r.resource_type]
+        if any(d in policies for d in r.property_dependencies.get(key) or []):
+            return
+        ours = {p.props.get("arn") for p in policies}
+        for arn in _listed(r.props.get(key) or []):
+            if _aws_managed(arn) is None and arn not in ours:
+                yield r.urn, f"can't read {arn} attached by {r.name}: not AWS-managed (moto's copy) nor in this stack"
+
+    return decide_each([r for r in args.resources if r.resource_type in ARNS], one)
 
 
 def _own_secrets(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -161,6 +274,24 @@ POLICIES = [
         TYPES,
         _no_admin,
         control="IAM.1",
+    ),
+    resource_rule(
+        "iam-no-privilege-escalation",
+        "No policy, inline or attached, lets a principal grant itself more on any role, user or policy",
+        TYPES,
+        _no_escalation,
+    ),
+    resource_rule(
+        "no-public-principal",
+        "Resource policies (role trust, secret, KMS key) admit no principal outside the account",
+        tuple(RESOURCE_POLICY),
+        _no_public_principal,
+    ),
+    stack_rule(
+        "iam-policies-readable",
+        "Policies attached by ARN are AWS-managed or created in the stack (others cannot be checked)",
+        _unreadable,
+        level=ADVISORY,
     ),
     resource_rule(
         "iam-secrets-own-environment",
