@@ -469,6 +469,15 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         "80/443 on the load balancer",
     ),
     (
+        "ingress-prefix-lists-readable",
+        ADVISORY,
+        "dev",
+        token(aws.vpc.SecurityGroupIngressRule),
+        "redis-from-services",
+        set_input("prefixListId", "pl-0123456789abcdef0"),
+        "can't read prefix list pl-0123456789abcdef0 of network-redis-from-services: not defined in this stack",
+    ),
+    (
         "default-security-group-closed",
         MANDATORY,
         "staging",
@@ -753,7 +762,11 @@ OUTPUT_MUTATIONS: list[tuple[str, str, str, str, Any, bool, str]] = [
 
 
 # Rules broken by a stack file rather than a resource (test_a_deliberately_broken_copy_of_prod_is_caught).
-CONFIG_RULES = {"no-plaintext-secret-config": MANDATORY, "s3-bucket-controls": MANDATORY}  # and REMOVALS
+CONFIG_RULES = {
+    "no-plaintext-secret-config": MANDATORY,
+    "s3-bucket-controls": MANDATORY,
+    "default-security-group-managed": MANDATORY,
+}  # and REMOVALS
 
 
 def test_every_rule_has_a_mutation() -> None:
@@ -840,7 +853,7 @@ REMOVALS: list[tuple[str, str, str, str]] = [
         "bucket 'marin-staging-call-recordings' has no versioning",
     ),
     (
-        "default-security-group-closed",
+        "default-security-group-managed",
         "dev",
         token(aws.ec2.DefaultSecurityGroup),
         "the VPC's default security group is not managed (and emptied)",

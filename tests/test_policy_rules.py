@@ -93,18 +93,25 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
     "opensearch-https-only": ("OpenSearch enforces HTTPS with TLS 1.2 or later", "Opensearch.8", "resource", M),
     "opensearch-encryption": ("OpenSearch encrypts data at rest and between nodes", "Opensearch.1", "resource", M),
     "no-open-ingress-ports": (
-        "Ingress from 0.0.0.0/0 or ::/0 only on TCP port 80 or 443 (checked before the rule exists)",
+        "Ingress from the internet only on TCP port 80 or 443; no prefix list holds the internet",
         "EC2.18",
         "resource",
         M,
     ),
-    "no-open-ingress": (
-        "No security group ingress from 0.0.0.0/0 or ::/0 except 80/443 on the ALB",
-        "EC2.18",
+    "no-open-ingress": ("No security group ingress from the internet except 80/443 on the ALB", "EC2.18", "stack", M),
+    "ingress-prefix-lists-readable": (
+        "Ingress prefix lists are defined in the stack (others cannot be checked)",
+        None,
+        "stack",
+        A,
+    ),
+    "default-security-group-closed": ("The VPC's default security group allows nothing", "EC2.2", "resource", M),
+    "default-security-group-managed": (
+        "Every VPC's default security group is managed (to be emptied)",
+        "EC2.2",
         "stack",
         M,
     ),
-    "default-security-group-closed": ("The VPC's default security group allows nothing", "EC2.2", "stack", M),
     "iam-no-full-admin": (
         "No policy, inline or attached, allows actions of every service on every resource",
         "IAM.1",
@@ -1817,6 +1824,83 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [],
     ),
+    # review 21: the internet without /0, prefix lists holding it, a protocol without ports, the
+    # default group decided on its own resource (before `up --skip-preview` creates its rules)
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/1", 22, 22), "low"),
+        None,
+        [(OPEN_PORTS.format(w="low", c="0.0.0.0/1", p="tcp 22-22"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("128.0.0.0/1", 22, 22), "high"),
+        None,
+        [(OPEN_PORTS.format(w="high", c="128.0.0.0/1", p="tcp 22-22"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, _ingress("2000::/3", 22, 22, "cidrIpv6"), "v6"),
+        None,
+        [(OPEN_PORTS.format(w="v6", c="2000::/3", p="tcp 22-22"), M)],
+    ),
+    ("no-open-ingress-ports", "prod", Res(INGRESS, _ingress("fc00::/7", 22, 22, "cidrIpv6"), "ula"), None, []),
+    ("no-open-ingress-ports", "prod", Res(INGRESS, _ingress("203.0.113.0/24", 22, 22), "office"), None, []),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(INGRESS, {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "50"}, "esp"),
+        None,
+        [(OPEN_PORTS.format(w="esp", c="0.0.0.0/0", p="protocol 50"), M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "0.0.0.0/0"}]}, "pl"),
+        None,
+        [("prefix list pl holds 0.0.0.0/0, the internet; a rule from it would be open to anyone", M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixListEntry), {"cidr": "::/0", "prefixListId": "pl-1"}, "e"),
+        None,
+        [("prefix list e holds ::/0, the internet; a rule from it would be open to anyone", M)],
+    ),
+    (
+        "no-open-ingress-ports",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "203.0.113.0/24"}]}, "pl"),
+        None,
+        [],
+    ),
+    (
+        "default-security-group-closed",
+        "prod",
+        Res(token(aws.ec2.DefaultSecurityGroup), {"vpcId": "v", "ingress": [], "egress": []}),
+        None,
+        [],
+    ),
+    (
+        "default-security-group-closed",
+        "prod",
+        Res(
+            token(aws.ec2.DefaultSecurityGroup),
+            {"vpcId": "v", "ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]},
+        ),
+        None,
+        [("the default security group allows traffic", M)],
+    ),
+    (
+        "default-security-group-closed",
+        "dev",
+        Res(token(aws.ec2.DefaultSecurityGroup), {"egress": [{"protocol": "-1"}]}),
+        None,
+        [("the default security group allows traffic", M)],
+    ),
 ]
 
 
@@ -1885,6 +1969,7 @@ LEAKED = "stack output {k!r} carries the secret value of {w}; outputs carry ARNs
 IN_URI = "stack output {k!r} carries credentials in a URI; outputs carry ARNs, never values"
 
 
+PREFIX_LIST = Res(token(aws.ec2.ManagedPrefixList), {"id": "pl-ours", "entries": [{"cidr": "10.0.0.0/8"}]}, "pl")
 OWN_POLICY = Res(token(aws.iam.Policy), {"arn": "arn:aws:iam::123456789012:policy/marin-prod-x"}, "own")
 MISSING = "bucket {b!r} has no {w}"
 VERSIONED = {"versioningConfiguration": {"status": "Enabled"}}
@@ -1952,15 +2037,15 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         ],
         [(OPEN_MSG.format(r="legacy", c="0.0.0.0/0", p=443, g="marin-dev-services-sg"), M)],
     ),
-    # default-security-group-closed
+    # default-security-group-managed (its content: default-security-group-closed, a resource rule)
     (
-        "default-security-group-closed",
+        "default-security-group-managed",
         "dev",
         [Res(token(aws.ec2.Vpc), {})],
         [("the VPC's default security group is not managed (and emptied)", M)],
     ),
     (
-        "default-security-group-closed",
+        "default-security-group-managed",
         "dev",
         [
             Res(token(aws.ec2.Vpc), {}),
@@ -1968,22 +2053,7 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         ],
         [],
     ),
-    (
-        "default-security-group-closed",
-        "dev",
-        [
-            Res(token(aws.ec2.Vpc), {}),
-            Res(token(aws.ec2.DefaultSecurityGroup), {"egress": [{"protocol": "-1"}]}),
-        ],
-        [("the default security group allows traffic", M)],
-    ),
-    (
-        "default-security-group-closed",
-        "dev",
-        [Res(token(aws.ec2.DefaultSecurityGroup), {"ingress": [{"self": True}]})],
-        [("the default security group allows traffic", M)],
-    ),
-    ("default-security-group-closed", "dev", [B1], []),
+    ("default-security-group-managed", "dev", [B1], []),
     # no-secret-outputs: a declared-secret value (8 characters or more), or credentials in a URI
     (
         "no-secret-outputs",
@@ -2124,6 +2194,36 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             ),
             Res(ATTACHMENT, {"role": "r", "policyArn": OWN_POLICY.props["arn"]}, "by-value"),
             Res(ATTACHMENT, {"role": "r", "policyArn": ADMIN_ARN}, "managed"),
+        ],
+        [],
+    ),
+    # ingress-prefix-lists-readable: a rule from a prefix list the stack does not define
+    (
+        "ingress-prefix-lists-readable",
+        "prod",
+        [Res(INGRESS, {"prefixListId": "pl-0abc", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22}, "ssh")],
+        [("can't read prefix list pl-0abc of ssh: not defined in this stack", A)],
+    ),
+    (
+        "ingress-prefix-lists-readable",
+        "prod",
+        [
+            Res(LEGACY, {"type": "ingress", "prefixListIds": ["pl-0abc"], "protocol": "tcp"}, "legacy"),
+            Res(GROUP, {"ingress": [{"prefixListIds": ["pl-0def"]}]}, "sg"),
+        ],
+        [
+            ("can't read prefix list pl-0abc of legacy: not defined in this stack", A),
+            ("can't read prefix list pl-0def of sg: not defined in this stack", A),
+        ],
+    ),
+    (
+        "ingress-prefix-lists-readable",
+        "prod",
+        [
+            PREFIX_LIST,
+            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-dep", deps={"prefixListId": [PREFIX_LIST]}),
+            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-id"),
+            Res(INGRESS, {"cidrIpv4": "10.0.0.0/8"}, "no-list"),
         ],
         [],
     ),
