@@ -327,7 +327,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketPolicy),
         "",
         edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
-        "bucket policy storage-tls-only does not deny requests without TLS (aws:SecureTransport)",
+        "bucket policy storage-tls-only does not deny requests without TLS (aws:SecureTransport) to everyone, for "
+        "every S3 action, on the bucket and its objects",
     ),
     (
         "s3-versioning",

@@ -439,6 +439,7 @@ TLS_DENY = {
     "Effect": "Deny",
     "Principal": "*",
     "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::b1", "arn:aws:s3:::b1/*"],
     "Condition": {"Bool": {"aws:SecureTransport": "false"}},
 }
 ALL_BLOCKED = {
@@ -498,7 +499,10 @@ REDIRECT = {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS",
 FORWARD = {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}
 PLAIN_HTTP = "HTTP listener l serves plain HTTP; it must redirect to HTTPS"
 NO_SSE = "encryption configuration sse sets no default server-side encryption"
-NO_TLS = "bucket policy bp does not deny requests without TLS (aws:SecureTransport)"
+NO_TLS = (
+    "bucket policy bp does not deny requests without TLS (aws:SecureTransport) to everyone, for every S3 action, "
+    "on the bucket and its objects"
+)
 CEIL = "{k} {v} is above the ceiling of a stack without protectData: {b}"
 FLOOR_MSG = "{k} {v} is below the floor of a highly available stack: {b}"
 UNLISTED = "{k} {v!r} is not in the catalogue (marin/catalogue.py): cannot be ranked"
@@ -1408,36 +1412,61 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
     ],
     ("s3-default-encryption", "dev", Res(SSE, sse("aws:kms:none"), "sse"), None, [(NO_SSE, M)]),
     ("s3-default-encryption", "dev", Res(SSE, {"rules": []}, "sse"), None, [(NO_SSE, M)]),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)}, "bp"), None, []),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)}, "bp"),
+        None,
+        [],
+    ),
     (
         "s3-tls-only",
         "dev",
         Res(
             BUCKET_POLICY,
-            {"policy": json.dumps({"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}})},
+            {
+                "bucket": "b1",
+                "policy": json.dumps({"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}}),
+            },
             "bp",
         ),
         None,
         [],
     ),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": {"Statement": [TLS_DENY]}}, "bp"), None, []),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": {"Statement": TLS_DENY}}, "bp"), None, []),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": [TLS_DENY]}}, "bp"), None, []),
+    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": TLS_DENY}}, "bp"), None, []),
     (
         "s3-tls-only",
         "dev",
-        Res(BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Effect": "Allow"})}, "bp"),
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Effect": "Allow"})}, "bp"),
         None,
         [(NO_TLS, M)],
     ),
     (
         "s3-tls-only",
         "dev",
-        Res(BUCKET_POLICY, {"policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})}, "bp"),
+        Res(
+            BUCKET_POLICY,
+            {"bucket": "b1", "policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})},
+            "bp",
+        ),
         None,
         [(NO_TLS, M)],
     ),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": json.dumps(["x"])}, "bp"), None, [(NO_TLS, M)]),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"policy": json.dumps({"Statement": ["x"]})}, "bp"), None, [(NO_TLS, M)]),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps(["x"])}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
+    (
+        "s3-tls-only",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps({"Statement": ["x"]})}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
     ("s3-versioning", "staging", Res(VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}, "v"), None, []),
     ("s3-versioning", "dev", Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"), None, []),
     (
@@ -1901,6 +1930,95 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [("the default security group allows traffic", M)],
     ),
+    # review 21: the load balancer and listener under their aws.alb tokens, the V2 S3 controls, a
+    # TLS deny that covers everyone, every S3 action, the bucket and its objects (a list value is IAM)
+    (
+        "elb-deletion-protection",
+        "prod",
+        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
+        None,
+        [(f"load balancer 'b' has no deletion protection; {WHY}", M)],
+    ),
+    (
+        "elb-access-logs",
+        "prod",
+        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
+        None,
+        [(f"load balancer 'b' keeps no access logs; {WHY}", A)],
+    ),
+    (
+        "alb-http-redirects-to-https",
+        "prod",
+        Res(token(aws.alb.Listener), {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        None,
+        [(PLAIN_HTTP, M)],
+    ),
+    (
+        "s3-default-encryption",
+        "dev",
+        Res(token(aws.s3.BucketServerSideEncryptionConfigurationV2), {"rules": []}, "sse"),
+        None,
+        [(NO_SSE, M)],
+    ),
+    (
+        "s3-versioning",
+        "prod",
+        Res(token(aws.s3.BucketVersioningV2), {"versioningConfiguration": {"status": "Suspended"}}, "v"),
+        None,
+        [(f"bucket versioning v is Suspended; {WHY}", M)],
+    ),
+    (
+        "s3-tls-only",
+        "prod",
+        Res(
+            BUCKET_POLICY,
+            {
+                "bucket": "b1",
+                "policy": _doc(
+                    TLS_DENY | {"Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject"}
+                ),
+            },
+            "bp",
+        ),
+        None,
+        [(NO_TLS, M)],
+    ),
+    (
+        "s3-tls-only",
+        "prod",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::b1"})}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
+    (
+        "s3-tls-only",
+        "prod",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::other/*"})}, "bp"),
+        None,
+        [(NO_TLS, M)],
+    ),
+    (
+        "s3-tls-only",
+        "prod",
+        Res(
+            BUCKET_POLICY,
+            {
+                "bucket": "b1",
+                "policy": _doc(
+                    TLS_DENY
+                    | {
+                        "Principal": {"AWS": "*"},
+                        "Action": ["*"],
+                        "Resource": "arn:aws:s3:::b1*",
+                        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
+                    }
+                ),
+            },
+            "bp",
+        ),
+        None,
+        [],
+    ),
 ]
 
 
@@ -1969,6 +2087,7 @@ LEAKED = "stack output {k!r} carries the secret value of {w}; outputs carry ARNs
 IN_URI = "stack output {k!r} carries credentials in a URI; outputs carry ARNs, never values"
 
 
+B_V2 = Res(token(aws.s3.BucketV2), {"bucket": "v2", "id": "v2"}, "v2")
 PREFIX_LIST = Res(token(aws.ec2.ManagedPrefixList), {"id": "pl-ours", "entries": [{"cidr": "10.0.0.0/8"}]}, "pl")
 OWN_POLICY = Res(token(aws.iam.Policy), {"arn": "arn:aws:iam::123456789012:policy/marin-prod-x"}, "own")
 MISSING = "bucket {b!r} has no {w}"
@@ -2224,6 +2343,25 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             Res(INGRESS, {"prefixListId": "pl-ours"}, "by-dep", deps={"prefixListId": [PREFIX_LIST]}),
             Res(INGRESS, {"prefixListId": "pl-ours"}, "by-id"),
             Res(INGRESS, {"cidrIpv4": "10.0.0.0/8"}, "no-list"),
+        ],
+        [],
+    ),
+    # s3-bucket-controls over the V2 tokens of a bucket and its controls
+    (
+        "s3-bucket-controls",
+        "dev",
+        [B_V2],
+        [(MISSING.format(b="v2", w="public access block, default encryption, bucket policy"), M)],
+    ),
+    (
+        "s3-bucket-controls",
+        "prod",
+        [
+            B_V2,
+            on(B_V2, BLOCK, ALL_BLOCKED, "v2-block"),
+            on(B_V2, token(aws.s3.BucketServerSideEncryptionConfigurationV2), sse("AES256"), "v2-sse"),
+            on(B_V2, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "v2-policy"),
+            on(B_V2, token(aws.s3.BucketVersioningV2), VERSIONED, "v2-versioning"),
         ],
         [],
     ),

@@ -163,6 +163,11 @@ def _is_seq(value: Any) -> TypeGuard[Sequence[Any]]:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
+def listed(value: Any) -> list[Any]:
+    """A value IAM allows as one item or a list (Statement, Action, Resource...), as a list."""
+    return list(value) if _is_seq(value) else [value]
+
+
 def get(props: Any, path: str, default: Any = None) -> Any:
     """props['a']['b'][0] as get(props, 'a.b.0'), None-safe.
 
@@ -237,16 +242,18 @@ def num(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def of_type(args: StackValidationArgs, type_: str) -> list[Any]:
-    return [r for r in args.resources if r.resource_type == type_]
+def of_type(args: StackValidationArgs, *types: str) -> list[Any]:
+    return [r for r in args.resources if r.resource_type in types]
 
 
-def attached(args: StackValidationArgs, type_: str, key: str, target: Any, names: tuple[str, ...]) -> list[Any]:
-    """Resources of `type_` whose input `key` refers to `target`: by the engine's property
+def attached(
+    args: StackValidationArgs, types: tuple[str, ...], key: str, target: Any, names: tuple[str, ...]
+) -> list[Any]:
+    """Resources of `types` whose input `key` refers to `target`: by the engine's property
     dependencies (known during preview, when ids are not), or, where a literal was passed, by
     value against `target`'s properties `names` (e.g. a bucket's name, then its id)."""
     out = []
-    for r in of_type(args, type_):
+    for r in of_type(args, *types):
         deps = r.property_dependencies.get(key) or []
         if deps:
             if any(d is target for d in deps):

@@ -11,9 +11,10 @@ from pulumi_policy import ResourceValidationArgs
 
 from ._common import ADVISORY, get, resource_rule, setting, stack_says, token
 
-KEY, LISTENER, BALANCER, INSTANCE = (
-    token(t) for t in (aws.kms.Key, aws.lb.Listener, aws.lb.LoadBalancer, aws.ec2.Instance)
-)
+KEY, INSTANCE = token(aws.kms.Key), token(aws.ec2.Instance)
+# aws.alb.* is the same resource under its older token: both are matched.
+LISTENERS = (token(aws.lb.Listener), token(aws.alb.Listener))
+BALANCERS = (token(aws.lb.LoadBalancer), token(aws.alb.LoadBalancer))
 PROTECTED = {"required": {"type": "boolean", "description": "default: the stack's protectData"}}
 
 
@@ -60,7 +61,7 @@ POLICIES = [
     resource_rule(
         "alb-http-redirects-to-https",
         "HTTP listeners redirect to HTTPS where the stack's protectData is true (required)",
-        (LISTENER,),
+        LISTENERS,
         _redirect,
         control="ELB.1",
         config=PROTECTED,
@@ -68,7 +69,7 @@ POLICIES = [
     resource_rule(
         "elb-deletion-protection",
         "Load balancers are protected from deletion where the stack's protectData is true (required)",
-        (BALANCER,),
+        BALANCERS,
         _deletion_protection,
         control="ELB.6",
         config=PROTECTED,
@@ -76,7 +77,7 @@ POLICIES = [
     resource_rule(
         "elb-access-logs",
         "Load balancers keep access logs where the stack's protectData is true (required)",
-        (BALANCER,),
+        BALANCERS,
         _access_logs,
         control="ELB.5",
         level=ADVISORY,

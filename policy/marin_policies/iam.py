@@ -26,7 +26,18 @@ import pulumi_aws as aws
 from moto.iam.access_control import IAMPolicy, IAMPolicyStatement, PermissionResult
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
-from ._common import ADVISORY, SECRET_PATH, _is_map, _is_seq, decide_each, json_of, resource_rule, stack_rule, token
+from ._common import (
+    ADVISORY,
+    SECRET_PATH,
+    _is_map,
+    _is_seq,
+    decide_each,
+    json_of,
+    listed,
+    resource_rule,
+    stack_rule,
+    token,
+)
 
 DOCUMENT = tuple(token(t) for t in (aws.iam.RolePolicy, aws.iam.Policy, aws.iam.UserPolicy, aws.iam.GroupPolicy))
 ROLE = token(aws.iam.Role)
@@ -83,10 +94,6 @@ SECRET_READ = "secretsmanager:getsecretvalue"
 AWS_MANAGED = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/(?:.+/)?([^/]+)")
 
 
-def _listed(value: Any) -> list[Any]:
-    return list(value) if _is_seq(value) else [value]
-
-
 def _plain(value: Any) -> Any:
     """The analyzer's Mapping / Sequence proxies as dicts and lists (what moto reads)."""
     if _is_map(value):
@@ -108,7 +115,7 @@ def _statements(document: Any) -> list[dict[str, Any]]:
     keeps the values as written, for messages)."""
     doc = json_of(document)
     out = []
-    for s in _listed(doc.get("Statement", [])) if _is_map(doc) else []:
+    for s in listed(doc.get("Statement", [])) if _is_map(doc) else []:
         if not _is_map(s) or s.get("Effect") not in ("Allow", "Deny") or ("Action" not in s and "NotAction" not in s):
             continue
         if s.get("Effect") == "Deny" and "Condition" in s:
@@ -116,7 +123,7 @@ def _statements(document: Any) -> list[dict[str, Any]]:
         statement: dict[str, Any] = {"Effect": s["Effect"], "raw": {}}
         for key in ("Action", "NotAction", "Resource", "NotResource"):
             if key in s:
-                statement["raw"][key] = [str(v) for v in _listed(_plain(s[key]))]
+                statement["raw"][key] = [str(v) for v in listed(_plain(s[key]))]
                 statement[key] = [_pattern(v, action="Action" in key) for v in statement["raw"][key]]
         out.append(statement)
     return out
@@ -124,13 +131,13 @@ def _statements(document: Any) -> list[dict[str, Any]]:
 
 def covers(patterns: Any, value: str, *, action: bool = False) -> bool:
     """Whether IAM wildcard patterns (as written in a document) cover `value`."""
-    return _matches([_pattern(v, action=action) for v in _listed(_plain(patterns))], value.lower() if action else value)
+    return _matches([_pattern(v, action=action) for v in listed(_plain(patterns))], value.lower() if action else value)
 
 
 def everyone(principal: Any) -> bool:
     """`"*"` or `{"AWS": "*"}` (or a list holding `*`): any principal of any account."""
     aws_ = principal.get("AWS") if _is_map(principal) else principal
-    return "*" in [str(p) for p in _listed(_plain(aws_))] if aws_ is not None else False
+    return "*" in [str(p) for p in listed(_plain(aws_))] if aws_ is not None else False
 
 
 def _matches(patterns: list[str], value: str) -> bool:
@@ -177,10 +184,10 @@ def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
     if kind in DOCUMENT:
         yield f"policy of {args.name}", p.get("policy")
     if kind == ROLE:
-        for inline in _listed(p.get("inlinePolicies") or []):
+        for inline in listed(p.get("inlinePolicies") or []):
             if _is_map(inline):
                 yield f"inline policy {inline.get('name')!r} of {args.name}", inline.get("policy")
-    for arn in _listed(p.get(ARNS[kind]) or []) if kind in ARNS else []:
+    for arn in listed(p.get(ARNS[kind]) or []) if kind in ARNS else []:
         document = _aws_managed(arn)
         if document is not None:
             yield f"AWS-managed {arn} on {args.name}", document
@@ -223,7 +230,7 @@ def _no_escalation(args: ResourceValidationArgs, env: str) -> Iterator[str]:
 def _no_public_principal(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     """A resource policy's Allow to every principal, unless a condition keeps it in the account."""
     document = json_of(args.props.get(RESOURCE_POLICY[args.resource_type]))
-    for s in _listed(document.get("Statement", [])) if _is_map(document) else []:
+    for s in listed(document.get("Statement", [])) if _is_map(document) else []:
         if not _is_map(s) or s.get("Effect") != "Allow":
             continue
         condition = s.get("Condition")
@@ -245,7 +252,7 @@ def _unreadable(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]
         if any(d in policies for d in r.property_dependencies.get(key) or []):
             return
         ours = {p.props.get("arn") for p in policies}
-        for arn in _listed(r.props.get(key) or []):
+        for arn in listed(r.props.get(key) or []):
             if _aws_managed(arn) is None and arn not in ours:
                 yield r.urn, f"can't read {arn} attached by {r.name}: not AWS-managed (moto's copy) nor in this stack"
 

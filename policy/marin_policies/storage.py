@@ -15,11 +15,11 @@ from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from ._common import (
     _is_map,
-    _is_seq,
     attached,
     decide_each,
     get,
     json_of,
+    listed,
     of_type,
     resource_rule,
     setting,
@@ -27,12 +27,15 @@ from ._common import (
     stack_says,
     token,
 )
+from .iam import covers, everyone
 
-BUCKET = token(aws.s3.Bucket)
-BLOCK = token(aws.s3.BucketPublicAccessBlock)
-SSE = token(aws.s3.BucketServerSideEncryptionConfiguration)
-POLICY = token(aws.s3.BucketPolicy)
-VERSIONING = token(aws.s3.BucketVersioning)
+# pulumi-aws still ships the V2 tokens of a bucket and its controls: both are matched.
+BUCKETS = (token(aws.s3.Bucket), token(aws.s3.BucketV2))
+BLOCK = (token(aws.s3.BucketPublicAccessBlock),)
+SSE = (token(aws.s3.BucketServerSideEncryptionConfiguration), token(aws.s3.BucketServerSideEncryptionConfigurationV2))
+POLICY = (token(aws.s3.BucketPolicy),)
+VERSIONING = (token(aws.s3.BucketVersioning), token(aws.s3.BucketVersioningV2))
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 PROTECTED = {"required": {"type": "boolean", "description": "default: the stack's protectData"}}
@@ -49,20 +52,36 @@ def _encryption(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         yield f"encryption configuration {args.name} sets no default server-side encryption"
 
 
-def _denies_plain_http(statement: Any) -> bool:
+def _denies_plain_http(statement: Any, bucket: str) -> bool:
+    """A Deny of every S3 action by everyone on the bucket and its objects when aws:SecureTransport
+    is false (a list of values, and any case in the key, are valid IAM)."""
+    if not _is_map(statement) or statement.get("Effect") != "Deny":
+        return False
+    condition = get(statement, "Condition.Bool")
+    keys = [k for k in condition if k.lower() == "aws:securetransport"] if _is_map(condition) else []
+    secure = [str(v).lower() for k in keys for v in listed(condition[k])]
+    resources = statement.get("Resource") or []
     return (
-        _is_map(statement)
-        and statement.get("Effect") == "Deny"
-        and str(get(statement, "Condition.Bool.aws:SecureTransport")).lower() == "false"
+        "false" in secure
+        and everyone(statement.get("Principal"))
+        and covers(statement.get("Action") or [], "s3:marinprobe", action=True)
+        and any(
+            covers(resources, f"arn:{p}:s3:::{bucket}") and covers(resources, f"arn:{p}:s3:::{bucket}/marinprobe")
+            for p in PARTITIONS
+        )
     )
 
 
 def _tls_only(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     # The document names the bucket's ARN: unknown during a first preview (the note says so).
     document = json_of(args.props["policy"])
+    bucket = str(args.props.get("bucket"))
     statements = document.get("Statement", []) if _is_map(document) else []
-    if not any(_denies_plain_http(s) for s in (statements if _is_seq(statements) else [statements])):
-        yield f"bucket policy {args.name} does not deny requests without TLS (aws:SecureTransport)"
+    if not any(_denies_plain_http(s, bucket) for s in listed(statements)):
+        yield (
+            f"bucket policy {args.name} does not deny requests without TLS (aws:SecureTransport) "
+            "to everyone, for every S3 action, on the bucket and its objects"
+        )
 
 
 def _versioning(args: ResourceValidationArgs, env: str) -> Iterator[str]:
@@ -79,26 +98,24 @@ def _controls(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
 
     def one(bucket: Any) -> Iterator[tuple[str, str]]:
         missing = [
-            what for type_, what in wanted.items() if not attached(args, type_, "bucket", bucket, ("bucket", "id"))
+            what for types, what in wanted.items() if not attached(args, types, "bucket", bucket, ("bucket", "id"))
         ]
         if missing:
             yield bucket.urn, f"bucket {bucket.props.get('bucket')!r} has no {', '.join(missing)}"
 
-    return decide_each(of_type(args, BUCKET), one)
+    return decide_each(of_type(args, *BUCKETS), one)
 
 
 POLICIES = [
+    resource_rule("s3-block-public-access", "Buckets block all public access", BLOCK, _public_access, control="S3.8"),
     resource_rule(
-        "s3-block-public-access", "Buckets block all public access", (BLOCK,), _public_access, control="S3.8"
+        "s3-default-encryption", "Buckets encrypt objects at rest by default", SSE, _encryption, control="S3.4"
     ),
-    resource_rule(
-        "s3-default-encryption", "Buckets encrypt objects at rest by default", (SSE,), _encryption, control="S3.4"
-    ),
-    resource_rule("s3-tls-only", "Bucket policies deny requests without TLS", (POLICY,), _tls_only, control="S3.5"),
+    resource_rule("s3-tls-only", "Bucket policies deny requests without TLS", POLICY, _tls_only, control="S3.5"),
     resource_rule(
         "s3-versioning",
         "Buckets keep object versions where the stack's protectData is true (required)",
-        (VERSIONING,),
+        VERSIONING,
         _versioning,
         control="S3.14",
         config=PROTECTED,
