@@ -307,6 +307,7 @@ PROFILES: dict[str, tuple[dict[str, str], list[str]]] = {
     "qa": ({}, []),  # config not told: checked as protected and highly available
     "plain": (DISPOSABLE | {"marin:transcriptionApiKey": "sk-live-X"}, []),
     "encrypted": (DISPOSABLE | {"marin:transcriptionApiKey": "sk-live-X"}, ["marin:transcriptionApiKey"]),
+    "odd": (DISPOSABLE | {"marin:secretRecoveryWindowDays": "thirty", "marin:logRetentionDays": "a week"}, []),
 }
 
 
@@ -1615,7 +1616,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         "prod",
         Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
         None,
-        [("secret 's' has a 7-day recovery window; the stack's config says 30", M)],
+        [("secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays is 30", M)],
     ),
     # data-protected: protect, Atlas termination protection, no forceDestroy, with protectData
     ("data-protected", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True}), None, []),
@@ -2019,6 +2020,38 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [],
     ),
+    # review 21: numeric config that is not a number is reported, not a crash; BucketV2 is a bucket
+    (
+        "secret-recovery-window",
+        "odd",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
+        None,
+        [("secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays 'thirty' is not a number", M)],
+    ),
+    (
+        "log-retention",
+        "odd",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        None,
+        [("log group 'g' keeps 7 days; the stack's logRetentionDays 'a week' is not a number", M)],
+    ),
+    (
+        "data-protected",
+        "prod",
+        Res(token(aws.s3.BucketV2), {"bucket": "b", "forceDestroy": True}, "rec"),
+        None,
+        [
+            (f"BucketV2 rec is not protected (protect=True); {WHY}", M),
+            (f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}", M),
+        ],
+    ),
+    (
+        "naming-convention",
+        "prod",
+        Res(token(aws.s3.BucketV2), {"bucket": "recordings"}),
+        None,
+        [(NAME_MSG.format(t=token(aws.s3.BucketV2), n="recordings", e="prod"), M)],
+    ),
 ]
 
 
@@ -2382,6 +2415,16 @@ def test_a_stack_rule_reports_exactly_its_violations_with_its_level(
 ) -> None:
     found = analyze_stack(servicer, rule, env, resources)
     assert _matches(found, expected), found
+
+
+def test_the_stack_s_decrypted_secrets_are_not_kept(servicer: Any) -> None:
+    """ConfigureStack carries secret values decrypted (pulumi pkg/engine/update.go); the pack keeps
+    only which keys are encrypted, never their values."""
+    configure(servicer, "encrypted")
+    config, encrypted = type(servicer).stack_config
+    assert "sk-live-X" not in json.dumps(config)
+    assert encrypted == ["marin:transcriptionApiKey"]
+    assert config["marin:protectData"] == "false"
 
 
 def test_an_empty_stack_breaks_no_rule(servicer: Any) -> None:

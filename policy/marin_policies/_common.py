@@ -39,7 +39,11 @@ def keep_stack_config() -> None:
         return
 
     def configure_stack(self: Any, request: Any, _context: Any) -> Any:
-        type(self).stack_config = (dict(request.config), list(request.config_secret_keys))
+        # The engine decrypts secrets before ConfigureStack (pulumi pkg/engine/update.go): their
+        # values are not kept, only that they are encrypted.
+        encrypted = list(request.config_secret_keys)
+        config = {k: v for k, v in request.config.items() if k not in encrypted}
+        type(self).stack_config = (config, encrypted)
         return configure(self, request, _context)
 
     configure_stack.keeps_stack_config = True  # type: ignore[attr-defined]
@@ -47,7 +51,7 @@ def keep_stack_config() -> None:
 
 
 def stack_config() -> tuple[dict[str, str], list[str]]:
-    """The stack's config (`marin:key` -> string) and the keys it holds encrypted."""
+    """The stack's plaintext config (`marin:key` -> string) and the keys it holds encrypted."""
     return getattr(_PolicyAnalyzerServicer, "stack_config", ({}, []))
 
 
@@ -60,6 +64,17 @@ def stack_says(key: str) -> bool:
 
 def stack_value(key: str) -> str | None:
     return stack_config()[0].get(f"{PROJECT}:{key}")
+
+
+def differs_from_config(key: str, value: float) -> str | None:
+    """Why `value` is not the stack's numeric `marin:<key>`; None when equal or unset."""
+    configured = stack_value(key)
+    if configured is None:
+        return None
+    try:
+        return None if value == float(configured) else f"the stack's {key} is {configured}"
+    except ValueError:
+        return f"the stack's {key} {configured!r} is not a number"
 
 
 def setting(args: ResourceValidationArgs | StackValidationArgs, name: str, default: Any) -> Any:

@@ -13,6 +13,7 @@ from ._common import PROJECT, SECRET_PATH, resource_rule, token
 
 NAME_PROP = {
     token(aws.s3.Bucket): "bucket",
+    token(aws.s3.BucketV2): "bucket",
     token(aws.opensearch.Domain): "domainName",
     token(aws.elasticache.ReplicationGroup): "replicationGroupId",
     token(aws.ecs.TaskDefinition): "family",

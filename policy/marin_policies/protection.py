@@ -10,8 +10,9 @@ from pulumi_policy import ResourceValidationArgs
 
 from ._common import resource_rule, setting, stack_says, token
 
+BUCKETS = (token(aws.s3.Bucket), token(aws.s3.BucketV2))
 DATA_STORES = (
-    token(aws.s3.Bucket),
+    *BUCKETS,
     token(aws.secretsmanager.Secret),
     token(aws.elasticache.ReplicationGroup),
     token(aws.opensearch.Domain),
@@ -32,7 +33,7 @@ def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         and args.props.get("terminationProtectionEnabled") is not True
     ):
         yield f"Atlas cluster {args.props.get('name')!r} has no termination protection; {why}"
-    if args.resource_type == token(aws.s3.Bucket) and args.props.get("forceDestroy"):
+    if args.resource_type in BUCKETS and args.props.get("forceDestroy"):
         yield f"bucket {args.props.get('bucket')!r} can be destroyed with its recordings (forceDestroy); {why}"
 
 

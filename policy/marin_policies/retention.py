@@ -7,18 +7,17 @@ from collections.abc import Iterator
 import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import num, resource_rule, setting, stack_says, stack_value, token
+from ._common import differs_from_config, num, resource_rule, setting, stack_says, token
 
 PROTECTED_MINIMUM_DAYS = 14  # story 1.8: the shortest retention of an environment with real data
 
 
 def _check(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     days = args.props.get("retentionInDays") or 0  # 0 or unset: never expires
-    configured = stack_value("logRetentionDays")
     minimum = setting(args, "minimumDays", PROTECTED_MINIMUM_DAYS if stack_says("protectData") else 1)
     name = args.props.get("name")
-    if configured is not None and days != float(configured):
-        yield f"log group {name!r} keeps {num(days)} days; the stack's logRetentionDays is {configured}"
+    if why := differs_from_config("logRetentionDays", days):
+        yield f"log group {name!r} keeps {num(days)} days; {why}"
     if days and days < minimum:
         yield f"log group {name!r} keeps {num(days)} days; this stack keeps at least {num(minimum)}"
 

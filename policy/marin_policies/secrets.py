@@ -12,7 +12,17 @@ from pulumi_policy.proxy import UnknownValueError
 
 from marin.config import SECRET_KEYS
 
-from ._common import decide_each, num, resource_rule, setting, stack_config, stack_rule, stack_says, stack_value, token
+from ._common import (
+    decide_each,
+    differs_from_config,
+    num,
+    resource_rule,
+    setting,
+    stack_config,
+    stack_rule,
+    stack_says,
+    token,
+)
 
 # user:password@ in a connection string (mongodb://, redis://, https://, ...)
 CREDENTIALS_IN_URI = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.I)
@@ -28,11 +38,10 @@ STORES = {
 def _window(args: ResourceValidationArgs, env: str) -> Iterator[str]:
     """AWS: 0 (deleted at once) or 7 to 30 days, 30 when unset (DeleteSecret's RecoveryWindowInDays)."""
     days = args.props.get("recoveryWindowInDays", 30)
-    configured = stack_value("secretRecoveryWindowDays")
     minimum = setting(args, "minimumDays", 7 if stack_says("protectData") else 0)
     name = args.props.get("name")
-    if configured is not None and days != float(configured):
-        yield f"secret {name!r} has a {num(days)}-day recovery window; the stack's config says {configured}"
+    if why := differs_from_config("secretRecoveryWindowDays", days):
+        yield f"secret {name!r} has a {num(days)}-day recovery window; {why}"
     if days < minimum:
         yield f"secret {name!r} has a {num(days)}-day recovery window; this stack keeps at least {num(minimum)}"
 
