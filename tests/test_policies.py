@@ -559,7 +559,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 7),
-        "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's secretRecoveryWindowDays is 30",
+        "secret 'prod/audio-pipeline/app-signing-key' has a 7-day recovery window; "
+        "the stack's secretRecoveryWindowDays is 30",
     ),
     (
         "secret-recovery-window",
@@ -568,7 +569,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 7),
-        "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; the stack's secretRecoveryWindowDays is 0",
+        "secret 'dev/audio-pipeline/app-signing-key' has a 7-day recovery window; "
+        "the stack's secretRecoveryWindowDays is 0",
     ),
     (
         "secret-recovery-window",
@@ -577,7 +579,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.secretsmanager.Secret),
         "app-signing",
         set_input("recoveryWindowInDays", 30),
-        "secret 'staging/audio-pipeline/app-signing-key' has a 30-day recovery window; the stack's secretRecoveryWindowDays is 7",
+        "secret 'staging/audio-pipeline/app-signing-key' has a 30-day recovery window; "
+        "the stack's secretRecoveryWindowDays is 7",
     ),
     (
         "data-protected",

@@ -2317,7 +2317,8 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         [Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::123456789012:policy/admin"}, "a")],
         [
             (
-                "can't read arn:aws:iam::123456789012:policy/admin attached by a: not AWS-managed (moto's copy) nor in this stack",
+                "can't read arn:aws:iam::123456789012:policy/admin attached by a: "
+                "not AWS-managed (moto's copy) nor in this stack",
                 A,
             )
         ],
@@ -2328,7 +2329,8 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         [Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicyYet"]}, "r")],
         [
             (
-                "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: not AWS-managed (moto's copy) nor in this stack",
+                "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: "
+                "not AWS-managed (moto's copy) nor in this stack",
                 A,
             )
         ],
