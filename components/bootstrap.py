@@ -18,8 +18,7 @@ import pulumi_mongodbatlas as atlas
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, settings
 
-from marin import stackfiles
-from marin.config import NAMESPACE, SECRET_KEYS, ConfigError, EnvConfig, deploy_problems, load_environment
+from marin.config import NAMESPACE, SECRET_KEYS, ConfigError, EnvConfig, deploy_problems, parse
 
 
 def raw_config() -> dict[str, Any]:
@@ -44,10 +43,24 @@ class RefusedConfig(ConfigError, pulumi.RunError):
 
 
 def load_config() -> EnvConfig:
+    """The selected stack's config, validated. Only this stack's: another environment's stack file,
+    broken or not, has no say in this one's `up` (checks across environments run offline and in CI)."""
+    stack = pulumi.get_stack()
     # The CLI runs the program from the project directory, beside the Pulumi.<env>.yaml files.
+    if not Path(f"Pulumi.{stack}.yaml").is_file():
+        raise RefusedConfig(
+            stack,
+            [
+                f"stack {stack!r} has no Pulumi.{stack}.yaml: add it from templates/Pulumi.ENV.yaml "
+                "(docs/environments.md: Adding an environment)"
+            ],
+        )
     raw = raw_config()
     try:
-        cfg = load_environment(pulumi.get_stack(), raw, stackfiles.all_environments(Path.cwd()))
+        secret = {k for k in raw if runtime_config.is_config_secret(k)} | set(
+            runtime_config.get_config_secret_keys_env()
+        )
+        cfg = parse(stack, raw, secret_keys=secret)
     except ConfigError as exc:
         raise RefusedConfig(exc.stack, exc.problems) from None
     if not running_offline():
@@ -72,8 +85,8 @@ def providers(cfg: EnvConfig) -> dict[str, pulumi.ProviderResource]:
     return {
         "aws": aws.Provider(
             "aws",
-            region=cfg.aws_region,
-            allowed_account_ids=list(cfg.allowed_account_ids),
+            region=cfg.stack.aws_region,
+            allowed_account_ids=list(cfg.stack.allowed_account_ids),
             default_tags={"tags": cfg.default_tags},
         ),
         "mongodbatlas": atlas.Provider("mongodbatlas"),
@@ -87,9 +100,11 @@ def account_id(providers: dict[str, pulumi.ProviderResource]) -> str:
 
 def check_hosted_zone(cfg: EnvConfig, providers: dict[str, pulumi.ProviderResource]) -> None:
     """Refuse a hosted zone that cannot hold the api's name, before any tier is built."""
-    if not cfg.hosted_zone_id:
+    if not cfg.ingress.hosted_zone_id:
         return
-    zone = aws.route53.get_zone(zone_id=cfg.hosted_zone_id, opts=pulumi.InvokeOptions(provider=providers["aws"]))
+    zone = aws.route53.get_zone(
+        zone_id=cfg.ingress.hosted_zone_id, opts=pulumi.InvokeOptions(provider=providers["aws"])
+    )
     zone_name = zone.name.rstrip(".")
     host = cfg.names.api_hostname
     if zone.private_zone or not (host == zone_name or host.endswith(f".{zone_name}")):
@@ -97,8 +112,8 @@ def check_hosted_zone(cfg: EnvConfig, providers: dict[str, pulumi.ProviderResour
         raise RefusedConfig(
             cfg.env,
             [
-                f"{NAMESPACE}:hostedZoneId={cfg.hosted_zone_id!r} is the {kind} "
+                f"{NAMESPACE}:hostedZoneId={cfg.ingress.hosted_zone_id!r} is the {kind} "
                 f"zone {zone_name!r}; allowed: a public zone that {host!r} belongs to "
-                f"({NAMESPACE}:domainName or {cfg.env}.{cfg.domain_name})"
+                f"({NAMESPACE}:domainName or {cfg.env}.{cfg.ingress.domain_name})"
             ],
         )

@@ -19,6 +19,8 @@ import pulumi_mongodbatlas as atlas
 import pulumi_random as random
 
 from components._outputs import declared
+from marin.config import DatabaseConfig, StackConfig
+from marin.naming import EnvironmentNames
 
 DATABASE = "marin"
 MONGODB_MAJOR_VERSION = "8.0"
@@ -38,17 +40,9 @@ BACKUP_POLICIES: dict[str, dict[str, object]] = {
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    project_name: str
-    cluster_name: str
-    username: str
-    endpoint_name: str
-    org_id: str
-    instance_size: str
-    shared_tier: bool
-    atlas_region: str
-    backup: str
-    """none | daily | continuous (point-in-time recovery)."""
-    protect: bool
+    config: DatabaseConfig
+    stack: StackConfig
+    names: EnvironmentNames
     egress_ips: list[pulumi.Output[str]]
     vpc_id: pulumi.Output[str]
     private_subnet_ids: list[pulumi.Output[str]]
@@ -98,39 +92,42 @@ class Database(pulumi.ComponentResource):
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:database:Database", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        data = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        project = atlas.Project(f"{name}-project", name=args.project_name, org_id=args.org_id, opts=data)
+        data = pulumi.ResourceOptions(parent=self, protect=args.stack.protect_data)
+        atlas_region = args.stack.aws_region.upper().replace("-", "_")  # Atlas spells us-east-1 US_EAST_1
+        project = atlas.Project(
+            f"{name}-project", name=args.names.atlas_project, org_id=args.config.atlas_org_id, opts=data
+        )
 
-        if args.shared_tier:
+        if args.config.shared_tier:
             region_config: dict[str, object] = {
                 "provider_name": "TENANT",
                 "backing_provider_name": "AWS",
-                "region_name": args.atlas_region,
+                "region_name": atlas_region,
                 "priority": 7,
-                "electable_specs": {"instance_size": args.instance_size},
+                "electable_specs": {"instance_size": args.config.atlas_instance_size},
             }
         else:
             region_config = {
                 "provider_name": "AWS",
-                "region_name": args.atlas_region,
+                "region_name": atlas_region,
                 "priority": 7,
-                "electable_specs": {"instance_size": args.instance_size, "node_count": 3},
+                "electable_specs": {"instance_size": args.config.atlas_instance_size, "node_count": 3},
             }
-        backups = args.backup != "none"
+        backups = args.config.atlas_backup != "none"
         cluster = atlas.AdvancedCluster(
             f"{name}-cluster",
             project_id=project.id,
-            name=args.cluster_name,
+            name=args.names.atlas_cluster,
             cluster_type="REPLICASET",
-            mongo_db_major_version=None if args.shared_tier else MONGODB_MAJOR_VERSION,
+            mongo_db_major_version=None if args.config.shared_tier else MONGODB_MAJOR_VERSION,
             replication_specs=[{"region_configs": [region_config]}],  # type: ignore[list-item]
-            backup_enabled=backups if not args.shared_tier else None,
-            pit_enabled=(args.backup == "continuous") if not args.shared_tier else None,
-            termination_protection_enabled=args.protect if not args.shared_tier else None,
+            backup_enabled=backups if not args.config.shared_tier else None,
+            pit_enabled=(args.config.atlas_backup == "continuous") if not args.config.shared_tier else None,
+            termination_protection_enabled=args.stack.protect_data if not args.config.shared_tier else None,
             opts=data,
         )
 
-        schedule = BACKUP_POLICIES.get(args.backup)
+        schedule = BACKUP_POLICIES.get(args.config.atlas_backup)
         if schedule is not None:
             atlas.CloudBackupSchedule(
                 f"{name}-backup-schedule",
@@ -146,7 +143,7 @@ class Database(pulumi.ComponentResource):
         atlas.DatabaseUser(
             f"{name}-app-user",
             project_id=project.id,
-            username=args.username,
+            username=args.names.atlas_user,
             password=password.result,
             auth_database_name="admin",
             roles=[{"role_name": "readWrite", "database_name": DATABASE}],
@@ -154,7 +151,7 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
 
-        if args.shared_tier:
+        if args.config.shared_tier:
             # M0 has no private endpoints: admit exactly the environment's static egress addresses.
             for i, ip in enumerate(args.egress_ips):
                 atlas.ProjectIpAccessList(
@@ -170,7 +167,7 @@ class Database(pulumi.ComponentResource):
                 f"{name}-private-endpoint",
                 project_id=project.id,
                 provider_name="AWS",
-                region=args.atlas_region,
+                region=atlas_region,
                 opts=child,
             )
             vpce = aws.ec2.VpcEndpoint(
@@ -180,7 +177,7 @@ class Database(pulumi.ComponentResource):
                 vpc_endpoint_type="Interface",
                 subnet_ids=args.private_subnet_ids,
                 security_group_ids=[args.endpoints_sg_id],
-                tags={"Name": args.endpoint_name},
+                tags={"Name": args.names.atlas_endpoint},
                 opts=child,
             )
             service = atlas.PrivateLinkEndpointService(
@@ -199,7 +196,9 @@ class Database(pulumi.ComponentResource):
             )
             srv = pulumi.Output.all(live.connection_strings, vpce.id).apply(lambda v: private_srv(v[0], v[1]))
 
-        uri = pulumi.Output.all(srv, password.result).apply(lambda v: with_credentials(v[0], args.username, v[1]))
+        uri = pulumi.Output.all(srv, password.result).apply(
+            lambda v: with_credentials(v[0], args.names.atlas_user, v[1])
+        )
         version = aws.secretsmanager.SecretVersion(
             f"{name}-uri", secret_id=args.uri_secret_id, secret_string=pulumi.Output.secret(uri), opts=child
         )

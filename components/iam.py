@@ -11,15 +11,17 @@ from components._outputs import declared
 from components._policy import to_json
 from marin import iam
 from marin.catalogue import secrets_for
-from marin.naming import EnvironmentNames
+from marin.config import ComputeConfig, StackConfig
+from marin.naming import SERVICES, EnvironmentNames
 
 
 @dataclass(frozen=True)
 class IamArgs:
+    compute: ComputeConfig
+    """The images each service's execution role may pull."""
+    stack: StackConfig
     names: EnvironmentNames
     account_id: str
-    region: str
-    images: dict[str, str]
     log_group_arns: dict[str, pulumi.Output[str]]
     secret_arns: dict[str, pulumi.Output[str]]
 
@@ -40,9 +42,10 @@ class Iam(pulumi.ComponentResource):
         n = args.names
         child = pulumi.ResourceOptions(parent=self)
         execution_trust = to_json(iam.ecs_execution_trust())
-        task_trust = to_json(iam.ecs_tasks_trust(args.account_id, args.region))
+        task_trust = to_json(iam.ecs_tasks_trust(args.account_id, args.stack.aws_region))
         self.execution_role_arns, self.task_role_arns = {}, {}
-        for service, image in args.images.items():
+        for service in SERVICES:
+            image = args.compute.image(service)
             execution = aws.iam.Role(
                 f"{name}-{service}-execution",
                 name=n.execution_roles[service],

@@ -8,6 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components._outputs import declared
+from marin.config import LoggingConfig
+from marin.naming import EnvironmentNames
 
 ERRORS_BY_SERVICE = """fields @timestamp, @log, @message
 | filter @message like /(?i)(error|exception|traceback)/
@@ -23,11 +25,8 @@ SLOWEST_REQUESTS = """fields @timestamp, method, path, status, duration_ms
 
 @dataclass(frozen=True)
 class LoggingArgs:
-    log_groups: dict[str, str]
-    """Service -> log group name (`/ecs/<env>/<service>`)."""
-    retention_days: int
-    query_errors_by_service: str
-    query_slowest_requests: str
+    config: LoggingConfig
+    names: EnvironmentNames
 
 
 class Logging(pulumi.ComponentResource):
@@ -41,23 +40,23 @@ class Logging(pulumi.ComponentResource):
             service: aws.cloudwatch.LogGroup(
                 f"{name}-{service}",
                 name=group_name,
-                retention_in_days=args.retention_days,
+                retention_in_days=args.config.log_retention_days,
                 # Standard class: Logs Insights, metric filters and subscriptions all available.
                 log_group_class="STANDARD",
                 opts=child,
             )
-            for service, group_name in args.log_groups.items()
+            for service, group_name in args.names.log_groups.items()
         }
         aws.cloudwatch.QueryDefinition(
             f"{name}-errors-by-service",
-            name=args.query_errors_by_service,
+            name=args.names.query_errors_by_service,
             query_string=ERRORS_BY_SERVICE,
             log_group_names=[g.name for g in groups.values()],
             opts=child,
         )
         aws.cloudwatch.QueryDefinition(
             f"{name}-slowest-requests",
-            name=args.query_slowest_requests,
+            name=args.names.query_slowest_requests,
             query_string=SLOWEST_REQUESTS,
             log_group_names=[groups["api"].name],
             opts=child,

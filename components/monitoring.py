@@ -15,28 +15,133 @@ import pulumi
 import pulumi_aws as aws
 
 from components._outputs import declared
+from marin.config import MonitoringConfig
+from marin.naming import EnvironmentNames
 
 LATENCY_P99_MS = 3000  # the HTTP API's integration timeout is 30 s; 3 s at p99 is already broken
 
 
 @dataclass(frozen=True)
 class MonitoringArgs:
-    full: bool
-    topic_name: str
-    key_alias: str
-    alarm_prefix: str
-    subscribers: dict[str, str]
-    """SNS protocol (email, https) -> endpoint."""
+    config: MonitoringConfig
+    names: EnvironmentNames
     account_id: str
-    cluster_name: str
-    service_names: dict[str, str]
     load_balancer_arn_suffix: pulumi.Output[str] | None
     """The ALB's ARN suffix (alb ingress), else None."""
-    http_api_id: pulumi.Output[str] | None
-    """The HTTP API's id (http-api ingress), else None."""
-    http_api_stage: str | None
+    http_api: tuple[pulumi.Output[str], str] | None
+    """The HTTP API's id and stage (http-api ingress), else None."""
     redis_member_ids: list[str]
-    opensearch_domain: str
+
+
+@dataclass(frozen=True)
+class Alarm:
+    key: str
+    description: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, pulumi.Input[str]]
+    threshold: float
+    statistic: str = "Average"
+    extended_statistic: str | None = None
+    periods: int = 3
+    """Consecutive minutes over the threshold (every one of them) before it alarms."""
+
+
+def alarms(args: MonitoringArgs) -> list[Alarm]:
+    """Every alarm of a fully monitored environment, as data."""
+    n = args.names
+    table = [
+        Alarm(
+            f"{service}-{what}",
+            f"{service} {what} >= 85% for 3 minutes",
+            "AWS/ECS",
+            metric,
+            {"ClusterName": n.ecs_cluster, "ServiceName": service_name},
+            85,
+        )
+        for service, service_name in n.services.items()
+        for metric, what in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory"))
+    ]
+    if args.load_balancer_arn_suffix is not None:
+        alb = {"LoadBalancer": args.load_balancer_arn_suffix}
+        table += [
+            Alarm(
+                "alb-5xx",
+                "load balancer answered 10+ 5xx a minute",
+                "AWS/ApplicationELB",
+                "HTTPCode_ELB_5XX_Count",
+                alb,
+                10,
+                "Sum",
+            ),
+            Alarm(
+                "targets-5xx",
+                "api tasks answered 10+ 5xx a minute",
+                "AWS/ApplicationELB",
+                "HTTPCode_Target_5XX_Count",
+                alb,
+                10,
+                "Sum",
+            ),
+        ]
+    if args.http_api is not None:
+        api = {"ApiId": args.http_api[0], "Stage": args.http_api[1]}
+        table += [
+            Alarm(
+                "api-5xx",
+                "API Gateway answered 10+ 5xx a minute (its own or the api's)",
+                "AWS/ApiGateway",
+                "5xx",
+                api,
+                10,
+                "Sum",
+            ),
+            Alarm(
+                "api-latency",
+                f"API Gateway p99 latency >= {LATENCY_P99_MS} ms for 5 minutes",
+                "AWS/ApiGateway",
+                "Latency",
+                api,
+                LATENCY_P99_MS,
+                extended_statistic="p99",
+                periods=5,
+            ),
+        ]
+    table += [
+        Alarm(
+            f"redis-memory-{member.rsplit('-', 1)[1]}",
+            f"Redis {member} memory >= 80%",
+            "AWS/ElastiCache",
+            "DatabaseMemoryUsagePercentage",
+            {"CacheClusterId": member},
+            80,
+        )
+        for member in args.redis_member_ids
+    ]
+    domain = {"DomainName": n.opensearch, "ClientId": args.account_id}
+    table += [
+        Alarm(
+            "opensearch-red",
+            "OpenSearch cluster status red",
+            "AWS/ES",
+            "ClusterStatus.red",
+            domain,
+            1,
+            "Maximum",
+            periods=1,
+        ),
+        Alarm(
+            "opensearch-yellow",
+            "OpenSearch cluster status yellow for 5 minutes",
+            "AWS/ES",
+            "ClusterStatus.yellow",
+            domain,
+            1,
+            "Maximum",
+            periods=5,
+        ),
+    ]
+    return table
 
 
 def alerts_key_policy(account_id: str) -> dict[str, object]:
@@ -68,7 +173,7 @@ class Monitoring(pulumi.ComponentResource):
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:monitoring:Monitoring", name, None, opts)
         self.topic_arn = None
-        if not args.full:
+        if not args.config.full:
             self.register_outputs(declared(self))
             return
         child = pulumi.ResourceOptions(parent=self)
@@ -76,18 +181,18 @@ class Monitoring(pulumi.ComponentResource):
         # name cloudwatch.amazonaws.com): the alerts topic gets its own key that allows it.
         key = aws.kms.Key(
             f"{name}-alerts-key",
-            description=f"{args.topic_name}: SNS alerts topic encryption",
+            description=f"{args.names.alerts_topic}: SNS alerts topic encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=json.dumps(alerts_key_policy(args.account_id), sort_keys=True),
             opts=child,
         )
-        aws.kms.Alias(f"{name}-alerts-key", name=args.key_alias, target_key_id=key.key_id, opts=child)
-        topic = aws.sns.Topic(f"{name}-alerts", name=args.topic_name, kms_master_key_id=key.arn, opts=child)
+        aws.kms.Alias(f"{name}-alerts-key", name=args.names.alerts_key_alias, target_key_id=key.key_id, opts=child)
+        topic = aws.sns.Topic(f"{name}-alerts", name=args.names.alerts_topic, kms_master_key_id=key.arn, opts=child)
         # Email confirms by a person's click (the subscription stays pending until then). An HTTPS
         # endpoint must confirm SNS's SubscriptionConfirmation itself (PagerDuty, Opsgenie do; a
         # chat incoming webhook does not): `up` waits for it and fails if it never comes.
-        for protocol, endpoint in args.subscribers.items():
+        for protocol, endpoint in args.config.subscribers.items():
             aws.sns.TopicSubscription(
                 f"{name}-alerts-{protocol}",
                 topic=topic.arn,
@@ -98,119 +203,25 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
 
-        def alarm(
-            key: str,
-            *,
-            description: str,
-            namespace: str,
-            metric: str,
-            dimensions: Mapping[str, pulumi.Input[str]],
-            threshold: float,
-            statistic: str = "Average",
-            extended_statistic: str | None = None,
-            periods: int = 3,
-        ) -> None:
+        for a in alarms(args):
             aws.cloudwatch.MetricAlarm(
-                f"{name}-{key}",
-                name=f"{args.alarm_prefix}-{key}",
-                alarm_description=description,
-                namespace=namespace,
-                metric_name=metric,
-                dimensions=dimensions,
-                statistic=None if extended_statistic else statistic,
-                extended_statistic=extended_statistic,
+                f"{name}-{a.key}",
+                name=f"{args.names.prefix}-{a.key}",
+                alarm_description=a.description,
+                namespace=a.namespace,
+                metric_name=a.metric,
+                dimensions=a.dimensions,
+                statistic=None if a.extended_statistic else a.statistic,
+                extended_statistic=a.extended_statistic,
                 period=60,
-                evaluation_periods=periods,
-                datapoints_to_alarm=periods,
-                threshold=threshold,
+                evaluation_periods=a.periods,
+                datapoints_to_alarm=a.periods,
+                threshold=a.threshold,
                 comparison_operator="GreaterThanOrEqualToThreshold",
                 treat_missing_data="notBreaching",
                 alarm_actions=[topic.arn],
                 ok_actions=[topic.arn],
                 opts=child,
             )
-
-        for service, service_name in args.service_names.items():
-            ecs = {"ClusterName": args.cluster_name, "ServiceName": service_name}
-            for metric, what in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory")):
-                alarm(
-                    f"{service}-{what}",
-                    description=f"{service} {what} >= 85% for 3 minutes",
-                    namespace="AWS/ECS",
-                    metric=metric,
-                    dimensions=ecs,
-                    threshold=85,
-                )
-        if args.load_balancer_arn_suffix is not None:
-            alb = {"LoadBalancer": args.load_balancer_arn_suffix}
-            alarm(
-                "alb-5xx",
-                description="load balancer answered 10+ 5xx a minute",
-                namespace="AWS/ApplicationELB",
-                metric="HTTPCode_ELB_5XX_Count",
-                dimensions=alb,
-                threshold=10,
-                statistic="Sum",
-            )
-            alarm(
-                "targets-5xx",
-                description="api tasks answered 10+ 5xx a minute",
-                namespace="AWS/ApplicationELB",
-                metric="HTTPCode_Target_5XX_Count",
-                dimensions=alb,
-                threshold=10,
-                statistic="Sum",
-            )
-        if args.http_api_id is not None and args.http_api_stage is not None:
-            api = {"ApiId": args.http_api_id, "Stage": args.http_api_stage}
-            alarm(
-                "api-5xx",
-                description="API Gateway answered 10+ 5xx a minute (its own or the api's)",
-                namespace="AWS/ApiGateway",
-                metric="5xx",
-                dimensions=api,
-                threshold=10,
-                statistic="Sum",
-            )
-            alarm(
-                "api-latency",
-                description=f"API Gateway p99 latency >= {LATENCY_P99_MS} ms for 5 minutes",
-                namespace="AWS/ApiGateway",
-                metric="Latency",
-                dimensions=api,
-                threshold=LATENCY_P99_MS,
-                extended_statistic="p99",
-                periods=5,
-            )
-        for member in args.redis_member_ids:
-            alarm(
-                f"redis-memory-{member.rsplit('-', 1)[1]}",
-                description=f"Redis {member} memory >= 80%",
-                namespace="AWS/ElastiCache",
-                metric="DatabaseMemoryUsagePercentage",
-                dimensions={"CacheClusterId": member},
-                threshold=80,
-            )
-        domain = {"DomainName": args.opensearch_domain, "ClientId": args.account_id}
-        alarm(
-            "opensearch-red",
-            description="OpenSearch cluster status red",
-            namespace="AWS/ES",
-            metric="ClusterStatus.red",
-            dimensions=domain,
-            threshold=1,
-            statistic="Maximum",
-            periods=1,
-        )
-        alarm(
-            "opensearch-yellow",
-            description="OpenSearch cluster status yellow for 5 minutes",
-            namespace="AWS/ES",
-            metric="ClusterStatus.yellow",
-            dimensions=domain,
-            threshold=1,
-            statistic="Maximum",
-            periods=5,
-        )
         self.topic_arn = topic.arn
         self.register_outputs(declared(self))

@@ -18,6 +18,8 @@ import pulumi_aws as aws
 
 from components._outputs import declared
 from marin import iam, limits
+from marin.config import SearchConfig, StackConfig
+from marin.naming import EnvironmentNames
 
 ENGINE_VERSION = "OpenSearch_2.19"
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
@@ -25,17 +27,10 @@ TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
 @dataclass(frozen=True)
 class SearchArgs:
-    domain_name: str
-    instance_type: str
-    instance_count: int
-    zones: int
-    """Availability zones the data nodes spread over (3 when highly available, else 1)."""
-    dedicated_master_type: str
-    """'' for none (data nodes are master-eligible), else the type of 3 dedicated masters."""
-    volume_gb: int
-    protect: bool
+    config: SearchConfig
+    stack: StackConfig
+    names: EnvironmentNames
     account_id: str
-    region: str
     private_subnet_ids: list[pulumi.Output[str]]
     security_group_id: pulumi.Output[str]
     task_role_arns: list[pulumi.Output[str]]
@@ -50,32 +45,32 @@ class Search(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SearchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:search:Search", name, None, opts)
-        domain_arn = f"arn:aws:es:{args.region}:{args.account_id}:domain/{args.domain_name}"
-        zones = args.zones
-        masters = bool(args.dedicated_master_type)
+        domain_arn = f"arn:aws:es:{args.stack.aws_region}:{args.account_id}:domain/{args.names.opensearch}"
+        zones = limits.OPENSEARCH_QUORUM_ZONES if args.stack.high_availability else 1
+        masters = bool(args.config.opensearch_dedicated_master_type)
         access = pulumi.Output.all(*args.task_role_arns).apply(
             lambda arns: json.dumps(iam.opensearch_access_policy(domain_arn, list(arns)), sort_keys=True)
         )
         domain = aws.opensearch.Domain(
             f"{name}-domain",
-            domain_name=args.domain_name,
+            domain_name=args.names.opensearch,
             engine_version=ENGINE_VERSION,
             cluster_config={
-                "instance_type": args.instance_type,
-                "instance_count": args.instance_count,
+                "instance_type": args.config.opensearch_instance_type,
+                "instance_count": args.config.opensearch_instance_count,
                 "zone_awareness_enabled": zones > 1,
                 "zone_awareness_config": {"availability_zone_count": zones} if zones > 1 else None,
                 "dedicated_master_enabled": masters,
-                "dedicated_master_type": args.dedicated_master_type or None,
+                "dedicated_master_type": args.config.opensearch_dedicated_master_type or None,
                 "dedicated_master_count": limits.OPENSEARCH_DEDICATED_MASTER_COUNT if masters else None,
             },
-            ebs_options={"ebs_enabled": True, "volume_type": "gp3", "volume_size": args.volume_gb},
+            ebs_options={"ebs_enabled": True, "volume_type": "gp3", "volume_size": args.config.opensearch_volume_gb},
             vpc_options={"subnet_ids": args.private_subnet_ids[:zones], "security_group_ids": [args.security_group_id]},
             encrypt_at_rest={"enabled": True},
             node_to_node_encryption={"enabled": True},
             domain_endpoint_options={"enforce_https": True, "tls_security_policy": TLS_POLICY},
             access_policies=access,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.stack.protect_data),
         )
         self.endpoint = domain.endpoint.apply(lambda host: f"https://{host}")
         version = aws.secretsmanager.SecretVersion(

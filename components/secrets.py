@@ -22,16 +22,17 @@ import pulumi_random as random
 
 from components._outputs import declared
 from marin.catalogue import SECRETS
+from marin.config import SecretsConfig, StackConfig
+from marin.naming import EnvironmentNames
 
 SEED_STAGE = "marin-seed"  # staging label of an operator secret's first (config-seeded) version
 
 
 @dataclass(frozen=True)
 class SecretsArgs:
-    paths: dict[str, str]
-    """Secret name -> full path (`<env>/audio-pipeline/<name>`)."""
-    recovery_window_days: int
-    protect: bool
+    config: SecretsConfig
+    stack: StackConfig
+    names: EnvironmentNames
     operator_values: dict[str, pulumi.Output[str]]
     """Catalogue name -> first value (secret Output) of every `operator` secret."""
 
@@ -50,10 +51,10 @@ class Secrets(pulumi.ComponentResource):
         for spec in SECRETS:
             secret = aws.secretsmanager.Secret(
                 f"{name}-{spec.name}",
-                name=args.paths[spec.name],
+                name=args.names.secrets[spec.name],
                 description=spec.description,
-                recovery_window_in_days=args.recovery_window_days,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                recovery_window_in_days=args.config.secret_recovery_window_days,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.stack.protect_data),
             )
             if spec.writer == "generated":
                 value = random.RandomPassword(

@@ -9,19 +9,17 @@ import pulumi_aws as aws
 
 from components._outputs import declared
 from components._policy import document, to_json
+from marin.config import StackConfig, StorageConfig
+from marin.naming import EnvironmentNames
 
 NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted recording can be restored for 30 days
 
 
 @dataclass(frozen=True)
 class StorageArgs:
-    bucket_name: str
-    versioning: bool
-    protect: bool
-    transition_days: int
-    """Days before objects move to Standard-IA; 0 = never."""
-    expiration_days: int
-    """Days before objects are deleted; 0 = never."""
+    config: StorageConfig
+    stack: StackConfig
+    names: EnvironmentNames
 
 
 class Storage(pulumi.ComponentResource):
@@ -33,10 +31,10 @@ class Storage(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         bucket = aws.s3.Bucket(
             f"{name}-recordings",
-            bucket=args.bucket_name,
+            bucket=args.names.recordings_bucket,
             # Only a disposable environment may delete a bucket that still holds recordings.
-            force_destroy=not args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            force_destroy=not args.stack.protect_data,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.stack.protect_data),
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-ownership", bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
@@ -84,7 +82,7 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
         )
         versioning = None
-        if args.versioning:
+        if args.config.recordings_versioning:
             versioning = aws.s3.BucketVersioning(
                 f"{name}-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
             )
@@ -95,14 +93,14 @@ class Storage(pulumi.ComponentResource):
             "filter": {},
             "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
         }
-        if args.transition_days:
-            rule["transitions"] = [{"days": args.transition_days, "storage_class": "STANDARD_IA"}]
-        if args.expiration_days:
-            rule["expiration"] = {"days": args.expiration_days}
-        elif args.versioning:
+        if args.config.recordings_transition_days:
+            rule["transitions"] = [{"days": args.config.recordings_transition_days, "storage_class": "STANDARD_IA"}]
+        if args.config.recordings_expiration_days:
+            rule["expiration"] = {"days": args.config.recordings_expiration_days}
+        elif args.config.recordings_versioning:
             # Kept forever: only clean up delete markers left without versions behind them.
             rule["expiration"] = {"expired_object_delete_marker": True}
-        if args.versioning:
+        if args.config.recordings_versioning:
             rule["noncurrent_version_expiration"] = {"noncurrent_days": NONCURRENT_VERSION_DAYS}
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",

@@ -1,10 +1,13 @@
 """One validated environment config, read once, before any resource is created.
 
-`SCHEMA` is the single declaration of every stack config key: type, default, category and the
-check AWS or Atlas would apply. `Pulumi.yaml` declares the same keys for the Pulumi CLI; a test
-keeps the two equal. `load_environment` turns the raw strings Pulumi hands the program into a
-frozen `EnvConfig`, or raises `ConfigError` listing every problem with the key, the value and
-what is allowed.
+Every stack config key is declared once, below, as a field of its tier's section (`NetworkConfig`,
+`ComputeConfig`, ...): its type (enumerations as `Literal`), default, bounds, description and
+category. Stack files keep flat keys (`marin:apiCpu`): a field's key is its name in camelCase.
+`Pulumi.yaml`'s `config:` declarations, the configuration table of docs/environments.md and the
+staging/prod parity categories are generated from these declarations (`marin.declarations`).
+
+`parse` turns the raw strings Pulumi hands the program into a frozen `EnvConfig`, or raises
+`ConfigError` listing every problem, one line each, with the key, the value and what is allowed.
 
 Categories decide what staging may differ from prod in (story risk 3):
 - identity: what makes an environment itself (account, CIDR, cost tag);
@@ -16,45 +19,38 @@ Categories decide what staging may differ from prod in (story risk 3):
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+import typing
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+import annotated_types
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 from marin import catalogue, cidr, limits
 from marin.naming import PROJECT, EnvironmentNames, NamingError
+from marin.stackfiles import plaintext_secret
 
 NAMESPACE = PROJECT
 ENV_NAME = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
-REGION = re.compile(r"^[a-z]{2}-[a-z]+-\d$")  # the standard `aws` partition only
-TAG_VALUE = re.compile(r"^[\w .:/=+@-]{1,256}$")
-BUCKET_SUFFIX = re.compile(r"^([a-z0-9]{1,12})?$")
-NAT_MODES = ("instance", "single-gateway", "gateway-per-az")
-MONITORING = ("basic", "full")
+PLACEHOLDER = "REPLACE_WITH"  # marks a value templates/Pulumi.ENV.yaml leaves for the operator
+PROTECTED_INGRESS = "alb"
+
+Category = Literal["identity", "sizing", "retention", "topology"]
+NatMode = Literal["instance", "single-gateway", "gateway-per-az"]
 # How the api is reached from the internet: an Application Load Balancer, or an API Gateway HTTP
 # API with a VPC link to the api registered in Cloud Map (no load balancer; AWS's documented
 # pattern for private ECS services behind HTTP APIs).
-INGRESS = ("alb", "http-api")
-PROTECTED_INGRESS = "alb"
-ATLAS_ORG_ID = re.compile(r"^[0-9a-f]{24}$")
-# An image pinned to a version tag or a digest; `latest` (or no tag) is refused.
-PINNED_IMAGE = re.compile(
-    r"^[a-z0-9][a-z0-9._/-]*(:[0-9]+)?/?[a-z0-9._/-]*(:(?!latest$)\w[\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
-)
-TIMEZONE = re.compile(r"^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+){1,2})$")
-CERT_ARN = re.compile(r"^(arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36})?$")
-EMAIL = re.compile(r"^([^@\s]+@[^@\s]+\.[a-z]{2,})?$")
-DOMAIN = re.compile(r"^(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9])?$")
-HOSTED_ZONE_ID = re.compile(r"^(Z[A-Z0-9]{1,31})?$")
-HTTPS_URL = re.compile(r"^(https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?)?$")
-PLACEHOLDER = "REPLACE_WITH"  # marks a value templates/Pulumi.ENV.yaml leaves for the operator
-
-Kind = Literal["string", "integer", "boolean", "array"]
-Category = Literal["identity", "sizing", "retention", "topology"]
-REQUIRED: Any = object()
+IngressMode = Literal["alb", "http-api"]
+MonitoringLevel = Literal["basic", "full"]
+AtlasBackup = Literal["none", "daily", "continuous"]
 
 
 class ConfigError(ValueError):
@@ -67,376 +63,349 @@ class ConfigError(ValueError):
         super().__init__(f"stack {stack!r}: config refused, nothing was deployed:\n{lines}")
 
 
-def _one_of(allowed: tuple[Any, ...]) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        return None if value in allowed else "allowed: " + ", ".join(str(a) for a in allowed)
-
-    return check
+# --- how the engine's strings become values (Pulumi passes every value as a string) ------------
 
 
-def _between(lo: int, hi: int) -> Callable[[Any], str | None]:
-    return lambda v: None if lo <= v <= hi else f"allowed: {lo} to {hi}"
+def _string(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("expected a string")
+    return raw
 
 
-def _matches(pattern: re.Pattern[str], allowed: str) -> Callable[[Any], str | None]:
-    return lambda v: None if pattern.fullmatch(v) else f"allowed: {allowed}"
+def _integer(raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
+        return int(raw)
+    raise ValueError("expected an integer")
 
 
-def _vpc_cidr(value: str) -> str | None:
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    raise ValueError("expected true or false")
+
+
+def _list(raw: Any) -> tuple[Any, ...]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        value = None
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list")
+    return tuple(value)
+
+
+def _one_of(*allowed: Any) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in allowed:
+            raise ValueError("allowed: " + ", ".join(str(a) for a in allowed))
+        return value
+
+    return AfterValidator(check)
+
+
+def _matches(pattern: str, allowed: str) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"allowed: {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _vpc_cidr(value: str) -> str:
     try:
         cidr.parse_vpc_cidr(value)
     except cidr.CidrError as exc:
-        return str(exc)
-    return None
+        raise ValueError(str(exc)) from None
+    return value
 
 
-def _account_ids(value: list[Any]) -> str | None:
+def _account_ids(value: tuple[Any, ...]) -> tuple[str, ...]:
     if not value:
-        return "allowed: a non-empty list of 12-digit AWS account ids"
+        raise ValueError("allowed: a non-empty list of 12-digit AWS account ids")
     bad = [v for v in value if not (isinstance(v, str) and ACCOUNT_ID.fullmatch(v))]
-    return f"allowed: 12-digit AWS account ids as strings; not {bad}" if bad else None
+    if bad:
+        raise ValueError(f"allowed: 12-digit AWS account ids as strings; not {bad}")
+    return value
 
 
-@dataclass(frozen=True)
-class Key:
-    name: str
-    kind: Kind
-    category: Category
-    description: str
-    default: Any = REQUIRED
-    check: Callable[[Any], str | None] | None = None
-
-    @property
-    def full_name(self) -> str:
-        return f"{NAMESPACE}:{self.name}"
-
-    @property
-    def required(self) -> bool:
-        return self.default is REQUIRED
+def _transition_days(value: int) -> int:
+    if not (value == 0 or 30 <= value <= 36500):
+        raise ValueError("allowed: 0, or 30 to 36500")
+    return value
 
 
-_FARGATE_CPU = _one_of(tuple(limits.FARGATE_MEMORY_BY_CPU))
-_FARGATE_MEMORY = _one_of(tuple(sorted({m for ms in limits.FARGATE_MEMORY_BY_CPU.values() for m in ms})))
-
-SCHEMA: tuple[Key, ...] = (
-    # identity
-    Key(
-        "awsRegion",
-        "string",
-        "identity",
-        "AWS region of every resource of the stack.",
-        "us-east-1",
-        _matches(REGION, "an AWS region name such as us-east-1"),
+Str = Annotated[str, BeforeValidator(_string)]
+Int = Annotated[int, BeforeValidator(_integer)]
+Bool = Annotated[bool, BeforeValidator(_boolean)]
+Pinned = Annotated[
+    Str,
+    _matches(
+        r"[a-z0-9][a-z0-9._/-]*(:[0-9]+)?/?[a-z0-9._/-]*(:(?!latest$)\w[\w.-]{0,127}|@sha256:[0-9a-f]{64})",
+        "an image reference with a version tag (not latest) or @sha256 digest",
     ),
-    Key(
-        "allowedAccountIds",
-        "array",
-        "identity",
-        "AWS account ids this stack may deploy to; the provider refuses any other credentials.",
-        check=_account_ids,
-    ),
-    Key(
-        "costCenter",
-        "string",
-        "identity",
-        "Value of the CostCenter cost-allocation tag.",
-        check=_matches(TAG_VALUE, "1-256 letters, digits, spaces and _.:/=+-@"),
-    ),
-    Key(
-        "vpcCidr",
-        "string",
-        "identity",
-        "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment.",
-        check=_vpc_cidr,
-    ),
-    Key(
-        "recordingsBucketSuffix",
-        "string",
+]
+FargateCpu = Annotated[Int, _one_of(*limits.FARGATE_MEMORY_BY_CPU)]
+FargateMemory = Annotated[Int, _one_of(*sorted({m for ms in limits.FARGATE_MEMORY_BY_CPU.values() for m in ms}))]
+TaskCount = Annotated[Int, Field(ge=1, le=100)]
+
+REQUIRED: Any = ...
+
+
+def key(category: Category, description: str, default: Any = REQUIRED, **field: Any) -> Any:
+    """One config key: its category and description (with the type, bounds and default of the field)."""
+    return Field(default, description=description, json_schema_extra={"category": category}, **field)
+
+
+class Section(BaseModel):
+    """A tier's keys; stack files name each `marin:<fieldNameInCamelCase>`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, validate_by_name=True)
+
+
+# --- the declarations: one per key, grouped by the tier that reads it ----------------------------
+
+
+class StackConfig(Section):
+    """What every tier of the environment shares: where it runs and how it is protected."""
+
+    aws_region: Annotated[Str, _matches(r"[a-z]{2}-[a-z]+-\d", "an AWS region name such as us-east-1")] = key(
+        "identity", "AWS region of every resource of the stack.", "us-east-1"
+    )
+    allowed_account_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_account_ids)] = key(
+        "identity", "AWS account ids this stack may deploy to; the provider refuses any other credentials."
+    )
+    cost_center: Annotated[Str, _matches(r"[\w .:/=+@-]{1,256}", "1-256 letters, digits, spaces and _.:/=+-@")] = key(
+        "identity", "Value of the CostCenter cost-allocation tag."
+    )
+    protect_data: Bool = key(
+        "topology",
+        "Protect data stores (bucket, secrets, databases) from deletion; off only in disposable environments.",
+    )
+    high_availability: Bool = key(
+        "topology",
+        "Spread every tier over AZs: Redis replica with automatic failover, OpenSearch over 3 AZs, >= 2 tasks.",
+    )
+
+
+class NetworkConfig(Section):
+    vpc_cidr: Annotated[Str, AfterValidator(_vpc_cidr)] = key(
+        "identity", "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment."
+    )
+    az_count: Annotated[Int, Field(ge=2, le=cidr.MAX_AZS)] = key(
+        "topology", "Availability zones the VPC spans (public + private subnet each)."
+    )
+    nat_mode: Annotated[NatMode, BeforeValidator(_string)] = key(
+        "topology",
+        "Egress for private subnets: `instance` (one small NAT instance, cheapest static egress), "
+        "`single-gateway`, or `gateway-per-az` (highly available).",
+    )
+    nat_instance_type: Annotated[Str, _one_of(*catalogue.NAT_INSTANCE_TYPES)] = key(
+        "sizing", "EC2 type of the NAT instance when natMode is `instance`.", "t4g.nano"
+    )
+    flow_logs: Bool = key("topology", "Send VPC flow logs to CloudWatch Logs.")
+
+
+class StorageConfig(Section):
+    recordings_bucket_suffix: Annotated[
+        Str, _matches(r"([a-z0-9]{1,12})?", "empty, or 1-12 lowercase letters and digits")
+    ] = key(
         "identity",
         "Suffix appended to the recordings bucket name when `marin-<env>-call-recordings` is taken "
         "in another AWS account (S3 names are global). Empty keeps the story's name.",
         "",
-        _matches(BUCKET_SUFFIX, "empty, or 1-12 lowercase letters and digits"),
-    ),
-    # topology: must be identical in staging and prod
-    Key(
-        "azCount",
-        "integer",
-        "topology",
-        "Availability zones the VPC spans (public + private subnet each).",
-        check=_between(2, cidr.MAX_AZS),
-    ),
-    Key(
-        "natMode",
-        "string",
-        "topology",
-        "Egress for private subnets: `instance` (one small NAT instance, cheapest static egress), "
-        "`single-gateway`, or `gateway-per-az` (highly available).",
-        check=_one_of(NAT_MODES),
-    ),
-    Key("flowLogs", "boolean", "topology", "Send VPC flow logs to CloudWatch Logs."),
-    Key(
-        "protectData",
-        "boolean",
-        "topology",
-        "Protect data stores (bucket, secrets, databases) from deletion; off only in disposable environments.",
-    ),
-    Key("recordingsVersioning", "boolean", "topology", "Keep object versions in the recordings bucket."),
-    # retention
-    Key(
-        "logRetentionDays",
-        "integer",
+    )
+    recordings_versioning: Bool = key("topology", "Keep object versions in the recordings bucket.")
+    recordings_transition_days: Annotated[Int, AfterValidator(_transition_days)] = key(
+        "retention", "Days before recordings move to S3 Standard-IA; 0 never moves them (minimum 30 otherwise)."
+    )
+    recordings_expiration_days: Annotated[Int, Field(ge=0, le=36500)] = key(
+        "retention", "Days before recordings are deleted; 0 keeps them."
+    )
+
+
+class LoggingConfig(Section):
+    log_retention_days: Annotated[Int, _one_of(*limits.LOG_RETENTION_DAYS)] = key(
+        "retention", "Days CloudWatch keeps the service and flow logs."
+    )
+
+
+class SecretsConfig(Section):
+    secret_recovery_window_days: Annotated[Int, _one_of(*limits.SECRET_RECOVERY_WINDOW_DAYS)] = key(
+        "retention", "Days a deleted secret can be restored; 0 deletes at once so the name can be reused."
+    )
+
+
+class DatabaseConfig(Section):
+    atlas_org_id: Annotated[Str, _matches(r"[0-9a-f]{24}", "24 lowercase hex digits")] = key(
+        "identity", "MongoDB Atlas organization id (24 hex digits) that owns the project."
+    )
+    atlas_instance_size: Annotated[Str, _one_of(*catalogue.ATLAS_TIERS)] = key(
+        "sizing", "MongoDB Atlas cluster tier (M0 is the shared free tier)."
+    )
+    atlas_backup: Annotated[AtlasBackup, BeforeValidator(_string)] = key(
         "retention",
-        "Days CloudWatch keeps the service and flow logs.",
-        check=_one_of(limits.LOG_RETENTION_DAYS),
-    ),
-    Key(
-        "secretRecoveryWindowDays",
-        "integer",
-        "retention",
-        "Days a deleted secret can be restored; 0 deletes at once so the name can be reused.",
-        check=_one_of(limits.SECRET_RECOVERY_WINDOW_DAYS),
-    ),
-    Key(
-        "recordingsTransitionDays",
-        "integer",
-        "retention",
-        "Days before recordings move to S3 Standard-IA; 0 never moves them (minimum 30 otherwise).",
-        check=lambda v: None if v == 0 or 30 <= v <= 36500 else "allowed: 0, or 30 to 36500",
-    ),
-    Key(
-        "recordingsExpirationDays",
-        "integer",
-        "retention",
-        "Days before recordings are deleted; 0 keeps them.",
-        check=_between(0, 36500),
-    ),
-    # sizing
-    Key("apiCpu", "integer", "sizing", "Fargate CPU units of the api task.", check=_FARGATE_CPU),
-    Key("apiMemory", "integer", "sizing", "Fargate memory (MiB) of the api task.", check=_FARGATE_MEMORY),
-    Key("workerCpu", "integer", "sizing", "Fargate CPU units of the worker task.", check=_FARGATE_CPU),
-    Key("workerMemory", "integer", "sizing", "Fargate memory (MiB) of the worker task.", check=_FARGATE_MEMORY),
-    Key(
-        "atlasInstanceSize",
-        "string",
-        "sizing",
-        "MongoDB Atlas cluster tier (M0 is the shared free tier).",
-        check=_one_of(catalogue.ATLAS_TIERS),
-    ),
-    Key("redisNodeType", "string", "sizing", "ElastiCache node type.", check=_one_of(catalogue.REDIS_NODE_TYPES)),
-    Key(
-        "natInstanceType",
-        "string",
-        "sizing",
-        "EC2 type of the NAT instance when natMode is `instance`.",
-        "t4g.nano",
-        _one_of(catalogue.NAT_INSTANCE_TYPES),
-    ),
-    # identity (issue 3)
-    Key(
-        "atlasOrgId",
-        "string",
-        "identity",
-        "MongoDB Atlas organization id (24 hex digits) that owns the project.",
-        check=_matches(ATLAS_ORG_ID, "24 lowercase hex digits"),
-    ),
-    Key(
-        "apiImage",
-        "string",
-        "identity",
-        "Container image of the api, pinned to a tag or digest (never latest).",
-        check=_matches(PINNED_IMAGE, "an image reference with a version tag (not latest) or @sha256 digest"),
-    ),
-    Key(
-        "workerImage",
-        "string",
-        "identity",
-        "Container image of the worker, pinned to a tag or digest.",
-        check=_matches(PINNED_IMAGE, "an image reference with a version tag (not latest) or @sha256 digest"),
-    ),
-    Key(
-        "certificateArn",
-        "string",
-        "identity",
-        "An existing ACM certificate for the api's HTTPS listener; empty: the program issues one for "
-        "api.<env>.<domainName> (or, with no domain, serves plain HTTP on port 80).",
-        "",
-        _matches(CERT_ARN, "empty, or an ACM certificate ARN"),
-    ),
-    Key(
-        "alertEmail",
-        "string",
-        "identity",
-        "Address subscribed to the alerts topic (full monitoring); empty: none.",
-        "",
-        _matches(EMAIL, "empty, or an email address"),
-    ),
-    # identity (issue 10): the api's public HTTPS name and who hears the alarms
-    Key(
-        "domainName",
-        "string",
-        "identity",
-        "DNS domain the api is published under, as api.<env>.<domainName>, with a DNS-validated ACM "
-        "certificate; needs hostedZoneId. Empty: no DNS name (HTTPS only with certificateArn).",
-        "",
-        _matches(DOMAIN, "empty, or a lowercase DNS name such as marin.example.com"),
-    ),
-    Key(
-        "hostedZoneId",
-        "string",
-        "identity",
-        "Route 53 public hosted zone, in the stack's account, for domainName or <env>.<domainName>.",
-        "",
-        _matches(HOSTED_ZONE_ID, "empty, or a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ"),
-    ),
-    Key(
-        "alertHttpsEndpoint",
-        "string",
-        "identity",
-        "HTTPS endpoint (chat or incident webhook) subscribed to the alerts topic; empty: none.",
-        "",
-        _matches(HTTPS_URL, "empty, or an https:// URL"),
-    ),
-    # topology (issue 3)
-    Key(
-        "highAvailability",
-        "boolean",
-        "topology",
-        "Spread every tier over AZs: Redis replica with automatic failover, OpenSearch over 3 AZs, >= 2 tasks.",
-    ),
-    Key(
-        "monitoring",
-        "string",
-        "topology",
-        "`basic`: AWS default metrics only; `full`: Container Insights, alarms and an SNS alerts topic.",
-        check=_one_of(MONITORING),
-    ),
-    Key("fargateSpot", "boolean", "topology", "Run tasks on Fargate Spot (x86 only; interruptible, ~70% cheaper)."),
-    Key("autoStop", "boolean", "topology", "Scale services to zero outside business hours (scheduled scaling)."),
-    Key(
-        "businessHoursStart",
-        "integer",
-        "sizing",
-        "Hour (0-23, local) the services start when autoStop is on.",
-        8,
-        _between(0, 23),
-    ),
-    Key(
-        "businessHoursEnd",
-        "integer",
-        "sizing",
-        "Hour (1-23, local) the services stop when autoStop is on.",
-        19,
-        _between(1, 23),
-    ),
-    Key(
-        "businessTimezone",
-        "string",
-        "sizing",
-        "IANA timezone of businessHoursStart/End.",
-        "America/New_York",
-        _matches(TIMEZONE, "an IANA timezone such as America/New_York, or UTC"),
-    ),
-    # sizing (issue 3)
-    Key(
-        "apiDesiredCount", "integer", "sizing", "Running api tasks (minimum when autoscaling).", check=_between(1, 100)
-    ),
-    Key(
-        "workerDesiredCount",
-        "integer",
-        "sizing",
-        "Running worker tasks (minimum when autoscaling).",
-        check=_between(1, 100),
-    ),
-    Key(
-        "maxTaskCount",
-        "integer",
-        "sizing",
-        "Upper bound of CPU target-tracking autoscaling per service.",
-        check=_between(1, 200),
-    ),
-    Key(
-        "opensearchInstanceType",
-        "string",
-        "sizing",
-        "OpenSearch data node type.",
-        check=_one_of(catalogue.OPENSEARCH_INSTANCE_TYPES),
-    ),
-    Key(
-        "opensearchInstanceCount",
-        "integer",
-        "sizing",
-        "OpenSearch data nodes (a multiple of 3 when highly available: one per AZ over 3 AZs).",
-        check=_between(1, 10),
-    ),
-    Key(
-        "opensearchDedicatedMasterType",
-        "string",
+        "`none` (M0 has no backups), `daily` snapshots, or `continuous` cloud backup with point-in-time recovery.",
+    )
+
+    @property
+    def shared_tier(self) -> bool:
+        return self.atlas_instance_size in catalogue.ATLAS_SHARED_TIERS
+
+
+class CacheConfig(Section):
+    redis_node_type: Annotated[Str, _one_of(*catalogue.REDIS_NODE_TYPES)] = key("sizing", "ElastiCache node type.")
+    redis_snapshot_retention_days: Annotated[Int, Field(ge=0, le=limits.ELASTICACHE_SNAPSHOT_RETENTION_DAYS[1])] = key(
+        "retention", "Days of daily Redis snapshots kept (0: none)."
+    )
+
+
+class SearchConfig(Section):
+    opensearch_instance_type: Annotated[Str, _one_of(*catalogue.OPENSEARCH_INSTANCE_TYPES)] = key(
+        "sizing", "OpenSearch data node type."
+    )
+    opensearch_instance_count: Annotated[Int, Field(ge=1, le=10)] = key(
+        "sizing", "OpenSearch data nodes (a multiple of 3 when highly available: one per AZ over 3 AZs)."
+    )
+    opensearch_dedicated_master_type: Annotated[Str, _one_of("", *catalogue.OPENSEARCH_INSTANCE_TYPES)] = key(
         "topology",
         "Instance type of 3 dedicated master nodes; empty: none, the data nodes are master-eligible "
         "(with highAvailability, 3 or a multiple of 3 over 3 AZs keep a quorum when one AZ is lost).",
         "",
-        _one_of(("", *catalogue.OPENSEARCH_INSTANCE_TYPES)),
-    ),
-    # topology (issue 14): how the api is reached
-    Key(
-        "ingress",
-        "string",
-        "topology",
-        "`alb`: an Application Load Balancer in the public subnets; `http-api`: an API Gateway HTTP API "
-        "(HTTPS execute-api endpoint) with a VPC link to the api registered in Cloud Map, no load balancer.",
-        "alb",
-        _one_of(INGRESS),
-    ),
-    Key(
-        "ingressChangeApproved",
-        "boolean",
+    )
+    opensearch_volume_gb: Annotated[
+        Int, Field(ge=limits.OPENSEARCH_VOLUME_GB[0], le=limits.OPENSEARCH_VOLUME_GB[1])
+    ] = key("sizing", "gp3 storage per OpenSearch data node (GiB).")
+
+
+class ComputeConfig(Section):
+    api_image: Pinned = key("identity", "Container image of the api, pinned to a tag or digest (never latest).")
+    worker_image: Pinned = key("identity", "Container image of the worker, pinned to a tag or digest.")
+    api_cpu: FargateCpu = key("sizing", "Fargate CPU units of the api task.")
+    api_memory: FargateMemory = key("sizing", "Fargate memory (MiB) of the api task.")
+    worker_cpu: FargateCpu = key("sizing", "Fargate CPU units of the worker task.")
+    worker_memory: FargateMemory = key("sizing", "Fargate memory (MiB) of the worker task.")
+    api_desired_count: TaskCount = key("sizing", "Running api tasks (minimum when autoscaling).")
+    worker_desired_count: TaskCount = key("sizing", "Running worker tasks (minimum when autoscaling).")
+    max_task_count: Annotated[Int, Field(ge=1, le=200)] = key(
+        "sizing", "Upper bound of CPU target-tracking autoscaling per service."
+    )
+    fargate_spot: Bool = key("topology", "Run tasks on Fargate Spot (x86 only; interruptible, ~70% cheaper).")
+    auto_stop: Bool = key("topology", "Scale services to zero outside business hours (scheduled scaling).")
+    business_hours_start: Annotated[Int, Field(ge=0, le=23)] = key(
+        "sizing", "Hour (0-23, local) the services start when autoStop is on.", 8
+    )
+    business_hours_end: Annotated[Int, Field(ge=1, le=23)] = key(
+        "sizing", "Hour (1-23, local) the services stop when autoStop is on.", 19
+    )
+    business_timezone: Annotated[
+        Str, _matches(r"(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+){1,2})", "an IANA timezone such as America/New_York, or UTC")
+    ] = key("sizing", "IANA timezone of businessHoursStart/End.", "America/New_York")
+
+    def image(self, service: str) -> str:
+        return {"api": self.api_image, "worker": self.worker_image}[service]
+
+    def cpu(self, service: str) -> int:
+        return {"api": self.api_cpu, "worker": self.worker_cpu}[service]
+
+    def memory(self, service: str) -> int:
+        return {"api": self.api_memory, "worker": self.worker_memory}[service]
+
+    def desired_count(self, service: str) -> int:
+        return {"api": self.api_desired_count, "worker": self.worker_desired_count}[service]
+
+
+class IngressConfig(Section):
+    ingress_change_approved: Bool = key(
         "topology",
         "A protected environment (protectData) may use an ingress other than `alb` only with this set to "
         "true: switching ingress replaces the public endpoint (its DNS target and TLS termination).",
         False,
-    ),
-    Key(
-        "apiThrottleBurstLimit",
-        "integer",
+    )
+    certificate_arn: Annotated[
+        Str, _matches(r"(arn:aws:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36})?", "empty, or an ACM certificate ARN")
+    ] = key(
+        "identity",
+        "An existing ACM certificate for the api's HTTPS listener; empty: the program issues one for "
+        "api.<env>.<domainName> (or, with no domain, serves plain HTTP on port 80).",
+        "",
+    )
+    domain_name: Annotated[
+        Str,
+        _matches(
+            r"(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9])?",
+            "empty, or a lowercase DNS name such as marin.example.com",
+        ),
+    ] = key(
+        "identity",
+        "DNS domain the api is published under, as api.<env>.<domainName>, with a DNS-validated ACM "
+        "certificate; needs hostedZoneId. Empty: no DNS name (HTTPS only with certificateArn).",
+        "",
+    )
+    hosted_zone_id: Annotated[
+        Str, _matches(r"(Z[A-Z0-9]{1,31})?", "empty, or a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+    ] = key(
+        "identity", "Route 53 public hosted zone, in the stack's account, for domainName or <env>.<domainName>.", ""
+    )
+    api_throttle_burst_limit: Annotated[Int, Field(ge=1, le=5000)] = key(
         "sizing",
         "Requests the http-api ingress admits in a burst (API Gateway stage throttling; account quota 5000).",
         100,
-        _between(1, 5000),
-    ),
-    Key(
-        "apiThrottleRateLimit",
-        "integer",
+    )
+    api_throttle_rate_limit: Annotated[Int, Field(ge=1, le=10000)] = key(
         "sizing",
         "Steady requests per second the http-api ingress admits (API Gateway stage throttling; account quota 10000).",
         50,
-        _between(1, 10000),
-    ),
-    Key(
-        "opensearchVolumeGb",
-        "integer",
-        "sizing",
-        "gp3 storage per OpenSearch data node (GiB).",
-        check=_between(*limits.OPENSEARCH_VOLUME_GB),
-    ),
-    # retention (issue 3)
-    Key(
-        "atlasBackup",
-        "string",
-        "retention",
-        "`none` (M0 has no backups), `daily` snapshots, or `continuous` cloud backup with point-in-time recovery.",
-        check=_one_of(limits.ATLAS_BACKUP_MODES),
-    ),
-    Key(
-        "redisSnapshotRetentionDays",
-        "integer",
-        "retention",
-        "Days of daily Redis snapshots kept (0: none).",
-        check=_between(*limits.ELASTICACHE_SNAPSHOT_RETENTION_DAYS),
-    ),
-)
+    )
 
-SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
+    mode: Annotated[IngressMode, BeforeValidator(_string)] = key(
+        "topology",
+        "`alb`: an Application Load Balancer in the public subnets; `http-api`: an API Gateway HTTP API "
+        "(HTTPS execute-api endpoint) with a VPC link to the api registered in Cloud Map, no load balancer.",
+        "alb",
+        alias="ingress",
+    )
+
+    @property
+    def tls(self) -> bool:
+        """The api is served over HTTPS: a certificate is issued here or given, or the ingress is an
+        HTTP API (its execute-api endpoint is HTTPS only)."""
+        return bool(self.certificate_arn or self.domain_name) or self.mode == "http-api"
+
+    @property
+    def load_balanced(self) -> bool:
+        """The api is behind an Application Load Balancer (else an API Gateway HTTP API)."""
+        return self.mode == "alb"
+
+
+class MonitoringConfig(Section):
+    level: Annotated[MonitoringLevel, BeforeValidator(_string)] = key(
+        "topology",
+        "`basic`: AWS default metrics only; `full`: Container Insights, alarms and an SNS alerts topic.",
+        alias="monitoring",
+    )
+    alert_email: Annotated[Str, _matches(r"([^@\s]+@[^@\s]+\.[a-z]{2,})?", "empty, or an email address")] = key(
+        "identity", "Address subscribed to the alerts topic (full monitoring); empty: none.", ""
+    )
+    alert_https_endpoint: Annotated[
+        Str, _matches(r"(https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?)?", "empty, or an https:// URL")
+    ] = key("identity", "HTTPS endpoint (chat or incident webhook) subscribed to the alerts topic; empty: none.", "")
+
+    @property
+    def full(self) -> bool:
+        return self.level == "full"
+
+    @property
+    def subscribers(self) -> dict[str, str]:
+        """SNS protocol -> endpoint of everyone the alerts topic reaches."""
+        pairs = {"email": self.alert_email, "https": self.alert_https_endpoint}
+        return {protocol: endpoint for protocol, endpoint in pairs.items() if endpoint}
 
 
 @dataclass(frozen=True)
@@ -468,115 +437,23 @@ SECRET_KEYS: tuple[SecretKey, ...] = (
 )
 SECRET_KEYS_BY_NAME: dict[str, SecretKey] = {k.name: k for k in SECRET_KEYS}
 
-# Values the committed stack files carry as examples. The offline tools and tests run with them;
-# a real `pulumi up` refuses them before any resource is registered (`deploy_problems`).
-EXAMPLE_ACCOUNT_IDS = frozenset({"111111111111", "222222222222", "333333333333", "123456789012"})
-EXAMPLE_ATLAS_ORG_IDS = frozenset({"64c0ffee00000000000000aa"})
-# RFC 2606 / RFC 6761 names reserved for documentation and testing.
-EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
-EXAMPLE_ZONE_MARK = "EXAMPLE"
-
-
-def _is_example_domain(name: str) -> bool:
-    """The host of an https:// URL (an `@` in its path is no user), an e-mail address or a domain."""
-    host = name.removeprefix("https://").partition("/")[0] if name.startswith("https://") else name.rpartition("@")[2]
-    host = host.partition(":")[0].lower()
-    return any(host == d or host.endswith(f".{d}") for d in EXAMPLE_DOMAINS)
-
 
 @dataclass(frozen=True)
 class EnvConfig:
-    """Everything the program reads from stack config, typed and validated."""
+    """Everything the program reads from stack config, typed and validated, one section per tier."""
 
     env: str
-    aws_region: str
-    allowed_account_ids: tuple[str, ...]
-    cost_center: str
-    vpc_cidr: str
-    recordings_bucket_suffix: str
-    az_count: int
-    nat_mode: str
-    flow_logs: bool
-    protect_data: bool
-    recordings_versioning: bool
-    log_retention_days: int
-    secret_recovery_window_days: int
-    recordings_transition_days: int
-    recordings_expiration_days: int
-    api_cpu: int
-    api_memory: int
-    worker_cpu: int
-    worker_memory: int
-    atlas_instance_size: str
-    redis_node_type: str
-    nat_instance_type: str
-    atlas_org_id: str
-    api_image: str
-    worker_image: str
-    certificate_arn: str
-    alert_email: str
-    domain_name: str
-    hosted_zone_id: str
-    alert_https_endpoint: str
-    high_availability: bool
-    monitoring: str
-    fargate_spot: bool
-    auto_stop: bool
-    business_hours_start: int
-    business_hours_end: int
-    business_timezone: str
-    api_desired_count: int
-    worker_desired_count: int
-    max_task_count: int
-    opensearch_instance_type: str
-    opensearch_instance_count: int
-    opensearch_dedicated_master_type: str
-    opensearch_volume_gb: int
-    ingress: str
-    ingress_change_approved: bool
-    api_throttle_burst_limit: int
-    api_throttle_rate_limit: int
-    atlas_backup: str
-    redis_snapshot_retention_days: int
-
-    def task_cpu(self, service: str) -> int:
-        return {"api": self.api_cpu, "worker": self.worker_cpu}[service]
-
-    def task_memory(self, service: str) -> int:
-        return {"api": self.api_memory, "worker": self.worker_memory}[service]
-
-    def desired_count(self, service: str) -> int:
-        return {"api": self.api_desired_count, "worker": self.worker_desired_count}[service]
-
-    @property
-    def tls(self) -> bool:
-        """The api is served over HTTPS: a certificate is issued here or given, or the ingress is an
-        HTTP API (its execute-api endpoint is HTTPS only)."""
-        return bool(self.certificate_arn or self.domain_name) or self.ingress == "http-api"
-
-    @property
-    def load_balanced(self) -> bool:
-        """The api is behind an Application Load Balancer (else an API Gateway HTTP API)."""
-        return self.ingress == "alb"
-
-    @property
-    def alert_subscribers(self) -> dict[str, str]:
-        """SNS protocol -> endpoint of everyone the alerts topic reaches."""
-        pairs = {"email": self.alert_email, "https": self.alert_https_endpoint}
-        return {protocol: endpoint for protocol, endpoint in pairs.items() if endpoint}
-
-    @property
-    def opensearch_zones(self) -> int:
-        return limits.OPENSEARCH_QUORUM_ZONES if self.high_availability else 1
-
-    @property
-    def atlas_shared_tier(self) -> bool:
-        return self.atlas_instance_size in catalogue.ATLAS_SHARED_TIERS
-
-    @property
-    def atlas_region(self) -> str:
-        """Atlas spells AWS regions in upper case with underscores (us-east-1 -> US_EAST_1)."""
-        return self.aws_region.upper().replace("-", "_")
+    stack: StackConfig
+    network: NetworkConfig
+    storage: StorageConfig
+    logging: LoggingConfig
+    secrets: SecretsConfig
+    database: DatabaseConfig
+    cache: CacheConfig
+    search: SearchConfig
+    compute: ComputeConfig
+    ingress: IngressConfig
+    monitoring: MonitoringConfig
 
     @property
     def default_tags(self) -> dict[str, str]:
@@ -586,42 +463,174 @@ class EnvConfig:
             "Environment": self.env,
             "ManagedBy": "pulumi",
             "Stack": f"{PROJECT}/{self.env}",
-            "CostCenter": self.cost_center,
+            "CostCenter": self.stack.cost_center,
         }
 
     @cached_property
     def names(self) -> EnvironmentNames:
-        return EnvironmentNames.plan(self.env, self.az_count, self.recordings_bucket_suffix, self.domain_name)
+        return EnvironmentNames.plan(
+            self.env, self.network.az_count, self.storage.recordings_bucket_suffix, self.ingress.domain_name
+        )
 
 
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+SECTIONS: dict[str, type[Section]] = {
+    name: hint
+    for name, hint in typing.get_type_hints(EnvConfig).items()
+    if isinstance(hint, type) and issubclass(hint, Section)
+}
+Kind = Literal["string", "integer", "boolean", "array"]
 
 
-def _convert(key: Key, raw: Any) -> Any:
-    """Turn the string Pulumi hands over (or a YAML scalar) into the key's type, or raise ValueError."""
-    if key.kind == "string":
-        if not isinstance(raw, str):
-            raise ValueError("expected a string")
-        return raw
-    if key.kind == "integer":
-        if isinstance(raw, bool):
-            raise ValueError("expected an integer")
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
-            return int(raw)
-        raise ValueError("expected an integer")
-    if key.kind == "boolean":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
-        raise ValueError("expected true or false")
-    value = json.loads(raw) if isinstance(raw, str) else raw
-    if not isinstance(value, list):
-        raise ValueError("expected a list")
-    return tuple(value)
+@dataclass(frozen=True)
+class Key:
+    """A declared key as the stack file, Pulumi.yaml and the docs see it (derived from its field)."""
+
+    name: str
+    section: str
+    field: str
+    info: FieldInfo
+
+    @property
+    def full_name(self) -> str:
+        return f"{NAMESPACE}:{self.name}"
+
+    @property
+    def required(self) -> bool:
+        return self.info.is_required()
+
+    @property
+    def default(self) -> Any:
+        return self.info.default
+
+    @property
+    def description(self) -> str:
+        return self.info.description or ""
+
+    @property
+    def category(self) -> Category:
+        extra = self.info.json_schema_extra
+        assert isinstance(extra, dict)
+        return typing.cast(Category, extra["category"])
+
+    @property
+    def kind(self) -> Kind:
+        base = self.info.annotation
+        if base is bool:
+            return "boolean"
+        if base is int:
+            return "integer"
+        return "array" if typing.get_origin(base) is tuple else "string"
+
+    @property
+    def choices(self) -> tuple[Any, ...]:
+        """The values an enumeration allows (empty for other keys)."""
+        return typing.get_args(self.info.annotation) if typing.get_origin(self.info.annotation) is Literal else ()
+
+    @property
+    def bounds(self) -> tuple[int | None, int | None]:
+        lo = next((m.ge for m in self.info.metadata if isinstance(m, annotated_types.Ge)), None)
+        hi = next((m.le for m in self.info.metadata if isinstance(m, annotated_types.Le)), None)
+        return typing.cast(int | None, lo), typing.cast(int | None, hi)
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(typing.cast(Any, self.info.rebuild_annotation()))
+
+    def validate(self, raw: Any) -> tuple[Any, str | None]:
+        """(value, None), or (None, the problem in one line naming the key, the value and what is allowed)."""
+        try:
+            return self.adapter.validate_python(raw), None
+        except ValidationError as exc:
+            error = exc.errors()[0]
+        if error["type"] == "value_error":
+            allowed = str(error.get("ctx", {}).get("error"))
+        elif error["type"] == "literal_error":
+            allowed = "allowed: " + ", ".join(self.choices)
+        else:  # greater_than_equal, less_than_equal: the only other constraints declared
+            allowed = "allowed: {} to {}".format(*self.bounds)
+        shown = raw
+        if not allowed.startswith("expected"):  # refused after conversion: show the converted value
+            convert = next(m.func for m in self.info.metadata if isinstance(m, BeforeValidator))
+            shown = typing.cast(Callable[[Any], Any], convert)(raw)
+        return None, f"{self.full_name}={shown!r}: {allowed}"
+
+
+def _keys() -> Iterator[Key]:
+    for section, model in SECTIONS.items():
+        for field, info in model.model_fields.items():
+            yield Key(info.alias or to_camel(field), section, field, info)
+
+
+SCHEMA: tuple[Key, ...] = tuple(_keys())
+SCHEMA_BY_NAME: dict[str, Key] = {k.name: k for k in SCHEMA}
+
+
+def parse(env: str, raw: Mapping[str, Any], secret_keys: Collection[str] | None = None) -> EnvConfig:
+    """Parse one environment's raw config (keys `marin:<name>`); raise ConfigError on any problem.
+
+    `secret_keys`: the keys the engine passed as secrets (the CLI marks each value it decrypted);
+    a secret key's value outside them was given in plaintext."""
+    problems: list[str] = []
+    if not ENV_NAME.fullmatch(env):
+        problems.append(
+            f"environment name {env!r}: allowed: 2-10 lowercase letters and digits, "
+            "starting with a letter (it is part of every physical name)"
+        )
+    for full in sorted(raw):
+        ns, _, name = full.partition(":")
+        if ns == NAMESPACE and name not in SCHEMA_BY_NAME and name not in SECRET_KEYS_BY_NAME:
+            hint = difflib.get_close_matches(name, SCHEMA_BY_NAME, n=1)
+            problems.append(f"{full} is not a known key" + (f"; did you mean {NAMESPACE}:{hint[0]}?" if hint else ""))
+    for secret in SECRET_KEYS:
+        if secret_keys is not None and secret.full_name in raw and secret.full_name not in secret_keys:
+            problems.append(plaintext_secret(secret.full_name))
+    values: dict[str, Any] = {}
+    for key in SCHEMA:
+        raw_value = raw.get(key.full_name)
+        if raw_value is None:
+            if key.required:
+                problems.append(f"{key.full_name} is missing (required): {key.description}")
+            else:
+                values[key.name] = key.default
+        elif PLACEHOLDER in str(raw_value):
+            problems.append(
+                f"{key.full_name}={raw_value!r} is still the template's placeholder; set it: {key.description}"
+            )
+        else:
+            value, problem = key.validate(raw_value)
+            if problem:
+                problems.append(problem)
+            else:
+                values[key.name] = value
+    problems += _cross_checks(values)
+    if problems:
+        raise ConfigError(env, problems)
+    sections = {
+        name: model.model_construct(**{k.field: values[k.name] for k in SCHEMA if k.section == name})
+        for name, model in SECTIONS.items()
+    }
+    config = EnvConfig(env=env, **sections)  # type: ignore[arg-type]
+    try:
+        config.names  # noqa: B018 - every physical name must fit before anything is built
+    except NamingError as exc:
+        raise ConfigError(env, [str(exc)]) from None
+    return config
+
+
+def environment_problems(environments: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What no single environment can see: VPC ranges that overlap another environment's.
+
+    Run by the offline commands and CI over every stack file; the program itself reads only its
+    own stack's config, so one environment's broken file never stops another's `up`."""
+    cidrs = {}
+    for env, raw in environments.items():
+        value = raw.get(f"{NAMESPACE}:vpcCidr")
+        if isinstance(value, str) and SCHEMA_BY_NAME["vpcCidr"].validate(value)[1] is None:
+            cidrs[env] = value
+    return [
+        f"{a}: {NAMESPACE}:vpcCidr={cidrs[a]!r} overlaps {b} ({cidrs[b]}); every environment needs its own range"
+        for a, b in cidr.overlapping(cidrs)
+    ]
 
 
 def _cross_checks(v: dict[str, Any]) -> list[str]:
@@ -737,111 +746,45 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
     return problems
 
 
-def parse(env: str, raw: Mapping[str, Any]) -> EnvConfig:
-    """Parse one environment's raw config (keys `marin:<name>`); raise ConfigError on any problem."""
-    problems: list[str] = []
-    if not ENV_NAME.fullmatch(env):
-        problems.append(
-            f"environment name {env!r}: allowed: 2-10 lowercase letters and digits, "
-            "starting with a letter (it is part of every physical name)"
-        )
-    for full in sorted(raw):
-        ns, _, name = full.partition(":")
-        if ns == NAMESPACE and name not in SCHEMA_BY_NAME and name not in SECRET_KEYS_BY_NAME:
-            hint = difflib.get_close_matches(name, SCHEMA_BY_NAME, n=1)
-            problems.append(f"{full} is not a known key" + (f"; did you mean {NAMESPACE}:{hint[0]}?" if hint else ""))
-    values: dict[str, Any] = {}
-    for key in SCHEMA:
-        if key.full_name not in raw or raw[key.full_name] is None:
-            if key.required:
-                problems.append(f"{key.full_name} is missing (required): {key.description}")
-            else:
-                values[key.name] = key.default
-            continue
-        raw_value = raw[key.full_name]
-        if PLACEHOLDER in str(raw_value):
-            problems.append(
-                f"{key.full_name}={raw_value!r} is still the template's placeholder; set it: {key.description}"
-            )
-            continue
-        try:
-            value = _convert(key, raw_value)
-        except ValueError as exc:
-            problems.append(f"{key.full_name}={raw_value!r}: {exc}")
-            continue
-        problem = key.check(value) if key.check else None
-        if problem:
-            problems.append(f"{key.full_name}={value!r}: {problem}")
-        else:
-            values[key.name] = value
-    problems += _cross_checks(values)
-    if problems:
-        raise ConfigError(env, problems)
-    config = EnvConfig(env=env, **{snake(k): v for k, v in values.items()})
-    try:
-        config.names  # noqa: B018 - every physical name must fit before anything is built
-    except NamingError as exc:
-        raise ConfigError(env, [str(exc)]) from None
-    return config
+# Values the committed stack files carry as examples. The offline tools and tests run with them;
+# a real `pulumi up` refuses them before any resource is registered (`deploy_problems`).
+EXAMPLE_ACCOUNT_IDS = frozenset({"111111111111", "222222222222", "333333333333", "123456789012"})
+EXAMPLE_ATLAS_ORG_IDS = frozenset({"64c0ffee00000000000000aa"})
+# RFC 2606 / RFC 6761 names reserved for documentation and testing.
+EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org", "example", "test", "invalid", "localhost")
+EXAMPLE_ZONE_MARK = "EXAMPLE"
 
 
-def load_environment(stack: str, raw: Mapping[str, Any], environments: Mapping[str, Mapping[str, Any]]) -> EnvConfig:
-    """Validate the selected stack against the set of configured environments.
-
-    `environments` maps each configured environment (one `Pulumi.<env>.yaml` each) to its raw
-    config; it is used to refuse an unknown stack and CIDRs that overlap another environment's.
-    """
-    if stack not in environments:
-        known = ", ".join(environments) or "none"
-        raise ConfigError(
-            stack,
-            [
-                f"stack {stack!r} is not a configured environment; configured: {known}. "
-                f"Add Pulumi.{stack}.yaml from templates/Pulumi.ENV.yaml (README: Adding an environment)"
-            ],
-        )
-    config = parse(stack, raw)
-    cidrs = {config.env: config.vpc_cidr}
-    for other, other_raw in environments.items():
-        value = other_raw.get(f"{NAMESPACE}:vpcCidr")
-        if other != stack and isinstance(value, str) and _vpc_cidr(value) is None:
-            cidrs[other] = value
-    clashes = [pair for pair in cidr.overlapping(cidrs) if stack in pair]
-    if clashes:
-        raise ConfigError(
-            stack,
-            [
-                f"{NAMESPACE}:vpcCidr={config.vpc_cidr!r} overlaps {other} ({cidrs[other]}); "
-                "every environment needs its own range"
-                for a, b in clashes
-                for other in [b if a == stack else a]
-            ],
-        )
-    return config
+def _is_example_domain(name: str) -> bool:
+    """The host of an https:// URL (an `@` in its path is no user), an e-mail address or a domain."""
+    host = name.removeprefix("https://").partition("/")[0] if name.startswith("https://") else name.rpartition("@")[2]
+    host = host.partition(":")[0].lower()
+    return any(host == d or host.endswith(f".{d}") for d in EXAMPLE_DOMAINS)
 
 
 def deploy_problems(config: EnvConfig, raw: Mapping[str, Any]) -> list[str]:
     """What stops a real `pulumi up` that the offline tools accept: the committed example
     identities, and operator secrets without a first value. Each names the key to set."""
     ns, problems = NAMESPACE, []
-    examples = sorted(set(config.allowed_account_ids) & EXAMPLE_ACCOUNT_IDS)
+    accounts = config.stack.allowed_account_ids
+    examples = sorted(set(accounts) & EXAMPLE_ACCOUNT_IDS)
     if examples:
-        problems.append(f"{ns}:allowedAccountIds={list(config.allowed_account_ids)}: {examples} are example ids")
-    if config.atlas_org_id in EXAMPLE_ATLAS_ORG_IDS:
-        problems.append(f"{ns}:atlasOrgId={config.atlas_org_id!r} is the example organization")
-    for key, image in (("apiImage", config.api_image), ("workerImage", config.worker_image)):
+        problems.append(f"{ns}:allowedAccountIds={list(accounts)}: {examples} are example ids")
+    if config.database.atlas_org_id in EXAMPLE_ATLAS_ORG_IDS:
+        problems.append(f"{ns}:atlasOrgId={config.database.atlas_org_id!r} is the example organization")
+    for key, image in (("apiImage", config.compute.api_image), ("workerImage", config.compute.worker_image)):
         registry_account = image.partition(".")[0]
         if registry_account in EXAMPLE_ACCOUNT_IDS:
             problems.append(f"{ns}:{key}={image!r} is in the example account {registry_account}")
     for key, value in (
-        ("domainName", config.domain_name),
-        ("alertEmail", config.alert_email),
-        ("alertHttpsEndpoint", config.alert_https_endpoint),
+        ("domainName", config.ingress.domain_name),
+        ("alertEmail", config.monitoring.alert_email),
+        ("alertHttpsEndpoint", config.monitoring.alert_https_endpoint),
     ):
         if value and _is_example_domain(value):
             problems.append(f"{ns}:{key}={value!r} is a reserved example name (RFC 2606)")
-    if EXAMPLE_ZONE_MARK in config.hosted_zone_id:
-        problems.append(f"{ns}:hostedZoneId={config.hosted_zone_id!r} is the example zone")
+    if EXAMPLE_ZONE_MARK in config.ingress.hosted_zone_id:
+        problems.append(f"{ns}:hostedZoneId={config.ingress.hosted_zone_id!r} is the example zone")
     problems = [f"{p}; replace it before deploying" for p in problems]
     for key in SECRET_KEYS:
         if not raw.get(key.full_name):
@@ -850,7 +793,3 @@ def deploy_problems(config: EnvConfig, raw: Mapping[str, Any]) -> list[str]:
                 f"`pulumi config set --secret {key.full_name} <value> --stack <stack>`"
             )
     return problems
-
-
-def schema_field_names() -> set[str]:
-    return {f.name for f in fields(EnvConfig)} - {"env"}

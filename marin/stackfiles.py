@@ -144,15 +144,24 @@ def config_problems(raw: Any, project: str = "marin") -> list[str]:
     return out
 
 
-def config_of(data: dict[str, Any], path: Path | None = None, project: str = "marin") -> dict[str, str]:
+def plaintext_secret(key: str) -> str:
+    return f"{key} is a secret but the stack holds it in plaintext: `pulumi config set --secret {key} <value>`"
+
+
+def config_of(
+    data: dict[str, Any], path: Path | None = None, project: str = "marin", secret_keys: frozenset[str] = frozenset()
+) -> dict[str, str]:
     """The `config:` map of a stack file as engine strings; secure values are skipped.
 
     Raises `StackFileError` for a key the program would ignore (not in the `project:` namespace,
-    `aws:region`)."""
+    `aws:region`), and for a plaintext value of a key declared secret (`secret_keys`)."""
     raw = data.get("config")
     if raw is None:
         raw = {}
     problems = config_problems(raw, project)
+    problems += [
+        plaintext_secret(k) for k in raw if k in secret_keys and not (isinstance(raw[k], dict) and "secure" in raw[k])
+    ]
     if problems:
         raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
     return {
@@ -164,7 +173,20 @@ def config_of(data: dict[str, Any], path: Path | None = None, project: str = "ma
 
 def stack_config(env: str, root: Path = PROJECT_ROOT) -> dict[str, str]:
     path = root / f"{STACK_FILE_PREFIX}{env}.yaml"
-    return config_of(read_yaml(path), path, _project_name(root))
+    return config_of(read_yaml(path), path, _project_name(root), declared_secrets(root))
+
+
+def declared_secrets(root: Path = PROJECT_ROOT) -> frozenset[str]:
+    """The keys Pulumi.yaml declares `secret: true`, fully qualified."""
+    try:
+        project = project_file(root)
+    except StackFileError:
+        return frozenset()
+    config = project.get("config") or {}
+    name = project.get("name", "marin")
+    return frozenset(
+        k if ":" in k else f"{name}:{k}" for k, decl in config.items() if isinstance(decl, dict) and decl.get("secret")
+    )
 
 
 def _project_name(root: Path) -> str:

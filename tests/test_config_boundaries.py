@@ -14,13 +14,11 @@ entry there must fail a test here):
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from marin import stackfiles
 from marin.cidr import CidrError, parse_vpc_cidr, plan_subnets
-from marin.config import SCHEMA, ConfigError, Key, _is_example_domain, load_environment, parse, snake
+from marin.config import SCHEMA, ConfigError, EnvConfig, Key, _is_example_domain, environment_problems, parse
 from tests.conftest import _shared_scope
 
 FARGATE = {
@@ -206,7 +204,7 @@ def test_non_integers_are_refused_with_the_raw_value(dev: dict[str, str], raw: s
 
 @pytest.mark.parametrize(("raw", "value"), [("True", True), ("FALSE", False), ("false", False)])
 def test_booleans_are_read_in_any_case(dev: dict[str, str], raw: str, value: bool) -> None:
-    assert parse("dev", dev | {"marin:flowLogs": raw}).flow_logs is value
+    assert parse("dev", dev | {"marin:flowLogs": raw}).network.flow_logs is value
 
 
 @pytest.mark.parametrize("raw", ["yes", "1", ""])
@@ -222,20 +220,15 @@ def test_a_refusal_names_its_stack_and_every_problem(dev: dict[str, str]) -> Non
     assert str(refused.value).startswith("stack 'dev': config refused, nothing was deployed:\n  - ")
 
 
-def test_with_no_environment_configured_the_refusal_says_none(dev: dict[str, str]) -> None:
-    with pytest.raises(ConfigError, match="configured: none"):
-        load_environment("dev", dev, {})
-
-
 @pytest.mark.parametrize("other_cidr", ["10.10.0.0/16", None, "not-a-cidr", "8.8.0.0/16"])
 def test_only_valid_cidrs_of_other_environments_can_clash(dev: dict[str, str], other_cidr: str | None) -> None:
     other = {} if other_cidr is None else {"marin:vpcCidr": other_cidr}
-    environments = {"dev": dev, "qa": other}
+    found = environment_problems({"dev": dev, "qa": other})
     if other_cidr == dev["marin:vpcCidr"]:
-        with pytest.raises(ConfigError, match=r"overlaps qa \(10\.10\.0\.0/16\)"):
-            load_environment("dev", dev, environments)
+        assert len(found) == 1
+        assert "overlaps qa (10.10.0.0/16)" in found[0]
     else:  # the other stack's own validation reports its bad CIDR; it cannot clash with ours
-        assert load_environment("dev", dev, environments).env == "dev"
+        assert found == []
 
 
 @pytest.mark.parametrize(
@@ -262,14 +255,12 @@ def test_plan_subnets_returns_the_vpc_it_planned() -> None:
     assert plan.public == ("10.40.192.0/20", "10.40.208.0/20")
 
 
-@pytest.mark.parametrize(("stack", "other"), [("dev", "qa"), ("qa", "dev")])  # either side of the sorted pair
-def test_a_clash_names_the_other_environment_and_its_range(dev: dict[str, str], stack: str, other: str) -> None:
-    environments = {stack: dev, other: {"marin:vpcCidr": "10.10.128.0/17"}}
-    with pytest.raises(ConfigError) as refused:
-        load_environment(stack, dev, environments)
-    assert refused.value.stack == stack
-    assert refused.value.problems == [
-        f"marin:vpcCidr='10.10.0.0/16' overlaps {other} (10.10.128.0/17); every environment needs its own range"
+@pytest.mark.parametrize("order", [("dev", "qa"), ("qa", "dev")])  # whichever order the stacks come in
+def test_a_clash_names_both_environments_and_their_ranges(order: tuple[str, str]) -> None:
+    ranges = {"dev": "10.10.0.0/16", "qa": "10.10.128.0/17"}
+    found = environment_problems({e: {"marin:vpcCidr": ranges[e]} for e in order})
+    assert found == [
+        "dev: marin:vpcCidr='10.10.0.0/16' overlaps qa (10.10.128.0/17); every environment needs its own range"
     ]
 
 
@@ -379,13 +370,13 @@ def test_ingress_choices(
 
 def test_without_an_ingress_key_a_stack_gets_the_load_balancer(prod: dict[str, str]) -> None:
     raw = {k: v for k, v in prod.items() if k != "marin:ingress"}
-    assert parse("prod", raw).ingress == "alb"
+    assert parse("prod", raw).ingress.mode == "alb"
 
 
 def test_an_http_api_is_tls_even_without_a_domain(dev: dict[str, str]) -> None:
     raw = dev | {"marin:ingress": "http-api", "marin:domainName": "", "marin:hostedZoneId": ""}
-    assert parse("dev", raw).tls
-    assert not parse("dev", raw | {"marin:ingress": "alb"}).tls
+    assert parse("dev", raw).ingress.tls
+    assert not parse("dev", raw | {"marin:ingress": "alb"}).ingress.tls
 
 
 @pytest.mark.parametrize(
@@ -405,7 +396,7 @@ def test_a_value_of_the_wrong_type_names_the_type_expected(
 def test_an_optional_key_left_out_takes_its_documented_default(dev: dict[str, str]) -> None:
     raw = {k: v for k, v in dev.items() if k not in ("marin:businessTimezone", "marin:businessHoursEnd")}
     config = parse("dev", raw)
-    assert (config.business_timezone, config.business_hours_end) == ("America/New_York", 19)
+    assert (config.compute.business_timezone, config.compute.business_hours_end) == ("America/New_York", 19)
 
 
 @pytest.mark.parametrize(
@@ -533,15 +524,19 @@ def test_a_protected_http_api_without_a_domain_serves_https_on_its_execute_api_n
     ]
 
 
+def value(config: EnvConfig, key: Key) -> object:
+    return getattr(getattr(config, key.section), key.field)
+
+
 @pytest.mark.parametrize("key", [k for k in SCHEMA if not k.required], ids=lambda k: k.name)
 def test_an_optional_key_left_out_takes_its_default_and_changes_nothing_else(dev: dict[str, str], key: Key) -> None:
     """(domainName and hostedZoneId come together: leaving one out leaves out both.)"""
     left_out = {key.name} | ({"domainName", "hostedZoneId"} if key.name in ("domainName", "hostedZoneId") else set())
     full = parse("dev", dev)
     without = parse("dev", {k: v for k, v in dev.items() if k.partition(":")[2] not in left_out})
-    changed = {f.name for f in dataclasses.fields(full) if getattr(full, f.name) != getattr(without, f.name)}
-    assert changed <= {snake(n) for n in left_out}
-    assert getattr(without, snake(key.name)) == key.default
+    changed = {k.name for k in SCHEMA if value(full, k) != value(without, k)}
+    assert changed <= left_out
+    assert value(without, key) == key.default
 
 
 def test_every_value_that_is_not_of_its_kind_is_reported_at_once(dev: dict[str, str]) -> None:

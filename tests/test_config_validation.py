@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from pydantic import ValidationError
 
 from marin import stackfiles
-from marin.config import SCHEMA, ConfigError, deploy_problems, load_environment, parse
+from marin.config import SCHEMA, ConfigError, deploy_problems, environment_problems, parse
 from tests.conftest import ENVS
 
 
-def refused(env: str, raw: dict[str, str], environments: dict[str, dict[str, str]] | None = None) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_environment(env, raw, environments or stackfiles.all_environments() | {env: raw})
-    return str(caught.value)
+def refused(env: str, raw: dict[str, str]) -> str:
+    """Every problem of `env`'s config, its own and those across the committed environments."""
+    across = environment_problems(stackfiles.all_environments() | {env: raw})
+    try:
+        parse(env, raw)
+    except ConfigError as exc:
+        return "\n".join([str(exc), *across])
+    assert across, "accepted"
+    return "\n".join(across)
 
 
 @pytest.fixture
@@ -22,15 +30,11 @@ def dev() -> dict[str, str]:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_every_committed_stack_validates(env: str) -> None:
-    config = load_environment(env, stackfiles.effective_config(env), stackfiles.all_environments())
-    assert config.env == env
+    assert parse(env, stackfiles.effective_config(env)).env == env
 
 
-def test_unknown_stack_is_refused_naming_the_configured_ones(dev: dict[str, str]) -> None:
-    message = refused("nosuchenv", dev, stackfiles.all_environments())
-    assert "stack 'nosuchenv' is not a configured environment" in message
-    assert f"configured: {', '.join(stackfiles.environments())}" in message
-    assert "templates/Pulumi.ENV.yaml" in message
+def test_the_committed_environments_have_disjoint_networks() -> None:
+    assert environment_problems(stackfiles.all_environments()) == []
 
 
 def test_environment_name_that_cannot_be_part_of_names_is_refused(dev: dict[str, str]) -> None:
@@ -116,7 +120,7 @@ def test_invalid_or_public_vpc_cidr_is_refused(dev: dict[str, str], cidr: str, r
 @pytest.mark.parametrize("cidr", ["10.20.0.0/16", "10.20.128.0/17", "10.20.64.0/18"])
 def test_cidr_overlapping_another_environment_is_refused(dev: dict[str, str], cidr: str) -> None:
     message = refused("dev", dev | {"marin:vpcCidr": cidr})
-    assert f"marin:vpcCidr={cidr!r} overlaps staging (10.20.0.0/16)" in message
+    assert f"dev: marin:vpcCidr={cidr!r} overlaps staging (10.20.0.0/16)" in message
 
 
 def test_account_id_must_be_twelve_digits(dev: dict[str, str]) -> None:
@@ -177,8 +181,10 @@ def test_all_problems_are_reported_at_once(dev: dict[str, str]) -> None:
 
 def test_config_is_frozen(dev: dict[str, str]) -> None:
     config = parse("dev", dev)
-    with pytest.raises(AttributeError):
-        config.log_retention_days = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        config.logging.log_retention_days = 1  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.env = "prod"  # type: ignore[misc]
 
 
 @pytest.fixture
@@ -195,7 +201,7 @@ def test_shared_atlas_tier_cannot_have_backups(dev: dict[str, str]) -> None:
 def test_high_availability_needs_two_tasks_per_service(prod: dict[str, str], key: str) -> None:
     message = refused("prod", prod | {key: "1"})
     assert f"{key}=1 with marin:highAvailability=true: allowed: 2 or more" in message
-    assert parse("prod", prod | {key: "2"}).high_availability
+    assert parse("prod", prod | {key: "2"}).stack.high_availability
 
 
 # A master quorum is a majority of 3 master-eligible nodes (or of 3 dedicated masters); one per AZ
@@ -205,7 +211,7 @@ def test_high_availability_needs_two_tasks_per_service(prod: dict[str, str], key
 def test_high_availability_search_needs_a_multiple_of_three_nodes(prod: dict[str, str], count: int, ok: bool) -> None:
     raw = prod | {"marin:opensearchInstanceCount": str(count)}
     if ok:
-        assert parse("prod", raw).opensearch_instance_count == count
+        assert parse("prod", raw).search.opensearch_instance_count == count
     else:
         message = refused("prod", raw)
         assert f"marin:opensearchInstanceCount={count} with marin:highAvailability=true" in message
@@ -216,14 +222,14 @@ def test_high_availability_search_needs_a_multiple_of_three_nodes(prod: dict[str
 def test_high_availability_needs_three_availability_zones(prod: dict[str, str], azs: int, ok: bool) -> None:
     raw = prod | {"marin:azCount": str(azs)}
     if ok:
-        assert parse("prod", raw).opensearch_zones == 3
+        assert parse("prod", raw).stack.high_availability
     else:
         assert f"marin:azCount={azs} with marin:highAvailability=true: allowed: 3 or more" in refused("prod", raw)
 
 
 def test_search_without_high_availability_stays_in_one_zone(dev: dict[str, str]) -> None:
-    assert parse("dev", dev).opensearch_zones == 1
-    assert parse("dev", dev | {"marin:opensearchInstanceCount": "2"}).opensearch_instance_count == 2
+    assert not parse("dev", dev).stack.high_availability
+    assert parse("dev", dev | {"marin:opensearchInstanceCount": "2"}).search.opensearch_instance_count == 2
 
 
 def test_spot_is_refused_where_high_availability_is_required(prod: dict[str, str]) -> None:
@@ -263,7 +269,7 @@ def test_unpinned_image_is_refused(dev: dict[str, str], image: str) -> None:
     ],
 )
 def test_pinned_images_are_accepted(dev: dict[str, str], image: str) -> None:
-    assert parse("dev", dev | {"marin:apiImage": image}).api_image == image
+    assert parse("dev", dev | {"marin:apiImage": image}).compute.api_image == image
 
 
 def test_unknown_opensearch_type_is_refused(dev: dict[str, str]) -> None:
@@ -303,16 +309,16 @@ def test_protected_environment_without_tls_is_refused(prod: dict[str, str]) -> N
     assert "marin:protectData=true without TLS" in message
     assert "set marin:domainName and marin:hostedZoneId (or marin:certificateArn)" in message
     arn = "arn:aws:acm:us-east-1:333333333333:certificate/01234567-89ab-cdef-0123-456789abcdef"
-    assert parse("prod", raw | {"marin:certificateArn": arn}).tls
+    assert parse("prod", raw | {"marin:certificateArn": arn}).ingress.tls
 
 
 def test_unprotected_environment_may_serve_plain_http_without_a_domain(dev: dict[str, str]) -> None:
     raw = {k: v for k, v in dev.items() if k not in ("marin:domainName", "marin:hostedZoneId")}
     config = parse("dev", raw | {"marin:ingress": "alb"})
-    assert not config.tls
+    assert not config.ingress.tls
     assert config.names.api_hostname == ""
     # an HTTP API ingress is HTTPS even without a domain (its execute-api endpoint)
-    assert parse("dev", raw | {"marin:ingress": "http-api"}).tls
+    assert parse("dev", raw | {"marin:ingress": "http-api"}).ingress.tls
 
 
 @pytest.mark.parametrize("missing", ["marin:domainName", "marin:hostedZoneId"])
@@ -342,7 +348,7 @@ def test_protected_environment_without_an_alert_subscriber_is_refused(prod: dict
     raw = {k: v for k, v in prod.items() if k != "marin:alertEmail"}
     assert "marin:protectData=true without an alert subscriber" in refused("prod", raw)
     hook = parse("prod", raw | {"marin:alertHttpsEndpoint": "https://hooks.slack.com/services/T0/B0/x"})
-    assert hook.alert_subscribers == {"https": "https://hooks.slack.com/services/T0/B0/x"}
+    assert hook.monitoring.subscribers == {"https": "https://hooks.slack.com/services/T0/B0/x"}
 
 
 def test_protected_environment_with_basic_monitoring_is_refused(prod: dict[str, str]) -> None:

@@ -85,7 +85,7 @@ def test_eips_associated_with_an_instance_come_after_the_internet_gateway(inv: I
 
 def test_flow_logs_come_after_their_roles_policy(inv: Inventory, config: EnvConfig) -> None:
     flow_logs = inv.of_type("aws:ec2/flowLog:FlowLog")
-    assert len(flow_logs) == (1 if config.flow_logs else 0)
+    assert len(flow_logs) == (1 if config.network.flow_logs else 0)
     policies = {p.inputs["role"]: p for p in inv.of_type("aws:iam/rolePolicy:RolePolicy")}
     roles = {r.outputs["arn"]: r for r in inv.of_type("aws:iam/role:Role")}
     for flow_log in flow_logs:
@@ -95,7 +95,7 @@ def test_flow_logs_come_after_their_roles_policy(inv: Inventory, config: EnvConf
 
 def test_scheduled_scaling_targets_ignore_the_capacity_the_schedule_sets(inv: Inventory, config: EnvConfig) -> None:
     scheduled = {a.inputs["resourceId"] for a in inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
-    assert bool(scheduled) == config.auto_stop
+    assert bool(scheduled) == config.compute.auto_stop
     for target in inv.of_type("aws:appautoscaling/target:Target"):
         if target.inputs["resourceId"] in scheduled:
             # neither `up --refresh` nor the drift check may put min/max back or call it drift
@@ -174,18 +174,18 @@ def test_containers_have_a_read_only_root_and_the_worker_a_health_check(inv: Inv
 def test_protected_environments_have_an_alert_subscriber(inv: Inventory, config: EnvConfig) -> None:
     found = inv.of_type("aws:sns/topicSubscription:TopicSubscription")
     subscriptions = {s.inputs["protocol"]: s.inputs["endpoint"] for s in found}
-    assert subscriptions == config.alert_subscribers
+    assert subscriptions == config.monitoring.subscribers
     for s in found:  # an HTTPS endpoint that cannot confirm fails the `up` instead of hearing nothing
         assert s.inputs.get("endpointAutoConfirms") is (True if s.inputs["protocol"] == "https" else None)
-    if config.protect_data:
+    if config.stack.protect_data:
         assert subscriptions
-        assert config.tls
+        assert config.ingress.tls
 
 
 def test_highly_available_search_keeps_a_master_quorum_when_an_az_is_lost(inv: Inventory, config: EnvConfig) -> None:
     domain = inv.one("aws:opensearch/domain:Domain").inputs
     cluster, subnets = domain["clusterConfig"], domain["vpcOptions"]["subnetIds"]
-    if not config.high_availability:
+    if not config.stack.high_availability:
         assert not cluster["zoneAwarenessEnabled"]
         assert len(subnets) == 1
         return
@@ -247,7 +247,7 @@ def test_a_real_deploy_with_real_identities_runs(env: str) -> None:
 def test_a_hosted_zone_the_api_name_does_not_belong_to_is_refused(
     env: str, config: EnvConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not config.hosted_zone_id:
+    if not config.ingress.hosted_zone_id:
         pytest.skip("this stack publishes no DNS name")
     call = engine.Mocks.call
 

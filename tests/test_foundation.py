@@ -381,7 +381,7 @@ def test_outputs_are_the_deliberate_set_without_secret_values(inv: Inventory, en
 
 
 @pytest.mark.parametrize(
-    ("key", "bad"), [("marin:logRetentionDays", "8"), ("marin:apiMemory", "4096"), ("marin:vpcCidr", "10.20.0.0/16")]
+    ("key", "bad"), [("marin:logRetentionDays", "8"), ("marin:apiMemory", "4096"), ("marin:natMode", "none")]
 )
 def test_refused_config_registers_nothing(committed: dict[str, dict[str, str]], key: str, bad: str) -> None:
     records: list[engine.Resource] = []
@@ -485,13 +485,13 @@ def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, con
         "filter": {},
         "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
     }
-    if config.recordings_transition_days:
-        expected["transitions"] = [{"days": config.recordings_transition_days, "storageClass": "STANDARD_IA"}]
-    if config.recordings_expiration_days:
-        expected["expiration"] = {"days": config.recordings_expiration_days}
-    elif config.recordings_versioning:
+    if config.storage.recordings_transition_days:
+        expected["transitions"] = [{"days": config.storage.recordings_transition_days, "storageClass": "STANDARD_IA"}]
+    if config.storage.recordings_expiration_days:
+        expected["expiration"] = {"days": config.storage.recordings_expiration_days}
+    elif config.storage.recordings_versioning:
         expected["expiration"] = {"expiredObjectDeleteMarker": True}
-    if config.recordings_versioning:
+    if config.storage.recordings_versioning:
         expected["noncurrentVersionExpiration"] = {"noncurrentDays": 30}
     assert rule == expected
 

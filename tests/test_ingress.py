@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from components.compute import ACCESS_LOG_FORMAT
+from components.ingress import ACCESS_LOG_FORMAT
 from components.logs import ERRORS_BY_SERVICE
 from marin import cost
 from marin.catalogue import APP_PORT
@@ -72,17 +72,17 @@ def switched_staging(committed: dict[str, dict[str, str]]) -> Inventory:
 def test_every_committed_stack_declares_its_ingress(committed: dict[str, dict[str, str]]) -> None:
     for env, raw in committed.items():
         assert raw.get("marin:ingress") in ("alb", "http-api"), env
-        assert parse(env, raw).ingress == raw["marin:ingress"]
+        assert parse(env, raw).ingress.mode == raw["marin:ingress"]
 
 
 def test_an_http_api_ingress_has_no_load_balancer_and_no_public_address_but_the_nats(
     inv: Inventory, config: EnvConfig
 ) -> None:
     present = {t for t in (*ALB_TYPES, *HTTP_API_TYPES) if inv.of_type(t)}
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         assert present == set(ALB_TYPES), "an alb stack has the ALB and nothing of the HTTP API"
         return
-    assert present == set(HTTP_API_TYPES) - (set() if config.domain_name else {DOMAIN, MAPPING})
+    assert present == set(HTTP_API_TYPES) - (set() if config.ingress.domain_name else {DOMAIN, MAPPING})
     assert not any(str(g.physical_name).endswith("-alb-sg") for g in inv.of_type(SG))
     # Public IPv4: only Elastic IPs, each held by the NAT (instance or gateway).
     nat_ids = {r.outputs["id"] for r in inv.of_type("aws:ec2/instance:Instance")}
@@ -108,7 +108,7 @@ def test_the_api_is_reachable_only_through_the_vpc_links_security_group(inv: Inv
     groups = groups_by_id(inv)
     by_name = {name: gid for gid, name in groups.items()}
     services = by_name[f"marin-{config.env}-services-sg"]
-    front = by_name[f"marin-{config.env}-{'alb' if config.load_balanced else 'vpc-link'}-sg"]
+    front = by_name[f"marin-{config.env}-{'alb' if config.ingress.load_balanced else 'vpc-link'}-sg"]
     (into_services,) = rules(inv, INGRESS_RULE, services)
     assert into_services["referencedSecurityGroupId"] == front
     assert (into_services["fromPort"], into_services["toPort"], into_services["ipProtocol"]) == (
@@ -122,7 +122,7 @@ def test_the_api_is_reachable_only_through_the_vpc_links_security_group(inv: Inv
     api = api_service(inv).inputs["networkConfiguration"]
     assert api["securityGroups"] == [services]
     assert set(api["subnets"]) == set(inv.outputs["privateSubnetIds"])
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         return
     assert rules(inv, INGRESS_RULE, front) == []  # API Gateway's link opens connections, accepts none
     link = inv.one(VPC_LINK).inputs
@@ -135,7 +135,7 @@ def test_the_api_is_reachable_only_through_the_vpc_links_security_group(inv: Inv
 def test_the_api_registers_in_cloud_map_and_the_http_api_proxies_to_it_over_the_vpc_link(
     inv: Inventory, config: EnvConfig
 ) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         assert "serviceRegistries" not in api_service(inv).inputs
         return
     namespace, discovery = inv.one(NAMESPACE), inv.one(DISCOVERY)
@@ -164,7 +164,7 @@ def test_the_api_registers_in_cloud_map_and_the_http_api_proxies_to_it_over_the_
 
 
 def test_the_engine_orders_the_http_api_after_what_it_needs(inv: Inventory, config: EnvConfig) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         return
     discovery, link, integration = inv.one(DISCOVERY), inv.one(VPC_LINK), inv.one(INTEGRATION)
     route, stage, namespace = inv.one(ROUTE), inv.one(STAGE), inv.one(NAMESPACE)
@@ -174,7 +174,7 @@ def test_the_engine_orders_the_http_api_after_what_it_needs(inv: Inventory, conf
     assert inv.depends_on(integration, discovery)
     assert inv.depends_on(route, integration)
     assert inv.depends_on(stage, route)  # auto-deploy deploys the route, not an empty API
-    if config.domain_name:
+    if config.ingress.domain_name:
         domain, mapping = inv.one(DOMAIN), inv.one(MAPPING)
         waiter = inv.one("aws:acm/certificateValidation:CertificateValidation")
         assert inv.depends_on(domain, waiter)  # ACM has issued the certificate
@@ -183,18 +183,18 @@ def test_the_engine_orders_the_http_api_after_what_it_needs(inv: Inventory, conf
 
 
 def test_throttling_and_the_access_log_come_from_config(inv: Inventory, config: EnvConfig) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         return
     stage = inv.one(STAGE).inputs
     assert stage["defaultRouteSettings"] == {
-        "throttlingBurstLimit": config.api_throttle_burst_limit,
-        "throttlingRateLimit": config.api_throttle_rate_limit,
+        "throttlingBurstLimit": config.ingress.api_throttle_burst_limit,
+        "throttlingRateLimit": config.ingress.api_throttle_rate_limit,
     }
     groups = {g.inputs["name"]: g for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")}
     api_logs = groups[f"/ecs/{config.env}/api"]
     log = stage["accessLogSettings"]
     assert log["destinationArn"] == api_logs.outputs["arn"]
-    assert api_logs.inputs["retentionInDays"] == config.log_retention_days
+    assert api_logs.inputs["retentionInDays"] == config.logging.log_retention_days
     fields = json.loads(log["format"])
     assert {"requestId", "status", "responseLatency", "integrationMessage"} <= set(fields)
     assert fields["requestId"] == "$context.requestId"
@@ -211,7 +211,7 @@ def test_other_throttling_in_config_reaches_the_stage(committed: dict[str, dict[
 
 
 def test_alb_stacks_keep_the_https_listener_and_the_redirect(inv: Inventory, config: EnvConfig) -> None:
-    if not config.load_balanced:
+    if not config.ingress.load_balanced:
         return
     listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
     assert listeners[443]["protocol"] == "HTTPS"
@@ -225,9 +225,9 @@ def test_alb_stacks_keep_the_https_listener_and_the_redirect(inv: Inventory, con
 def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_alias_targets_it(
     inv: Inventory, config: EnvConfig
 ) -> None:
-    if config.load_balanced or not config.domain_name:
+    if config.ingress.load_balanced or not config.ingress.domain_name:
         return
-    host = f"api.{config.env}.{config.domain_name}"
+    host = f"api.{config.env}.{config.ingress.domain_name}"
     (certificate,) = inv.of_type("aws:acm/certificate:Certificate")
     assert certificate.inputs["domainName"] == host
     waiter = inv.one("aws:acm/certificateValidation:CertificateValidation")
@@ -242,7 +242,7 @@ def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_
     assert mapping["stage"] == inv.one(STAGE).inputs["name"] == "$default"
     (alias,) = [r.inputs for r in inv.of_type("aws:route53/record:Record") if r.inputs["name"] == host]
     target = domain.outputs["domainNameConfiguration"]
-    assert (alias["type"], alias["zoneId"]) == ("A", config.hosted_zone_id)
+    assert (alias["type"], alias["zoneId"]) == ("A", config.ingress.hosted_zone_id)
     assert alias["aliases"] == [
         {"name": target["targetDomainName"], "zoneId": target["hostedZoneId"], "evaluateTargetHealth": False}
     ]
@@ -296,9 +296,9 @@ def test_switching_a_protected_environments_ingress_is_refused_unless_approved(
 ) -> None:
     for env, raw in committed.items():
         config = parse(env, raw)
-        if not config.protect_data:
+        if not config.stack.protect_data:
             continue
-        other = "http-api" if config.ingress == "alb" else "alb"
+        other = "http-api" if config.ingress.mode == "alb" else "alb"
         with pytest.raises(ConfigError) as refused:
             parse(env, raw | {"marin:ingress": other, "marin:ingressChangeApproved": "false"})
         if other == "http-api":
@@ -306,14 +306,14 @@ def test_switching_a_protected_environments_ingress_is_refused_unless_approved(
             assert problem.startswith("marin:ingress='http-api' with marin:protectData=true")
             assert "marin:ingressChangeApproved=true" in problem
             assert "replaces the public endpoint" in problem
-        assert parse(env, raw | {"marin:ingress": other, "marin:ingressChangeApproved": "true"}).ingress == other
+        assert parse(env, raw | {"marin:ingress": other, "marin:ingressChangeApproved": "true"}).ingress.mode == other
 
 
 def test_an_unprotected_environment_chooses_its_ingress_freely(committed: dict[str, dict[str, str]]) -> None:
     for env, raw in committed.items():
-        if parse(env, raw).protect_data:
+        if parse(env, raw).stack.protect_data:
             continue
-        assert {parse(env, raw | {"marin:ingress": i}).ingress for i in ("alb", "http-api")} == {"alb", "http-api"}
+        assert {parse(env, raw | {"marin:ingress": i}).ingress.mode for i in ("alb", "http-api")} == {"alb", "http-api"}
 
 
 def test_unknown_ingress_and_a_certificate_without_a_domain_are_refused(committed: dict[str, dict[str, str]]) -> None:
@@ -333,7 +333,7 @@ def test_unknown_ingress_and_a_certificate_without_a_domain_are_refused(committe
 
 
 def test_http_api_stacks_cost_at_most_60_a_month_with_every_tier_present(inv: Inventory, config: EnvConfig) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         return
     items = cost.estimate(cli.records(inv), cost.load_prices(), cost.load_usage(config.env))
     tiers = cost.by_tier(items)
@@ -345,7 +345,7 @@ def test_http_api_stacks_cost_at_most_60_a_month_with_every_tier_present(inv: In
 
 
 def test_the_http_api_line_is_requests_times_the_price(inv: Inventory, config: EnvConfig) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         return
     items = {i.type: i for i in cost.estimate(cli.records(inv), cost.load_prices(), cost.load_usage(config.env))}
     usage = cost.load_usage(config.env)
@@ -374,7 +374,7 @@ def test_a_successful_access_log_line_is_not_counted_as_an_error() -> None:
 
 def test_cloud_map_answers_with_healthy_tasks_only(inv: Inventory, config: EnvConfig) -> None:
     services = inv.of_type("aws:servicediscovery/service:Service")
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         assert not services
         return
     (service,) = services

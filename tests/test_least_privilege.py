@@ -37,13 +37,13 @@ def own_resources(inv: Inventory, config: EnvConfig, account: str) -> set[str]:
     bucket = inv.one("aws:s3/bucket:Bucket").outputs["arn"]
     groups = {g.outputs["arn"] for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")}
     secrets = {s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
-    repos = {ecr_repository_arn(i) for i in (config.api_image, config.worker_image)} - {None}
+    repos = {ecr_repository_arn(i) for i in (config.compute.api_image, config.compute.worker_image)} - {None}
     return (
         {bucket, f"{bucket}/*"}
         | {f"{g}:*" for g in groups}
         | secrets
         | {r for r in repos if r}
-        | {f"arn:aws:logs:{config.aws_region}:{account}:log-group:*"}  # flow logs: DescribeLogGroups only
+        | {f"arn:aws:logs:{config.stack.aws_region}:{account}:log-group:*"}  # flow logs: DescribeLogGroups only
     )
 
 
@@ -120,13 +120,13 @@ def test_every_ingress_rule_names_a_source_group_or_is_the_albs_web_ports(inv: I
             assert (i["cidrIpv4"], i["fromPort"], i["toPort"]) in {("0.0.0.0/0", 80, 80), ("0.0.0.0/0", 443, 443)}
         else:  # the NAT instance forwards what the VPC sends it, nothing from outside
             assert owner.endswith("-nat-sg"), rule.name
-            assert i["cidrIpv4"] == config.vpc_cidr
+            assert i["cidrIpv4"] == config.network.vpc_cidr
 
 
 def test_every_egress_rule_names_its_peer_or_one_documented_internet_port(inv: Inventory, config: EnvConfig) -> None:
     groups = _groups(inv)
     internet = {(f"marin-{config.env}-services-sg", 443)}
-    if config.atlas_shared_tier:
+    if config.database.shared_tier:
         internet.add((f"marin-{config.env}-services-sg", ATLAS_PORT))
     peer_ports = {APP_PORT, REDIS_PORT, OPENSEARCH_PORT, 1024}
     for rule in inv.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):

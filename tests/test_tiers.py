@@ -172,12 +172,12 @@ def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(
 
 def test_only_the_load_balancer_is_public(inv: Inventory, config: EnvConfig) -> None:
     balancers = inv.of_type("aws:lb/loadBalancer:LoadBalancer")
-    if not config.load_balanced:  # an HTTP API ingress (tests/test_ingress.py): no load balancer
+    if not config.ingress.load_balanced:  # an HTTP API ingress (tests/test_ingress.py): no load balancer
         assert not balancers
     for alb in (b.inputs for b in balancers):
         assert alb["internal"] is False
         assert alb["dropInvalidHeaderFields"] is True
-    assert len(balancers) == int(config.load_balanced)
+    assert len(balancers) == int(config.ingress.load_balanced)
     for service in inv.of_type("aws:ecs/service:Service"):
         net = service.inputs["networkConfiguration"]
         assert net["assignPublicIp"] is False
@@ -315,7 +315,7 @@ def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str, committ
 
 
 def test_outputs_name_every_endpoint_without_secret_values(inv: Inventory, config: EnvConfig) -> None:
-    ingress = ("loadBalancerDnsName",) if config.load_balanced else ("httpApiId",)
+    ingress = ("loadBalancerDnsName",) if config.ingress.load_balanced else ("httpApiId",)
     for key in (
         "clusterName",
         "serviceNames",
@@ -356,10 +356,10 @@ TLS12_PLUS_POLICIES = {
 
 def test_listeners_serve_https_only_when_tls_is_configured(inv: Inventory, config: EnvConfig) -> None:
     listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
-    if not config.load_balanced:  # HTTPS only through API Gateway (tests/test_ingress.py)
+    if not config.ingress.load_balanced:  # HTTPS only through API Gateway (tests/test_ingress.py)
         assert not listeners
         return
-    if not config.tls:
+    if not config.ingress.tls:
         assert set(listeners) == {80}
         assert listeners[80]["defaultActions"][0]["type"] == "forward"
         return
@@ -379,20 +379,20 @@ def test_alb_opens_443_only_with_tls_and_80_always(inv: Inventory, config: EnvCo
         for r in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
     }
-    if not config.load_balanced:
+    if not config.ingress.load_balanced:
         assert public == set()
     else:
-        assert public == ({80, 443} if config.tls else {80})
+        assert public == ({80, 443} if config.ingress.tls else {80})
 
 
 def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: Inventory, config: EnvConfig) -> None:
     certificates = inv.of_type("aws:acm/certificate:Certificate")
     records = {r.name.rsplit("-", 1)[-1]: r for r in inv.of_type("aws:route53/record:Record")}
-    if not config.domain_name:
+    if not config.ingress.domain_name:
         assert not certificates
         assert not records
         return
-    host = f"api.{config.env}.{config.domain_name}"
+    host = f"api.{config.env}.{config.ingress.domain_name}"
     (certificate,) = certificates
     assert certificate.inputs["domainName"] == host
     assert certificate.inputs["validationMethod"] == "DNS"
@@ -404,18 +404,18 @@ def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: 
         option["resourceRecordType"],
         [option["resourceRecordValue"]],
     )
-    assert validation["zoneId"] == config.hosted_zone_id
+    assert validation["zoneId"] == config.ingress.hosted_zone_id
     (waiter,) = inv.of_type("aws:acm/certificateValidation:CertificateValidation")
     assert waiter.inputs["certificateArn"] == certificate.outputs["arn"]
     assert waiter.inputs["validationRecordFqdns"] == [records["validation"].outputs["fqdn"]]
-    if not config.load_balanced:  # the HTTP API's custom domain: tests/test_ingress.py
+    if not config.ingress.load_balanced:  # the HTTP API's custom domain: tests/test_ingress.py
         return
     https = next(li for li in inv.of_type("aws:lb/listener:Listener") if int(li.inputs["port"]) == 443)
     # the listener takes the certificate from the validation, so it waits until ACM has issued it
     assert inv.depends_on(https, waiter)
     alias = records["dns"].inputs
     alb = inv.one("aws:lb/loadBalancer:LoadBalancer").outputs
-    assert (alias["name"], alias["type"], alias["zoneId"]) == (host, "A", config.hosted_zone_id)
+    assert (alias["name"], alias["type"], alias["zoneId"]) == (host, "A", config.ingress.hosted_zone_id)
     assert alias["aliases"] == [{"name": alb["dnsName"], "zoneId": alb["zoneId"], "evaluateTargetHealth": True}]
     assert inv.outputs["apiUrl"] == f"https://{host}"
 
@@ -442,19 +442,19 @@ def test_the_cluster_is_a_replica_set_backed_up_and_protected_as_the_stack_says(
     assert cluster["clusterType"] == "REPLICASET"
     (spec,) = cluster["replicationSpecs"]
     (region,) = spec["regionConfigs"]
-    assert region["regionName"] == config.aws_region.upper().replace("-", "_")
+    assert region["regionName"] == config.stack.aws_region.upper().replace("-", "_")
     assert region["priority"] == 7  # the highest electable priority, for a single-region cluster
-    shared = config.atlas_instance_size in ("M0", "M2", "M5", "FLEX")
+    shared = config.database.atlas_instance_size in ("M0", "M2", "M5", "FLEX")
     if shared:  # a shared tier: Atlas runs it on a tenant of the cloud provider, with no options
         assert (region["providerName"], region["backingProviderName"]) == ("TENANT", "AWS")
-        assert region["electableSpecs"] == {"instanceSize": config.atlas_instance_size}
+        assert region["electableSpecs"] == {"instanceSize": config.database.atlas_instance_size}
         assert not {"backupEnabled", "pitEnabled", "terminationProtectionEnabled", "mongoDbMajorVersion"} & set(cluster)
         return
     assert region["providerName"] == "AWS"
-    assert region["electableSpecs"] == {"instanceSize": config.atlas_instance_size, "nodeCount": 3}
-    assert cluster["backupEnabled"] is (config.atlas_backup != "none")
-    assert cluster["pitEnabled"] is (config.atlas_backup == "continuous")
-    assert cluster["terminationProtectionEnabled"] is config.protect_data
+    assert region["electableSpecs"] == {"instanceSize": config.database.atlas_instance_size, "nodeCount": 3}
+    assert cluster["backupEnabled"] is (config.database.atlas_backup != "none")
+    assert cluster["pitEnabled"] is (config.database.atlas_backup == "continuous")
+    assert cluster["terminationProtectionEnabled"] is config.stack.protect_data
     assert cluster["mongoDbMajorVersion"] == "8.0"
     for schedule in inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule"):
         # snapshots at 03:00 UTC, outside the working day of every region the story serves
@@ -466,17 +466,21 @@ def test_the_search_domain_is_private_on_gp3_with_its_masters_and_zones_as_confi
     inv: Inventory, config: EnvConfig
 ) -> None:
     domain = inv.one("aws:opensearch/domain:Domain").inputs
-    assert domain["ebsOptions"] == {"ebsEnabled": True, "volumeType": "gp3", "volumeSize": config.opensearch_volume_gb}
+    assert domain["ebsOptions"] == {
+        "ebsEnabled": True,
+        "volumeType": "gp3",
+        "volumeSize": config.search.opensearch_volume_gb,
+    }
     (group,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("opensearch-sg")]
     assert domain["vpcOptions"]["securityGroupIds"] == [group.outputs["id"]]
-    zones = 3 if config.high_availability else 1
+    zones = 3 if config.stack.high_availability else 1
     assert len(domain["vpcOptions"]["subnetIds"]) == zones
     cluster = domain["clusterConfig"]
     assert cluster["zoneAwarenessEnabled"] is (zones > 1)
     assert cluster.get("zoneAwarenessConfig") == ({"availabilityZoneCount": zones} if zones > 1 else None)
-    masters = bool(config.opensearch_dedicated_master_type)
+    masters = bool(config.search.opensearch_dedicated_master_type)
     assert cluster["dedicatedMasterEnabled"] is masters
-    assert cluster.get("dedicatedMasterType") == (config.opensearch_dedicated_master_type or None)
+    assert cluster.get("dedicatedMasterType") == (config.search.opensearch_dedicated_master_type or None)
     assert cluster.get("dedicatedMasterCount") == (3 if masters else None)
     assert domain["engineVersion"].startswith("OpenSearch_2.")
     policy = domain["accessPolicies"]
@@ -491,13 +495,13 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
     subnets = inv.one("aws:elasticache/subnetGroup:SubnetGroup").inputs
     private = [s.outputs["id"] for s in inv.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
     assert sorted(subnets["subnetIds"]) == sorted(private)
-    ha = config.high_availability
-    retention = config.redis_snapshot_retention_days
+    ha = config.stack.high_availability
+    retention = config.cache.redis_snapshot_retention_days
     expected = {
         "engine": "redis",
         "engineVersion": "7.1",
         "port": 6379,
-        "nodeType": config.redis_node_type,
+        "nodeType": config.cache.redis_node_type,
         "numCacheClusters": 2 if ha else 1,
         "automaticFailoverEnabled": ha,
         "multiAzEnabled": ha,
@@ -516,9 +520,9 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
     # backups in the night before maintenance, never overlapping it; a final snapshot if protected
     assert group.get("snapshotWindow") == ("03:00-04:00" if retention else None)
     assert group.get("finalSnapshotIdentifier") == (
-        f"{group['replicationGroupId']}-final" if config.protect_data else None
+        f"{group['replicationGroupId']}-final" if config.stack.protect_data else None
     )
-    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").protect is config.protect_data
+    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").protect is config.stack.protect_data
     assert group["description"]
     assert subnets["description"]
 
@@ -528,7 +532,7 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
 # https://www.mongodb.com/docs/atlas/security-private-endpoint/
 def test_a_dedicated_cluster_is_reached_through_our_own_private_endpoint(inv: Inventory, config: EnvConfig) -> None:
     links = inv.of_type("mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint")
-    if config.atlas_instance_size == "M0":  # M0 has no private endpoints (its access list is the NAT)
+    if config.database.atlas_instance_size == "M0":  # M0 has no private endpoints (its access list is the NAT)
         assert links == []
         return
     project = inv.one("mongodbatlas:index/project:Project").outputs["id"]
@@ -536,7 +540,7 @@ def test_a_dedicated_cluster_is_reached_through_our_own_private_endpoint(inv: In
     assert link.inputs == {
         "projectId": project,
         "providerName": "AWS",
-        "region": config.aws_region.upper().replace("-", "_"),
+        "region": config.stack.aws_region.upper().replace("-", "_"),
     }
     (endpoint,) = [
         e for e in inv.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"
