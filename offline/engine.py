@@ -491,8 +491,14 @@ def _fresh_loop_in_a_forked_child() -> None:
     """The SDK sends its RPC calls to the event loop's default executor. A forked process (mutmut's
     children) inherits that executor without its threads, and would wait on them forever: the child
     gets a new loop, whose executor starts its own threads. (The parent keeps its loop and threads,
-    and the per-thread loops the mocks make in them, across runs.)"""
+    and the per-thread loops the mocks make in them, across runs.) The inherited loop is kept, never
+    closed: its epoll instance is the parent's, and closing it would unregister the parent's wake-up
+    pipe, so the parent's next run would wait forever."""
+    _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
+
+
+_INHERITED: list[asyncio.AbstractEventLoop] = []
 
 
 os.register_at_fork(after_in_child=_fresh_loop_in_a_forked_child)

@@ -27,7 +27,19 @@ from offline import engine, replacements
 SCHEMA_VERSION = 2
 SECRET = "[secret]"
 UNKNOWN = "(known after apply)"
-TIER_ORDER = ("network", "storage", "logging", "secrets", "iam", "database", "cache", "search", "ingress", "compute", "monitoring")
+TIER_ORDER = (
+    "network",
+    "storage",
+    "logging",
+    "secrets",
+    "iam",
+    "database",
+    "cache",
+    "search",
+    "ingress",
+    "compute",
+    "monitoring",
+)
 
 
 def number(value: Any) -> Any:

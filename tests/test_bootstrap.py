@@ -4,6 +4,7 @@ secret ARNs and recordings), its state backend and its GitHub Environments."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -17,7 +18,6 @@ from marin import stackfiles
 from marin.naming import EnvironmentNames
 from marin.stackfiles import PROJECT_ROOT
 from offline.engine import Inventory, Resource
-from tests.conftest import remembered
 
 sys.path.insert(0, str(PROJECT_ROOT / "bootstrap"))
 from marin_bootstrap import config, offline, policies
@@ -29,15 +29,13 @@ from .conftest import inventory_of
 
 BOOTSTRAP_ENVS = sorted(p.name.split(".")[1] for p in (PROJECT_ROOT / "bootstrap").glob("Pulumi.*.yaml"))
 APP = stackfiles.all_environments()
-_cache: dict[str, Inventory] = remembered({})
 OIDC = policies.OIDC_HOST
 READ_SECRET, READ_OBJECT, DECRYPT = "secretsmanager:GetSecretValue", "s3:GetObject", "kms:Decrypt"
 
 
+@functools.cache
 def bootstrap_of(env: str) -> Inventory:
-    if env not in _cache:
-        _cache[env] = offline.run(env)
-    return _cache[env]
+    return offline.run(env)
 
 
 @pytest.fixture(params=BOOTSTRAP_ENVS)

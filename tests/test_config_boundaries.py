@@ -19,7 +19,6 @@ import pytest
 from marin import stackfiles
 from marin.cidr import CidrError, parse_vpc_cidr, plan_subnets
 from marin.config import SCHEMA, ConfigError, EnvConfig, Key, _is_example_domain, environment_problems, parse
-from tests.conftest import _shared_scope
 
 FARGATE = {
     256: [512, 1024, 2048],
@@ -33,12 +32,12 @@ FARGATE = {
 RETENTION = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def dev() -> dict[str, str]:
     return stackfiles.effective_config("dev")
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def prod() -> dict[str, str]:
     return stackfiles.effective_config("prod")
 

@@ -13,13 +13,14 @@ import json
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.database import private_srv, with_credentials
 from marin import stackfiles
 from marin.config import ConfigError, EnvConfig
 from offline import engine
-from offline.engine import Inventory, Resource
+from offline.engine import Inventory, Resource, token
 
 
 def by_type(inv: Inventory, suffix: str) -> list[Resource]:
@@ -37,14 +38,14 @@ def service_task(inv: Inventory, service: Resource) -> Resource:
 
 
 def services(inv: Inventory) -> list[Resource]:
-    found = inv.of_type("aws:ecs/service:Service")
+    found = inv.of_type(token(aws.ecs.Service))
     assert len(found) == 2
     return found
 
 
 def test_each_service_waits_for_a_value_of_every_secret_it_injects(inv: Inventory) -> None:
     versions_by_secret_arn: dict[str, list[Resource]] = {}
-    for version in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion"):
+    for version in inv.of_type(token(aws.secretsmanager.SecretVersion)):
         versions_by_secret_arn.setdefault(secret_of(inv, version).outputs["arn"], []).append(version)
     for service in services(inv):
         (container,) = json.loads(service_task(inv, service).inputs["containerDefinitions"])
@@ -57,8 +58,8 @@ def test_each_service_waits_for_a_value_of_every_secret_it_injects(inv: Inventor
 
 
 def test_each_service_waits_for_its_roles_policies(inv: Inventory) -> None:
-    policies = {p.inputs["role"]: p for p in inv.of_type("aws:iam/rolePolicy:RolePolicy")}
-    roles = {r.outputs["arn"]: r for r in inv.of_type("aws:iam/role:Role")}
+    policies = {p.inputs["role"]: p for p in inv.of_type(token(aws.iam.RolePolicy))}
+    roles = {r.outputs["arn"]: r for r in inv.of_type(token(aws.iam.Role))}
     for service in services(inv):
         task = service_task(inv, service)
         for key in ("executionRoleArn", "taskRoleArn"):
@@ -75,28 +76,28 @@ def test_a_first_deploy_whose_tasks_cannot_start_fails_the_up(inv: Inventory) ->
 
 
 def test_eips_associated_with_an_instance_come_after_the_internet_gateway(inv: Inventory) -> None:
-    (igw,) = inv.of_type("aws:ec2/internetGateway:InternetGateway")
-    for eip in inv.of_type("aws:ec2/eip:Eip"):
+    (igw,) = inv.of_type(token(aws.ec2.InternetGateway))
+    for eip in inv.of_type(token(aws.ec2.Eip)):
         if "instance" in eip.inputs or "networkInterface" in eip.inputs:
             assert inv.depends_on(eip, igw), eip.name
-    for gateway in inv.of_type("aws:ec2/natGateway:NatGateway"):
+    for gateway in inv.of_type(token(aws.ec2.NatGateway)):
         assert inv.depends_on(gateway, igw), gateway.name
 
 
 def test_flow_logs_come_after_their_roles_policy(inv: Inventory, config: EnvConfig) -> None:
-    flow_logs = inv.of_type("aws:ec2/flowLog:FlowLog")
+    flow_logs = inv.of_type(token(aws.ec2.FlowLog))
     assert len(flow_logs) == (1 if config.network.flow_logs else 0)
-    policies = {p.inputs["role"]: p for p in inv.of_type("aws:iam/rolePolicy:RolePolicy")}
-    roles = {r.outputs["arn"]: r for r in inv.of_type("aws:iam/role:Role")}
+    policies = {p.inputs["role"]: p for p in inv.of_type(token(aws.iam.RolePolicy))}
+    roles = {r.outputs["arn"]: r for r in inv.of_type(token(aws.iam.Role))}
     for flow_log in flow_logs:
         role = roles[flow_log.inputs["iamRoleArn"]]
         assert inv.depends_on(flow_log, policies[role.outputs["id"]])
 
 
 def test_scheduled_scaling_targets_ignore_the_capacity_the_schedule_sets(inv: Inventory, config: EnvConfig) -> None:
-    scheduled = {a.inputs["resourceId"] for a in inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")}
+    scheduled = {a.inputs["resourceId"] for a in inv.of_type(token(aws.appautoscaling.ScheduledAction))}
     assert bool(scheduled) == config.compute.auto_stop
-    for target in inv.of_type("aws:appautoscaling/target:Target"):
+    for target in inv.of_type(token(aws.appautoscaling.Target)):
         if target.inputs["resourceId"] in scheduled:
             # neither `up --refresh` nor the drift check may put min/max back or call it drift
             assert set(target.ignore_changes) >= {"minCapacity", "maxCapacity"}, target.name
@@ -105,7 +106,7 @@ def test_scheduled_scaling_targets_ignore_the_capacity_the_schedule_sets(inv: In
 
 
 def test_no_secret_version_is_ever_written_empty(inv: Inventory) -> None:
-    versions = inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    versions = inv.of_type(token(aws.secretsmanager.SecretVersion))
     assert len(versions) == 5
     for version in versions:
         value = engine.unwrap(version.inputs.get("secretString"))
@@ -152,14 +153,14 @@ def test_credentials_are_url_encoded_into_the_srv_string() -> None:
 def test_security_groups_can_be_replaced_while_in_use(inv: Inventory) -> None:
     """A changed description replaces a group; with a fixed name the new one could not be created
     before the old one, still attached to Redis, OpenSearch and the tasks, is deleted."""
-    for group in inv.of_type("aws:ec2/securityGroup:SecurityGroup"):
+    for group in inv.of_type(token(aws.ec2.SecurityGroup)):
         assert "name" not in group.inputs, group.name
         assert group.inputs["namePrefix"] == f"{group.inputs['tags']['Name']}-"
         assert not group.delete_before_replace
 
 
 def test_containers_have_a_read_only_root_and_the_worker_a_health_check(inv: Inventory) -> None:
-    for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+    for task in inv.of_type(token(aws.ecs.TaskDefinition)):
         (container,) = json.loads(task.inputs["containerDefinitions"])
         assert container["readonlyRootFilesystem"] is True
         (mount,) = container["mountPoints"]
@@ -172,7 +173,7 @@ def test_containers_have_a_read_only_root_and_the_worker_a_health_check(inv: Inv
 
 
 def test_protected_environments_have_an_alert_subscriber(inv: Inventory, config: EnvConfig) -> None:
-    found = inv.of_type("aws:sns/topicSubscription:TopicSubscription")
+    found = inv.of_type(token(aws.sns.TopicSubscription))
     subscriptions = {s.inputs["protocol"]: s.inputs["endpoint"] for s in found}
     assert subscriptions == config.monitoring.subscribers
     for s in found:  # an HTTPS endpoint that cannot confirm fails the `up` instead of hearing nothing
@@ -183,7 +184,7 @@ def test_protected_environments_have_an_alert_subscriber(inv: Inventory, config:
 
 
 def test_highly_available_search_keeps_a_master_quorum_when_an_az_is_lost(inv: Inventory, config: EnvConfig) -> None:
-    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    domain = inv.one(token(aws.opensearch.Domain)).inputs
     cluster, subnets = domain["clusterConfig"], domain["vpcOptions"]["subnetIds"]
     if not config.stack.high_availability:
         assert not cluster["zoneAwarenessEnabled"]
@@ -204,7 +205,7 @@ def test_the_first_preview_registers_what_the_update_does(env: str, inv: Invento
     """Unknown outputs must not change which resources exist (no resources inside apply)."""
     preview = engine.run_cached(env, preview=True)
     assert sorted(r.urn for r in preview.resources) == sorted(r.urn for r in inv.resources)
-    service = next(r for r in preview.resources if r.type == "aws:ecs/service:Service")
+    service = next(r for r in preview.resources if r.type == token(aws.ecs.Service))
     assert not service.outputs.get("id")  # really a first preview: ids unknown
 
 

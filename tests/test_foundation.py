@@ -18,6 +18,8 @@ from collections import Counter
 from itertools import combinations
 
 import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
 import pytest
 from google.protobuf import json_format
 
@@ -25,7 +27,7 @@ import components
 from marin.catalogue import SECRETS
 from marin.config import ConfigError, EnvConfig
 from offline import engine
-from offline.engine import Inventory
+from offline.engine import Inventory, token
 
 STORY_LOG_RETENTION = {"dev": 7, "staging": 14, "prod": 30}
 FOUNDATION_TIERS = {"marin:network:Network", "marin:storage:Storage", "marin:logging:Logging", "marin:secrets:Secrets"}
@@ -67,7 +69,7 @@ def test_no_physical_name_is_shared_between_environments(all_inventories: dict[s
 
 def test_vpc_cidrs_do_not_overlap_between_environments(all_inventories: dict[str, Inventory]) -> None:
     cidrs = {
-        env: ipaddress.ip_network(inv.one("aws:ec2/vpc:Vpc").inputs["cidrBlock"])
+        env: ipaddress.ip_network(inv.one(token(aws.ec2.Vpc)).inputs["cidrBlock"])
         for env, inv in all_inventories.items()
     }
     for a, b in combinations(sorted(cidrs), 2):
@@ -117,7 +119,7 @@ def test_provider_is_pinned_to_the_account_region_and_tags_everything(
 def test_subnets_span_the_configured_availability_zones(
     inv: Inventory, committed: dict[str, dict[str, str]], env: str
 ) -> None:
-    subnets = inv.of_type("aws:ec2/subnet:Subnet")
+    subnets = inv.of_type(token(aws.ec2.Subnet))
     azs = int(committed[env]["marin:azCount"])
     for tier in ("public", "private"):
         tiered = [s for s in subnets if s.inputs["tags"]["Tier"] == tier]
@@ -133,16 +135,16 @@ NO_VPC_LINK = {"use1-az3", "usw1-az2", "ape1-az1", "apne2-az4"}
 
 
 def zone_ids(inv: Inventory) -> list[str]:
-    private = [s for s in inv.of_type("aws:ec2/subnet:Subnet") if s.inputs["tags"]["Tier"] == "private"]
+    private = [s for s in inv.of_type(token(aws.ec2.Subnet)) if s.inputs["tags"]["Tier"] == "private"]
     return [s.inputs["availabilityZoneId"] for s in sorted(private, key=lambda s: s.name)]
 
 
 def usable_zone_ids(config: EnvConfig) -> list[str]:
     """The region's zone ids (as the mocked invoke gives them) where every service of the stack runs."""
-    mocks = engine.Mocks(config.env, config.allowed_account_ids[0], config.aws_region)
+    mocks = engine.Mocks(config.env, config.stack.allowed_account_ids[0], config.stack.aws_region)
     token = "aws:index/getAvailabilityZones:getAvailabilityZones"
     offered, _ = mocks.call(pulumi.runtime.MockCallArgs(token, {}, ""))
-    excluded = NOT_ON_FARGATE | (set() if config.load_balanced else NO_VPC_LINK)
+    excluded = NOT_ON_FARGATE | (set() if config.ingress.load_balanced else NO_VPC_LINK)
     return sorted(set(offered["zoneIds"]) - excluded, key=lambda z: (len(z), z))
 
 
@@ -150,13 +152,13 @@ def test_subnets_sit_in_the_lowest_zone_ids_where_every_service_of_the_stack_run
     inv: Inventory, config: EnvConfig
 ) -> None:
     """Zone ids name the same zones in every account (names do not), so the choice is made on them."""
-    assert zone_ids(inv) == usable_zone_ids(config)[: config.az_count]
+    assert zone_ids(inv) == usable_zone_ids(config)[: config.network.az_count]
 
 
 def test_an_http_api_stack_in_three_zones_leaves_out_the_zones_without_vpc_links(
     config: EnvConfig, committed: dict[str, dict[str, str]]
 ) -> None:
-    if config.load_balanced:
+    if config.ingress.load_balanced:
         pytest.skip("no VPC link without the http-api ingress")
     three = engine.run(config.env, config=committed[config.env] | {"marin:azCount": "3"})
     assert zone_ids(three) == usable_zone_ids(config)[:3]
@@ -167,25 +169,25 @@ def test_story_az_counts(inv: Inventory, env: str) -> None:
     expected = {"dev": 2, "staging": 3, "prod": 3}.get(env)
     if expected is None:
         pytest.skip("the story sizes dev, staging and prod only")
-    assert len(inv.of_type("aws:ec2/subnet:Subnet")) == 2 * expected
+    assert len(inv.of_type(token(aws.ec2.Subnet))) == 2 * expected
 
 
 def test_private_subnets_reach_the_internet_through_nat_only(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    routes = [r.inputs for r in inv.of_type("aws:ec2/route:Route")]
+    routes = [r.inputs for r in inv.of_type(token(aws.ec2.Route))]
     private_defaults = [r for r in routes if "natGatewayId" in r or "networkInterfaceId" in r]
     public_defaults = [r for r in routes if "gatewayId" in r]
     assert len(public_defaults) == 1
-    assert len(private_defaults) == len(inv.of_type("aws:ec2/routeTable:RouteTable")) - 1
+    assert len(private_defaults) == len(inv.of_type(token(aws.ec2.RouteTable))) - 1
     if committed[env]["marin:natMode"] == "gateway-per-az":  # one NAT gateway per AZ, each used by one route table
-        nats = inv.of_type("aws:ec2/natGateway:NatGateway")
+        nats = inv.of_type(token(aws.ec2.NatGateway))
         assert len(nats) == len(private_defaults)
         assert len({r["natGatewayId"] for r in private_defaults}) == len(nats)
 
 
 def test_dev_nat_instance_is_hardened(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    instances = inv.of_type("aws:ec2/instance:Instance")
+    instances = inv.of_type(token(aws.ec2.Instance))
     if not instances:
         assert committed[env]["marin:natMode"] != "instance"
         return
@@ -199,35 +201,33 @@ def test_dev_nat_instance_is_hardened(inv: Inventory, env: str, committed: dict[
 def test_egress_addresses_are_static_elastic_ips(inv: Inventory) -> None:
     ips = inv.outputs["egressIps"]
     assert ips
-    assert len(ips) == len(inv.of_type("aws:ec2/eip:Eip"))
+    assert len(ips) == len(inv.of_type(token(aws.ec2.Eip)))
 
 
 def test_s3_gateway_endpoint_serves_every_route_table(inv: Inventory, config: EnvConfig) -> None:
     (endpoint,) = [
-        e.inputs for e in inv.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Gateway"
+        e.inputs for e in inv.of_type(token(aws.ec2.VpcEndpoint)) if e.inputs["vpcEndpointType"] == "Gateway"
     ]
-    region = inv.one("aws:ec2/vpc:Vpc").outputs["arn"].split(":")[3]  # where the VPC really is
+    region = inv.one(token(aws.ec2.Vpc)).outputs["arn"].split(":")[3]  # where the VPC really is
     assert endpoint["serviceName"] == f"com.amazonaws.{region}.s3"
-    tables = {t.outputs["id"] for t in inv.of_type("aws:ec2/routeTable:RouteTable")}
+    tables = {t.outputs["id"] for t in inv.of_type(token(aws.ec2.RouteTable))}
     assert sorted(endpoint["routeTableIds"]) == sorted(tables)  # every one of them, each once
 
 
 def test_flow_logs_in_staging_and_prod_only(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    flow_logs = inv.of_type("aws:ec2/flowLog:FlowLog")
+    flow_logs = inv.of_type(token(aws.ec2.FlowLog))
     assert len(flow_logs) == (1 if committed[env]["marin:flowLogs"] == "true" else 0)
     for fl in flow_logs:
         assert fl.inputs["trafficType"] == "ALL"
         group = next(
-            g
-            for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")
-            if g.outputs["arn"] == fl.inputs["logDestination"]
+            g for g in inv.of_type(token(aws.cloudwatch.LogGroup)) if g.outputs["arn"] == fl.inputs["logDestination"]
         )
         assert group.inputs["name"] == f"/vpc/{env}/flow-logs"
 
 
 def test_no_security_group_ingress_from_the_internet_except_web_ports_on_the_alb(inv: Inventory) -> None:
-    groups = {g.outputs["id"]: str(g.physical_name) for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
-    for rule in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+    groups = {g.outputs["id"]: str(g.physical_name) for g in inv.of_type(token(aws.ec2.SecurityGroup))}
+    for rule in inv.of_type(token(aws.vpc.SecurityGroupIngressRule)):
         i = rule.inputs
         if i.get("cidrIpv4") == "0.0.0.0/0" or i.get("cidrIpv6") == "::/0":
             assert groups[i["securityGroupId"]].endswith("-alb-sg"), rule.name
@@ -236,13 +236,13 @@ def test_no_security_group_ingress_from_the_internet_except_web_ports_on_the_alb
 
 
 def test_default_security_group_allows_nothing(inv: Inventory) -> None:
-    default = inv.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup").inputs
+    default = inv.one(token(aws.ec2.DefaultSecurityGroup)).inputs
     assert default["ingress"] == []
     assert default["egress"] == []
 
 
 def test_log_groups_follow_the_story(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    groups = {g.inputs["name"]: g.inputs for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    groups = {g.inputs["name"]: g.inputs for g in inv.of_type(token(aws.cloudwatch.LogGroup))}
     expected_days = STORY_LOG_RETENTION.get(env, int(committed[env]["marin:logRetentionDays"]))
     for service in ("api", "worker"):
         assert groups[f"/ecs/{env}/{service}"]["retentionInDays"] == expected_days
@@ -251,20 +251,20 @@ def test_log_groups_follow_the_story(inv: Inventory, env: str, committed: dict[s
 
 
 def test_logs_insights_queries_cover_the_environments_groups(inv: Inventory, env: str) -> None:
-    queries = {q.inputs["name"]: q.inputs for q in inv.of_type("aws:cloudwatch/queryDefinition:QueryDefinition")}
+    queries = {q.inputs["name"]: q.inputs for q in inv.of_type(token(aws.cloudwatch.QueryDefinition))}
     errors = queries[f"marin-{env}-errors-by-service"]
     assert sorted(errors["logGroupNames"]) == [f"/ecs/{env}/api", f"/ecs/{env}/worker"]
     assert queries[f"marin-{env}-slowest-requests"]["logGroupNames"] == [f"/ecs/{env}/api"]
 
 
 def test_secrets_form_the_environments_hierarchy(inv: Inventory, env: str) -> None:
-    names = {s.inputs["name"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    names = {s.inputs["name"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     assert f"{env}/audio-pipeline/mongodb-uri" in names
     assert names == {f"{env}/audio-pipeline/{s.name}" for s in SECRETS}
 
 
 def test_secret_recovery_window_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    windows = {s.inputs["recoveryWindowInDays"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    windows = {s.inputs["recoveryWindowInDays"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     assert len(windows) == 1
     window = windows.pop()
     assert window == int(committed[env]["marin:secretRecoveryWindowDays"])
@@ -275,20 +275,20 @@ def test_secret_recovery_window_by_environment(inv: Inventory, env: str, committ
 
 
 def test_every_secret_value_is_marked_secret_and_generated_ones_come_from_random(inv: Inventory, env: str) -> None:
-    versions = inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+    versions = inv.of_type(token(aws.secretsmanager.SecretVersion))
     assert versions
     for v in versions:
         assert is_secret(v.inputs["secretString"]), v.name
-    secrets = {s.outputs["arn"]: s.inputs["name"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
-    passwords = {p.outputs["result"] for p in inv.of_type("random:index/randomPassword:RandomPassword")}
+    secrets = {s.outputs["arn"]: s.inputs["name"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
+    passwords = {p.outputs["result"] for p in inv.of_type(token(random.RandomPassword))}
     for spec in (s for s in SECRETS if s.writer == "generated"):
         (version,) = [v for v in versions if secrets[v.inputs["secretId"]] == f"{env}/audio-pipeline/{spec.name}"]
         assert engine.unwrap(version.inputs["secretString"]) in passwords
 
 
 def test_operator_secrets_get_their_first_value_from_secret_config_and_keep_rotations(inv: Inventory, env: str) -> None:
-    secrets = {s.outputs["arn"]: s.inputs["name"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
-    versions = {secrets[v.inputs["secretId"]]: v for v in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
+    secrets = {s.outputs["arn"]: s.inputs["name"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
+    versions = {secrets[v.inputs["secretId"]]: v for v in inv.of_type(token(aws.secretsmanager.SecretVersion))}
     operator = {f"{env}/audio-pipeline/{s.name}" for s in SECRETS if s.writer == "operator"}
     assert operator
     for path in operator:
@@ -301,19 +301,16 @@ def test_operator_secrets_get_their_first_value_from_secret_config_and_keep_rota
 
 
 def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> None:
-    bucket = inv.one("aws:s3/bucket:Bucket").inputs
+    bucket = inv.one(token(aws.s3.Bucket)).inputs
     assert bucket["bucket"].startswith(f"marin-{env}-call-recordings")
-    block = inv.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = inv.one(token(aws.s3.BucketPublicAccessBlock)).inputs
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    sse = inv.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = inv.one(token(aws.s3.BucketServerSideEncryptionConfiguration))
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] in ("AES256", "aws:kms")
-    assert (
-        inv.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs["rule"]["objectOwnership"]
-        == "BucketOwnerEnforced"
-    )
-    policy = json.loads(inv.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    assert inv.one(token(aws.s3.BucketOwnershipControls)).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    policy = json.loads(inv.one(token(aws.s3.BucketPolicy)).inputs["policy"])
     deny_plain = [
         s
         for s in policy["Statement"]
@@ -327,7 +324,7 @@ def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> N
 
 
 def test_versioning_in_staging_and_prod(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    versioning = inv.of_type("aws:s3/bucketVersioning:BucketVersioning")
+    versioning = inv.of_type(token(aws.s3.BucketVersioning))
     if committed[env]["marin:recordingsVersioning"] == "false":
         assert not versioning
     else:
@@ -337,7 +334,7 @@ def test_versioning_in_staging_and_prod(inv: Inventory, env: str, committed: dic
 def test_lifecycle_matches_the_environments_retention(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    (rule,) = inv.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    (rule,) = inv.one(token(aws.s3.BucketLifecycleConfiguration)).inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     expire = int(committed[env]["marin:recordingsExpirationDays"])
@@ -349,8 +346,8 @@ def test_lifecycle_matches_the_environments_retention(
 def test_data_is_protected_outside_dev_and_disposable_in_dev(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    data = inv.of_type("aws:s3/bucket:Bucket") + inv.of_type("aws:secretsmanager/secret:Secret")
-    bucket = inv.one("aws:s3/bucket:Bucket").inputs
+    data = inv.of_type(token(aws.s3.Bucket)) + inv.of_type(token(aws.secretsmanager.Secret))
+    bucket = inv.one(token(aws.s3.Bucket)).inputs
     if committed[env]["marin:protectData"] == "false":
         assert not any(r.protect for r in data)
         assert bucket["forceDestroy"] is True
@@ -376,7 +373,7 @@ def test_outputs_are_the_deliberate_set_without_secret_values(inv: Inventory, en
     assert all(f":log-group:/ecs/{env}/" in arn for arn in inv.outputs["logGroupArns"].values())
     assert set(inv.outputs["secretArns"]) == {s.name for s in SECRETS}
     assert not inv.secret_outputs
-    secret_values = {p.outputs["result"] for p in inv.of_type("random:index/randomPassword:RandomPassword")}
+    secret_values = {p.outputs["result"] for p in inv.of_type(token(random.RandomPassword))}
     assert not secret_values & set(json.dumps(inv.outputs).split('"'))
 
 
@@ -445,9 +442,9 @@ def test_every_component_registers_exactly_its_typed_outputs(inv: Inventory) -> 
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html#example-object-tls-version
 def test_the_bucket_policy_denies_plain_http_and_tls_below_1_2_on_the_bucket_and_its_objects(inv: Inventory) -> None:
-    arn = f"arn:aws:s3:::{inv.one('aws:s3/bucket:Bucket').inputs['bucket']}"
+    arn = f"arn:aws:s3:::{inv.one(token(aws.s3.Bucket)).inputs['bucket']}"
     deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"]}
-    policy = json.loads(inv.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(inv.one(token(aws.s3.BucketPolicy)).inputs["policy"])
     assert policy == {
         "Version": "2012-10-17",
         "Statement": [
@@ -460,17 +457,17 @@ def test_the_bucket_policy_denies_plain_http_and_tls_below_1_2_on_the_bucket_and
 def test_the_bucket_policy_and_lifecycle_wait_for_what_they_need(inv: Inventory) -> None:
     """S3 refuses concurrent changes to a bucket's public-access block and its policy; a lifecycle
     with noncurrent-version rules on a bucket not yet versioned is accepted but never applies."""
-    policy = inv.one("aws:s3/bucketPolicy:BucketPolicy")
-    assert inv.depends_on(policy, inv.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"))
-    lifecycle = inv.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
-    for versioning in inv.of_type("aws:s3/bucketVersioning:BucketVersioning"):
+    policy = inv.one(token(aws.s3.BucketPolicy))
+    assert inv.depends_on(policy, inv.one(token(aws.s3.BucketPublicAccessBlock)))
+    lifecycle = inv.one(token(aws.s3.BucketLifecycleConfiguration))
+    for versioning in inv.of_type(token(aws.s3.BucketVersioning)):
         assert inv.depends_on(lifecycle, versioning)
 
 
 def test_recordings_are_encrypted_with_s3_managed_keys_without_a_bucket_key(inv: Inventory) -> None:
     """A bucket key only changes SSE-KMS (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3
     Bucket Keys"); with SSE-S3 (AES256) it is a setting that does nothing, so none is set."""
-    sse = inv.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = inv.one(token(aws.s3.BucketServerSideEncryptionConfiguration))
     assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
 
 
@@ -478,7 +475,7 @@ def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, con
     """One rule for every object: Standard-IA after the transition days, deleted after the
     expiration days (or, versioned and kept forever, only orphaned delete markers), noncurrent
     versions kept 30 days, unfinished uploads aborted after 7."""
-    (rule,) = inv.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    (rule,) = inv.one(token(aws.s3.BucketLifecycleConfiguration)).inputs["rules"]
     expected: dict[str, object] = {
         "id": "recordings-retention",
         "status": "Enabled",
@@ -502,10 +499,10 @@ def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, con
 # https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/auth.html
 def test_every_secret_says_what_it_holds_and_generated_values_are_long_and_plain(inv: Inventory) -> None:
     by_path_end = {spec.name: spec for spec in SECRETS}
-    for secret in inv.of_type("aws:secretsmanager/secret:Secret"):
+    for secret in inv.of_type(token(aws.secretsmanager.Secret)):
         spec = by_path_end[secret.name.split("-", 1)[1]]
         assert secret.inputs["description"] == spec.description
-    passwords = inv.of_type("random:index/randomPassword:RandomPassword")
+    passwords = inv.of_type(token(random.RandomPassword))
     assert passwords
     for password in passwords:
         assert password.inputs["special"] is False, password.name

@@ -9,9 +9,11 @@ once each under mocks.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
+import pulumi_aws as aws
 import pytest
 
 from components.ingress import ACCESS_LOG_FORMAT
@@ -20,38 +22,38 @@ from marin import cost
 from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
 from offline import cli, engine, policy
-from offline.engine import Inventory, Resource
-from tests.conftest import _shared_scope, remembered
+from offline.engine import Inventory, Resource, token
 
-LB = "aws:lb/loadBalancer:LoadBalancer"
-API = "aws:apigatewayv2/api:Api"
-VPC_LINK = "aws:apigatewayv2/vpcLink:VpcLink"
-INTEGRATION = "aws:apigatewayv2/integration:Integration"
-ROUTE = "aws:apigatewayv2/route:Route"
-STAGE = "aws:apigatewayv2/stage:Stage"
-DOMAIN = "aws:apigatewayv2/domainName:DomainName"
-MAPPING = "aws:apigatewayv2/apiMapping:ApiMapping"
-NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
-DISCOVERY = "aws:servicediscovery/service:Service"
-SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+LB = token(aws.lb.LoadBalancer)
+API = token(aws.apigatewayv2.Api)
+VPC_LINK = token(aws.apigatewayv2.VpcLink)
+INTEGRATION = token(aws.apigatewayv2.Integration)
+ROUTE = token(aws.apigatewayv2.Route)
+STAGE = token(aws.apigatewayv2.Stage)
+DOMAIN = token(aws.apigatewayv2.DomainName)
+MAPPING = token(aws.apigatewayv2.ApiMapping)
+NAMESPACE = token(aws.servicediscovery.PrivateDnsNamespace)
+DISCOVERY = token(aws.servicediscovery.Service)
+SG = token(aws.ec2.SecurityGroup)
+INGRESS_RULE = token(aws.vpc.SecurityGroupIngressRule)
+EGRESS_RULE = token(aws.vpc.SecurityGroupEgressRule)
 HTTP_API_TYPES = (API, VPC_LINK, INTEGRATION, ROUTE, STAGE, DOMAIN, MAPPING, NAMESPACE, DISCOVERY)
-ALB_TYPES = (LB, "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener")
+ALB_TYPES = (LB, token(aws.lb.TargetGroup), token(aws.lb.Listener))
 APPROVED_SWITCH = {"marin:ingress": "http-api", "marin:ingressChangeApproved": "true"}
 
-_variants: dict[str, Inventory] = remembered({})
+
+def variant(env: str, config: dict[str, str]) -> Inventory:
+    """One extra run of the real program (once per session)."""
+    return _run(env, tuple(sorted(config.items())))
 
 
-def variant(key: str, env: str, config: dict[str, str]) -> Inventory:
-    """One extra run of the real program (cached for the session)."""
-    if key not in _variants:
-        _variants[key] = engine.run(env, config=config)
-    return _variants[key]
+@functools.cache
+def _run(env: str, config: tuple[tuple[str, str], ...]) -> Inventory:
+    return engine.run(env, config=dict(config))
 
 
 def api_service(inv: Inventory) -> Resource:
-    (service,) = [s for s in inv.of_type("aws:ecs/service:Service") if s.inputs["name"].endswith("-api-service")]
+    (service,) = [s for s in inv.of_type(token(aws.ecs.Service)) if s.inputs["name"].endswith("-api-service")]
     return service
 
 
@@ -63,10 +65,10 @@ def rules(inv: Inventory, type_: str, group_id: str) -> list[dict]:
     return [r.inputs for r in inv.of_type(type_) if r.inputs["securityGroupId"] == group_id]
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def switched_staging(committed: dict[str, dict[str, str]]) -> Inventory:
     """Staging (protected, full monitoring) with an approved switch to the HTTP API."""
-    return variant("staging-http-api", "staging", committed["staging"] | APPROVED_SWITCH)
+    return variant("staging", committed["staging"] | APPROVED_SWITCH)
 
 
 def test_every_committed_stack_declares_its_ingress(committed: dict[str, dict[str, str]]) -> None:
@@ -85,15 +87,15 @@ def test_an_http_api_ingress_has_no_load_balancer_and_no_public_address_but_the_
     assert present == set(HTTP_API_TYPES) - (set() if config.ingress.domain_name else {DOMAIN, MAPPING})
     assert not any(str(g.physical_name).endswith("-alb-sg") for g in inv.of_type(SG))
     # Public IPv4: only Elastic IPs, each held by the NAT (instance or gateway).
-    nat_ids = {r.outputs["id"] for r in inv.of_type("aws:ec2/instance:Instance")}
-    nat_allocations = {g.inputs["allocationId"] for g in inv.of_type("aws:ec2/natGateway:NatGateway")}
-    eips = inv.of_type("aws:ec2/eip:Eip")
+    nat_ids = {r.outputs["id"] for r in inv.of_type(token(aws.ec2.Instance))}
+    nat_allocations = {g.inputs["allocationId"] for g in inv.of_type(token(aws.ec2.NatGateway))}
+    eips = inv.of_type(token(aws.ec2.Eip))
     assert eips
     for eip in eips:
         assert eip.inputs.get("instance") in nat_ids or eip.outputs["id"] in nat_allocations, eip.name
-    assert not any(s.inputs["mapPublicIpOnLaunch"] for s in inv.of_type("aws:ec2/subnet:Subnet"))
-    assert not any(i.inputs.get("associatePublicIpAddress") for i in inv.of_type("aws:ec2/instance:Instance"))
-    for service in inv.of_type("aws:ecs/service:Service"):
+    assert not any(s.inputs["mapPublicIpOnLaunch"] for s in inv.of_type(token(aws.ec2.Subnet)))
+    assert not any(i.inputs.get("associatePublicIpAddress") for i in inv.of_type(token(aws.ec2.Instance)))
+    for service in inv.of_type(token(aws.ecs.Service)):
         assert service.inputs["networkConfiguration"]["assignPublicIp"] is False
     # and no security group admits the internet at all
     open_to = ("0.0.0.0/0", "::/0")
@@ -128,7 +130,7 @@ def test_the_api_is_reachable_only_through_the_vpc_links_security_group(inv: Inv
     link = inv.one(VPC_LINK).inputs
     assert link["securityGroupIds"] == [front]
     assert link["subnetIds"] == inv.outputs["privateSubnetIds"]
-    subnets = {s.outputs["id"]: s.inputs["availabilityZoneId"] for s in inv.of_type("aws:ec2/subnet:Subnet")}
+    subnets = {s.outputs["id"]: s.inputs["availabilityZoneId"] for s in inv.of_type(token(aws.ec2.Subnet))}
     assert len({subnets[s] for s in link["subnetIds"]}) >= 2  # a VPC link wants 2+ AZs
 
 
@@ -176,7 +178,7 @@ def test_the_engine_orders_the_http_api_after_what_it_needs(inv: Inventory, conf
     assert inv.depends_on(stage, route)  # auto-deploy deploys the route, not an empty API
     if config.ingress.domain_name:
         domain, mapping = inv.one(DOMAIN), inv.one(MAPPING)
-        waiter = inv.one("aws:acm/certificateValidation:CertificateValidation")
+        waiter = inv.one(token(aws.acm.CertificateValidation))
         assert inv.depends_on(domain, waiter)  # ACM has issued the certificate
         assert inv.depends_on(mapping, domain)
         assert inv.depends_on(mapping, stage)
@@ -190,7 +192,7 @@ def test_throttling_and_the_access_log_come_from_config(inv: Inventory, config: 
         "throttlingBurstLimit": config.ingress.api_throttle_burst_limit,
         "throttlingRateLimit": config.ingress.api_throttle_rate_limit,
     }
-    groups = {g.inputs["name"]: g for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    groups = {g.inputs["name"]: g for g in inv.of_type(token(aws.cloudwatch.LogGroup))}
     api_logs = groups[f"/ecs/{config.env}/api"]
     log = stage["accessLogSettings"]
     assert log["destinationArn"] == api_logs.outputs["arn"]
@@ -206,14 +208,14 @@ def test_other_throttling_in_config_reaches_the_stage(committed: dict[str, dict[
         "marin:apiThrottleBurstLimit": "77",
         "marin:apiThrottleRateLimit": "33",
     }
-    stage = variant("dev-throttle", "dev", raw).one(STAGE).inputs
+    stage = variant("dev", raw).one(STAGE).inputs
     assert stage["defaultRouteSettings"] == {"throttlingBurstLimit": 77, "throttlingRateLimit": 33}
 
 
 def test_alb_stacks_keep_the_https_listener_and_the_redirect(inv: Inventory, config: EnvConfig) -> None:
     if not config.ingress.load_balanced:
         return
-    listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
+    listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type(token(aws.lb.Listener))}
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[80]["defaultActions"][0]["redirect"]["protocol"] == "HTTPS"
     (alb,) = inv.of_type(LB)
@@ -228,9 +230,9 @@ def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_
     if config.ingress.load_balanced or not config.ingress.domain_name:
         return
     host = f"api.{config.env}.{config.ingress.domain_name}"
-    (certificate,) = inv.of_type("aws:acm/certificate:Certificate")
+    (certificate,) = inv.of_type(token(aws.acm.Certificate))
     assert certificate.inputs["domainName"] == host
-    waiter = inv.one("aws:acm/certificateValidation:CertificateValidation")
+    waiter = inv.one(token(aws.acm.CertificateValidation))
     domain = inv.one(DOMAIN)
     assert domain.inputs["domainName"] == host
     settings = domain.inputs["domainNameConfiguration"]
@@ -240,7 +242,7 @@ def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_
     assert mapping["apiId"] == inv.one(API).outputs["id"]
     assert mapping["domainName"] == domain.outputs["id"]
     assert mapping["stage"] == inv.one(STAGE).inputs["name"] == "$default"
-    (alias,) = [r.inputs for r in inv.of_type("aws:route53/record:Record") if r.inputs["name"] == host]
+    (alias,) = [r.inputs for r in inv.of_type(token(aws.route53.Record)) if r.inputs["name"] == host]
     target = domain.outputs["domainNameConfiguration"]
     assert (alias["type"], alias["zoneId"]) == ("A", config.ingress.hosted_zone_id)
     assert alias["aliases"] == [
@@ -251,9 +253,9 @@ def test_with_a_domain_the_custom_domain_uses_the_validated_certificate_and_the_
 
 def test_without_a_domain_the_api_url_is_the_https_execute_api_endpoint(committed: dict[str, dict[str, str]]) -> None:
     raw = {k: v for k, v in committed["dev"].items() if k not in ("marin:domainName", "marin:hostedZoneId")}
-    inv = variant("dev-no-domain", "dev", raw | {"marin:ingress": "http-api"})
+    inv = variant("dev", raw | {"marin:ingress": "http-api"})
     assert not inv.of_type(DOMAIN)
-    assert not inv.of_type("aws:acm/certificate:Certificate")
+    assert not inv.of_type(token(aws.acm.Certificate))
     endpoint = inv.one(API).outputs["apiEndpoint"]
     assert endpoint.startswith("https://")
     assert ".execute-api." in endpoint
@@ -262,7 +264,7 @@ def test_without_a_domain_the_api_url_is_the_https_execute_api_endpoint(committe
 
 def test_alarms_follow_the_ingress(switched_staging: Inventory, all_inventories: dict[str, Inventory]) -> None:
     def alarms(inv: Inventory) -> dict[str, dict]:
-        return {a.inputs["metricName"]: a.inputs for a in inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+        return {a.inputs["metricName"]: a.inputs for a in inv.of_type(token(aws.cloudwatch.MetricAlarm))}
 
     for env, inv in [*all_inventories.items(), ("staging+http-api", switched_staging)]:
         found = alarms(inv)
@@ -373,7 +375,7 @@ def test_a_successful_access_log_line_is_not_counted_as_an_error() -> None:
 
 
 def test_cloud_map_answers_with_healthy_tasks_only(inv: Inventory, config: EnvConfig) -> None:
-    services = inv.of_type("aws:servicediscovery/service:Service")
+    services = inv.of_type(token(aws.servicediscovery.Service))
     if config.ingress.load_balanced:
         assert not services
         return
@@ -383,6 +385,6 @@ def test_cloud_map_answers_with_healthy_tasks_only(inv: Inventory, config: EnvCo
     # flattenHealthCheckCustomConfig; AWS Cloud Map API_HealthCheckCustomConfig): anything else is
     # read back differently and replaces the service on every `up` (hashicorp/terraform-provider-aws#44285).
     assert service.inputs["healthCheckCustomConfig"] == {"failureThreshold": 1}
-    for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+    for task in inv.of_type(token(aws.ecs.TaskDefinition)):
         (container,) = json.loads(task.inputs["containerDefinitions"])
         assert container["healthCheck"]["command"] == ["CMD", "/app/healthcheck"]

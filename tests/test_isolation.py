@@ -10,26 +10,27 @@ from __future__ import annotations
 import json
 from itertools import product
 
+import pulumi_aws as aws
 import pytest
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
-from offline.engine import Inventory
+from offline.engine import Inventory, token
 
 READS = {"secret": "secretsmanager:GetSecretValue", "object": "s3:GetObject"}
 
 
 def role_policies(inv: Inventory) -> dict[str, list[str]]:
-    roles = {r.outputs["id"]: r.inputs["name"] for r in inv.of_type("aws:iam/role:Role")}
+    roles = {r.outputs["id"]: r.inputs["name"] for r in inv.of_type(token(aws.iam.Role))}
     out: dict[str, list[str]] = {name: [] for name in roles.values()}
-    for policy in inv.of_type("aws:iam/rolePolicy:RolePolicy"):
+    for policy in inv.of_type(token(aws.iam.RolePolicy)):
         out[roles[policy.inputs["role"]]].append(policy.inputs["policy"])
     return out
 
 
 def data_arns(inv: Inventory) -> dict[str, list[str]]:
-    bucket = inv.one("aws:s3/bucket:Bucket").outputs["arn"]
+    bucket = inv.one(token(aws.s3.Bucket)).outputs["arn"]
     return {
-        "secret": [s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")],
+        "secret": [s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))],
         "object": [f"{bucket}/recordings/2026/11/call.wav"],
     }
 
@@ -65,9 +66,7 @@ def test_task_role_reads_its_recordings_and_no_secret(inv: Inventory, env: str, 
 
 def test_api_cannot_read_the_workers_key_nor_the_worker_the_apis(inv: Inventory, env: str) -> None:
     policies = role_policies(inv)
-    arns = {
-        s.inputs["name"].rsplit("/", 1)[1]: s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")
-    }
+    arns = {s.inputs["name"].rsplit("/", 1)[1]: s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     for service, foreign in (("api", "transcription-api-key"), ("worker", "app-signing-key")):
         for role in (f"marin-{env}-{service}-execution", f"marin-{env}-{service}-task"):
             assert not permitted(policies[role], READS["secret"], arns[foreign]), (role, foreign)
@@ -77,9 +76,7 @@ def test_api_cannot_read_the_workers_key_nor_the_worker_the_apis(inv: Inventory,
 def test_execution_role_reads_exactly_the_secrets_it_injects(inv: Inventory, env: str, service: str) -> None:
     policies = role_policies(inv)[f"marin-{env}-{service}-execution"]
     (task,) = [
-        t
-        for t in inv.of_type("aws:ecs/taskDefinition:TaskDefinition")
-        if t.inputs["family"] == f"marin-{env}-{service}-task"
+        t for t in inv.of_type(token(aws.ecs.TaskDefinition)) if t.inputs["family"] == f"marin-{env}-{service}-task"
     ]
     injected = {s["valueFrom"] for s in json.loads(task.inputs["containerDefinitions"])[0]["secrets"]}
     readable = {arn for arn in data_arns(inv)["secret"] if permitted(policies, READS["secret"], arn)}
@@ -103,7 +100,7 @@ def test_roles_trust_only_their_service_in_their_account(
 ) -> None:
     account = json.loads(committed[env]["marin:allowedAccountIds"])[0]
     region = committed[env]["marin:awsRegion"]
-    for role in inv.of_type("aws:iam/role:Role"):
+    for role in inv.of_type(token(aws.iam.Role)):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert set(statement["Principal"]) == {"Service"}
         assert statement["Action"] == "sts:AssumeRole"

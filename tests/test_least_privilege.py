@@ -5,10 +5,12 @@ network rule names its peer. Narrower than `*` is not enough: a grant on `arn:aw
 
 from __future__ import annotations
 
+import functools
 import json
 from itertools import product
 from typing import Any
 
+import pulumi_aws as aws
 import pytest
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
@@ -17,8 +19,7 @@ from marin.catalogue import APP_PORT, ATLAS_PORT, OPENSEARCH_PORT, REDIS_PORT
 from marin.config import EnvConfig
 from marin.iam import ecr_repository_arn
 from offline import engine
-from offline.engine import Inventory
-from tests.conftest import _shared_scope
+from offline.engine import Inventory, token
 
 SHARED_ACCOUNT = "444455556666"
 
@@ -34,9 +35,9 @@ def as_list(value: str | list[str]) -> list[str]:
 
 def own_resources(inv: Inventory, config: EnvConfig, account: str) -> set[str]:
     """Every ARN a role of this environment may be granted, and nothing else."""
-    bucket = inv.one("aws:s3/bucket:Bucket").outputs["arn"]
-    groups = {g.outputs["arn"] for g in inv.of_type("aws:cloudwatch/logGroup:LogGroup")}
-    secrets = {s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    bucket = inv.one(token(aws.s3.Bucket)).outputs["arn"]
+    groups = {g.outputs["arn"] for g in inv.of_type(token(aws.cloudwatch.LogGroup))}
+    secrets = {s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     repos = {ecr_repository_arn(i) for i in (config.compute.api_image, config.compute.worker_image)} - {None}
     return (
         {bucket, f"{bucket}/*"}
@@ -52,7 +53,7 @@ def test_no_statement_grants_a_resource_outside_the_environment(
 ) -> None:
     account = json.loads(committed[env]["marin:allowedAccountIds"])[0]
     allowed = own_resources(inv, config, account)
-    for policy in inv.of_type("aws:iam/rolePolicy:RolePolicy"):
+    for policy in inv.of_type(token(aws.iam.RolePolicy)):
         for statement in statements(policy.inputs["policy"]):
             assert statement["Effect"] == "Allow"
             actions = as_list(statement["Action"])
@@ -66,8 +67,8 @@ def test_no_statement_grants_a_resource_outside_the_environment(
 
 
 def test_no_action_wildcards_anywhere(inv: Inventory) -> None:
-    documents = [p.inputs["policy"] for p in inv.of_type("aws:iam/rolePolicy:RolePolicy")]
-    documents.append(inv.one("aws:opensearch/domain:Domain").inputs["accessPolicies"])
+    documents = [p.inputs["policy"] for p in inv.of_type(token(aws.iam.RolePolicy))]
+    documents.append(inv.one(token(aws.opensearch.Domain)).inputs["accessPolicies"])
     for document in documents:
         for statement in statements(document):
             for action in as_list(statement["Action"]):
@@ -75,9 +76,9 @@ def test_no_action_wildcards_anywhere(inv: Inventory) -> None:
 
 
 def test_search_admits_only_the_environments_task_roles_with_http_verbs(inv: Inventory) -> None:
-    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    domain = inv.one(token(aws.opensearch.Domain)).inputs
     task_roles = sorted(
-        r.outputs["arn"] for r in inv.of_type("aws:iam/role:Role") if r.inputs["name"].endswith("-task")
+        r.outputs["arn"] for r in inv.of_type(token(aws.iam.Role)) if r.inputs["name"].endswith("-task")
     )
     (statement,) = statements(domain["accessPolicies"])
     assert sorted(statement["Principal"]["AWS"]) == task_roles
@@ -95,7 +96,7 @@ def test_kms_grants_to_services_are_bound_to_the_account(
     inv: Inventory, committed: dict[str, dict[str, str]], env: str
 ) -> None:
     account = json.loads(committed[env]["marin:allowedAccountIds"])[0]
-    for key in inv.of_type("aws:kms/key:Key"):
+    for key in inv.of_type(token(aws.kms.Key)):
         for statement in statements(key.inputs["policy"]):
             principal = statement["Principal"]
             if "Service" in principal:
@@ -106,12 +107,12 @@ def test_kms_grants_to_services_are_bound_to_the_account(
 
 
 def _groups(inv: Inventory) -> dict[str, str]:
-    return {g.outputs["id"]: str(g.physical_name) for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    return {g.outputs["id"]: str(g.physical_name) for g in inv.of_type(token(aws.ec2.SecurityGroup))}
 
 
 def test_every_ingress_rule_names_a_source_group_or_is_the_albs_web_ports(inv: Inventory, config: EnvConfig) -> None:
     groups = _groups(inv)
-    for rule in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+    for rule in inv.of_type(token(aws.vpc.SecurityGroupIngressRule)):
         i, owner = rule.inputs, groups[rule.inputs["securityGroupId"]]
         if "referencedSecurityGroupId" in i:
             assert i["referencedSecurityGroupId"] in groups, rule.name
@@ -129,7 +130,7 @@ def test_every_egress_rule_names_its_peer_or_one_documented_internet_port(inv: I
     if config.database.shared_tier:
         internet.add((f"marin-{config.env}-services-sg", ATLAS_PORT))
     peer_ports = {APP_PORT, REDIS_PORT, OPENSEARCH_PORT, 1024}
-    for rule in inv.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"):
+    for rule in inv.of_type(token(aws.vpc.SecurityGroupEgressRule)):
         i, owner = rule.inputs, groups[rule.inputs["securityGroupId"]]
         if "referencedSecurityGroupId" in i:
             assert i["fromPort"] in peer_ports, rule.name
@@ -141,8 +142,13 @@ def test_every_egress_rule_names_its_peer_or_one_documented_internet_port(inv: I
             assert (owner, i["fromPort"]) in internet, rule.name
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def one_account() -> dict[str, Inventory]:
+    return every_environment_in_one_account()
+
+
+@functools.cache
+def every_environment_in_one_account() -> dict[str, Inventory]:
     """Every environment in one shared AWS account, as many teams start."""
     out = {}
     for env in stackfiles.environments():
@@ -156,10 +162,10 @@ def test_no_role_reads_another_environments_data_in_a_shared_account(one_account
     for (owner, inv), (other, target) in product(one_account.items(), repeat=2):
         if owner == other:
             continue
-        bucket = target.one("aws:s3/bucket:Bucket").outputs["arn"]
-        arns = [s.outputs["arn"] for s in target.of_type("aws:secretsmanager/secret:Secret")]
+        bucket = target.one(token(aws.s3.Bucket)).outputs["arn"]
+        arns = [s.outputs["arn"] for s in target.of_type(token(aws.secretsmanager.Secret))]
         assert all(f":{SHARED_ACCOUNT}:" in a for a in arns)
-        for policy in inv.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for policy in inv.of_type(token(aws.iam.RolePolicy)):
             evaluator = IAMPolicy(policy.inputs["policy"])
             for action, arn in [
                 ("s3:GetObject", f"{bucket}/x.wav"),

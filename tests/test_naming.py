@@ -9,7 +9,7 @@ import pytest
 from marin import stackfiles
 from marin.config import parse
 from marin.naming import EnvironmentNames, Namer, NamingError, check_name
-from tests.conftest import ALL_ENVS, ENVS
+from tests.conftest import ENVS
 
 
 def all_names(names: EnvironmentNames) -> list[str]:
@@ -127,8 +127,8 @@ def test_iam_role_over_64_characters_is_refused() -> None:
 
 
 def test_environment_names_differ_between_environments() -> None:
-    plans = {env: set(all_names(parse(env, stackfiles.effective_config(env)).names)) for env in ALL_ENVS}
-    for a in ALL_ENVS:
-        for b in ALL_ENVS:
+    plans = {env: set(all_names(parse(env, stackfiles.effective_config(env)).names)) for env in ENVS}
+    for a in ENVS:
+        for b in ENVS:
             if a < b:
                 assert not plans[a] & plans[b], f"{a} and {b} share {plans[a] & plans[b]}"

@@ -1,34 +1,26 @@
-"""Adding an environment keeps CI green: follow docs/environments.md "Adding an environment" in a
-copy of the repository (a `qa` stack from the template), then run the suite's invariant modules
-there and show they hold for every stack, the new one included."""
+"""Adding an environment keeps CI green: a `qa` stack rendered from templates/Pulumi.ENV.yaml, as
+docs/environments.md "Adding an environment" says, beside the committed stacks, passes the suite's
+per-stack invariants (every test of the invariant modules that reads only a stack's inventory and
+config), and clashes with none of them."""
 
 from __future__ import annotations
 
-import os
+import inspect
 import re
 import shutil
-import subprocess
-import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import yaml
 
+from marin import stackfiles
+from marin.config import environment_problems, parse
 from marin.stackfiles import PROJECT_ROOT
-from offline import cli
-from tests.conftest import run_process, start_early
+from offline import cli, engine
+from tests import test_foundation, test_isolation, test_tiers
+from tests.conftest import ENVS, inventory_of
 
-# Invariant modules: every test in them is parametrised over the copy's stacks or reads them.
-INVARIANT_MODULES = (
-    "tests/test_foundation.py",
-    "tests/test_tiers.py",
-    "tests/test_isolation.py",
-    "tests/test_cost.py",
-    "tests/test_docs.py",
-    "tests/test_stack_files.py",
-    "tests/test_config_validation.py",
-    "tests/test_naming.py",
-)
 # Example identities, as every committed stack carries (a real deploy refuses them until replaced).
 FILLED = {
     "REPLACE_WITH_12_DIGIT_ACCOUNT_ID": "123456789012",
@@ -38,6 +30,7 @@ FILLED = {
     "REPLACE_WITH_PINNED_API_IMAGE": "123456789012.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.0.0",
     "REPLACE_WITH_PINNED_WORKER_IMAGE": "123456789012.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.0.0",
 }
+PER_STACK = {"env", "inv", "config", "committed", "all_inventories"}
 
 
 def qa_stack_file() -> str:
@@ -48,89 +41,54 @@ def qa_stack_file() -> str:
     return text
 
 
-def copy_repo(target: Path) -> Path:
-    files = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-co", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()
-    for name in files:
-        src = PROJECT_ROOT / name
-        if src.is_file():
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target / name)
-    return target
+def invariants() -> Iterator[Callable[..., None]]:
+    """The per-stack tests of the invariant modules: fixtures only from PER_STACK, no other parameter."""
+    for module in (test_foundation, test_tiers, test_isolation):
+        for name, test in vars(module).items():
+            if not (name.startswith("test_") and inspect.isfunction(test)) or hasattr(test, "pytestmark"):
+                continue
+            wanted = set(inspect.signature(test).parameters)
+            if wanted & {"env", "inv"} and wanted <= PER_STACK:
+                yield test
 
 
-def python(repo: Path, *args: str, **extra_env: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PULUMI_CONFIG", "PYTEST_", "MARIN_TEST"))}
-    env |= extra_env
-    done = run_process([sys.executable, *args], cwd=repo, env=env)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done.stdout
+@pytest.fixture(scope="module")
+def qa_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's files with a `qa` stack file from the template."""
+    root = tmp_path_factory.mktemp("qa")
+    for path in PROJECT_ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, root / path.name)
+    (root / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
+    return root
 
 
-def follow_the_guide(tmp: Path) -> dict[str, str]:
-    """The guide's steps in a fresh copy of the repository, then the invariant modules there.
-    Two processes, most of this module's time: started as the session starts (`start_early`),
-    they run beside the rest of the suite."""
-    try:
-        repo = copy_repo(tmp / "repo")
-        # 1. the stack file, from the template, placeholders filled
-        (repo / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
-        # 2. its usage assumptions (here: dev's, the template is dev-like)
-        usage_path = repo / "pricing" / "usage.yaml"
-        usage = yaml.safe_load(usage_path.read_text(encoding="utf-8"))
-        usage_path.write_text(
-            usage_path.read_text(encoding="utf-8")
-            + "  qa:\n"
-            + "".join(f"    {k}: {v}\n" for k, v in usage["environments"]["dev"].items()),
-            encoding="utf-8",
-        )
-        # 3. the generated tables (config and cost), as the guide says
-        regen = python(repo, "scripts/regen_docs.py")
-        readme = (repo / "README.md").read_text(encoding="utf-8")
-        # 4. the invariants, for qa (dev, staging and prod are this suite's own, on the same
-        # files); tests across stacks still read all four. The docs' commands: the suite's own.
-        tests = python(
-            repo,
-            "-m",
-            "pytest",
-            "-o",
-            "addopts=--strict-markers",
-            "-v",
-            "-p",
-            "no:cacheprovider",
-            "-x",
-            "-k",
-            "not offline_command_in_the_docs",
-            *INVARIANT_MODULES,
-            MARIN_TEST_STACKS="qa",
-        )
-        stacks = python(
-            repo, "-c", "from tests.conftest import ALL_ENVS, ENVS; print(ALL_ENVS, ENVS)", MARIN_TEST_STACKS="qa"
-        )
-        return {"regen": regen, "readme": readme, "tests": tests, "stacks": stacks}
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+@pytest.fixture(scope="module")
+def qa(qa_project: Path) -> dict[str, Any]:
+    committed = stackfiles.all_environments(qa_project)
+    inv = engine.run("qa", stack_dir=qa_project)
+    return {
+        "env": "qa",
+        "inv": inv,
+        "config": parse("qa", committed["qa"]),
+        "committed": committed,
+        "all_inventories": {**{e: inventory_of(e) for e in ENVS}, "qa": inv},
+    }
 
 
-@start_early(follow_the_guide)
-def test_a_new_environment_from_the_template_keeps_every_invariant(early: dict[str, str]) -> None:
-    assert "updated docs/environments.md" in early["regen"]
-    assert "| prod | qa |" in early["readme"]
-    out = early["tests"]
-    summary = out.splitlines()[-1]
-    assert re.search(r"=+ \d+ passed\b", summary), out[-2000:]
-    assert not re.search(r"\b(failed|errors?)\b", summary), out[-2000:]
-    assert " FAILED" not in out, out[-2000:]
-    assert " ERROR" not in out, out[-2000:]
-    by_stack = re.findall(r"^tests/\S+\[(dev|staging|prod|qa)\] PASSED", out, re.M)
-    assert by_stack.count("qa") >= 40, "the per-stack invariants ran for qa"
-    assert set(by_stack) == {"qa"}, "and only for qa"
-    # ...and the suite's stacks are the copy's
-    assert early["stacks"].strip() == "['dev', 'staging', 'prod', 'qa'] ['qa']"
+def test_there_are_per_stack_invariants_to_keep() -> None:
+    assert len(list(invariants())) >= 40
+
+
+@pytest.mark.parametrize("invariant", list(invariants()), ids=lambda t: f"{t.__module__.split('.')[-1]}.{t.__name__}")
+def test_a_new_environment_from_the_template_keeps_every_invariant(
+    invariant: Callable[..., None], qa: dict[str, Any]
+) -> None:
+    invariant(**{name: qa[name] for name in inspect.signature(invariant).parameters})
+
+
+def test_a_new_environment_from_the_template_clashes_with_no_committed_one(qa_project: Path) -> None:
+    assert stackfiles.environments(qa_project) == [*ENVS, "qa"]
+    assert environment_problems(stackfiles.all_environments(qa_project)) == []
 
 
 def test_cost_flags_an_environment_priced_on_default_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,11 +15,27 @@ import pulumi_aws as aws
 import pytest
 
 from marin import cost
+from marin.stackfiles import PROJECT_ROOT
 from offline import base, cli, engine
 from offline.engine import token
-from tests.test_new_environment import copy_repo
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
+
+
+def copy_repo(target: Path) -> Path:
+    """The working tree's files (tracked and untracked, not ignored) in `target`."""
+    files = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "ls-files", "-co", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for name in files:
+        src = PROJECT_ROOT / name
+        if src.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target / name)
+    return target
 
 
 def git(repo: Path, *args: str) -> str:

@@ -8,6 +8,7 @@ mutation per rule (and per branch of each rule) is reported with its exact messa
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import shutil
 import sys
@@ -27,31 +28,31 @@ from marin.stackfiles import PROJECT_ROOT
 from offline import engine, policy
 from offline.engine import Inventory
 from policy.marin_policies._common import token
-from tests.conftest import _shared_scope, remembered
+from tests.conftest import inventory_of
 
 ENVS = stackfiles.environments()
 SERVICER = policy.load_servicer()
 RULES = {r.name: r for r in policy.rules(SERVICER)}
-_previews: dict[str, Inventory] = remembered({})
-_reports: dict[tuple[str, bool], policy.Report] = remembered({}, program=False)
 
 
+@functools.cache
 def preview_of(env: str) -> Inventory:
-    if env not in _previews:
-        _previews[env] = engine.run_cached(env, preview=True)
-    return _previews[env]
+    return engine.run(env, preview=True)
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def previews() -> dict[str, Inventory]:
     return {e: preview_of(e) for e in ENVS}
 
 
+@functools.cache
+def report(env: str, preview: bool) -> policy.Report:
+    return policy.analyze(preview_of(env) if preview else inventory_of(env))
+
+
 def report_of(inv: Inventory) -> policy.Report:
-    key = (inv.env, inv.preview)
-    if key not in _reports:
-        _reports[key] = policy.analyze(inv)
-    return _reports[key]
+    """The pack's report on a committed stack's inventory (an update's, or a first preview's)."""
+    return report(inv.env, inv.preview)
 
 
 # --- the committed stacks ------------------------------------------------------------------------

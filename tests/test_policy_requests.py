@@ -14,7 +14,6 @@ from google.protobuf import json_format
 from offline import engine, policy
 from offline.engine import Inventory
 from policy.marin_policies._common import token
-from tests.conftest import _shared_scope
 from tests.test_policies import preview_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
@@ -26,7 +25,7 @@ def _by_urn(requests: list) -> dict[str, dict]:
     return {r.urn: json_format.MessageToDict(r) for r in requests}
 
 
-@pytest.fixture(scope=_shared_scope)
+@pytest.fixture
 def prod_preview() -> Inventory:
     return preview_of("prod")
 

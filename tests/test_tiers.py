@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
+import pulumi_random as random
 import pytest
 
 from marin.catalogue import SECRETS
 from marin.config import EnvConfig
 from offline import engine
-from offline.engine import Inventory
+from offline.engine import Inventory, token
 
 STORY_SIZING = {
     "dev": {"task": ("256", "512"), "atlas": "M0", "redis": "cache.t4g.micro"},
@@ -35,7 +38,7 @@ def story(env: str) -> dict:
 
 def containers(inv: Inventory) -> dict[str, dict]:
     out = {}
-    for task in inv.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+    for task in inv.of_type(token(aws.ecs.TaskDefinition)):
         (container,) = json.loads(task.inputs["containerDefinitions"])
         out[container["name"]] = {"task": task.inputs, "container": container}
     return out
@@ -47,7 +50,7 @@ def test_every_tier_is_present(inv: Inventory) -> None:
 
 def test_task_sizes_follow_the_story(inv: Inventory, env: str) -> None:
     cpu, memory = story(env)["task"]
-    tasks = inv.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    tasks = inv.of_type(token(aws.ecs.TaskDefinition))
     assert {t.inputs["family"] for t in tasks} == {f"marin-{env}-api-task", f"marin-{env}-worker-task"}
     for t in tasks:
         assert (t.inputs["cpu"], t.inputs["memory"]) == (cpu, memory)
@@ -57,34 +60,32 @@ def test_task_sizes_follow_the_story(inv: Inventory, env: str) -> None:
 
 def test_database_and_cache_sizes_follow_the_story(inv: Inventory, env: str) -> None:
     expected = story(env)
-    (region,) = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs["replicationSpecs"][0][
-        "regionConfigs"
-    ]
+    (region,) = inv.one(token(atlas.AdvancedCluster)).inputs["replicationSpecs"][0]["regionConfigs"]
     assert region["electableSpecs"]["instanceSize"] == expected["atlas"]
     assert region["providerName"] == ("TENANT" if expected["atlas"] == "M0" else "AWS")
-    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs["nodeType"] == expected["redis"]
+    assert inv.one(token(aws.elasticache.ReplicationGroup)).inputs["nodeType"] == expected["redis"]
 
 
 def test_story_names_for_cluster_and_services(inv: Inventory, env: str) -> None:
-    assert inv.one("aws:ecs/cluster:Cluster").inputs["name"] == f"marin-{env}-ecs-cluster"
-    names = {s.inputs["name"] for s in inv.of_type("aws:ecs/service:Service")}
+    assert inv.one(token(aws.ecs.Cluster)).inputs["name"] == f"marin-{env}-ecs-cluster"
+    names = {s.inputs["name"] for s in inv.of_type(token(aws.ecs.Service))}
     assert names == {f"marin-{env}-api-service", f"marin-{env}-worker-service"}
-    assert inv.one("mongodbatlas:index/project:Project").inputs["name"] == f"marin-{env}"
-    assert len(inv.one("aws:opensearch/domain:Domain").inputs["domainName"]) <= 28
+    assert inv.one(token(atlas.Project)).inputs["name"] == f"marin-{env}"
+    assert len(inv.one(token(aws.opensearch.Domain)).inputs["domainName"]) <= 28
 
 
 def test_redis_is_encrypted_authenticated_and_private(inv: Inventory) -> None:
-    redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    redis = inv.one(token(aws.elasticache.ReplicationGroup))
     assert redis.inputs["atRestEncryptionEnabled"] is True
     assert redis.inputs["transitEncryptionEnabled"] is True
     assert isinstance(redis.inputs["authToken"], dict)
     assert engine.unwrap(redis.inputs["authToken"])
-    subnets = inv.one("aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"]
+    subnets = inv.one(token(aws.elasticache.SubnetGroup)).inputs["subnetIds"]
     assert subnets == inv.outputs["privateSubnetIds"]
 
 
 def test_redis_is_highly_available_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    redis = inv.one(token(aws.elasticache.ReplicationGroup)).inputs
     ha = committed[env]["marin:highAvailability"] == "true"
     assert redis["multiAzEnabled"] is ha
     assert redis["automaticFailoverEnabled"] is ha
@@ -93,21 +94,21 @@ def test_redis_is_highly_available_outside_dev(inv: Inventory, env: str, committ
 
 
 def test_opensearch_is_private_https_only_and_encrypted(inv: Inventory, env: str) -> None:
-    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    domain = inv.one(token(aws.opensearch.Domain)).inputs
     assert domain["encryptAtRest"]["enabled"] is True
     assert domain["nodeToNodeEncryption"]["enabled"] is True
     assert domain["domainEndpointOptions"]["enforceHttps"] is True
     assert "TLS-1-2" in domain["domainEndpointOptions"]["tlsSecurityPolicy"]
     assert set(domain["vpcOptions"]["subnetIds"]) <= set(inv.outputs["privateSubnetIds"])
     policy = json.loads(domain["accessPolicies"])
-    task_roles = {r.outputs["arn"] for r in inv.of_type("aws:iam/role:Role") if r.inputs["name"].endswith("-task")}
+    task_roles = {r.outputs["arn"] for r in inv.of_type(token(aws.iam.Role)) if r.inputs["name"].endswith("-task")}
     for statement in policy["Statement"]:
         assert set(statement["Principal"]["AWS"]) == task_roles
         assert statement["Principal"] != "*"
 
 
 def test_opensearch_topology_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    cluster = inv.one("aws:opensearch/domain:Domain").inputs["clusterConfig"]
+    cluster = inv.one(token(aws.opensearch.Domain)).inputs["clusterConfig"]
     assert cluster["instanceType"] == committed[env]["marin:opensearchInstanceType"]
     assert cluster["instanceCount"] == int(committed[env]["marin:opensearchInstanceCount"])
     if committed[env]["marin:highAvailability"] == "false":
@@ -118,11 +119,11 @@ def test_opensearch_topology_by_environment(inv: Inventory, env: str, committed:
 
 
 def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    entries = inv.of_type("mongodbatlas:index/projectIpAccessList:ProjectIpAccessList")
+    entries = inv.of_type(token(atlas.ProjectIpAccessList))
     for e in entries:
         assert e.inputs.get("cidrBlock") not in OPEN
         assert e.inputs.get("ipAddress") in inv.outputs["egressIps"]
-    private_link = inv.of_type("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService")
+    private_link = inv.of_type(token(atlas.PrivateLinkEndpointService))
     if committed[env]["marin:atlasInstanceSize"] == "M0":  # shared tier: no private endpoints
         assert entries
         assert not private_link
@@ -132,8 +133,8 @@ def test_atlas_is_never_open_to_the_internet(inv: Inventory, env: str, committed
 
 
 def test_atlas_backups_by_environment(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
-    schedules = inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule")
+    cluster = inv.one(token(atlas.AdvancedCluster)).inputs
+    schedules = inv.of_type(token(atlas.CloudBackupSchedule))
     backup = committed[env]["marin:atlasBackup"]
     if backup == "none":
         assert not cluster.get("backupEnabled")
@@ -153,13 +154,11 @@ def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(
 ) -> None:
     secret = next(
         s
-        for s in inv.of_type("aws:secretsmanager/secret:Secret")
+        for s in inv.of_type(token(aws.secretsmanager.Secret))
         if s.inputs["name"] == f"{env}/audio-pipeline/mongodb-uri"
     )
     (version,) = [
-        v
-        for v in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
-        if v.inputs["secretId"] == secret.outputs["arn"]
+        v for v in inv.of_type(token(aws.secretsmanager.SecretVersion)) if v.inputs["secretId"] == secret.outputs["arn"]
     ]
     assert version.tier == "database"
     assert isinstance(version.inputs["secretString"], dict)
@@ -171,23 +170,23 @@ def test_mongodb_uri_secret_is_written_by_the_database_tier_as_a_secret(
 
 
 def test_only_the_load_balancer_is_public(inv: Inventory, config: EnvConfig) -> None:
-    balancers = inv.of_type("aws:lb/loadBalancer:LoadBalancer")
+    balancers = inv.of_type(token(aws.lb.LoadBalancer))
     if not config.ingress.load_balanced:  # an HTTP API ingress (tests/test_ingress.py): no load balancer
         assert not balancers
     for alb in (b.inputs for b in balancers):
         assert alb["internal"] is False
         assert alb["dropInvalidHeaderFields"] is True
     assert len(balancers) == int(config.ingress.load_balanced)
-    for service in inv.of_type("aws:ecs/service:Service"):
+    for service in inv.of_type(token(aws.ecs.Service)):
         net = service.inputs["networkConfiguration"]
         assert net["assignPublicIp"] is False
         assert set(net["subnets"]) == set(inv.outputs["privateSubnetIds"])
 
 
 def test_data_stores_accept_traffic_only_from_the_services(inv: Inventory) -> None:
-    groups = {g.outputs["id"]: str(g.physical_name) for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    groups = {g.outputs["id"]: str(g.physical_name) for g in inv.of_type(token(aws.ec2.SecurityGroup))}
     services = next(i for i, n in groups.items() if n.endswith("-services-sg"))
-    for rule in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+    for rule in inv.of_type(token(aws.vpc.SecurityGroupIngressRule)):
         target = groups[rule.inputs["securityGroupId"]]
         if target.endswith(("-redis-sg", "-opensearch-sg", "-endpoints-sg")):
             assert rule.inputs.get("referencedSecurityGroupId") == services, rule.name
@@ -195,7 +194,7 @@ def test_data_stores_accept_traffic_only_from_the_services(inv: Inventory) -> No
 
 
 def test_secrets_are_injected_never_written_as_plain_environment(inv: Inventory, env: str) -> None:
-    arns = {s.inputs["name"]: s.outputs["arn"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    arns = {s.inputs["name"]: s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     secret_vars = {s.env_var for s in SECRETS}
     for name, c in containers(inv).items():
         plain = {e["name"] for e in c["container"]["environment"]}
@@ -209,10 +208,10 @@ def test_a_new_secret_value_is_a_new_task_definition(inv: Inventory, env: str) -
     """ECS resolves `secrets` when a task starts (ECS guide, "Pass Secrets Manager secrets through
     Amazon ECS environment variables"); the ARN stays the same when a new value is written, so the
     task definition carries each injected secret's version id (PutSecretValue returns a new one)."""
-    secrets = {s.outputs["id"]: s.inputs["name"] for s in inv.of_type("aws:secretsmanager/secret:Secret")}
+    secrets = {s.outputs["id"]: s.inputs["name"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     versions = {
         secrets[v.inputs["secretId"]].removeprefix(f"{env}/audio-pipeline/"): v.outputs["versionId"]
-        for v in inv.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+        for v in inv.of_type(token(aws.secretsmanager.SecretVersion))
     }
     for name, c in containers(inv).items():
         expected = {f"marin.secret-version.{s.name}": versions[s.name] for s in SECRETS if name in s.consumers}
@@ -229,7 +228,7 @@ def test_containers_log_to_the_logging_tiers_groups(inv: Inventory, env: str) ->
 def test_deployments_roll_back_and_prod_runs_two_tasks_per_service(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    for service in inv.of_type("aws:ecs/service:Service"):
+    for service in inv.of_type(token(aws.ecs.Service)):
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         if committed[env]["marin:highAvailability"] == "true":
             assert service.inputs["desiredCount"] >= 2
@@ -239,7 +238,7 @@ def test_toggling_fargate_spot_rolls_the_services_instead_of_replacing_them(inv:
     """terraform-provider-aws internal/service/ecs/service.go, capacityProviderStrategyCustomizeDiff:
     a changed capacity_provider_strategy is ForceNew unless force_new_deployment is true (later
     versions refuse the update instead); with it, UpdateService starts a new deployment."""
-    for service in inv.of_type("aws:ecs/service:Service"):
+    for service in inv.of_type(token(aws.ecs.Service)):
         assert service.inputs["capacityProviderStrategies"]
         assert service.inputs.get("forceNewDeployment") is True, service.name
 
@@ -247,8 +246,8 @@ def test_toggling_fargate_spot_rolls_the_services_instead_of_replacing_them(inv:
 def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    scheduled = inv.of_type("aws:appautoscaling/scheduledAction:ScheduledAction")
-    policies = inv.of_type("aws:appautoscaling/policy:Policy")
+    scheduled = inv.of_type(token(aws.appautoscaling.ScheduledAction))
+    policies = inv.of_type(token(aws.appautoscaling.Policy))
     if committed[env]["marin:autoStop"] == "true":
         assert len(scheduled) == 4
         assert not policies
@@ -266,17 +265,17 @@ def test_scheduled_scaling_only_in_dev_and_autoscaling_outside(
 def test_container_insights_and_alarms_outside_dev(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    setting = inv.one("aws:ecs/cluster:Cluster").inputs["settings"][0]
-    alarms = inv.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    setting = inv.one(token(aws.ecs.Cluster)).inputs["settings"][0]
+    alarms = inv.of_type(token(aws.cloudwatch.MetricAlarm))
     if committed[env]["marin:monitoring"] == "basic":
         assert setting["value"] == "disabled"
         assert not alarms
-        assert not inv.of_type("aws:sns/topic:Topic")
+        assert not inv.of_type(token(aws.sns.Topic))
         return
     assert setting["value"] == "enabled"
-    topic = inv.one("aws:sns/topic:Topic")
+    topic = inv.one(token(aws.sns.Topic))
     # CloudWatch can only publish to a topic whose key policy lets it use the key: not aws/sns.
-    key = inv.one("aws:kms/key:Key")
+    key = inv.one(token(aws.kms.Key))
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     principals = [st["Principal"] for st in json.loads(key.inputs["policy"])["Statement"]]
     assert {"Service": "cloudwatch.amazonaws.com"} in principals
@@ -294,14 +293,14 @@ def test_container_insights_and_alarms_outside_dev(
 
 def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
     stores = [
-        *inv.of_type("aws:elasticache/replicationGroup:ReplicationGroup"),
-        *inv.of_type("aws:opensearch/domain:Domain"),
-        *inv.of_type("mongodbatlas:index/advancedCluster:AdvancedCluster"),
-        *inv.of_type("mongodbatlas:index/project:Project"),
+        *inv.of_type(token(aws.elasticache.ReplicationGroup)),
+        *inv.of_type(token(aws.opensearch.Domain)),
+        *inv.of_type(token(atlas.AdvancedCluster)),
+        *inv.of_type(token(atlas.Project)),
     ]
     assert len(stores) == 4
-    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
-    albs = [b.inputs for b in inv.of_type("aws:lb/loadBalancer:LoadBalancer")]
+    cluster = inv.one(token(atlas.AdvancedCluster)).inputs
+    albs = [b.inputs for b in inv.of_type(token(aws.lb.LoadBalancer))]
     if committed[env]["marin:protectData"] == "false":
         assert not any(s.protect for s in stores)
         assert all(alb["enableDeletionProtection"] is False for alb in albs)
@@ -310,7 +309,7 @@ def test_data_stores_are_protected_outside_dev(inv: Inventory, env: str, committ
         assert cluster["terminationProtectionEnabled"] is True
         assert albs
         assert all(alb["enableDeletionProtection"] is True for alb in albs)
-        redis = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+        redis = inv.one(token(aws.elasticache.ReplicationGroup)).inputs
         assert redis["finalSnapshotIdentifier"]
 
 
@@ -330,14 +329,14 @@ def test_outputs_name_every_endpoint_without_secret_values(inv: Inventory, confi
         assert inv.outputs.get(key), key
     assert not inv.secret_outputs
     blob = json.dumps(inv.outputs)
-    for p in inv.of_type("random:index/randomPassword:RandomPassword"):
+    for p in inv.of_type(token(random.RandomPassword)):
         assert p.outputs["result"] not in blob
 
 
 def test_https_listener_when_a_certificate_is_configured(committed: dict[str, dict[str, str]]) -> None:
     cert = "arn:aws:acm:us-east-1:222222222222:certificate/12345678-1234-1234-1234-123456789012"
     inv = engine.run("staging", config=committed["staging"] | {"marin:certificateArn": cert})
-    listeners = {r.inputs["port"]: r.inputs for r in inv.of_type("aws:lb/listener:Listener")}
+    listeners = {r.inputs["port"]: r.inputs for r in inv.of_type(token(aws.lb.Listener))}
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["certificateArn"] == cert
     assert listeners[80]["defaultActions"][0]["type"] == "redirect"
@@ -355,7 +354,7 @@ TLS12_PLUS_POLICIES = {
 
 
 def test_listeners_serve_https_only_when_tls_is_configured(inv: Inventory, config: EnvConfig) -> None:
-    listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type("aws:lb/listener:Listener")}
+    listeners = {int(li.inputs["port"]): li.inputs for li in inv.of_type(token(aws.lb.Listener))}
     if not config.ingress.load_balanced:  # HTTPS only through API Gateway (tests/test_ingress.py)
         assert not listeners
         return
@@ -376,7 +375,7 @@ def test_listeners_serve_https_only_when_tls_is_configured(inv: Inventory, confi
 def test_alb_opens_443_only_with_tls_and_80_always(inv: Inventory, config: EnvConfig) -> None:
     public = {
         int(r.inputs["fromPort"])
-        for r in inv.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        for r in inv.of_type(token(aws.vpc.SecurityGroupIngressRule))
         if r.inputs.get("cidrIpv4") == "0.0.0.0/0"
     }
     if not config.ingress.load_balanced:
@@ -386,8 +385,8 @@ def test_alb_opens_443_only_with_tls_and_80_always(inv: Inventory, config: EnvCo
 
 
 def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: Inventory, config: EnvConfig) -> None:
-    certificates = inv.of_type("aws:acm/certificate:Certificate")
-    records = {r.name.rsplit("-", 1)[-1]: r for r in inv.of_type("aws:route53/record:Record")}
+    certificates = inv.of_type(token(aws.acm.Certificate))
+    records = {r.name.rsplit("-", 1)[-1]: r for r in inv.of_type(token(aws.route53.Record))}
     if not config.ingress.domain_name:
         assert not certificates
         assert not records
@@ -405,16 +404,16 @@ def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: 
         [option["resourceRecordValue"]],
     )
     assert validation["zoneId"] == config.ingress.hosted_zone_id
-    (waiter,) = inv.of_type("aws:acm/certificateValidation:CertificateValidation")
+    (waiter,) = inv.of_type(token(aws.acm.CertificateValidation))
     assert waiter.inputs["certificateArn"] == certificate.outputs["arn"]
     assert waiter.inputs["validationRecordFqdns"] == [records["validation"].outputs["fqdn"]]
     if not config.ingress.load_balanced:  # the HTTP API's custom domain: tests/test_ingress.py
         return
-    https = next(li for li in inv.of_type("aws:lb/listener:Listener") if int(li.inputs["port"]) == 443)
+    https = next(li for li in inv.of_type(token(aws.lb.Listener)) if int(li.inputs["port"]) == 443)
     # the listener takes the certificate from the validation, so it waits until ACM has issued it
     assert inv.depends_on(https, waiter)
     alias = records["dns"].inputs
-    alb = inv.one("aws:lb/loadBalancer:LoadBalancer").outputs
+    alb = inv.one(token(aws.lb.LoadBalancer)).outputs
     assert (alias["name"], alias["type"], alias["zoneId"]) == (host, "A", config.ingress.hosted_zone_id)
     assert alias["aliases"] == [{"name": alb["dnsName"], "zoneId": alb["zoneId"], "evaluateTargetHealth": True}]
     assert inv.outputs["apiUrl"] == f"https://{host}"
@@ -424,13 +423,13 @@ def test_a_domain_gets_a_dns_validated_certificate_and_an_alias_to_the_alb(inv: 
 # https://www.mongodb.com/docs/atlas/reference/api-resources-spec/v2/#tag/Database-Users
 # https://registry.terraform.io/providers/mongodb/mongodbatlas/latest/docs/resources/advanced_cluster
 def test_the_app_user_reads_and_writes_only_its_database_on_its_own_cluster(inv: Inventory) -> None:
-    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
-    user = inv.one("mongodbatlas:index/databaseUser:DatabaseUser").inputs
+    cluster = inv.one(token(atlas.AdvancedCluster)).inputs
+    user = inv.one(token(atlas.DatabaseUser)).inputs
     assert user["authDatabaseName"] == "admin"  # SCRAM users authenticate against admin
     assert user["roles"] == [{"roleName": "readWrite", "databaseName": "marin"}]
     assert user["scopes"] == [{"type": "CLUSTER", "name": cluster["name"]}]
     assert user["projectId"] == cluster["projectId"]
-    (password,) = [p for p in inv.of_type("random:index/randomPassword:RandomPassword") if "app-password" in p.name]
+    (password,) = [p for p in inv.of_type(token(random.RandomPassword)) if "app-password" in p.name]
     assert password.inputs["special"] is False
     assert 32 <= password.inputs["length"] <= 128
 
@@ -438,7 +437,7 @@ def test_the_app_user_reads_and_writes_only_its_database_on_its_own_cluster(inv:
 def test_the_cluster_is_a_replica_set_backed_up_and_protected_as_the_stack_says(
     inv: Inventory, config: EnvConfig
 ) -> None:
-    cluster = inv.one("mongodbatlas:index/advancedCluster:AdvancedCluster").inputs
+    cluster = inv.one(token(atlas.AdvancedCluster)).inputs
     assert cluster["clusterType"] == "REPLICASET"
     (spec,) = cluster["replicationSpecs"]
     (region,) = spec["regionConfigs"]
@@ -456,7 +455,7 @@ def test_the_cluster_is_a_replica_set_backed_up_and_protected_as_the_stack_says(
     assert cluster["pitEnabled"] is (config.database.atlas_backup == "continuous")
     assert cluster["terminationProtectionEnabled"] is config.stack.protect_data
     assert cluster["mongoDbMajorVersion"] == "8.0"
-    for schedule in inv.of_type("mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule"):
+    for schedule in inv.of_type(token(atlas.CloudBackupSchedule)):
         # snapshots at 03:00 UTC, outside the working day of every region the story serves
         assert (schedule.inputs["referenceHourOfDay"], schedule.inputs["referenceMinuteOfHour"]) == (3, 0)
 
@@ -465,13 +464,13 @@ def test_the_cluster_is_a_replica_set_backed_up_and_protected_as_the_stack_says(
 def test_the_search_domain_is_private_on_gp3_with_its_masters_and_zones_as_configured(
     inv: Inventory, config: EnvConfig
 ) -> None:
-    domain = inv.one("aws:opensearch/domain:Domain").inputs
+    domain = inv.one(token(aws.opensearch.Domain)).inputs
     assert domain["ebsOptions"] == {
         "ebsEnabled": True,
         "volumeType": "gp3",
         "volumeSize": config.search.opensearch_volume_gb,
     }
-    (group,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("opensearch-sg")]
+    (group,) = [g for g in inv.of_type(token(aws.ec2.SecurityGroup)) if g.name.endswith("opensearch-sg")]
     assert domain["vpcOptions"]["securityGroupIds"] == [group.outputs["id"]]
     zones = 3 if config.stack.high_availability else 1
     assert len(domain["vpcOptions"]["subnetIds"]) == zones
@@ -490,10 +489,10 @@ def test_the_search_domain_is_private_on_gp3_with_its_masters_and_zones_as_confi
 # ElastiCache for Redis OSS: encryption in transit and at rest, AUTH, Multi-AZ with automatic
 # failover (needs a replica), backups: https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/
 def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Inventory, config: EnvConfig) -> None:
-    group = inv.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
-    (sg,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("redis-sg")]
-    subnets = inv.one("aws:elasticache/subnetGroup:SubnetGroup").inputs
-    private = [s.outputs["id"] for s in inv.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    group = inv.one(token(aws.elasticache.ReplicationGroup)).inputs
+    (sg,) = [g for g in inv.of_type(token(aws.ec2.SecurityGroup)) if g.name.endswith("redis-sg")]
+    subnets = inv.one(token(aws.elasticache.SubnetGroup)).inputs
+    private = [s.outputs["id"] for s in inv.of_type(token(aws.ec2.Subnet)) if "private" in s.name]
     assert sorted(subnets["subnetIds"]) == sorted(private)
     ha = config.stack.high_availability
     retention = config.cache.redis_snapshot_retention_days
@@ -522,7 +521,7 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
     assert group.get("finalSnapshotIdentifier") == (
         f"{group['replicationGroupId']}-final" if config.stack.protect_data else None
     )
-    assert inv.one("aws:elasticache/replicationGroup:ReplicationGroup").protect is config.stack.protect_data
+    assert inv.one(token(aws.elasticache.ReplicationGroup)).protect is config.stack.protect_data
     assert group["description"]
     assert subnets["description"]
 
@@ -531,28 +530,26 @@ def test_redis_is_exactly_the_replication_group_the_stack_describes(inv: Invento
 # endpoint in our private subnets behind the endpoints security group, then the link between them:
 # https://www.mongodb.com/docs/atlas/security-private-endpoint/
 def test_a_dedicated_cluster_is_reached_through_our_own_private_endpoint(inv: Inventory, config: EnvConfig) -> None:
-    links = inv.of_type("mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint")
+    links = inv.of_type(token(atlas.PrivateLinkEndpoint))
     if config.database.atlas_instance_size == "M0":  # M0 has no private endpoints (its access list is the NAT)
         assert links == []
         return
-    project = inv.one("mongodbatlas:index/project:Project").outputs["id"]
+    project = inv.one(token(atlas.Project)).outputs["id"]
     (link,) = links
     assert link.inputs == {
         "projectId": project,
         "providerName": "AWS",
         "region": config.stack.aws_region.upper().replace("-", "_"),
     }
-    (endpoint,) = [
-        e for e in inv.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["vpcEndpointType"] == "Interface"
-    ]
-    (sg,) = [g for g in inv.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name.endswith("endpoints-sg")]
-    private = [s.outputs["id"] for s in inv.of_type("aws:ec2/subnet:Subnet") if "private" in s.name]
+    (endpoint,) = [e for e in inv.of_type(token(aws.ec2.VpcEndpoint)) if e.inputs["vpcEndpointType"] == "Interface"]
+    (sg,) = [g for g in inv.of_type(token(aws.ec2.SecurityGroup)) if g.name.endswith("endpoints-sg")]
+    private = [s.outputs["id"] for s in inv.of_type(token(aws.ec2.Subnet)) if "private" in s.name]
     assert endpoint.inputs["serviceName"] == link.outputs["endpointServiceName"]
-    assert endpoint.inputs["vpcId"] == inv.one("aws:ec2/vpc:Vpc").outputs["id"]
+    assert endpoint.inputs["vpcId"] == inv.one(token(aws.ec2.Vpc)).outputs["id"]
     assert sorted(endpoint.inputs["subnetIds"]) == sorted(private)
     assert endpoint.inputs["securityGroupIds"] == [sg.outputs["id"]]
     assert endpoint.inputs["tags"]["Name"] == f"marin-{config.env}-atlas-endpoint"
-    service = inv.one("mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService").inputs
+    service = inv.one(token(atlas.PrivateLinkEndpointService)).inputs
     assert service == {
         "projectId": project,
         "providerName": "AWS",
@@ -565,8 +562,8 @@ def test_a_dedicated_cluster_is_reached_through_our_own_private_endpoint(inv: In
 # a resource whose auto-named field (`name`, info/autonaming.go) the program sets is replaced
 # delete-first; the program's deleteBeforeReplace option, when given, decides instead (pulumi/pulumi
 # pkg/resource/deploy/step_generator.go). Left unset, the name is the provider's and unique: create-first.
-AUTO_NAMED = ("aws:lb/targetGroup:TargetGroup", "aws:servicediscovery/service:Service")
-CREATED_FIRST_DESPITE_A_NAME = ("aws:apigatewayv2/vpcLink:VpcLink",)
+AUTO_NAMED = (token(aws.lb.TargetGroup), token(aws.servicediscovery.Service))
+CREATED_FIRST_DESPITE_A_NAME = (token(aws.apigatewayv2.VpcLink),)
 
 
 def test_what_something_still_uses_is_replaced_by_creating_the_new_one_first(inv: Inventory) -> None:
