@@ -162,7 +162,7 @@ def test_the_cost_table_names_each_environment_s_region_as_its_config_says(
     all_inventories: dict[str, Inventory],
 ) -> None:
     regions = {env: cost.region_of(cli.records(inv)) for env, inv in all_inventories.items()}
-    assert regions == {env: parse(env, stackfiles.effective_config(env)).aws_region for env in all_inventories}
+    assert regions == {env: parse(env, stackfiles.effective_config(env)).stack.aws_region for env in all_inventories}
     table = cli.render_cost({env: {} for env in regions}, regions, markdown=False)
     assert table.splitlines()[2].split() == ["region", *regions.values()]
 
