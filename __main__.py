@@ -87,7 +87,7 @@ compute = Compute(
     ),
     opts,
 )  # fmt: skip
-http_api = (ingress.http_api_id, ingress.http_api_stage) if ingress.http_api_id and ingress.http_api_stage else None
+http_api = None if ingress.http_api_id is None else (ingress.http_api_id, ingress.http_api_stage or "")
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
