@@ -1,5 +1,5 @@
 """Shared fixtures: each committed stack's config, and its program run under the mock engine once
-per session (`inventory_of`; tests read an inventory, never change it)."""
+per session (`inventory_of`; tests read these, never change them)."""
 
 from __future__ import annotations
 
@@ -35,13 +35,23 @@ def all_inventories() -> dict[str, engine.Inventory]:
     return {e: inventory_of(e) for e in ENVS}
 
 
-@pytest.fixture
-def committed() -> dict[str, dict[str, str]]:
-    """What the CLI would pass each committed stack (project defaults + stack file)."""
+@functools.cache
+def committed_configs() -> dict[str, dict[str, str]]:
     return stackfiles.all_environments()
 
 
+@functools.cache
+def config_of(env: str) -> EnvConfig:
+    return parse(env, committed_configs()[env])
+
+
 @pytest.fixture
-def config(env: str, committed: dict[str, dict[str, str]]) -> EnvConfig:
+def committed() -> dict[str, dict[str, str]]:
+    """What the CLI would pass each committed stack (project defaults + stack file)."""
+    return committed_configs()
+
+
+@pytest.fixture
+def config(env: str) -> EnvConfig:
     """The validated config of the stack under test: tests key on what it says, never on its name."""
-    return parse(env, committed[env])
+    return config_of(env)
