@@ -157,3 +157,29 @@ def test_a_list_arrives_as_json_from_the_engine_or_as_a_list_from_yaml() -> None
     assert array.validate(["111111111111"]) == (("111111111111",), None)
     assert array.validate('{"a": 1}') == (None, f"{array.full_name}='{{\"a\": 1}}': expected a list")
     assert array.validate("[1") == (None, f"{array.full_name}='[1': expected a list")
+
+
+def test_a_key_is_a_field_with_its_category_description_and_default() -> None:
+    """`key` runs while the module is imported; called here, so a wrong builder fails here too."""
+    info = config.key("sizing", "Seconds an idle connection is kept.", 60, alias="idleTimeout")
+    assert (info.default, info.description, info.json_schema_extra, info.alias) == (
+        60,
+        "Seconds an idle connection is kept.",
+        {"category": "sizing"},
+        "idleTimeout",
+    )
+    assert not info.is_required()
+    assert config.key("identity", "No default.").is_required()
+
+
+def test_every_field_of_every_section_is_a_key_under_its_camel_case_name() -> None:
+    keys = list(config._keys())
+    assert keys == list(config.SCHEMA)
+    assert [(k.section, k.field) for k in keys] == [
+        (section, field) for section, model in config.SECTIONS.items() for field in model.model_fields
+    ]
+    by_field = {k.field: k.name for k in keys}
+    assert by_field["api_cpu"] == "apiCpu"
+    assert by_field["allowed_account_ids"] == "allowedAccountIds"
+    assert (by_field["mode"], by_field["level"]) == ("ingress", "monitoring")  # their own aliases
+    assert len(set(by_field.values())) == len(keys), "two fields under one key"
