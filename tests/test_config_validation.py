@@ -406,3 +406,14 @@ def test_a_real_deploy_refuses_each_example_value(prod: dict[str, str], key: str
     (problem,) = deploy_problems(parse("prod", raw), raw)
     assert problem.startswith(f"{key}=")
     assert problem.endswith("replace it before deploying")
+
+
+def test_a_secret_key_the_engine_did_not_pass_as_a_secret_is_refused() -> None:
+    raw = stackfiles.effective_config("dev") | {"marin:transcriptionApiKey": "sk-live-X"}
+    with pytest.raises(ConfigError) as refused:
+        parse("dev", raw, secret_keys=set())
+    assert refused.value.problems == [
+        "marin:transcriptionApiKey is a secret but the stack holds it in plaintext: "
+        "`pulumi config set --secret marin:transcriptionApiKey <value>`"
+    ]
+    assert parse("dev", raw, secret_keys={"marin:transcriptionApiKey"}).env == "dev"
