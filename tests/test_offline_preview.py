@@ -140,12 +140,12 @@ def test_a_delete_first_of_something_still_in_use_fails(dev: dict[str, Any]) -> 
         kwargs["opts"].delete_before_replace = None
         return kwargs
 
-    with patched(aws.apigatewayv2.VpcLink, **{"compute-vpc-link": default_option}):
+    with patched(aws.apigatewayv2.VpcLink, **{"ingress-vpc-link": default_option}):
         _, cs = diff(dev, doc("dev", changed_config("dev", vpcCidr="10.40.0.0/16")))
     (link,) = [c for c in cs if c.type == token(aws.apigatewayv2.VpcLink)]
     assert link.delete_first
     assert link.failing == [
-        f"deleted first while {token(aws.apigatewayv2.Integration)} compute-api-integration still uses it"
+        f"deleted first while {token(aws.apigatewayv2.Integration)} ingress-api-integration still uses it"
     ]
 
 
