@@ -250,12 +250,22 @@ def _leaves(value: Any) -> Iterable[Any]:
 
 def _computed(r: Mapping[str, Any]) -> set[str]:
     """The output values of `r` a preview does not know while `r` is created or replaced: those the
-    provider computes (ids, ARNs, endpoints), not the inputs it echoes back."""
-    return {
-        v
-        for k, v in r["outputs"].items()
-        if isinstance(v, str) and len(v) >= 6 and (k not in r["inputs"] or k == "id") and v not in r["inputs"].values()
-    }
+    provider computes (ids, ARNs, endpoints, validation records), not the inputs it echoes back."""
+    echoed = set(_leaves(r["inputs"]))
+    return {v for v in _leaves(r["outputs"]) if isinstance(v, str) and len(v) >= 6 and v not in echoed}
+
+
+def _kept(old: Any, new: Any, computed: set[str], into: dict[str, str]) -> None:
+    """A resource the engine matches keeps its state: each value its provider computed in the new
+    run (the mocks' ids, ARNs and what derives from them) is the one already in the old."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in old.keys() & new.keys():
+            _kept(old[k], new[k], computed, into)
+    elif isinstance(old, list) and isinstance(new, list):
+        for o, n in zip(old, new, strict=False):
+            _kept(o, n, computed, into)
+    elif isinstance(new, str) and new in computed and isinstance(old, str) and old != new:
+        into[new] = old
 
 
 def _refer(value: Any, refs: Mapping[str, str]) -> Any:
@@ -302,14 +312,19 @@ def _explicit_name_deletes_first(r: Mapping[str, Any]) -> bool:
 
 
 def changes(
-    old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]], replacements_apply: bool = True
+    old: Iterable[Mapping[str, Any]],
+    new: Iterable[Mapping[str, Any]],
+    replacements_apply: bool = True,
+    fresh: frozenset[str] = frozenset(),
 ) -> list[ResourceChange]:
     """The steps `pulumi preview` would show turning `old` into `new`. Resources are matched by URN,
     or by one of the new resource's alias URNs (own or inherited from its parent's). An input that
     takes an output of a resource being created or replaced is unknown; a changed or unknown
     input that forces a new resource replaces it, which can make its dependents' inputs unknown in
     turn: repeated to a fixpoint. `replacements_apply=False` (two environments, not two versions
-    of one): updates only."""
+    of one): updates only. A matched resource keeps the values its provider computed (its state),
+    unless it is replaced (`fresh`: found replaced on an earlier pass)."""
+    old, new = list(old), list(new)
     old_by_urn = {r["urn"]: r for r in old}
     new_list = list(new)
     new_by_urn = {r["urn"]: r for r in new_list}
@@ -319,6 +334,27 @@ def changes(
         if match and match not in {p["urn"] for p in pairs.values()}:
             pairs[r["urn"]] = old_by_urn[match]
     matched_old = {a["urn"] for a in pairs.values()}
+    kept: dict[str, str] = {}
+    keeping = set()
+    for urn, a in pairs.items():
+        if urn not in fresh:
+            before = len(kept)
+            _kept(a["outputs"], new_by_urn[urn]["outputs"], _computed(new_by_urn[urn]), kept)
+            keeping |= {urn} if len(kept) > before else set()
+    if kept:  # e.g. a resource moved under an alias: its mocked id derives from its new logical name
+        found = re.compile("|".join(map(re.escape, sorted(kept, key=len, reverse=True))))
+
+        def keep(value: Any) -> Any:  # also inside larger strings: `integrations/<id>`, policy documents
+            if isinstance(value, str):
+                return found.sub(lambda m: kept[m.group()], value)
+            if isinstance(value, list):
+                return [keep(v) for v in value]
+            if isinstance(value, dict):
+                return {k: keep(v) for k, v in value.items()}
+            return value
+
+        new_list = [{**r, "inputs": keep(r["inputs"]), "outputs": keep(r["outputs"])} for r in new_list]
+        new_by_urn = {r["urn"]: r for r in new_list}
     created = {r["urn"] for r in new_list if r["urn"] not in pairs}
     props: dict[str, list[PropertyChange]] = {}
     for r in new_list:
@@ -367,6 +403,8 @@ def changes(
                 grew = True
         if not grew:
             break
+    if replaced & keeping:  # a replaced resource gets new ids and ARNs: compare again, not keeping them
+        return changes(old, new, replacements_apply, fresh | (replaced & keeping))
     out: list[ResourceChange] = []
     # for display only: another resource's computed id or ARN reads as <logical-name.output>
     refs = {
