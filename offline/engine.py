@@ -16,7 +16,7 @@ import json
 import os
 import runpy
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,8 @@ import pulumi_random
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc, settings
-from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
@@ -182,15 +182,22 @@ class Inventory:
         return [r for r in self.resources if r.custom]
 
 
-def unwrap(value: Any) -> Any:
-    """Strip the mock engine's secret markers, recursively."""
+def walk(value: Any, leaf: Callable[[Any], Any] = lambda v: v, secret: Callable[[Any], Any] | None = None) -> Any:
+    """The one tree walk of offline/: `value` rebuilt with `leaf` applied to each leaf (dicts and
+    lists walked). A mock-engine secret becomes `secret(its plain value)`, or without `secret` its
+    value, walked (unwrapped)."""
     if isinstance(value, dict):
         if value.get(SECRET_SIG) == SECRET_MARK:
-            return unwrap(value.get("value"))
-        return {k: unwrap(v) for k, v in value.items()}
+            return secret(walk(value.get("value"))) if secret else walk(value.get("value"), leaf)
+        return {k: walk(v, leaf, secret) for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
+        return [walk(v, leaf, secret) for v in value]
+    return leaf(value)
+
+
+def unwrap(value: Any) -> Any:
+    """Strip the mock engine's secret markers, recursively."""
+    return walk(value)
 
 
 def _suffix(seed: str, length: int = 6) -> str:

@@ -38,13 +38,7 @@ def undeclared_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
 
 
 def _normalise(value: Any, envs: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return envs.sub("<id>", value)
-    if isinstance(value, dict):
-        return {k: _normalise(v, envs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalise(v, envs) for v in value]
-    return value
+    return engine.walk(value, lambda v: envs.sub("<id>", v) if isinstance(v, str) else v)
 
 
 def _account(inv: engine.Inventory) -> list[str]:

@@ -42,26 +42,20 @@ TIER_ORDER = (
 )
 
 
-def number(value: Any) -> Any:
-    """Integral floats as ints, recursively (the engine passes every number as a float)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: number(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [number(v) for v in value]
-    return value
+def _integral(value: Any) -> Any:
+    """An integral float as an int (the engine passes every number as a float)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _mask_secrets(value: Any) -> Any:
-    if isinstance(value, dict):
-        if value.get(engine.SECRET_SIG) == engine.SECRET_MARK:
-            plain = json.dumps(engine.unwrap(value.get("value")), sort_keys=True)
-            return f"[secret sha256:{hashlib.sha256(plain.encode()).hexdigest()[:16]}]"
-        return {k: _mask_secrets(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_mask_secrets(v) for v in value]
-    return value
+def _digest(plain: Any) -> str:
+    text = json.dumps(plain, sort_keys=True)
+    return f"[secret sha256:{hashlib.sha256(text.encode()).hexdigest()[:16]}]"
+
+
+def masked(value: Any) -> Any:
+    """`value` as a plan document holds it: integral numbers as ints, each secret as its digest
+    (a changed secret is seen, never printed)."""
+    return engine.walk(value, _integral, _digest)
 
 
 def _decode_json_strings(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -76,7 +70,7 @@ def _decode_json_strings(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def resource_doc(r: engine.Resource) -> dict[str, Any]:
-    inputs = number(_mask_secrets(r.inputs))
+    inputs = masked(r.inputs)
     if r.type.startswith("pulumi:providers:"):
         inputs = _decode_json_strings(inputs)
     return {
@@ -99,7 +93,7 @@ def resource_doc(r: engine.Resource) -> dict[str, Any]:
         "propertyDependencies": {k: list(v) for k, v in r.property_dependencies.items()},
         "autoNamed": list(r.auto_named),
         "inputs": inputs,
-        "outputs": number(_mask_secrets(r.outputs)),
+        "outputs": masked(r.outputs),
     }
 
 
@@ -110,7 +104,7 @@ def to_doc(inv: engine.Inventory) -> dict[str, Any]:
     return {
         "environment": inv.env,
         "resources": resources,
-        "outputs": number(outputs),
+        "outputs": engine.walk(outputs, _integral),
         "summary": summary(resources),
     }
 
@@ -237,17 +231,6 @@ def property_changes(a: Any, b: Any, path: str = "") -> list[PropertyChange]:
     return [] if a == b else [PropertyChange(path, a, b)]
 
 
-def _leaves(value: Any) -> Iterable[Any]:
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _leaves(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _leaves(v)
-    else:
-        yield value
-
-
 def _computed(r: Mapping[str, Any]) -> set[str]:
     """The output values of `r` a preview does not know while `r` is created or replaced: those the
     provider computes (ids, ARNs, endpoints, validation records), not the inputs it echoes back."""
@@ -266,16 +249,6 @@ def _kept(old: Any, new: Any, computed: set[str], into: dict[str, str]) -> None:
             _kept(o, n, computed, into)
     elif isinstance(new, str) and new in computed and isinstance(old, str) and old != new:
         into[new] = old
-
-
-def _refer(value: Any, refs: Mapping[str, str]) -> Any:
-    if isinstance(value, str):
-        return refs.get(value, value)
-    if isinstance(value, list):
-        return [_refer(v, refs) for v in value]
-    if isinstance(value, dict):
-        return {k: _refer(v, refs) for k, v in value.items()}
-    return value
 
 
 def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
@@ -413,9 +386,13 @@ def changes(
         for k, v in r["outputs"].items()
         if r["custom"] and isinstance(v, str) and v in _computed(r)
     }
+
+    def refer(value: Any) -> Any:
+        return engine.walk(value, lambda v: refs.get(v, v) if isinstance(v, str) else v)
+
     for ps in props.values():
         for p in ps:
-            p.old, p.new = _refer(p.old, refs), _refer(p.new, refs)
+            p.old, p.new = refer(p.old), refer(p.new)
 
     def change(op: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> ResourceChange:
         ref = b or a
@@ -471,7 +448,9 @@ def _failures(
             for r in new_list:
                 if r["urn"] in going or r["urn"] not in pairs or not r["custom"]:
                     continue
-                if ids & set(_leaves(pairs[r["urn"]]["inputs"])):
+                used: set[Any] = set()
+                engine.walk(pairs[r["urn"]]["inputs"], used.add)
+                if ids & used:
                     c.failing.append(f"deleted first while {r['type']} {r['logicalName']} still uses it")
     deleted_names = {(c.type, c.physical_old) for c in cs if c.op == "delete" and c.physical_old and c.custom}
     for c in cs:
@@ -499,7 +478,7 @@ def change_counts(cs: Iterable[ResourceChange]) -> dict[str, int]:
 
 def show(value: Any) -> str:
     """A value in full (never truncated), JSON for structures, ints as ints."""
-    value = number(value)
+    value = engine.walk(value, _integral)
     if value is None:
         return "(none)"
     if value == UNKNOWN:

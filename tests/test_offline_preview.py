@@ -264,7 +264,7 @@ def test_replacing_a_protected_resource_fails_with_a_distinct_exit_code() -> Non
 def test_a_changed_secret_is_seen_by_digest_and_never_printed() -> None:
     secret = {engine.SECRET_SIG: engine.SECRET_MARK, "value": "sk-live-1"}
     other = {engine.SECRET_SIG: engine.SECRET_MARK, "value": "sk-live-2"}
-    a, b = report._mask_secrets({"v": secret}), report._mask_secrets({"v": other})
+    a, b = report.masked({"v": secret}), report.masked({"v": other})
     assert a != b
     assert "sk-live" not in json.dumps([a, b])
     assert report.show(b["v"]) == '"[secret]"'
