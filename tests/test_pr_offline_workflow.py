@@ -3,8 +3,11 @@ that never runs the pull request's code, warns on dangerous changes and on a cos
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pulumi_aws as aws
@@ -134,3 +137,63 @@ def test_the_comment_is_quiet_below_the_threshold_without_dangerous_changes() ->
     assert "CAUTION" not in text
     assert "rotating_light" not in text
     assert "+$10.00" in text
+
+
+def _run_report_step(tmp_path: Path, diff_exit: int) -> tuple[int, str]:
+    """The report step's own script, with `.venv/bin/python -m offline` standing in: `diff` writes a
+    plan comparison with a failing change and exits `diff_exit`; everything else is the real Python."""
+    doc = load("pr-offline.yml")
+    step = next(s for s in steps(doc) if s.get("id") == "offline")
+    diff, cost = docs(0.0, ["WARNING prod: REPLACES protected stateful aws:s3/bucket:Bucket storage-recordings"])
+    diff["environments"]["prod"]["changes"][0]["failing"] = ["replace of a protected resource"]
+    (tmp_path / "diff.json").write_text(json.dumps(diff), encoding="utf-8")
+    (tmp_path / "cost.json").write_text(json.dumps(cost), encoding="utf-8")
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / "scripts").symlink_to(PROJECT_ROOT / "scripts")
+    stub = tmp_path / ".venv" / "bin" / "python"
+    stub.write_text(
+        "#!/bin/sh\n"
+        f'case "$2 $3" in\n'
+        f'  "offline diff") cp {tmp_path}/diff.json report/diff.json; exit {diff_exit} ;;\n'
+        f'  "offline cost") cp {tmp_path}/cost.json report/cost.json; exit 0 ;;\n'
+        "esac\n"
+        f'exec {sys.executable} "$@"\n',
+        encoding="utf-8",
+    )
+    stub.chmod(0o755)
+    env = {
+        **doc["env"],
+        **step["env"],
+        "BASE_SHA": "a" * 40,
+        "HEAD_SHA": "b" * 40,
+        "PR_NUMBER": "7",
+        "PATH": "/usr/bin:/bin",
+    }
+    env |= {"GITHUB_OUTPUT": str(tmp_path / "out"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, check=False)
+    out = (tmp_path / "out").read_text(encoding="utf-8") if (tmp_path / "out").exists() else ""
+    return done.returncode, out
+
+
+def test_a_failing_change_is_still_reported_in_the_comment_and_then_fails_the_run(tmp_path: Path) -> None:
+    """`diff --base` exits 3 for a change `pulumi up` would stop on (offline/cli.py): the report is
+    still written and uploaded, the run then fails, and the comment workflow posts on a failed run."""
+    code, out = _run_report_step(tmp_path, diff_exit=3)
+    assert code == 0
+    assert "diff-exit=3" in out
+    assert "!   fails: replace of a protected resource" in (tmp_path / "report" / "comment.md").read_text()
+    doc = load("pr-offline.yml")
+    names = [s.get("id") or s.get("uses", "").split("@")[0] for s in steps(doc)]
+    last = steps(doc)[-1]
+    assert names.index("offline") < names.index("actions/upload-artifact") < len(names) - 1
+    assert last["if"] == "steps.offline.outputs.diff-exit == '3'"
+    assert "exit 3" in last["run"]
+    (job,) = load("pr-offline-comment.yml")["jobs"].values()
+    assert "conclusion == 'failure'" in job["if"]
+
+
+def test_any_other_diff_error_stops_the_report_before_a_comment_is_written(tmp_path: Path) -> None:
+    code, out = _run_report_step(tmp_path, diff_exit=1)
+    assert code == 1
+    assert not (tmp_path / "report" / "comment.md").exists()
+    assert "diff-exit" not in out
