@@ -36,32 +36,39 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "offline" / "replacements.json"
 
 # What was read, and for which pinned SDK (requirements.txt, bootstrap/requirements.txt). The repo
-# names are the public GitHub repositories; `rev` is the commit read. See docs/offline.md for why
-# the AWS tree is the 2024-04 one (the v6 tree pulumi-aws 7.51.1 wraps could not be retrieved).
+# names are the public GitHub repositories; `rev` is the commit read; `wraps` is what the pinned
+# SDK's own repository says it bridges, as far as it could be read (docs/offline.md, provenance).
 UPSTREAM = {
     "aws": {
         "dir": "terraform-provider-aws",
         "repo": "hashicorp/terraform-provider-aws",
         "rev": "1a5174b137bbdefdebd6e5c2fc033f829057e283",
         "sdk": "pulumi-aws==7.51.1",
+        "wraps": "unverified: pulumi/pulumi-aws (731 MB) cannot be fetched and the search index maps no tag to"
+        " its `upstream` submodule; a v6 tree (>= 6.3.0, pulumi-aws#5665); this rev is v5.46-era (2024-04)",
     },
     "mongodbatlas": {
         "dir": "terraform-provider-mongodbatlas",
         "repo": "mongodb/terraform-provider-mongodbatlas",
         "rev": "v2.16.0",
         "sdk": "pulumi-mongodbatlas==4.18.0",
+        "wraps": "unverified: the newest pulumi-mongodbatlas tag fetched, v4.14.0 (2026-08-14), wraps v2.16.0"
+        " (its `upstream` submodule 08aab40); 4.18.0 is later, so this rev is the closest earlier one",
     },
     "random": {
         "dir": "terraform-provider-random",
         "repo": "hashicorp/terraform-provider-random",
         "rev": "v3.9.0",
         "sdk": "pulumi-random==4.21.4",
+        "wraps": "v3.9.0 for pulumi-random v4.21.1 (provider/shim/go.mod: f8d869dc = tag v3.9.0); the commits"
+        " after it to 2026-08-14 upgrade only the bridge; 4.21.4 itself is later than the fetched snapshot",
     },
     "github": {
         "dir": "terraform-provider-github",
         "repo": "integrations/terraform-provider-github",
         "rev": "v6.13.0",
         "sdk": "pulumi-github==6.15.0",
+        "wraps": "v6.13.0: pulumi/pulumi-github tag v6.15.0's `upstream` submodule is 20728bb = tag v6.13.0",
     },
 }
 
@@ -371,7 +378,7 @@ def main() -> int:
         }
     doc = {
         "generatedBy": "scripts/gen_replacements.py",
-        "upstream": {k: {"repo": v["repo"], "rev": v["rev"], "sdk": v["sdk"]} for k, v in UPSTREAM.items()},
+        "upstream": {k: {n: v[n] for n in ("repo", "rev", "sdk", "wraps")} for k, v in UPSTREAM.items()},
         "types": table,
     }
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
