@@ -1,4 +1,5 @@
 """`python -m offline plan [ENV...]`: what each environment would contain, with no cloud account."""
+# ruff: noqa: E402 (the GC is off before the SDK imports)
 
 import gc
 
@@ -6,6 +7,6 @@ import gc
 # only costs time here (`cli._main` keeps it off for the run, then turns it back on).
 gc.disable()
 
-from offline.cli import main  # noqa: E402
+from offline.cli import main
 
 raise SystemExit(main())
