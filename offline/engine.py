@@ -652,11 +652,9 @@ def _with_secret_placeholders(config: Mapping[str, str], as_real_deploy: bool) -
 
 
 def _is_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        return value.get(SECRET_SIG) == SECRET_MARK or any(_is_secret(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_is_secret(v) for v in value)
-    return False
+    found: list[Any] = []
+    walk(value, secret=found.append)
+    return bool(found)
 
 
 def _first_account(config: Mapping[str, str]) -> str:
