@@ -234,8 +234,11 @@ def property_changes(a: Any, b: Any, path: str = "") -> list[PropertyChange]:
 def _computed(r: Mapping[str, Any]) -> set[str]:
     """The output values of `r` a preview does not know while `r` is created or replaced: those the
     provider computes (ids, ARNs, endpoints, validation records), not the inputs it echoes back."""
-    echoed = set(_leaves(r["inputs"]))
-    return {v for v in _leaves(r["outputs"]) if isinstance(v, str) and len(v) >= 6 and v not in echoed}
+    echoed: set[Any] = set()
+    engine.walk(r["inputs"], echoed.add)
+    outputs: set[Any] = set()
+    engine.walk(r["outputs"], outputs.add)
+    return {v for v in outputs if isinstance(v, str) and len(v) >= 6 and v not in echoed}
 
 
 def _kept(old: Any, new: Any, computed: set[str], into: dict[str, str]) -> None:
@@ -299,7 +302,7 @@ def changes(
     unless it is replaced (`fresh`: found replaced on an earlier pass)."""
     old, new = list(old), list(new)
     old_by_urn = {r["urn"]: r for r in old}
-    new_list = list(new)
+    new_list: list[Mapping[str, Any]] = list(new)
     new_by_urn = {r["urn"]: r for r in new_list}
     pairs: dict[str, Mapping[str, Any]] = {}
     for r in new_list:
@@ -318,13 +321,7 @@ def changes(
         found = re.compile("|".join(map(re.escape, sorted(kept, key=len, reverse=True))))
 
         def keep(value: Any) -> Any:  # also inside larger strings: `integrations/<id>`, policy documents
-            if isinstance(value, str):
-                return found.sub(lambda m: kept[m.group()], value)
-            if isinstance(value, list):
-                return [keep(v) for v in value]
-            if isinstance(value, dict):
-                return {k: keep(v) for k, v in value.items()}
-            return value
+            return engine.walk(value, lambda v: found.sub(lambda m: kept[m.group()], v) if isinstance(v, str) else v)
 
         new_list = [{**r, "inputs": keep(r["inputs"]), "outputs": keep(r["outputs"])} for r in new_list]
         new_by_urn = {r["urn"]: r for r in new_list}
