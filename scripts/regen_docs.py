@@ -2,8 +2,10 @@
 
   .venv/bin/python scripts/regen_docs.py
 
-Writes the cost table (`python -m offline cost --markdown`) and the configuration table
-(`python -m marin.declarations --markdown`) between their markers; the tests fail when they are stale.
+Writes, between their markers, the cost table (`python -m offline cost --markdown`), the
+configuration table (`python -m marin.declarations --markdown`) and the state-backend table (each
+bootstrap stack's `backendUrl` and `secretsProvider` outputs, from the bootstrap program run under
+mocks); the tests fail when any is stale.
 """
 
 from __future__ import annotations
@@ -15,19 +17,32 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "bootstrap")]
 
 from marin import declarations  # noqa: E402
+from marin_bootstrap import offline as bootstrap  # noqa: E402
 from offline import cli  # noqa: E402
 
 PROGRESS = re.compile(r"^\[\d+/\d+\] ")
 
 
+def bootstrap_envs() -> list[str]:
+    return sorted(p.name.split(".")[1] for p in (ROOT / "bootstrap").glob("Pulumi.*.yaml"))
+
+
+def state_table() -> str:
+    """Per environment, the state backend and secrets provider its bootstrap creates: what
+    `pulumi login` and `pulumi stack init --secrets-provider` take."""
+    rows = ["| environment | `pulumi login` | `--secrets-provider` of `pulumi stack init` |", "|---|---|---|"]
+    for env in bootstrap_envs():
+        outputs = bootstrap.run(env).outputs
+        rows.append(f"| {env} | `{outputs['backendUrl']}` | `{outputs['secretsProvider']}` |")
+    return "\n".join(rows)
+
+
 def _replace(text: str, marker: str, body: str) -> str:
-    pattern = re.compile(rf"(<!-- {marker}:begin -->\n).*?(\n<!-- {marker}:end -->)", re.S)
-    if not pattern.search(text):
-        return text
-    return pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    pattern = re.compile(rf"(<!-- {marker}:begin -->\n)(?:.*?\n)?(<!-- {marker}:end -->)", re.S)
+    return pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
 
 
 def main() -> int:
@@ -40,12 +55,18 @@ def main() -> int:
         print("\n".join(refusal) or f"python -m offline cost --markdown exited {code}", file=sys.stderr)
         print("regen_docs: nothing written", file=sys.stderr)
         return 1
-    cost_table = out.getvalue().strip()
-    config_table = declarations.config_table()
+    try:
+        states = state_table()
+    except Exception as error:  # a refused bootstrap stack: its one-line reason
+        print(f"{error}\nregen_docs: nothing written", file=sys.stderr)
+        return 1
+    tables = {"cost-table": out.getvalue().strip(), "config-table": declarations.config_table(), "state-table": states}
     for doc in ("README.md", "docs/environments.md"):
         path = ROOT / doc
         text = path.read_text(encoding="utf-8")
-        new = _replace(_replace(text, "cost-table", cost_table), "config-table", config_table)
+        new = text
+        for marker, body in tables.items():
+            new = _replace(new, marker, body)
         if new != text:
             path.write_text(new, encoding="utf-8")
             print(f"updated {doc}")
