@@ -19,15 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bootstrap")]
 
-from marin import declarations  # noqa: E402
 from marin_bootstrap import offline as bootstrap  # noqa: E402
+
+from marin import declarations, stackfiles  # noqa: E402
 from offline import cli  # noqa: E402
 
 PROGRESS = re.compile(r"^\[\d+/\d+\] ")
 
 
 def bootstrap_envs() -> list[str]:
-    return sorted(p.name.split(".")[1] for p in (ROOT / "bootstrap").glob("Pulumi.*.yaml"))
+    """Environments with a bootstrap stack file, in the application's order (dev, staging, prod, the rest)."""
+    return [env for env in stackfiles.environments(ROOT) if (ROOT / "bootstrap" / f"Pulumi.{env}.yaml").is_file()]
 
 
 def state_table() -> str:
