@@ -134,19 +134,20 @@ def test_there_is_a_bootstrap_stack_to_check_against() -> None:
     assert BOOTSTRAP_ENVS
 
 
-@pytest.mark.parametrize("env", BOOTSTRAP_ENVS)
-def test_each_environments_backend_is_its_own_bucket_and_key_in_its_account_and_region(env: str) -> None:
+def test_each_environments_backend_is_its_own_bucket_and_key_in_its_account_and_region() -> None:
     """The bootstrap's outputs name the bucket and alias it registers, in the account and region of
-    the application stack file (`marin:allowedAccountIds`, `marin:awsRegion`)."""
-    app = stackfiles.effective_config(env)
-    region = app.get("marin:awsRegion", "us-east-1")
-    found = backend(env)
-    assert found["backendUrl"] == f"s3://{found['bucket']}?region={region}"
-    assert found["secretsProvider"] == f"awskms://{found['alias']}?region={region}"
-    accounts = [a for a in json.loads(app["marin:allowedAccountIds"]) if a in found["bucket"]]
-    assert accounts, f"{found['bucket']} names none of {env}'s accounts"
-    assert env in found["bucket"]
-    assert env in found["alias"]
+    the application stack file (`marin:allowedAccountIds`, `marin:awsRegion`). Every bootstrap stack
+    in one test: the per-stack tests are those of the application's stacks."""
+    for env in BOOTSTRAP_ENVS:
+        app = stackfiles.effective_config(env)
+        region = app.get("marin:awsRegion", "us-east-1")
+        found = backend(env)
+        assert found["backendUrl"] == f"s3://{found['bucket']}?region={region}"
+        assert found["secretsProvider"] == f"awskms://{found['alias']}?region={region}"
+        accounts = [a for a in json.loads(app["marin:allowedAccountIds"]) if a in found["bucket"]]
+        assert accounts, f"{found['bucket']} names none of {env}'s accounts"
+        assert env in found["bucket"]
+        assert env in found["alias"]
 
 
 def test_the_state_backend_table_is_what_the_bootstrap_creates() -> None:
