@@ -9,6 +9,7 @@ import re
 import runpy
 import shlex
 import subprocess
+from pathlib import Path
 
 import pytest
 
