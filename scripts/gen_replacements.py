@@ -329,6 +329,31 @@ def to_sdk(paths: list[str], token: str, inputs: set[str]) -> tuple[list[str], l
     return sorted(set(kept)), dropped
 
 
+# Known differences between the tree read and the one the pinned SDK wraps, each with its evidence:
+# applied over what the Go source says, and listed in the table's entry (`corrected`).
+# Known differences between the tree read and the one the pinned SDK wraps, each with its evidence:
+# (force-new paths to drop, conditional ones to add), applied over what the Go source says; the
+# entry is marked `corrected`.
+CORRECTIONS: dict[str, tuple[list[str], list[dict[str, str]]]] = {
+    "aws:elasticache/replicationGroup:ReplicationGroup": (
+        ["engine"],
+        [
+            {
+                "path": "engine",
+                "when": "any engine change but redis -> valkey (an in-place engine upgrade, ElastiCache "
+                "ModifyReplicationGroup `Engine`); the tree read predates valkey, which the pinned SDK's "
+                "ReplicationGroup docs accept ('Valid values are `redis` or `valkey`')",
+            }
+        ],
+    ),
+}
+
+
+def corrected(token: str, forced: list[str], cond: list[dict[str, str]]) -> tuple[list[str], list[dict[str, str]]]:
+    dropped, added = CORRECTIONS.get(token, ([], []))
+    return [f for f in forced if f not in dropped], [*cond, *added]
+
+
 def main() -> int:
     sources = Path(sys.argv[1])
     table: dict[str, object] = {}
@@ -364,6 +389,7 @@ def main() -> int:
             else c
             for c in cond
         ]
+        forced, cond = corrected(token, forced, cond)
         auto = EXTRA_AUTONAME.get(token) or ("name" if has_name and token.startswith("aws:") else None)
         table[token] = {
             "terraform": tf,
@@ -375,6 +401,7 @@ def main() -> int:
             "notInputs": dropped,
             "blocks": blocks,
             "tags": "tags" in inputs,
+            **({"corrected": True} if token in CORRECTIONS else {}),
         }
     doc = {
         "generatedBy": "scripts/gen_replacements.py",

@@ -288,3 +288,12 @@ def test_resources_moved_under_aliases_keep_their_ids_and_what_references_them_i
             r["urn"], r["aliases"] = r["aliases"][0], []
     cs = report.changes(old, dev["resources"])
     assert [(c.op, c.urn) for c in cs] == [("create", moved[0]["parent"])]
+
+
+def test_a_redis_engine_change_is_conditional_not_a_replacement() -> None:
+    """ElastiCache upgrades a replication group from redis to valkey in place (ModifyReplicationGroup
+    `Engine`); only other engine changes replace it. The generated table's tree predates valkey, so
+    scripts/gen_replacements.py corrects it (CORRECTIONS, with its evidence)."""
+    group = token(aws.elasticache.ReplicationGroup)
+    assert not replacements.forcing(group, "engine", [])
+    assert replacements.conditional(group, "engine")
