@@ -63,8 +63,6 @@ RESERVED_NAMES = {token(aws.apigatewayv2.Stage): "$default"}
 # Input blocks the provider completes with computed fields (an HTTP API custom domain's target
 # name and zone): unknown as a whole in a first preview.
 COMPUTED_IN_INPUT_BLOCKS = {token(aws.apigatewayv2.DomainName): ("domainNameConfiguration",)}
-# Resources whose provider id is their name or ARN (the rest get `<prefix>-<hex>` ids).
-ID_FROM_INPUT = {token(aws.s3.Bucket): "bucket", token(aws.cloudwatch.LogGroup): "name"}
 
 
 @dataclass
@@ -208,31 +206,109 @@ def _suffix(seed: str, length: int = 6) -> str:
 DIRECTIONS = {"northeast": "ne", "southeast": "se", "northwest": "nw", "southwest": "sw", "central": "c"}
 
 
-# Types the mocks answer for, read once at import: the SDK loads its modules lazily, and the mocks
-# run in the engine's threads, where a module another thread is still loading is incomplete.
-_ACM_CERTIFICATE = token(aws.acm.Certificate)
-_ADVANCEDCLUSTER = token(atlas.AdvancedCluster)
-_APIGATEWAYV2_API = token(aws.apigatewayv2.Api)
-_APIGATEWAYV2_DOMAINNAME = token(aws.apigatewayv2.DomainName)
-_APIGATEWAYV2_INTEGRATION = token(aws.apigatewayv2.Integration)
-_APIGATEWAYV2_VPCLINK = token(aws.apigatewayv2.VpcLink)
-_CLOUDWATCH_LOGGROUP = token(aws.cloudwatch.LogGroup)
-_EC2_EIP = token(aws.ec2.Eip)
-_EC2_INSTANCE = token(aws.ec2.Instance)
-_EC2_VPCENDPOINT = token(aws.ec2.VpcEndpoint)
-_ELASTICACHE_REPLICATIONGROUP = token(aws.elasticache.ReplicationGroup)
-_IAM_ROLE = token(aws.iam.Role)
-_LB_LOADBALANCER = token(aws.lb.LoadBalancer)
-_LB_TARGETGROUP = token(aws.lb.TargetGroup)
-_OPENSEARCH_DOMAIN = token(aws.opensearch.Domain)
-_PRIVATELINKENDPOINT = token(atlas.PrivateLinkEndpoint)
-_RANDOMPASSWORD = token(pulumi_random.RandomPassword)
-_ROUTE53_RECORD = token(aws.route53.Record)
-_S3_BUCKET = token(aws.s3.Bucket)
-_SECRETSMANAGER_SECRET = token(aws.secretsmanager.Secret)
-_SECRETSMANAGER_SECRETVERSION = token(aws.secretsmanager.SecretVersion)
-_SERVICEDISCOVERY_PRIVATEDNSNAMESPACE = token(aws.servicediscovery.PrivateDnsNamespace)
-_SERVICEDISCOVERY_SERVICE = token(aws.servicediscovery.Service)
+Args = pulumi_mocks.MockResourceArgs
+
+
+def _secretsmanager(m: Mocks, a: Args) -> dict[str, Any]:
+    # Secrets Manager appends '-' and six random characters to every secret ARN; the id is the ARN.
+    arn = f"arn:aws:secretsmanager:{m.region}:{m.account}:secret:{a.inputs['name']}-{m.hex(a, 6)}"
+    return {"arn": arn, "id": arn}
+
+
+def _api(m: Mocks, a: Args) -> dict[str, Any]:
+    i = m.hex(a, 10)
+    return {
+        "id": i,
+        "arn": f"arn:aws:apigateway:{m.region}::/apis/{i}",
+        "apiEndpoint": f"https://{i}.execute-api.{m.region}.amazonaws.com",
+        "executionArn": f"arn:aws:execute-api:{m.region}:{m.account}:{i}",
+    }
+
+
+def _certificate(m: Mocks, a: Args) -> dict[str, Any]:
+    proof, domain = m.hex(a, 32), a.inputs["domainName"]
+    record = {"resourceRecordName": f"_{proof}.{domain}.", "resourceRecordType": "CNAME"}
+    value = f"_{proof[::-1]}.jkddzztszm.acm-validations.aws."
+    return {"domainValidationOptions": [{"domainName": domain, **record, "resourceRecordValue": value}]}
+
+
+def _discovery(kind: str, prefix: str) -> Callable[[Mocks, Args], dict[str, Any]]:
+    def outputs(m: Mocks, a: Args) -> dict[str, Any]:
+        i = f"{prefix}-{m.hex(a, 16)}"
+        zone = {"hostedZone": f"Z{m.hex(a, 20).upper()}"} if kind == "namespace" else {}
+        return {"id": i, "arn": f"arn:aws:servicediscovery:{m.region}:{m.account}:{kind}/{i}", **zone}
+
+    return outputs
+
+
+# What each provider computes beyond the inputs it echoes, in each service's real format, over the
+# generic id (`<logical name>-<8 hex>`) and ARN. Keyed by type tokens read once at import: the SDK
+# loads its modules lazily, and the mocks run in the engine's threads, where a module another
+# thread is still loading is incomplete.
+COMPUTED: dict[str, Callable[[Mocks, Args], dict[str, Any]]] = {
+    token(aws.s3.Bucket): lambda m, a: {
+        "arn": f"arn:aws:s3:::{a.inputs.get('bucket', a.name)}",
+        "id": str(a.inputs["bucket"]),
+    },
+    token(aws.secretsmanager.Secret): _secretsmanager,
+    token(aws.cloudwatch.LogGroup): lambda m, a: {
+        "arn": f"arn:aws:logs:{m.region}:{m.account}:log-group:{a.inputs['name']}",
+        "id": str(a.inputs["name"]),
+    },
+    token(aws.iam.Role): lambda m, a: {"arn": f"arn:aws:iam::{m.account}:role/{a.inputs.get('name', a.name)}"},
+    token(aws.ec2.Eip): lambda m, a: {
+        "publicIp": f"203.0.113.{int(_suffix(a.name, 2), 16) % 254 + 1}",
+        "allocationId": f"eipalloc-{_suffix(a.name, 8)}",
+    },
+    token(aws.ec2.Instance): lambda m, a: {"primaryNetworkInterfaceId": f"eni-{_suffix(a.name, 8)}"},
+    token(atlas.AdvancedCluster): lambda m, a: {
+        "connectionStrings": {"standardSrv": f"mongodb+srv://{a.inputs['name']}.ab1cd.mongodb.net"}
+    },
+    token(atlas.PrivateLinkEndpoint): lambda m, a: {
+        "endpointServiceName": f"com.amazonaws.vpce.{m.region}.vpce-svc-{_suffix(a.name, 17)}",
+        "privateLinkId": _suffix(a.name, 24),
+    },
+    token(aws.elasticache.ReplicationGroup): lambda m, a: {
+        "primaryEndpointAddress": f"master.{a.inputs['replicationGroupId']}.ab1cd.use1.cache.amazonaws.com"
+    },
+    token(aws.opensearch.Domain): lambda m, a: {
+        "endpoint": f"vpc-{a.inputs['domainName']}-{_suffix(a.name, 26)}.{m.region}.es.amazonaws.com"
+    },
+    token(aws.lb.LoadBalancer): lambda m, a: {
+        "dnsName": f"{a.inputs['name']}-1234567890.{m.region}.elb.amazonaws.com",
+        "arnSuffix": f"app/{a.inputs['name']}/{_suffix(a.name, 16)}",
+        "zoneId": "Z35SXDOTRQ7X7K",  # the ALB hosted zone of us-east-1
+    },
+    # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (offline/check.py)
+    token(aws.lb.TargetGroup): lambda m, a: {
+        "arnSuffix": f"targetgroup/{a.inputs.get('name') or f'{a.name}-{_suffix(a.name, 7)}'}/{_suffix(a.name, 16)}"
+    },
+    # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
+    token(aws.secretsmanager.SecretVersion): lambda m, a: {
+        "secretArn": a.inputs["secretId"],
+        "arn": a.inputs["secretId"],
+        "versionId": m.hex(a, 32),
+        "id": f"{a.inputs['secretId']}|{m.hex(a, 32)}",
+    },
+    token(aws.acm.Certificate): _certificate,
+    token(aws.route53.Record): lambda m, a: {"fqdn": str(a.inputs["name"]).rstrip(".")},
+    token(aws.apigatewayv2.Api): _api,
+    token(aws.apigatewayv2.VpcLink): lambda m, a: {"id": m.hex(a, 6)},
+    token(aws.apigatewayv2.Integration): lambda m, a: {"id": m.hex(a, 7)},
+    # Regional custom domains answer on a d-<id>.execute-api name in API Gateway's zone.
+    token(aws.apigatewayv2.DomainName): lambda m, a: {
+        "id": str(a.inputs["domainName"]),
+        "domainNameConfiguration": {
+            **dict(a.inputs.get("domainNameConfiguration") or {}),
+            "targetDomainName": f"d-{m.hex(a, 10)}.execute-api.{m.region}.amazonaws.com",
+            "hostedZoneId": "Z1UJRXOUMOOFQ8",  # API Gateway's regional zone in us-east-1
+        },
+    },
+    token(aws.servicediscovery.PrivateDnsNamespace): _discovery("namespace", "ns"),
+    token(aws.servicediscovery.Service): _discovery("service", "srv"),
+    token(pulumi_random.RandomPassword): lambda m, a: {"result": f"mock-{_suffix(a.name, 16)}"},
+}
+_VPC_ENDPOINT = token(aws.ec2.VpcEndpoint)
 
 
 class Mocks(pulumi_mocks.Mocks):
@@ -243,109 +319,25 @@ class Mocks(pulumi_mocks.Mocks):
         self.seed, self.account, self.region, self.preview, self.domain = seed, account, region, preview, domain
         self.interface_endpoints: list[str] = []  # ids of the VPC interface endpoints created so far
 
-    def _arn(self, args: pulumi_mocks.MockResourceArgs) -> str:
-        inputs, acct, region = args.inputs, self.account, self.region
-        t = args.typ
-        if t == _S3_BUCKET:
-            return f"arn:aws:s3:::{inputs.get('bucket', args.name)}"
-        if t == _SECRETSMANAGER_SECRET:
-            # Secrets Manager appends '-' and six random characters to every secret ARN.
-            return f"arn:aws:secretsmanager:{region}:{acct}:secret:{inputs['name']}-{_suffix(self.seed + args.name)}"
-        if t == _CLOUDWATCH_LOGGROUP:
-            return f"arn:aws:logs:{region}:{acct}:log-group:{inputs['name']}"
-        if t == _IAM_ROLE:
-            return f"arn:aws:iam::{acct}:role/{inputs.get('name', args.name)}"
-        service = t.split(":")[1].split("/")[0]
-        return f"arn:aws:{service}:{region}:{acct}:{t.rsplit(':', 1)[1].lower()}/{args.name}"
+    def hex(self, args: Args, length: int) -> str:
+        return _suffix(self.seed + args.name, length)
 
-    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+    def new_resource(self, args: Args) -> tuple[str, dict[str, Any]]:
         if self.preview:
             # The first preview of a new stack: the provider echoes the inputs, and the id and
             # every computed output (ARNs, endpoints, addresses) are unknown, also where it sits
             # inside an input block (left out here, so the engine reports the block unknown).
-            echoed = dict(args.inputs)
-            for key in COMPUTED_IN_INPUT_BLOCKS.get(args.typ, ()):
-                echoed.pop(key, None)
-            return "", echoed
-        rid = f"{args.name}-{_suffix(self.seed + args.typ + args.name, 8)}"
+            return "", {k: v for k, v in args.inputs.items() if k not in COMPUTED_IN_INPUT_BLOCKS.get(args.typ, ())}
         out: dict[str, Any] = dict(args.inputs)
         if args.typ.startswith("aws:"):
-            out.setdefault("arn", self._arn(args))
-        if args.typ in ID_FROM_INPUT:
-            rid = str(args.inputs[ID_FROM_INPUT[args.typ]])
-        elif args.typ == _SECRETSMANAGER_SECRET:
-            rid = out["arn"]
-        out["id"] = rid
-        if args.typ == _EC2_VPCENDPOINT and args.inputs.get("vpcEndpointType") == "Interface":
-            self.interface_endpoints.append(rid)
-        if args.typ == _EC2_EIP:
-            out["publicIp"] = f"203.0.113.{int(_suffix(args.name, 2), 16) % 254 + 1}"
-            out["allocationId"] = f"eipalloc-{_suffix(args.name, 8)}"
-        if args.typ == _EC2_INSTANCE:
-            out["primaryNetworkInterfaceId"] = f"eni-{_suffix(args.name, 8)}"
-        if args.typ == _ADVANCEDCLUSTER:
-            out["connectionStrings"] = {"standardSrv": f"mongodb+srv://{args.inputs['name']}.ab1cd.mongodb.net"}
-        if args.typ == _PRIVATELINKENDPOINT:
-            out["endpointServiceName"] = f"com.amazonaws.vpce.{self.region}.vpce-svc-{_suffix(args.name, 17)}"
-            out["privateLinkId"] = _suffix(args.name, 24)
-        if args.typ == _ELASTICACHE_REPLICATIONGROUP:
-            out["primaryEndpointAddress"] = f"master.{args.inputs['replicationGroupId']}.ab1cd.use1.cache.amazonaws.com"
-        if args.typ == _OPENSEARCH_DOMAIN:
-            out["endpoint"] = f"vpc-{args.inputs['domainName']}-{_suffix(args.name, 26)}.{self.region}.es.amazonaws.com"
-        if args.typ == _LB_LOADBALANCER:
-            out["dnsName"] = f"{args.inputs['name']}-1234567890.{self.region}.elb.amazonaws.com"
-            out["arnSuffix"] = f"app/{args.inputs['name']}/{_suffix(args.name, 16)}"
-        if args.typ == _LB_TARGETGROUP:
-            # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (offline/check.py)
-            tg = args.inputs.get("name") or f"{args.name}-{_suffix(args.name, 7)}"
-            out["arnSuffix"] = f"targetgroup/{tg}/{_suffix(args.name, 16)}"
-        if args.typ == _SECRETSMANAGER_SECRETVERSION:
-            # A version's id is `<secret arn>|<version id>`; secretArn is the secret's ARN (its id).
-            out["secretArn"] = out["arn"] = args.inputs["secretId"]
-            out["versionId"] = _suffix(self.seed + args.name, 32)
-            out["id"] = rid = f"{args.inputs['secretId']}|{out['versionId']}"
-        if args.typ == _ACM_CERTIFICATE:
-            proof = _suffix(self.seed + args.name, 32)
-            out["domainValidationOptions"] = [
-                {
-                    "domainName": args.inputs["domainName"],
-                    "resourceRecordName": f"_{proof}.{args.inputs['domainName']}.",
-                    "resourceRecordType": "CNAME",
-                    "resourceRecordValue": f"_{proof[::-1]}.jkddzztszm.acm-validations.aws.",
-                }
-            ]
-        if args.typ == _ROUTE53_RECORD:
-            out["fqdn"] = str(args.inputs["name"]).rstrip(".")
-        if args.typ == _LB_LOADBALANCER:
-            out["zoneId"] = "Z35SXDOTRQ7X7K"  # the ALB hosted zone of us-east-1
-        if args.typ == _APIGATEWAYV2_API:
-            api_id = _suffix(self.seed + args.name, 10)
-            out["id"] = rid = api_id
-            out["arn"] = f"arn:aws:apigateway:{self.region}::/apis/{api_id}"
-            out["apiEndpoint"] = f"https://{api_id}.execute-api.{self.region}.amazonaws.com"
-            out["executionArn"] = f"arn:aws:execute-api:{self.region}:{self.account}:{api_id}"
-        if args.typ == _APIGATEWAYV2_VPCLINK:
-            out["id"] = rid = _suffix(self.seed + args.name, 6)
-        if args.typ == _APIGATEWAYV2_INTEGRATION:
-            out["id"] = rid = _suffix(self.seed + args.name, 7)
-        if args.typ == _APIGATEWAYV2_DOMAINNAME:
-            # Regional custom domains answer on a d-<id>.execute-api name in API Gateway's zone.
-            out["id"] = rid = str(args.inputs["domainName"])
-            out["domainNameConfiguration"] = {
-                **dict(args.inputs.get("domainNameConfiguration") or {}),
-                "targetDomainName": f"d-{_suffix(self.seed + args.name, 10)}.execute-api.{self.region}.amazonaws.com",
-                "hostedZoneId": "Z1UJRXOUMOOFQ8",  # API Gateway's regional zone in us-east-1
-            }
-        if args.typ == _SERVICEDISCOVERY_PRIVATEDNSNAMESPACE:
-            out["id"] = rid = f"ns-{_suffix(self.seed + args.name, 16)}"
-            out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:namespace/{rid}"
-            out["hostedZone"] = f"Z{_suffix(self.seed + args.name, 20).upper()}"
-        if args.typ == _SERVICEDISCOVERY_SERVICE:
-            out["id"] = rid = f"srv-{_suffix(self.seed + args.name, 16)}"
-            out["arn"] = f"arn:aws:servicediscovery:{self.region}:{self.account}:service/{rid}"
-        if args.typ == _RANDOMPASSWORD:
-            out["result"] = f"mock-{_suffix(args.name, 16)}"
-        return rid, out
+            service, kind = args.typ.split(":")[1].split("/")[0], args.typ.rsplit(":", 1)[1].lower()
+            out.setdefault("arn", f"arn:aws:{service}:{self.region}:{self.account}:{kind}/{args.name}")
+        out["id"] = f"{args.name}-{_suffix(self.seed + args.typ + args.name, 8)}"
+        if args.typ == _VPC_ENDPOINT and args.inputs.get("vpcEndpointType") == "Interface":
+            self.interface_endpoints.append(out["id"])
+        if args.typ in COMPUTED:
+            out.update(COMPUTED[args.typ](self, args))
+        return out["id"], out
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         region = self.region
