@@ -477,57 +477,36 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
-@contextlib.contextmanager
-def _working_dir(path: Path) -> Iterator[None]:
-    """Pulumi runs a program from its project directory; so do we, for the duration of a run."""
-    before = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(before)
-
-
 def _fresh_loop_in_a_forked_child() -> None:
     """The SDK sends its RPC calls to the event loop's default executor. A forked process (mutmut's
     children) inherits that executor without its threads, and would wait on them forever: the child
-    gets a new loop, whose executor starts its own threads. (The parent keeps its loop and threads,
-    and the per-thread loops the mocks make in them, across runs.) The inherited loop is kept, never
-    closed: its epoll instance is the parent's, and closing it would unregister the parent's wake-up
-    pipe, so the parent's next run would wait forever."""
+    gets a new loop. The inherited loop is kept, never closed: its epoll instance is the parent's,
+    and closing it would unregister the parent's wake-up pipe."""
     _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 _INHERITED: list[asyncio.AbstractEventLoop] = []
-
-
 os.register_at_fork(after_in_child=_fresh_loop_in_a_forked_child)
 
 
 @contextlib.contextmanager
-def _without_stack_traces() -> Iterator[None]:
-    """The SDK walks the Python stack at every registration to send the engine the program's source
-    position (pulumi/runtime/resource.py `_get_stack_trace`), which the engine only prints in its
-    diagnostics; no mock reads it. An offline run sends the empty trace the SDK sends when it finds
-    no user frame: a sixth of the run's CPU."""
-    saved = pulumi_resource._get_stack_trace
+def _as_the_cli(path: Path) -> Iterator[None]:
+    """For the duration of a run: the project directory as working directory (as the CLI runs a
+    program); no `PULUMI_CONFIG*` from the calling shell (the SDK would read it before the config it
+    was given); and the empty stack trace the SDK sends when it finds no user frame, instead of
+    walking the stack at every registration for the engine's diagnostics
+    (pulumi/runtime/resource.py `_get_stack_trace`): a sixth of the run's CPU."""
+    before, saved_trace = Path.cwd(), pulumi_resource._get_stack_trace
+    saved_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PULUMI_CONFIG")}
+    os.chdir(path)
     pulumi_resource._get_stack_trace = source_pb2.StackTrace
     try:
         yield
     finally:
-        pulumi_resource._get_stack_trace = saved
-
-
-@contextlib.contextmanager
-def _without_cli_config() -> Iterator[None]:
-    """The SDK reads `PULUMI_CONFIG*` from the environment before the config it was given: an
-    offline run gets exactly the config it is passed, whatever the calling shell exports."""
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PULUMI_CONFIG")}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
+        os.chdir(before)
+        os.environ.update(saved_env)
+        pulumi_resource._get_stack_trace = saved_trace
 
 
 def run(
@@ -545,32 +524,32 @@ def run(
 ) -> Inventory:
     """Execute `__main__.py` for stack `env` under mocks.
 
-    `config` defaults to what the CLI would pass for `<stack_dir>/Pulumi.<env>.yaml` (project
-    defaults overlaid by the stack file). `stack_dir` (default: the project) is where the
-    program finds the configured environments, as the CLI runs it from the project directory.
-    Raises whatever the program raises (e.g. `marin.config.ConfigError`); pass `records` to see
-    what was registered before it did. `preview=True` models the first `pulumi preview` of a new
-    stack: ids and computed outputs are unknown, and `apply` callbacks on them do not run.
-    Secret config keys (`marin.config.SECRET_KEYS`) the stack files cannot carry offline get a
-    placeholder, passed as a secret the way the CLI passes decrypted values. `as_real_deploy=True`
-    makes the program behave as under the CLI (it refuses the example identities). `project` and
-    `mocks` let another program of this repository (bootstrap/) run the same way.
+    `config` defaults to what the CLI would pass for `<stack_dir>/Pulumi.<env>.yaml`; `stack_dir`
+    (default: the project) is where the program finds the configured environments. Raises what the
+    program raises; pass `records` to see what was registered before it did. `preview=True`: the
+    first preview of a new stack (ids and computed outputs unknown). Secret keys the stack files
+    cannot carry offline get a placeholder, passed as a secret. `as_real_deploy=True`: the program
+    refuses what a real `up` refuses. `project` and `mocks`: another program (bootstrap/).
     """
     stack_dir = stack_dir or code_dir
-    if config is None:
-        config = stackfiles.effective_config(env, stack_dir)
+    config = dict(stackfiles.effective_config(env, stack_dir) if config is None else config)
     if mocks is None:
-        account = _first_account(config)
+        try:
+            account = str((json.loads(config.get(f"{PROJECT}:allowedAccountIds", "[]")) or ["000000000000"])[0])
+        except (ValueError, IndexError, TypeError):
+            account = "000000000000"
         region = config.get(f"{PROJECT}:awsRegion", "us-east-1")
-        domain = config.get(f"{PROJECT}:domainName", "")
-        mocks = Mocks(id_seed or env, account, region, preview, domain)
+        mocks = Mocks(id_seed or env, account, region, preview, config.get(f"{PROJECT}:domainName", ""))
     monitor = RecordingMonitor(mocks, records, as_real_deploy)
     settings.ROOT.set(None)
     pulumi.runtime.set_mocks(monitor.mocks, project=project, stack=env, preview=preview, monitor=monitor)
     settings.ROOT.set(None)  # run_in_stack makes the real root stack, as the CLI does
-    config, secret_keys = (
-        _with_secret_placeholders(config, as_real_deploy) if project == PROJECT else (dict(config), [])
-    )
+    secret_keys = []
+    for key in SECRET_KEYS if project == PROJECT else ():
+        if key.full_name not in config and not as_real_deploy:
+            config[key.full_name] = f"offline-placeholder-{key.name}"
+        if key.full_name in config:
+            secret_keys.append(key.full_name)
     set_all_config(config, secret_keys)
     if str(code_dir) not in sys.path:
         sys.path.insert(0, str(code_dir))
@@ -578,9 +557,11 @@ def run(
     def program() -> None:
         runpy.run_path(str(code_dir / "__main__.py"), run_name="__main__")
 
-    with _working_dir(stack_dir), _without_cli_config(), _without_stack_traces():
+    with _as_the_cli(stack_dir):
         _sync_await(run_in_stack(program))
-    secret_outputs = {k for k, v in monitor.stack_outputs.items() if _is_secret(v)}
+    secret_outputs: set[str] = set()
+    for k, v in monitor.stack_outputs.items():
+        walk(v, secret=lambda _, k=k: secret_outputs.add(k))
     from offline import check  # noqa: PLC0415 (check reads the replacement table, which imports nothing of ours)
 
     return check.apply(
@@ -630,28 +611,3 @@ def run_cached(
             as_real_deploy=as_real_deploy,
         )
     return copy.deepcopy(_memo[key])
-
-
-def _with_secret_placeholders(config: Mapping[str, str], as_real_deploy: bool) -> tuple[dict[str, str], list[str]]:
-    out = dict(config)
-    secret_keys = []
-    for key in SECRET_KEYS:
-        if key.full_name not in out and not as_real_deploy:
-            out[key.full_name] = f"offline-placeholder-{key.name}"
-        if key.full_name in out:
-            secret_keys.append(key.full_name)
-    return out, secret_keys
-
-
-def _is_secret(value: Any) -> bool:
-    found: list[Any] = []
-    walk(value, secret=found.append)
-    return bool(found)
-
-
-def _first_account(config: Mapping[str, str]) -> str:
-    try:
-        ids = json.loads(config.get(f"{PROJECT}:allowedAccountIds", "[]"))
-        return str(ids[0]) if ids else "000000000000"
-    except (ValueError, IndexError, TypeError):
-        return "000000000000"
