@@ -56,8 +56,9 @@ def _norm(path: str) -> str:
     return ".".join(re.sub(r"(ies|es|s)$", "", p.lower()) for p in parts if p)
 
 
-def _under(path: str, rule: str) -> bool:
-    return path == rule or path.startswith(rule + ".")
+def under(path: str, rule: str) -> bool:
+    """`path` is `rule` or inside it (`a.b`, `a[0]` under `a`)."""
+    return path == rule or path.startswith((rule + ".", rule + "["))
 
 
 def forcing(type_: str, path: str, replace_on_changes: list[str] | tuple[str, ...] = ()) -> bool:
@@ -70,7 +71,7 @@ def forcing(type_: str, path: str, replace_on_changes: list[str] | tuple[str, ..
     rules = [*(e["forceNew"] if e else ()), *replace_on_changes]
     blocks = {_norm(b) for b in (e["blocks"] if e else ())}
     p = _norm(path)
-    return any((p == r if r in blocks else _under(p, r)) or _under(r, p) for r in map(_norm, rules))
+    return any((p == r if r in blocks else under(p, r)) or under(r, p) for r in map(_norm, rules))
 
 
 def conditional(type_: str, path: str) -> str | None:
@@ -78,6 +79,6 @@ def conditional(type_: str, path: str) -> str | None:
     e = entry(type_)
     p = _norm(path)
     for c in e["conditional"] if e else ():
-        if c["path"] == "(some inputs)" or _under(p, _norm(c["path"])):
+        if c["path"] == "(some inputs)" or under(p, _norm(c["path"])):
             return str(c["when"])
     return None

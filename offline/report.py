@@ -1,23 +1,12 @@
-"""The versioned JSON shape of `plan`, `diff` and `cost`, and the change between two inventories.
-
-An inventory document (`to_doc`) is what both sides of `diff --base` are compared on: every
-resource with its URN and alias URNs, logical and physical name, tier, parent, provider,
-dependencies and options, and its inputs after the provider's Check (offline/check.py), with
-
-- numbers as numbers (the engine hands integers over as floats: 30.0 becomes 30);
-- a provider's inputs decoded (the SDK registers non-string provider inputs as JSON strings);
-- secret values replaced by "[secret sha256:<digest>]" (compared by digest, printed as [secret]).
-
-Shape (schemaVersion 1), documented in docs/environments.md ("Offline JSON"):
-  {"schemaVersion": 1, "kind": "plan" | "diff" | "cost", ...}
-"""
+"""The versioned JSON shape of `plan`, `diff` and `cost` (docs/environments.md, "Offline JSON"), and
+the change between two inventories as `pulumi preview` would show it (docs/offline.md, "Diff")."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,21 +47,20 @@ def masked(value: Any) -> Any:
     return engine.walk(value, _integral, _digest)
 
 
-def _decode_json_strings(inputs: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, raw in inputs.items():
-        value = raw
-        if isinstance(raw, str) and raw[:1] in "[{":
-            with contextlib.suppress(ValueError):
-                value = json.loads(raw)
-        out[k] = value
-    return out
+def _parsed(value: Any) -> Any:
+    """JSON inside a string (a policy document, a provider's non-string input) as JSON."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def resource_doc(r: engine.Resource) -> dict[str, Any]:
     inputs = masked(r.inputs)
-    if r.type.startswith("pulumi:providers:"):
-        inputs = _decode_json_strings(inputs)
+    if r.type.startswith("pulumi:providers:"):  # the SDK registers their non-string inputs as JSON
+        inputs = {k: _parsed(v) for k, v in inputs.items()}
     return {
         "urn": r.urn,
         "aliases": list(r.aliases),
@@ -115,11 +103,8 @@ def cloud(resources: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
 
 def summary(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     rs = cloud(resources)
-    by_tier: dict[str, int] = {}
-    by_type: dict[str, int] = {}
-    for r in rs:
-        by_tier[r["tier"] or "(stack)"] = by_tier.get(r["tier"] or "(stack)", 0) + 1
-        by_type[r["type"]] = by_type.get(r["type"], 0) + 1
+    by_tier = Counter(r["tier"] or "(stack)" for r in rs)
+    by_type = Counter(r["type"] for r in rs)
     order = {t: i for i, t in enumerate(TIER_ORDER)}
     return {
         "resources": len(rs),
@@ -208,15 +193,6 @@ class ResourceChange:
         }
 
 
-def _parsed(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def property_changes(a: Any, b: Any, path: str = "") -> list[PropertyChange]:
     """One entry per leaf that differs; JSON inside strings (policies) is compared parsed."""
     a, b = _parsed(a), _parsed(b)
@@ -273,10 +249,6 @@ def _at(value: Any, path: str) -> Any:
     return value
 
 
-def _top(path: str) -> str:
-    return path.split(".", 1)[0].split("[", 1)[0]
-
-
 def _explicit_name_deletes_first(r: Mapping[str, Any]) -> bool:
     """pulumi-terraform-bridge pkg/tfbridge/schema.go nameRequiresDeleteBeforeReplace: an SDKv2
     resource whose auto-named field the program set itself is replaced delete-first (the name
@@ -293,21 +265,17 @@ def changes(
     replacements_apply: bool = True,
     fresh: frozenset[str] = frozenset(),
 ) -> list[ResourceChange]:
-    """The steps `pulumi preview` would show turning `old` into `new`. Resources are matched by URN,
-    or by one of the new resource's alias URNs (own or inherited from its parent's). An input that
-    takes an output of a resource being created or replaced is unknown; a changed or unknown
-    input that forces a new resource replaces it, which can make its dependents' inputs unknown in
-    turn: repeated to a fixpoint. `replacements_apply=False` (two environments, not two versions
-    of one): updates only. A matched resource keeps the values its provider computed (its state),
-    unless it is replaced (`fresh`: found replaced on an earlier pass)."""
+    """The steps `pulumi preview` would show turning `old` into `new` (docs/offline.md, "Diff").
+    `replacements_apply=False` (two environments, not two versions of one): updates only. `fresh`:
+    resources found replaced on an earlier pass, which do not keep their old computed values."""
     old, new = list(old), list(new)
     old_by_urn = {r["urn"]: r for r in old}
-    new_list: list[Mapping[str, Any]] = list(new)
+    new_list: list[Mapping[str, Any]] = new
     new_by_urn = {r["urn"]: r for r in new_list}
     pairs: dict[str, Mapping[str, Any]] = {}
     for r in new_list:
         match = next((u for u in (r["urn"], *r.get("aliases", ())) if u in old_by_urn), None)
-        if match and match not in {p["urn"] for p in pairs.values()}:
+        if match and match not in {a["urn"] for a in pairs.values()}:
             pairs[r["urn"]] = old_by_urn[match]
     matched_old = {a["urn"] for a in pairs.values()}
     kept: dict[str, str] = {}
@@ -333,8 +301,8 @@ def changes(
             continue
         ps = property_changes(a["inputs"], r["inputs"])
         kept_names = set(r.get("autoNamed", ()))  # Check keeps the prior auto-name (the bridge's AutoName)
-        ps = [p for p in ps if _top(p.path) not in kept_names]
-        ps = [p for p in ps if not any(_under(p.path, ig) for ig in r["ignoreChanges"])]
+        ps = [p for p in ps if p.path.split(".", 1)[0].split("[", 1)[0] not in kept_names]
+        ps = [p for p in ps if not any(replacements.under(p.path, ig) for ig in r["ignoreChanges"])]
         for name in ("protect", "retainOnDelete", "deleteBeforeReplace"):
             if a.get(name) != r.get(name):
                 ps.append(PropertyChange(f"(option) {name}", a.get(name), r.get(name)))
@@ -359,7 +327,7 @@ def changes(
                 old_inputs = pairs[r["urn"]]["inputs"]
                 for path in paths:
                     if not any(p.path == path and p.new == UNKNOWN for p in ps):
-                        ps[:] = [p for p in ps if not _under(p.path, path)]
+                        ps[:] = [p for p in ps if not replacements.under(p.path, path)]
                         ps.append(PropertyChange(path, _at(old_inputs, path), UNKNOWN))
             if not replacements_apply or r["urn"] in replaced:
                 continue
@@ -431,10 +399,8 @@ def _failures(
     pairs: Mapping[str, Mapping[str, Any]],
     new_list: list[Mapping[str, Any]],
 ) -> None:
-    """What stops `pulumi up`: replacing or deleting a protected resource (pulumi/pulumi
-    step_generator: "resource ... is protected and cannot be ..."); deleting first a resource
-    that another one, not itself replaced or deleted, still names by id or ARN; creating a resource
-    under a physical name a resource to be deleted still holds (creates run before deletes)."""
+    """What stops `pulumi up` (docs/offline.md, "Failing changes"; pulumi/pulumi step_generator:
+    "resource ... is protected and cannot be ...")."""
     going = {c.urn for c in cs if c.op in ("replace", "delete")}
     for c in cs:
         if c.protected and c.op in ("delete", "replace"):
@@ -455,18 +421,11 @@ def _failures(
             c.failing.append(f"name {c.physical_new} is still held by the resource to be deleted")
 
 
-def _under(path: str, ignored: str) -> bool:
-    return path == ignored or path.startswith(ignored + ".") or path.startswith(ignored + "[")
-
-
 def change_counts(cs: Iterable[ResourceChange]) -> dict[str, int]:
     """As `pulumi preview` prints them (components and providers included)."""
     cs = list(cs)
     return {
-        "create": sum(c.op == "create" for c in cs),
-        "delete": sum(c.op == "delete" for c in cs),
-        "update": sum(c.op == "update" for c in cs),
-        "replace": sum(c.op == "replace" for c in cs),
+        **{op: sum(c.op == op for c in cs) for op in ("create", "delete", "update", "replace")},
         "propertiesChanged": sum(len(c.properties) for c in cs if c.op in ("update", "replace")),
         "dangerous": sum(c.dangerous for c in cs),
         "failing": sum(bool(c.failing) for c in cs),
