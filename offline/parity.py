@@ -37,21 +37,20 @@ def undeclared_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
     return out
 
 
-def _normalise(value: Any, envs: re.Pattern[str]) -> Any:
-    return engine.walk(value, lambda v: envs.sub("<id>", v) if isinstance(v, str) else v)
+def _identities(inv: engine.Inventory, other: engine.Inventory) -> re.Pattern[str]:
+    words = [inv.env, other.env]
+    for p in [*inv.of_type("pulumi:providers:aws")[:1], *other.of_type("pulumi:providers:aws")[:1]]:
+        words += json.loads(p.inputs.get("allowedAccountIds", "[]"))
+    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
 
 
-def _account(inv: engine.Inventory) -> list[str]:
-    providers = inv.of_type("pulumi:providers:aws")
-    return json.loads(providers[0].inputs.get("allowedAccountIds", "[]")) if providers else []
+def _normalise(value: Any, words: re.Pattern[str]) -> Any:
+    return engine.walk(value, lambda v: words.sub("<id>", v) if isinstance(v, str) else v)
 
 
-def signature(inv: engine.Inventory, others: tuple[engine.Inventory, ...] = ()) -> dict[str, Any]:
-    """Every resource by (type, logical name): inputs and protection options, with every
-    environment's name and account id (its identity) normalised."""
-    envs = [inv.env, *(o.env for o in others)]
-    accounts = [a for i in (inv, *others) for a in _account(i)]
-    words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
+def signature(inv: engine.Inventory, other: engine.Inventory) -> dict[str, Any]:
+    """Every resource by (type, logical name): inputs and options, both identities normalised."""
+    words = _identities(inv, other)
     return {
         f"{r.type} {r.name}": _normalise(
             {
@@ -72,7 +71,7 @@ def _short(value: Any) -> str:
 
 
 def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
-    sa, sb = signature(a, (b,)), signature(b, (a,))
+    sa, sb = signature(a, b), signature(b, a)
     out = [f"only in {a.env}: {k}" for k in sorted(sa.keys() - sb.keys())]
     out += [f"only in {b.env}: {k}" for k in sorted(sb.keys() - sa.keys())]
     out += [
@@ -100,9 +99,7 @@ def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str,
     what remains different comes from the configuration."""
     docs = []
     for inv, other in ((a, b), (b, a)):
-        envs = [inv.env, other.env]
-        accounts = [x for i in (inv, other) for x in _account(i)]
-        words = re.compile(r"\b(" + "|".join(re.escape(w) for w in envs + accounts) + r")\b")
+        words = _identities(inv, other)
         doc = report.to_doc(inv)
         doc["resources"] = [
             {

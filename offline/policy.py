@@ -1,21 +1,10 @@
-"""Run the policy pack as `pulumi preview|up --policy-pack policy` would, through pulumi_policy itself.
-
-The pack is loaded the way the CLI's Python analyzer does it: `policy/__main__.py` runs (from the
-pack directory) and builds its `PolicyPack`, which constructs pulumi_policy's
-`_PolicyAnalyzerServicer` and would serve it over gRPC; serving is stubbed out, so we get the
-servicer and call its RPC methods in-process with `analyzer_pb2` requests.
-
-The requests are built from what the mock engine recorded, the way the engine builds them
-(pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go` and the step generator):
-- `Analyze`, once per registered resource (custom, component, provider and the root stack) before
-  it is created: properties are the registered inputs (protobuf, secrets and unknowns kept), the
-  options the analyzer receives (protect, ignoreChanges, deleteBeforeReplace,
-  additionalSecretOutputs, customTimeouts, parent) and the provider's *registered inputs*;
-- `AnalyzeStack`, once after the steps: every resource with its outputs (components and the stack:
-  their registered outputs), parent, dependencies and property dependencies.
-
-With `engine.run(env, preview=True)` this is the first preview of a new stack: ids and computed
-outputs are unknown, and rules that touch them get pulumi_policy's advisory "can't run policy ...
+"""Run the policy pack as `pulumi preview|up --policy-pack policy` would, through pulumi_policy itself
+(docs/policy.md): the pack's `__main__.py` builds its `_PolicyAnalyzerServicer` (serving stubbed
+out), and we call its RPC methods in-process with the requests the engine would build from what
+the mock engine recorded (pulumi sdk/go/common/resource/plugin/analyzer_plugin.go and the step
+generator): `Analyze` per registered resource before it is created (registered inputs, options,
+the provider's registered inputs), then `AnalyzeStack` (every resource with its outputs). With
+`engine.run(env, preview=True)`, rules touching unknowns get pulumi_policy's "can't run policy ...
 during preview" note instead of a verdict.
 """
 
@@ -133,7 +122,6 @@ class Report:
     rules: list[Rule]
     resources: int
     findings: list[Finding] = field(default_factory=list)
-    not_applicable: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def violations(self) -> list[Finding]:
@@ -185,7 +173,7 @@ def _options(r: engine.Resource, *, parent: bool) -> pb.AnalyzerResourceOptions:
         protect=r.protect,
         ignoreChanges=r.ignore_changes,
         deleteBeforeReplace=r.delete_before_replace,
-        deleteBeforeReplaceDefined=bool(req.deleteBeforeReplaceDefined) if req is not None else False,
+        deleteBeforeReplaceDefined=r.delete_before_replace_defined,
         additionalSecretOutputs=r.additional_secret_outputs,
         aliases=list(req.aliasURNs) if req is not None else [],
         customTimeouts=pb.AnalyzerResourceOptions.CustomTimeouts(
@@ -204,9 +192,9 @@ def _default_providers(inv: engine.Inventory) -> dict[str, engine.Resource]:
         if not r.custom or r.provider or r.type.startswith("pulumi:providers:") or r.request is None:
             continue
         package, version = r.package, r.request.version
-        name = f"default_{version.replace('.', '_')}" if version else "default"
         if package in out:
             continue
+        name = f"default_{version.replace('.', '_')}" if version else "default"
         urn = f"urn:pulumi:{inv.env}::{engine.PROJECT}::pulumi:providers:{package}::{name}"
         request = type(r.request)(type=f"pulumi:providers:{package}", name=name, custom=True)
         if version:
@@ -231,12 +219,6 @@ def _provider(
     return pb.AnalyzerProviderResource(type=p.type, urn=p.urn, name=p.name, properties=p.request.object)
 
 
-def _outputs(r: engine.Resource, inv: engine.Inventory) -> struct_pb2.Struct:
-    if r.custom and r.response is not None:
-        return r.response.object
-    return inv.registered_outputs.get(r.urn) or struct_pb2.Struct()
-
-
 def _record(type_: str, name: str, urn: str, *, custom: bool) -> engine.Resource:
     """A resource the engine holds that the program did not register itself."""
     return engine.Resource(
@@ -254,40 +236,37 @@ def _record(type_: str, name: str, urn: str, *, custom: bool) -> engine.Resource
     )
 
 
-def _stack(inv: engine.Inventory) -> engine.Resource:
-    """The root stack as the engine holds it: no inputs, its registered outputs."""
-    return _record(engine.STACK_TYPE, f"{engine.PROJECT}-{inv.env}", inv.stack_urn, custom=False)
-
-
 def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
     """One AnalyzeRequest per registered resource, in registration order (the stack first, the
     default providers the engine adds last)."""
     by_urn, defaults = inv.by_urn, _default_providers(inv)
-    out = [pb.AnalyzeRequest(type=engine.STACK_TYPE, urn=inv.stack_urn, name=f"{engine.PROJECT}-{inv.env}")]
-    for r in [*inv.resources, *defaults.values()]:
-        out.append(
-            pb.AnalyzeRequest(
-                type=r.type,
-                urn=r.urn,
-                name=r.name,
-                properties=r.request.object,
-                options=_options(r, parent=True),
-                provider=_provider(r, by_urn, defaults),
-            )
+    stack = pb.AnalyzeRequest(type=engine.STACK_TYPE, urn=inv.stack_urn, name=f"{engine.PROJECT}-{inv.env}")
+    return [stack] + [
+        pb.AnalyzeRequest(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            properties=r.request.object,
+            options=_options(r, parent=True),
+            provider=_provider(r, by_urn, defaults),
         )
-    return out
+        for r in [*inv.resources, *defaults.values()]
+    ]
 
 
 def analyze_stack_request(inv: engine.Inventory) -> pb.AnalyzeStackRequest:
     by_urn, defaults = inv.by_urn, _default_providers(inv)
     resources = []
-    for r in [_stack(inv), *inv.resources, *defaults.values()]:
+    stack = _record(engine.STACK_TYPE, f"{engine.PROJECT}-{inv.env}", inv.stack_urn, custom=False)
+    for r in [stack, *inv.resources, *defaults.values()]:
         resources.append(
             pb.AnalyzerResource(
                 type=r.type,
                 urn=r.urn,
                 name=r.name,
-                properties=_outputs(r, inv),
+                properties=r.response.object
+                if r.custom and r.response is not None
+                else inv.registered_outputs.get(r.urn) or struct_pb2.Struct(),
                 options=_options(r, parent=False),
                 provider=_provider(r, by_urn, defaults),
                 parent=r.parent,
@@ -364,10 +343,7 @@ def analyze(
     for request in analyze_requests(inv):
         response = servicer.Analyze(request, None)
         report.findings += _findings(response, request.urn)
-        report.not_applicable += [(n.policy_name, n.reason) for n in response.not_applicable]
-    response = servicer.AnalyzeStack(analyze_stack_request(inv), None)
-    report.findings += _findings(response, "")
-    report.not_applicable += [(n.policy_name, n.reason) for n in response.not_applicable]
+    report.findings += _findings(servicer.AnalyzeStack(analyze_stack_request(inv), None), "")
     return report
 
 
