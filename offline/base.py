@@ -1,11 +1,6 @@
-"""The plan documents of a git revision, for `diff --base REF` and `cost --base REF`.
-
-As Infracost compares two breakdowns, each side is made by its own commit's code in its own
-process: REF's tree is exported with `git archive` (no worktree, no change to the repository) and
-`python -m offline plan --json -` runs there, its own program and its own offline tools. The
-working tree's side is made meanwhile in this process. The two documents must share a
-schemaVersion; a REF older than this document shape is refused in one line.
-"""
+"""The plan documents of a git revision, for `diff --base REF` and `cost --base REF` (docs/offline.md):
+REF's tree is exported with `git archive` (no worktree) and its own `python -m offline plan --json -`
+runs there, in its own process, while this process makes the working tree's side."""
 
 from __future__ import annotations
 
@@ -37,40 +32,25 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout
 
 
-def toplevel(path: Path) -> Path:
-    """The root of the git repository holding `path` (where REF is looked up)."""
-    try:
-        return Path(_git(path, "rev-parse", "--show-toplevel").strip())
-    except BaseError:
-        raise BaseError(f"--base needs a git repository; {path} is not in one") from None
-
-
-def resolve(ref: str, root: Path) -> str:
-    """The full commit hash of `ref`, or `BaseError` naming it."""
-    try:
-        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
-    except BaseError:
-        raise BaseError(f"--base {ref}: not a commit in {root}") from None
-
-
-def export(commit: str, target: Path, root: Path) -> None:
-    """The tree of `commit` into `target` (`git archive`, no worktree)."""
-    archive = target / ".base.tar"
-    _git(root, "archive", "--format=tar", f"--output={archive}", commit)
-    with tarfile.open(archive) as tar:
-        tar.extractall(target, filter="data")
-    archive.unlink()
-
-
 class Plan:
     """REF's `plan --json -`, started in its own process; `.result()` waits for it."""
 
     def __init__(self, ref: str, envs: list[str], stack_dir: Path):
-        root = toplevel(stack_dir)
-        self.ref, self.commit = ref, resolve(ref, root)
-        self._tmp = tempfile.TemporaryDirectory(prefix="marin-base-")
+        try:
+            root = Path(_git(stack_dir, "rev-parse", "--show-toplevel").strip())
+        except BaseError:
+            raise BaseError(f"--base needs a git repository; {stack_dir} is not in one") from None
+        try:
+            self.commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+        except BaseError:
+            raise BaseError(f"--base {ref}: not a commit in {root}") from None
+        self.ref, self._tmp = ref, tempfile.TemporaryDirectory(prefix="marin-base-")
         tree = Path(self._tmp.name)
-        export(self.commit, tree, root)
+        archive = tree / ".base.tar"
+        _git(root, "archive", "--format=tar", f"--output={archive}", self.commit)
+        with tarfile.open(archive) as tar:
+            tar.extractall(tree, filter="data")
+        archive.unlink()
         where = tree / stack_dir.resolve().relative_to(root.resolve())
         known = stackfiles.environments(where) if where.is_dir() else []
         self.envs = [e for e in envs if e in known] if envs else known
