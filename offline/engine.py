@@ -1,10 +1,5 @@
-"""Run the real Pulumi program under the SDK's mock engine and return what it declared.
-
-No CLI, no plugins, no credentials: `run("dev")` executes `__main__.py` with the config the CLI
-would pass for the committed `Pulumi.dev.yaml`, records every resource registration (type,
-logical name, inputs, parent, provider, protect, retainOnDelete, ignoreChanges) and the stack
-outputs, and returns them as an `Inventory`. Used by the tests and the offline plan.
-"""
+"""Run the real Pulumi program under the SDK's mock engine (no CLI, plugins or credentials) and return
+what it declared: every registration with its options, and the stack outputs, as an `Inventory`."""
 
 from __future__ import annotations
 
@@ -38,8 +33,7 @@ from marin.config import SECRET_KEYS
 
 
 def token(resource: type[pulumi.Resource]) -> str:
-    """The type token the SDK registers a class under (`@pulumi.type_token`), e.g. `aws:s3/bucket:Bucket`:
-    a provider upgrade that renames or drops a type is an error here, not a silently dead string."""
+    """The type token the SDK registers a class under: a provider upgrade that renames a type fails here."""
     value = resource.pulumi_type  # pyright: ignore[reportAttributeAccessIssue]  # set by the decorator
     assert isinstance(value, str), resource
     return value
@@ -78,26 +72,18 @@ class Resource:
     protect: bool
     retain_on_delete: bool
     ignore_changes: list[str]
-    dependencies: list[str] = field(default_factory=list)
-    """URNs the engine waits for before creating this resource (explicit `depends_on` expanded
-    to component children, plus every resource an input Output came from)."""
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
-    """Per input property, the URNs its value came from."""
+    dependencies: list[str] = field(default_factory=list)  # as the engine received them
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)  # per input
     delete_before_replace: bool = False
     replace_on_changes: list[str] = field(default_factory=list)
     additional_secret_outputs: list[str] = field(default_factory=list)
     custom_timeouts: dict[str, str] = field(default_factory=dict)
-    delete_before_replace_defined: bool = False
-    """The program set `delete_before_replace` (True or an explicit False, which the engine honours
-    over the provider's wish to delete first)."""
-    aliases: list[str] = field(default_factory=list)
-    """The URNs this resource was known by: its own `aliases` and those inherited from its parent's."""
-    auto_named: list[str] = field(default_factory=list)
-    """Inputs the provider's Check filled with an auto-name (offline/check.py)."""
+    delete_before_replace_defined: bool = False  # an explicit False wins over the provider's wish
+    aliases: list[str] = field(default_factory=list)  # own and inherited from the parent's
+    auto_named: list[str] = field(default_factory=list)  # inputs Check filled (offline/check.py)
+    # The RegisterResourceRequest and Response as the engine saw them (protobuf, unknowns kept).
     request: Any = field(default=None, repr=False, compare=False)
-    """The RegisterResourceRequest as the engine received it (inputs as protobuf, unknowns kept)."""
     response: Any = field(default=None, repr=False, compare=False)
-    """The RegisterResourceResponse (outputs as protobuf; unknown in preview for computed ones)."""
 
     @property
     def package(self) -> str:
@@ -134,11 +120,9 @@ class Inventory:
     outputs: dict[str, Any]
     secret_outputs: set[str] = field(default_factory=set)
     stack_urn: str = ""
-    preview: bool = False
-    """True when run as the first preview of a new stack (ids and computed outputs unknown)."""
+    preview: bool = False  # the first preview of a new stack (ids and computed outputs unknown)
+    # Per URN, the outputs a component or the root stack registered (protobuf, as the engine keeps them).
     registered_outputs: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-    """Per URN, the outputs a component or the root stack registered (protobuf Struct, secrets and
-    unknowns kept), as the engine stores them for stack analysis."""
 
     @property
     def by_urn(self) -> dict[str, Resource]:
@@ -590,11 +574,8 @@ def run_cached(
     preview: bool = False,
     as_real_deploy: bool = False,
 ) -> Inventory:
-    """`run`, remembered for this process: the same program (`code_dir`, loaded once per process),
-    the same config, the same stack files beside it (the program reads every environment's for its
-    cross-checks) and the same mode give the same inventory. Each caller gets its own copy.
-    Errors are not remembered. Used by the offline commands and the test fixtures; tests that
-    patch the mocks call `run`."""
+    """`run`, remembered for this process, keyed on the program, config, stack files (the program
+    reads every environment's) and mode; each caller gets its own copy; errors are not remembered."""
     stack_dir = (stack_dir or code_dir).resolve()
     if config is None:
         config = stackfiles.effective_config(env, stack_dir)
