@@ -11,15 +11,15 @@ during preview" note instead of a verdict.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import runpy
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import grpc
 from google.protobuf import struct_pb2
@@ -48,30 +48,18 @@ class _StubServer:
         raise _Served
 
 
-@contextlib.contextmanager
-def _stubbed_serving(captured: list[Any], pack_dir: Path) -> Iterator[None]:
-    saved = grpc.server, analyzer_pb2_grpc.add_AnalyzerServicer_to_server
-    grpc.server = lambda *a, **k: _StubServer()  # type: ignore[assignment]
-    analyzer_pb2_grpc.add_AnalyzerServicer_to_server = lambda servicer, server: captured.append(servicer)
-    before = Path.cwd()
-    os.chdir(pack_dir)  # the CLI starts the pack in its own directory
-    try:
-        yield
-    finally:
-        os.chdir(before)
-        grpc.server, analyzer_pb2_grpc.add_AnalyzerServicer_to_server = saved
-
-
 def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK_DIR) -> Any:
-    """The pack's `_PolicyAnalyzerServicer`, built by the pack's own `__main__.py`.
-
-    `config` maps rule names to enforcement levels ("advisory", "mandatory", "disabled"), sent
-    through the servicer's `Configure` as `--policy-pack-config` would.
-    """
+    """The pack's `_PolicyAnalyzerServicer`, built by the pack's own `__main__.py` in its own directory
+    (as the CLI starts it), configured with `config` (rule name -> level) as `--policy-pack-config` would."""
     if str(pack_dir) not in sys.path:
         sys.path.insert(0, str(pack_dir))
     captured: list[Any] = []
-    with _stubbed_serving(captured, pack_dir), contextlib.suppress(_Served):
+    with (
+        mock.patch.object(grpc, "server", return_value=_StubServer()),
+        mock.patch.object(analyzer_pb2_grpc, "add_AnalyzerServicer_to_server", lambda s, _: captured.append(s)),
+        contextlib.chdir(pack_dir),
+        contextlib.suppress(_Served),
+    ):
         runpy.run_path(str(pack_dir / "__main__.py"), run_name="__main__")
     if len(captured) != 1:
         raise RuntimeError(f"{pack_dir}/__main__.py built {len(captured)} policy packs; expected one")
