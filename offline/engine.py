@@ -64,14 +64,14 @@ class Resource:
     type: str
     name: str
     urn: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    parent: str
-    provider: str
-    custom: bool
-    protect: bool
-    retain_on_delete: bool
-    ignore_changes: list[str]
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    parent: str = ""
+    provider: str = ""
+    custom: bool = False
+    protect: bool = False
+    retain_on_delete: bool = False
+    ignore_changes: list[str] = field(default_factory=list)
     dependencies: list[str] = field(default_factory=list)  # as the engine received them
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)  # per input
     delete_before_replace: bool = False
@@ -481,16 +481,15 @@ def _as_the_cli(path: Path) -> Iterator[None]:
     was given); and the empty stack trace the SDK sends when it finds no user frame, instead of
     walking the stack at every registration for the engine's diagnostics
     (pulumi/runtime/resource.py `_get_stack_trace`): a sixth of the run's CPU."""
-    before, saved_trace = Path.cwd(), pulumi_resource._get_stack_trace
-    saved_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PULUMI_CONFIG")}
-    os.chdir(path)
-    pulumi_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        os.chdir(before)
-        os.environ.update(saved_env)
-        pulumi_resource._get_stack_trace = saved_trace
+    saved_trace = pulumi_resource._get_stack_trace
+    with contextlib.chdir(path):
+        saved_env = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PULUMI_CONFIG")}
+        pulumi_resource._get_stack_trace = source_pb2.StackTrace
+        try:
+            yield
+        finally:
+            os.environ.update(saved_env)
+            pulumi_resource._get_stack_trace = saved_trace
 
 
 def run(

@@ -187,7 +187,7 @@ def _default_providers(inv: engine.Inventory) -> dict[str, engine.Resource]:
         request = type(r.request)(type=f"pulumi:providers:{package}", name=name, custom=True)
         if version:
             request.object.update({"version": version})
-        provider = _record(request.type, name, urn, custom=True)
+        provider = engine.Resource(request.type, name, urn, custom=True)
         provider.request = request
         provider.response = type(r.response)(urn=urn, object=request.object)
         out[package] = provider
@@ -205,23 +205,6 @@ def _provider(
     if p is None:
         return None
     return pb.AnalyzerProviderResource(type=p.type, urn=p.urn, name=p.name, properties=p.request.object)
-
-
-def _record(type_: str, name: str, urn: str, *, custom: bool) -> engine.Resource:
-    """A resource the engine holds that the program did not register itself."""
-    return engine.Resource(
-        type=type_,
-        name=name,
-        urn=urn,
-        inputs={},
-        outputs={},
-        parent="",
-        provider="",
-        custom=custom,
-        protect=False,
-        retain_on_delete=False,
-        ignore_changes=[],
-    )
 
 
 def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
@@ -245,7 +228,7 @@ def analyze_requests(inv: engine.Inventory) -> list[pb.AnalyzeRequest]:
 def analyze_stack_request(inv: engine.Inventory) -> pb.AnalyzeStackRequest:
     by_urn, defaults = inv.by_urn, _default_providers(inv)
     resources = []
-    stack = _record(engine.STACK_TYPE, f"{engine.PROJECT}-{inv.env}", inv.stack_urn, custom=False)
+    stack = engine.Resource(engine.STACK_TYPE, f"{engine.PROJECT}-{inv.env}", inv.stack_urn)  # as the engine holds it
     for r in [stack, *inv.resources, *defaults.values()]:
         resources.append(
             pb.AnalyzerResource(

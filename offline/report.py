@@ -135,13 +135,8 @@ class PropertyChange:
     """A CustomizeDiff that may replace the resource on this change (kept, not decided offline)."""
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "old": self.old,
-            "new": self.new,
-            "forcesReplacement": self.replaces,
-            "replacesIf": self.condition,
-        }
+        p = {"path": self.path, "old": self.old, "new": self.new}
+        return {**p, "forcesReplacement": self.replaces, "replacesIf": self.condition}
 
 
 @dataclass
@@ -156,11 +151,8 @@ class ResourceChange:
     protected: bool
     properties: list[PropertyChange] = field(default_factory=list)
     custom: bool = True
-    delete_first: bool = False
-    """Replaced by deleting the old resource before creating the new one."""
-    failing: list[str] = field(default_factory=list)
-    """Why `pulumi up` would stop on this step (a protected resource, a delete-first of something
-    still in use, a name still taken)."""
+    delete_first: bool = False  # replaced by deleting the old resource before creating the new one
+    failing: list[str] = field(default_factory=list)  # why `pulumi up` would stop on this step
 
     @property
     def stateful(self) -> bool:
