@@ -349,7 +349,6 @@ class Mocks(pulumi_mocks.Mocks):
                 "architecture": "arm64",
                 "name": "al2023-ami-2023.6.20251101.0-kernel-6.1-arm64",
             },
-            "aws:index/getRegion:getRegion": {"id": region, "name": region, "region": region},
             "aws:route53/getZone:getZone": {
                 "id": args.args.get("zoneId"),
                 "zoneId": args.args.get("zoneId"),
