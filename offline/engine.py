@@ -132,16 +132,12 @@ class Inventory:
         """True when the engine would finish `target` before it starts creating `resource`:
         `target` is reachable through dependencies (explicit or property), or through the
         dependencies of any ancestor component of `resource`."""
-        by_urn, seen = self.by_urn, set()
-        stack = [resource.urn]
+        by_urn, seen, stack = self.by_urn, set(), [resource.urn]
         while stack:
-            urn = stack.pop()
-            if urn in seen:
+            r = by_urn.get(stack.pop())
+            if r is None or r.urn in seen:
                 continue
-            seen.add(urn)
-            r = by_urn.get(urn)
-            if r is None:
-                continue
+            seen.add(r.urn)
             deps = [*r.dependencies, *(u for us in r.property_dependencies.values() for u in us)]
             if target.urn in deps:
                 return True

@@ -1,12 +1,7 @@
-"""Does staging mirror prod? Two checks that together prove story risk 3 is handled.
-
-(A) `undeclared_differences`: the two stack configs differ only in keys `marin.config` classes
-    as identity, sizing or retention. Topology keys must be equal.
-(B) `name_only_differences`: the program derives nothing from the stack name except names: run
-    one environment's config under the other's stack name and the inventories agree once the
-    environment word is normalised. With (A), every difference between the real staging and
-    prod inventories comes from a declared key.
-"""
+"""Does staging mirror prod? (A) `undeclared_differences`: two stack configs differ only in keys
+`marin.config` classes as identity, sizing or retention. (B) `name_only_differences`: the program
+derives nothing from the stack name but names (one environment's config run as the other agrees
+once names are normalised). With (A), every staging/prod difference comes from a declared key."""
 
 from __future__ import annotations
 

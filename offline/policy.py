@@ -40,14 +40,6 @@ class _Served(Exception):
     """Raised where the pack would start serving: the servicer exists by then."""
 
 
-class _StubServer:
-    def add_insecure_port(self, address: str) -> int:
-        return 0
-
-    def start(self) -> None:
-        raise _Served
-
-
 def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK_DIR) -> Any:
     """The pack's `_PolicyAnalyzerServicer`, built by the pack's own `__main__.py` in its own directory
     (as the CLI starts it), configured with `config` (rule name -> level) as `--policy-pack-config` would."""
@@ -55,7 +47,7 @@ def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK
         sys.path.insert(0, str(pack_dir))
     captured: list[Any] = []
     with (
-        mock.patch.object(grpc, "server", return_value=_StubServer()),
+        mock.patch.object(grpc, "server", return_value=mock.Mock(**{"start.side_effect": _Served})),
         mock.patch.object(analyzer_pb2_grpc, "add_AnalyzerServicer_to_server", lambda s, _: captured.append(s)),
         contextlib.chdir(pack_dir),
         contextlib.suppress(_Served),
@@ -261,13 +253,14 @@ def _findings(response: Any, urn: str) -> list[Finding]:
 
 def rules(servicer: Any, config: Mapping[str, str] | None = None) -> list[Rule]:
     """The pack's rules as the servicer reports them (GetAnalyzerInfo), with configured levels."""
-    info = servicer.GetAnalyzerInfo(None, None)
-    out = []
-    for p in info.policies:
-        level = (config or {}).get(p.name, LEVELS[p.enforcementLevel])
-        kind = "stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource"
-        out.append(Rule(p.name, level, kind))
-    return out
+    return [
+        Rule(
+            p.name,
+            (config or {}).get(p.name, LEVELS[p.enforcementLevel]),
+            "stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource",
+        )
+        for p in servicer.GetAnalyzerInfo(None, None).policies
+    ]
 
 
 def configure_stack_request(env: str, stack_dir: Path = PROJECT_ROOT) -> pb.AnalyzerStackConfigureRequest:
