@@ -378,8 +378,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.records: list[Resource] = [] if records is None else records
         self.stack_outputs: dict[str, Any] = {}
-        # Read by components.bootstrap.running_offline: True makes the program refuse what a real
-        # `pulumi up` refuses (example identities, missing operator secrets).
+        # read by components.bootstrap.running_offline: refuse what a real `up` refuses
         self.as_real_deploy = as_real_deploy
         self.stack_urn = ""
         self.registered_outputs: dict[str, Any] = {}
@@ -457,10 +456,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def _fresh_loop_in_a_forked_child() -> None:
-    """The SDK sends its RPC calls to the event loop's default executor. A forked process (mutmut's
-    children) inherits that executor without its threads, and would wait on them forever: the child
-    gets a new loop. The inherited loop is kept, never closed: its epoll instance is the parent's,
-    and closing it would unregister the parent's wake-up pipe."""
+    """A forked child (mutmut's) inherits the loop's default executor, where the SDK sends its RPC
+    calls, without its threads: it gets a new loop. The old one is kept open: closing it would
+    unregister the parent's wake-up pipe from their shared epoll instance."""
     _INHERITED.append(asyncio.get_event_loop_policy().get_event_loop())
     asyncio.set_event_loop(asyncio.new_event_loop())
 
@@ -500,15 +498,10 @@ def run(
     project: str = PROJECT,
     mocks: Mocks | None = None,
 ) -> Inventory:
-    """Execute `__main__.py` for stack `env` under mocks.
-
-    `config` defaults to what the CLI would pass for `<stack_dir>/Pulumi.<env>.yaml`; `stack_dir`
-    (default: the project) is where the program finds the configured environments. Raises what the
-    program raises; pass `records` to see what was registered before it did. `preview=True`: the
-    first preview of a new stack (ids and computed outputs unknown). Secret keys the stack files
-    cannot carry offline get a placeholder, passed as a secret. `as_real_deploy=True`: the program
-    refuses what a real `up` refuses. `project` and `mocks`: another program (bootstrap/).
-    """
+    """Execute `__main__.py` for stack `env` under mocks, with `config` (default: what the CLI passes
+    for `<stack_dir>/Pulumi.<env>.yaml`) and placeholders for secrets the stack files cannot carry.
+    Raises what the program raises (`records` keeps what was registered). `preview`: a new stack's
+    first preview; `as_real_deploy`: refuse what a real `up` refuses; `project`, `mocks`: bootstrap/."""
     stack_dir = stack_dir or code_dir
     config = dict(stackfiles.effective_config(env, stack_dir) if config is None else config)
     if mocks is None:

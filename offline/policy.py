@@ -283,11 +283,8 @@ def analyze(
     config: Mapping[str, str] | None = None,
     stack_dir: Path = PROJECT_ROOT,
 ) -> Report:
-    """Every diagnostic the pack reports for this inventory: Analyze per resource, then AnalyzeStack.
-
-    `only` limits the run to those rules (the others are configured `disabled`, as a pack config
-    would); `config` sets enforcement levels by rule name.
-    """
+    """Every diagnostic the pack reports: Analyze per resource, then AnalyzeStack. `only`: those rules
+    (the others configured `disabled`, as a pack config would); `config`: levels by rule name."""
     config = dict(config or {})
     if only is not None:
         wanted = set(only)

@@ -131,8 +131,7 @@ class PropertyChange:
     old: Any
     new: Any
     replaces: bool = False
-    condition: str | None = None
-    """A CustomizeDiff that may replace the resource on this change (kept, not decided offline)."""
+    condition: str | None = None  # a CustomizeDiff that may replace on this change (not decided offline)
 
     def as_json(self) -> dict[str, Any]:
         p = {"path": self.path, "old": self.old, "new": self.new}
@@ -379,17 +378,14 @@ def changes(
         elif props.get(r["urn"]):
             out.append(change("update", a, r))
     out += [change("delete", a, None) for a in old_by_urn.values() if a["urn"] not in matched_old]
-    _failures(out, old_by_urn, pairs, new_list)
+    _failures(out, pairs, new_list)
     order = {t: i for i, t in enumerate(TIER_ORDER)}
     out.sort(key=lambda c: (order.get(c.tier, 99), c.type, c.logical_name))
     return out
 
 
 def _failures(
-    cs: list[ResourceChange],
-    old_by_urn: Mapping[str, Mapping[str, Any]],
-    pairs: Mapping[str, Mapping[str, Any]],
-    new_list: list[Mapping[str, Any]],
+    cs: list[ResourceChange], pairs: Mapping[str, Mapping[str, Any]], new_list: list[Mapping[str, Any]]
 ) -> None:
     """What stops `pulumi up` (docs/offline.md, "Failing changes"; pulumi/pulumi step_generator:
     "resource ... is protected and cannot be ...")."""
