@@ -66,9 +66,7 @@ def load_servicer(config: Mapping[str, str] | None = None, pack_dir: Path = PACK
     return servicer
 
 
-@cache
-def _default_servicer() -> Any:
-    return load_servicer()
+_default_servicer = cache(load_servicer)  # the pack as it ships, loaded once
 
 
 @dataclass(frozen=True)
@@ -83,8 +81,7 @@ class Finding:
     policy: str
     level: str
     urn: str
-    message: str
-    """The rule's own message (the servicer prefixes it with the description), or the preview note."""
+    message: str  # the rule's own (without the description the servicer prefixes), or the preview note
     preview_note: bool = False
 
     @property
