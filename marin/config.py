@@ -135,6 +135,13 @@ def _account_ids(value: tuple[Any, ...]) -> tuple[str, ...]:
     return value
 
 
+def _zone_ids(value: tuple[Any, ...]) -> tuple[str, ...]:
+    bad = [v for v in value if not (isinstance(v, str) and re.fullmatch(r"[a-z]{2,5}\d-az\d{1,2}", v))]
+    if bad or len(set(value)) != len(value):
+        raise ValueError(f"allowed: distinct availability zone ids such as use1-az1; not {bad or list(value)}")
+    return value
+
+
 def _transition_days(value: int) -> int:
     if not (value == 0 or 30 <= value <= 36500):
         raise ValueError("allowed: 0, or 30 to 36500")
@@ -200,6 +207,13 @@ class NetworkConfig(Section):
     )
     az_count: Annotated[Int, Field(ge=2, le=cidr.MAX_AZS)] = key(
         "topology", "Availability zones the VPC spans (public + private subnet each)."
+    )
+    availability_zone_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_zone_ids)] = key(
+        "identity",
+        "Zone ids (use1-az1, ...) of the subnets, used as given: azCount of them, each where every service "
+        "of the stack is offered. Empty: the lowest such ids. A stack deployed before zones were chosen by "
+        "id pins the zones its subnets are in (docs/environments.md, 'Availability zones').",
+        (),
     )
     nat_mode: Annotated[NatMode, BeforeValidator(_string)] = key(
         "topology",
@@ -643,6 +657,12 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
                 f"{NAMESPACE}:{svc}Cpu={cpu} with {NAMESPACE}:{svc}Memory={mem}: Fargate does not offer "
                 f"this pair; memory for {cpu} CPU units must be one of {', '.join(map(str, allowed))}"
             )
+    zones, count = v.get("availabilityZoneIds"), v.get("azCount")
+    if zones and count is not None and len(zones) != count:
+        problems.append(
+            f"{NAMESPACE}:availabilityZoneIds={list(zones)} with {NAMESPACE}:azCount={count}: allowed: exactly "
+            f"{count} zone ids (one per AZ), or none"
+        )
     t, e = v.get("recordingsTransitionDays"), v.get("recordingsExpirationDays")
     if t and e and e <= t:
         problems.append(

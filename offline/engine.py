@@ -289,6 +289,7 @@ COMPUTED: dict[str, Callable[[Mocks, Args], dict[str, Any]]] = {
     token(pulumi_random.RandomPassword): lambda m, a: {"result": f"mock-{_suffix(a.name, 16)}"},
 }
 _VPC_ENDPOINT = token(aws.ec2.VpcEndpoint)
+_SUBNET = token(aws.ec2.Subnet)
 
 
 class Mocks(pulumi_mocks.Mocks):
@@ -317,22 +318,30 @@ class Mocks(pulumi_mocks.Mocks):
             self.interface_endpoints.append(out["id"])
         if args.typ in COMPUTED:
             out.update(COMPUTED[args.typ](self, args))
+        if args.typ == _SUBNET:  # the provider stores both the zone's name and id (Optional+Computed)
+            by_id = {i: n for n, i in self.zones().items()}
+            out.setdefault("availabilityZone", by_id.get(str(out.get("availabilityZoneId"))))
+            out.setdefault("availabilityZoneId", self.zones().get(str(out.get("availabilityZone"))))
         return out["id"], out
+
+    def zones(self) -> dict[str, str]:
+        """Zone name -> zone id. A zone id (use1-az1) is one place in every account; each account maps
+        its own names to them (AWS RAM guide, "AZ IDs for your AWS resources"): here names are the
+        ids rotated by account."""
+        parts = self.region.split("-")
+        code = parts[0] + "".join(DIRECTIONS.get(p, p[0]) for p in parts[1:-1]) + parts[-1]
+        count = 6 if self.region == "us-east-1" else 3
+        shift = int(self.account) if self.account.isdigit() else 0
+        return {f"{self.region}{'abcdef'[i]}": f"{code}-az{(i + shift) % count + 1}" for i in range(count)}
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         region = self.region
-        # A zone id (use1-az1) is one place in every account; each account maps its own names to them
-        # (AWS RAM guide, "AZ IDs for your AWS resources"): here names are the ids rotated by account.
-        parts = region.split("-")
-        code = parts[0] + "".join(DIRECTIONS.get(p, p[0]) for p in parts[1:-1]) + parts[-1]
-        count = 6 if region == "us-east-1" else 3
-        shift = int(self.account) if self.account.isdigit() else 0
-        ids = [f"{code}-az{(i + shift) % count + 1}" for i in range(count)]
+        zones = self.zones()
         results: dict[str, dict[str, Any]] = {
             "aws:index/getAvailabilityZones:getAvailabilityZones": {
                 "id": region,
-                "names": [f"{region}{z}" for z in "abcdef"[:count]],
-                "zoneIds": ids,
+                "names": list(zones),
+                "zoneIds": list(zones.values()),
             },
             "aws:index/getCallerIdentity:getCallerIdentity": {
                 "id": self.account,

@@ -36,6 +36,13 @@ STATEFUL = frozenset(
     }
 )
 
+# Inputs that are Optional and Computed: left unset, the provider keeps the value it stored (no
+# diff); set, they are compared with that stored value. terraform-provider-aws
+# internal/service/ec2/vpc_subnet.go: availability_zone and availability_zone_id (both ForceNew).
+OPTIONAL_COMPUTED: dict[str, frozenset[str]] = {
+    token(aws.ec2.Subnet): frozenset({"availabilityZone", "availabilityZoneId"}),
+}
+
 
 @functools.cache
 def table() -> dict[str, Any]:

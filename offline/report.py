@@ -294,6 +294,8 @@ def changes(
         kept_names = set(r.get("autoNamed", ()))  # Check keeps the prior auto-name (the bridge's AutoName)
         ps = [p for p in ps if p.path.split(".", 1)[0].split("[", 1)[0] not in kept_names]
         ps = [p for p in ps if not any(replacements.under(p.path, ig) for ig in r["ignoreChanges"])]
+        stored = replacements.OPTIONAL_COMPUTED.get(r["type"], frozenset())  # unset: the state's value stays
+        ps = [p for p in ps if p.path not in stored or (p.new is not None and p.new != a["outputs"].get(p.path))]
         for name in ("protect", "retainOnDelete", "deleteBeforeReplace"):
             if a.get(name) != r.get(name):
                 ps.append(PropertyChange(f"(option) {name}", a.get(name), r.get(name)))

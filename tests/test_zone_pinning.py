@@ -1,0 +1,101 @@
+"""Existing stacks keep their subnets: `marin:availabilityZoneIds` pins the zones they are in.
+
+Before zones were chosen by id, the program put subnet i in the i-th zone *name* of the region
+(`availability_zone`). In terraform-provider-aws (internal/service/ec2/vpc_subnet.go) both
+`availability_zone` and `availability_zone_id` are Optional+Computed+ForceNew: the state holds both,
+a dropped one keeps its stored value, and a new id different from the stored one replaces the subnet
+(create-first in the same VPC with the same CIDR: InvalidSubnet.Conflict). Checked through the
+offline diff model (offline/report.changes).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pulumi_aws as aws
+import pytest
+
+from marin.config import ConfigError, parse
+from offline import engine, report
+from offline.engine import token
+
+SUBNET = token(aws.ec2.Subnet)
+
+
+def name_sorted_zones(committed: dict[str, str]) -> dict[str, str]:
+    """The zones the old program used: the region's first azCount zone names, and their ids."""
+    account = json.loads(committed["marin:allowedAccountIds"])[0]
+    zones = engine.Mocks("x", account, committed.get("marin:awsRegion", "us-east-1")).zones()
+    return dict(sorted(zones.items())[: int(committed["marin:azCount"])])
+
+
+def as_deployed_by_name(doc: dict[str, Any], zones: dict[str, str]) -> dict[str, Any]:
+    """`doc` as the old program registered it: each subnet's zone given by name, the state holding both."""
+    old = copy.deepcopy(doc)
+    names = list(zones)
+    for r in old["resources"]:
+        if r["type"] == SUBNET:
+            i = int(r["logicalName"].rsplit("-", 1)[1]) - 1
+            r["inputs"].pop("availabilityZoneId")
+            r["inputs"]["availabilityZone"] = names[i]
+            r["outputs"] |= {"availabilityZone": names[i], "availabilityZoneId": zones[names[i]]}
+    return old
+
+
+def subnet_changes(env: str, config: dict[str, str], zones: dict[str, str]) -> list[report.ResourceChange]:
+    new = report.to_doc(engine.run_cached(env, config=config))
+    old = as_deployed_by_name(new, zones)
+    return [c for c in report.changes(old["resources"], new["resources"]) if c.type == SUBNET]
+
+
+def test_pinning_the_deployed_zone_ids_leaves_every_subnet_alone(committed: dict[str, dict[str, str]]) -> None:
+    for env, raw in committed.items():
+        zones = name_sorted_zones(raw)
+        pinned = raw | {"marin:availabilityZoneIds": json.dumps(list(zones.values()))}
+        assert subnet_changes(env, pinned, zones) == [], env
+
+
+def test_unpinned_zone_ids_other_than_the_deployed_ones_replace_the_subnets(
+    committed: dict[str, dict[str, str]],
+) -> None:
+    """What the review found on prod: without the pin, the lowest usable ids differ from the zones
+    the subnets are in, and every subnet is replaced (the reason the key exists)."""
+    seen = 0
+    for env, raw in committed.items():
+        zones = name_sorted_zones(raw)
+        cs = subnet_changes(env, raw, zones)
+        inv = engine.run_cached(env, config=raw)
+        chosen = {s.inputs["availabilityZoneId"] for s in inv.of_type(SUBNET)}
+        if chosen == set(zones.values()):
+            assert cs == []
+            continue
+        seen += 1
+        assert cs and all(c.op == "replace" for c in cs), env
+    if not seen:
+        pytest.skip("every committed stack's name-sorted zones are already its lowest usable ids")
+
+
+def test_pinned_zone_ids_must_match_az_count(committed: dict[str, dict[str, str]]) -> None:
+    for env, raw in committed.items():
+        n = int(raw["marin:azCount"])
+        ids = [f"use1-az{i + 1}" for i in range(n + 1)]
+        with pytest.raises(ConfigError, match=rf"availabilityZoneIds=.* with marin:azCount={n}: allowed: exactly {n}"):
+            parse(env, raw | {"marin:availabilityZoneIds": json.dumps(ids)})
+
+
+def test_a_pinned_zone_where_a_service_is_not_offered_is_refused(committed: dict[str, dict[str, str]]) -> None:
+    """use1-az3 has no HTTP API VPC links (API Gateway guide, "Set up VPC links V2")."""
+    for env, raw in committed.items():
+        if raw.get("marin:ingress", "alb") != "http-api" or raw.get("marin:awsRegion", "us-east-1") != "us-east-1":
+            continue
+        ids = ["use1-az3", *[f"use1-az{i}" for i in (1, 2, 4, 5)][: int(raw["marin:azCount"]) - 1]]
+        with pytest.raises(ValueError, match=r"availabilityZoneIds=.*: use1-az3 not usable in us-east-1"):
+            engine.run(env, config=raw | {"marin:availabilityZoneIds": json.dumps(ids)})
+
+
+def test_an_unlisted_region_is_refused_naming_it(committed: dict[str, dict[str, str]]) -> None:
+    env, raw = next(iter(committed.items()))
+    with pytest.raises(ValueError, match=r"marin:awsRegion='mx-central-1': no list of the zones"):
+        engine.run(env, config=raw | {"marin:awsRegion": "mx-central-1"})
