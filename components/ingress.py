@@ -17,8 +17,10 @@ changes no resource (no replacement of the load balancer, the API or its DNS rec
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -26,7 +28,7 @@ import pulumi_aws as aws
 from components._outputs import declared
 from marin.catalogue import APP_PORT
 from marin.config import IngressConfig, StackConfig
-from marin.naming import EnvironmentNames
+from marin.naming import EnvironmentNames, check_name
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTP_API_TLS_POLICY = "TLS_1_2"  # the one security policy API Gateway offers regional HTTP API domains
@@ -51,6 +53,23 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     sort_keys=True,
 )
+SUFFIX_HEX = 6
+
+
+def replaceable_name(base: str, rule: str, **force_new: Any) -> pulumi.Output[str]:
+    """`<base>-<6 hex>`: the naming module's name plus a digest of the inputs that force a new
+    resource, so the name changes exactly when the resource is replaced, and the replacement can be
+    created before the old one (still in use) is deleted, under a name of its own. The longest
+    form is checked against `rule` now, before anything is registered."""
+    check_name(rule, f"{base}-{'0' * SUFFIX_HEX}")
+
+    def name(values: dict[str, Any]) -> str:
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+        return f"{base}-{digest[:SUFFIX_HEX]}"
+
+    return pulumi.Output.all(**force_new).apply(name)
+
+
 FORMER_PARENT = ("marin:compute:Compute", "compute")
 """Type and name of the component the ingress resources were created under."""
 
@@ -124,15 +143,16 @@ class Ingress(pulumi.ComponentResource):
             idle_timeout=60,
             opts=self._moved("alb"),
         )
-        # Auto-named (docs/naming-policy.md): a replacement is created first, the listener and the
-        # service move to it, then the old one goes. A fixed name can do neither (in use; taken).
+        # Named `marin-<env>-api-tg-<6 hex>` from its force-new inputs (docs/naming-policy.md): a
+        # replacement gets a new name and is created first, the listener and the service move to it,
+        # then the old one goes. A fixed name could do neither (in use; taken).
+        tg: dict[str, Any] = {"port": APP_PORT, "protocol": "HTTP", "target_type": "ip"}
         target_group = aws.lb.TargetGroup(
             f"{name}-api-tg",
+            name=replaceable_name(args.names.target_group, "target-group", vpc_id=args.vpc_id, **tg),
             tags={"Name": args.names.target_group},
-            port=APP_PORT,
-            protocol="HTTP",
-            target_type="ip",
             vpc_id=args.vpc_id,
+            **tg,
             deregistration_delay=30,
             health_check={
                 "path": "/health",
@@ -142,7 +162,7 @@ class Ingress(pulumi.ComponentResource):
                 "healthy_threshold": 2,
                 "unhealthy_threshold": 3,
             },
-            opts=self._moved("api-tg"),
+            opts=self._moved("api-tg", delete_before_replace=False),
         )
         forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
         certificate_arn = self._certificate(name, args)
@@ -211,18 +231,24 @@ class Ingress(pulumi.ComponentResource):
             vpc=args.vpc_id,
             opts=self._moved("discovery"),
         )
-        # Auto-named (docs/naming-policy.md): a replacement is created before the old service, which
-        # still has the running tasks registered, is deleted.
+        # Named `marin-<env>-api-<6 hex>` from its force-new inputs (docs/naming-policy.md): a
+        # replacement is created under its own name before the old service, which still has the
+        # running tasks registered, is deleted.
+        records, routing = [{"type": "SRV", "ttl": 10}], "MULTIVALUE"  # SRV carries the port API Gateway needs
+        health = {"failure_threshold": 1}  # why 1: below
         return aws.servicediscovery.Service(
             f"{name}-api-discovery",
+            name=replaceable_name(
+                args.names.discovery_service,
+                "cloudmap-service",
+                namespace_id=namespace.id,
+                record_types=[r["type"] for r in records],
+                routing_policy=routing,
+                health_check_custom_config=health,
+            ),
             tags={"Name": args.names.discovery_service},
             description="The api's tasks (address and port), registered by ECS",
-            dns_config={
-                "namespace_id": namespace.id,
-                # SRV carries the port: API Gateway needs it to reach a Cloud Map service.
-                "dns_records": [{"type": "SRV", "ttl": 10}],
-                "routing_policy": "MULTIVALUE",
-            },
+            dns_config={"namespace_id": namespace.id, "dns_records": records, "routing_policy": routing},
             # ECS reports each task's health (its container health check) to Cloud Map, which then
             # answers with healthy tasks only. The block is ForceNew and the provider keeps it in
             # state only when failure_threshold is set (terraform-provider-aws servicediscovery/
@@ -230,10 +256,10 @@ class Ingress(pulumi.ComponentResource):
             # `{}` is never stored and replaced the service on every `up`, without a custom health
             # check. AWS always stores 1 (the value is deprecated, API_HealthCheckCustomConfig), so
             # 1 is what a refresh reads back: no diff.
-            health_check_custom_config={"failure_threshold": 1},
+            health_check_custom_config=health,
             # ECS deregisters its tasks; left-over instances (a failed task) must not block a destroy.
             force_destroy=not args.stack.protect_data,
-            opts=self._moved("api-discovery"),
+            opts=self._moved("api-discovery", delete_before_replace=False),
         )
 
     def _http_api(self, name: str, args: IngressArgs, registry: aws.servicediscovery.Service) -> pulumi.Output[str]:
