@@ -114,6 +114,22 @@ OPENSEARCH_INSTANCE_TYPES: tuple[str, ...] = (
     "r7g.4xlarge.search",
 )
 
+# The largest gp3 EBS volume (GiB) per data node of each type: OpenSearch developer guide, "Amazon
+# OpenSearch Service quotas", EBS volume size quotas (gp3 allows twice the gp2 size except on t3;
+# the minimum is 10 GiB everywhere). Config validation refuses a larger opensearchVolumeGb.
+OPENSEARCH_MAX_VOLUME_GB: dict[str, int] = {
+    "t3.small.search": 100,
+    "t3.medium.search": 200,
+    **{f"{f}.large.search": 1024 for f in ("m6g", "m7g")},
+    **{f"{f}.large.search": 2048 for f in ("r6g", "r7g")},
+    **{f"{f}.xlarge.search": 2048 for f in ("m6g", "m7g")},
+    **{f"{f}.xlarge.search": 3072 for f in ("r6g", "r7g")},
+    **{f"{f}.2xlarge.search": 3072 for f in ("m6g", "m7g")},
+    **{f"{f}.2xlarge.search": 6144 for f in ("r6g", "r7g")},
+    **{f"{f}.4xlarge.search": 6144 for f in ("m6g", "m7g")},
+    **{f"{f}.4xlarge.search": 12288 for f in ("r6g", "r7g")},
+}
+
 # EC2 types of the dev NAT instance (ARM, matching the arm64 AMI lookup).
 NAT_INSTANCE_TYPES: tuple[str, ...] = ("t4g.nano", "t4g.micro", "t4g.small")
 

@@ -714,8 +714,10 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{ns}:autoStop=true with {ns}:highAvailability=true: an environment that stops "
             "every night is not highly available; allowed: false"
         )
-    if v.get("opensearchInstanceType") == "t3.small.search" and v.get("opensearchVolumeGb", 0) > 100:
-        problems.append(f"{ns}:opensearchVolumeGb={v['opensearchVolumeGb']}: t3.small.search allows 10 to 100")
+    search_type, gb = v.get("opensearchInstanceType"), v.get("opensearchVolumeGb", 0)
+    if search_type and gb > catalogue.OPENSEARCH_MAX_VOLUME_GB[search_type]:
+        lo, hi = limits.OPENSEARCH_VOLUME_GB[0], catalogue.OPENSEARCH_MAX_VOLUME_GB[search_type]
+        problems.append(f"{ns}:opensearchVolumeGb={gb}: {search_type} allows {lo} to {hi}")
     # A key whose own value was refused is not in `v`: checks that involve it wait for a good value.
     if {"domainName", "hostedZoneId"} <= v.keys() and bool(v["domainName"]) != bool(v["hostedZoneId"]):
         problems.append(

@@ -154,6 +154,6 @@ NAME_RULES: dict[str, NameRule] = {
 # https://docs.aws.amazon.com/opensearch-service/latest/developerguide/managedomains-dedicatedmasternodes.html
 OPENSEARCH_QUORUM_ZONES = 3
 OPENSEARCH_DEDICATED_MASTER_COUNT = 3
-OPENSEARCH_VOLUME_GB = (10, 1024)  # gp3 per data node; t3.small.search allows at most 100
+OPENSEARCH_VOLUME_GB = (10, 1024)  # gp3 per data node; per type: catalogue.OPENSEARCH_MAX_VOLUME_GB
 ELASTICACHE_SNAPSHOT_RETENTION_DAYS = (0, 35)
 ATLAS_BACKUP_MODES = ("none", "daily", "continuous")

@@ -156,6 +156,23 @@ def test_t3_small_search_volume_boundaries(dev: dict[str, str], gb: int, ok: boo
     assert (found == []) is ok, found
 
 
+# OpenSearch developer guide, "Amazon OpenSearch Service quotas", EBS volume size quotas (gp3).
+@pytest.mark.parametrize(
+    ("instance", "gb", "ok"),
+    [
+        ("t3.medium.search", 200, True),
+        ("t3.medium.search", 201, False),
+        ("t3.small.search", 101, False),
+        ("m6g.large.search", 1024, True),
+    ],
+)
+def test_opensearch_volume_ceiling_per_instance_type(dev: dict[str, str], instance: str, gb: int, ok: bool) -> None:
+    found = problems("dev", dev | {"marin:opensearchInstanceType": instance, "marin:opensearchVolumeGb": str(gb)})
+    assert (found == []) is ok, found
+    if not ok:
+        assert found == [f"marin:opensearchVolumeGb={gb}: {instance} allows 10 to {gb - 1}"]
+
+
 @pytest.mark.parametrize(("ceiling", "ok"), [(1, False), (2, True), (3, True)])
 def test_autoscaling_ceiling_boundaries(prod: dict[str, str], ceiling: int, ok: bool) -> None:
     found = problems("prod", prod | {"marin:maxTaskCount": str(ceiling)})
