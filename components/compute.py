@@ -170,8 +170,12 @@ class Compute(pulumi.ComponentResource):
                 task_definition=task.arn,
                 desired_count=c.desired_count(service_key),
                 capacity_provider_strategies=[{"capacity_provider": provider, "weight": 1}],
-                # Toggling fargateSpot changes the strategy: without this the provider replaces the
-                # service (or refuses the update, in later versions); with it, it rolls the tasks.
+                # Toggling fargateSpot changes the strategy. At this provider version (pulumi-aws
+                # 7.x, terraform-provider-aws ecs/service.go) a strategy change without this FAILS
+                # the preview ("force_new_deployment should be true when capacity_provider_strategy
+                # is being updated"). The cost: the update sends ForceNewDeployment on every in-place
+                # change of the service, so each such `up` (desired count, strategy, task definition)
+                # rolls all its tasks (docs/naming-policy.md, ECS services).
                 force_new_deployment=True,
                 network_configuration={
                     "subnets": args.private_subnet_ids,
