@@ -44,7 +44,7 @@ import pulumi_aws as aws
 
 from marin import cost, stackfiles
 from marin.config import ConfigError
-from offline import base, engine, parity, report
+from offline import base, engine, keys, parity, report
 
 TIER_ORDER = report.TIER_ORDER
 
@@ -646,6 +646,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_cost.add_argument(
         "--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 2); - for stdout"
     )
+    p_keys = sub.add_parser(
+        "keys",
+        help="every config key changed on every stack, read through the diff model (issue 22)",
+        description="Each declared key changed from each stack's value to another valid one; exit 1 when a "
+        "change fails or replaces what its declaration (`changing`, marin/config.py) does not say.",
+    )
+    p_keys.add_argument("envs", nargs="*", metavar="ENV", help="environments (default: all)")
     p_policy = sub.add_parser("policy", help="the policy pack through pulumi_policy's analyzer servicer")
     p_policy.add_argument("envs", nargs="*", metavar="ENV")
     p_policy.add_argument("--mode", choices=("update", "preview", "both"), default="both")
@@ -691,6 +698,8 @@ def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per com
             raise UsageError(f"unknown environment {', '.join(unknown)}; configured: {', '.join(known) or 'none'}")
         if args.command == "plan":
             return plan(envs or known, args.stack_dir, args.json)
+        if args.command == "keys":
+            return keys.main(envs or known, args.stack_dir)
         if args.command == "policy":
             return policy_report(envs or known, args.stack_dir, args.mode)
         if args.command == "diff":
