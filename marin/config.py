@@ -165,9 +165,15 @@ TaskCount = Annotated[Int, Field(ge=1, le=100)]
 REQUIRED: Any = ...
 
 
-def key(category: Category, description: str, default: Any = REQUIRED, **field: Any) -> Any:
-    """One config key: its category and description (with the type, bounds and default of the field)."""
-    return Field(default, description=description, json_schema_extra={"category": category}, **field)
+def key(category: Category, description: str, default: Any = REQUIRED, changing: str = "in place", **field: Any) -> Any:
+    """One config key: its category and description (with the type, bounds and default of the field).
+
+    `changing`: what changing its value on a deployed stack does, as `python -m offline keys` finds
+    it through the diff model over every committed stack (`in place`, `replaces X`, `... with
+    downtime or data loss`, `refused where protected`); CI fails when the two differ."""
+    return Field(
+        default, description=description, json_schema_extra={"category": category, "changing": changing}, **field
+    )
 
 
 class Section(BaseModel):
@@ -183,7 +189,10 @@ class StackConfig(Section):
     """What every tier of the environment shares: where it runs and how it is protected."""
 
     aws_region: Annotated[Str, _matches(r"[a-z]{2}-[a-z]+-\d", "an AWS region name such as us-east-1")] = key(
-        "identity", "AWS region of every resource of the stack.", "us-east-1"
+        "identity",
+        "AWS region of every resource of the stack.",
+        "us-east-1",
+        changing="replaces ec2.Subnet, ecs.Service and 13 other types with downtime or data loss",
     )
     allowed_account_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_account_ids)] = key(
         "identity", "AWS account ids this stack may deploy to; the provider refuses any other credentials."
@@ -203,10 +212,15 @@ class StackConfig(Section):
 
 class NetworkConfig(Section):
     vpc_cidr: Annotated[Str, AfterValidator(_vpc_cidr)] = key(
-        "identity", "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment."
+        "identity",
+        "The environment's VPC CIDR: RFC 1918, /16 to /20, overlapping no other environment.",
+        changing="replaces ec2.Subnet, ec2.Vpc, servicediscovery.PrivateDnsNamespace and 15 other types "
+        "with downtime or data loss",
     )
     az_count: Annotated[Int, Field(ge=2, le=cidr.MAX_AZS)] = key(
-        "topology", "Availability zones the VPC spans (public + private subnet each)."
+        "topology",
+        "Availability zones the VPC spans (public + private subnet each).",
+        changing="replaces apigatewayv2.VpcLink",
     )
     availability_zone_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_zone_ids)] = key(
         "identity",
@@ -219,11 +233,12 @@ class NetworkConfig(Section):
         "topology",
         "Egress for private subnets: `instance` (one small NAT instance, cheapest static egress), "
         "`single-gateway`, or `gateway-per-az` (highly available).",
+        changing="deletes ec2.Eip",
     )
     nat_instance_type: Annotated[Str, _one_of(*catalogue.NAT_INSTANCE_TYPES)] = key(
         "sizing", "EC2 type of the NAT instance when natMode is `instance`.", "t4g.nano"
     )
-    flow_logs: Bool = key("topology", "Send VPC flow logs to CloudWatch Logs.")
+    flow_logs: Bool = key("topology", "Send VPC flow logs to CloudWatch Logs.", changing="deletes cloudwatch.LogGroup")
 
 
 class StorageConfig(Section):
@@ -234,6 +249,7 @@ class StorageConfig(Section):
         "Suffix appended to the recordings bucket name when `marin-<env>-call-recordings` is taken "
         "in another AWS account (S3 names are global). Empty keeps the story's name.",
         "",
+        changing="replaces s3.Bucket and 7 other types with downtime or data loss; refused where protected",
     )
     recordings_versioning: Bool = key("topology", "Keep object versions in the recordings bucket.")
     recordings_transition_days: Annotated[Int, AfterValidator(_transition_days)] = key(
@@ -258,10 +274,15 @@ class SecretsConfig(Section):
 
 class DatabaseConfig(Section):
     atlas_org_id: Annotated[Str, _matches(r"[0-9a-f]{24}", "24 lowercase hex digits")] = key(
-        "identity", "MongoDB Atlas organization id (24 hex digits) that owns the project."
+        "identity",
+        "MongoDB Atlas organization id (24 hex digits) that owns the project.",
+        changing="replaces mongodbatlas.AdvancedCluster, mongodbatlas.Project and 6 other types with downtime "
+        "or data loss; refused where protected",
     )
     atlas_instance_size: Annotated[Str, _one_of(*catalogue.ATLAS_TIERS)] = key(
-        "sizing", "MongoDB Atlas cluster tier (M0 is the shared free tier)."
+        "sizing",
+        "MongoDB Atlas cluster tier (M0 is the shared free tier).",
+        changing="replaces ecs.TaskDefinition, secretsmanager.SecretVersion",
     )
     atlas_backup: Annotated[AtlasBackup, BeforeValidator(_string)] = key(
         "retention",
@@ -299,12 +320,24 @@ class SearchConfig(Section):
 
 
 class ComputeConfig(Section):
-    api_image: Pinned = key("identity", "Container image of the api, pinned to a tag or digest (never latest).")
-    worker_image: Pinned = key("identity", "Container image of the worker, pinned to a tag or digest.")
-    api_cpu: FargateCpu = key("sizing", "Fargate CPU units of the api task.")
-    api_memory: FargateMemory = key("sizing", "Fargate memory (MiB) of the api task.")
-    worker_cpu: FargateCpu = key("sizing", "Fargate CPU units of the worker task.")
-    worker_memory: FargateMemory = key("sizing", "Fargate memory (MiB) of the worker task.")
+    api_image: Pinned = key(
+        "identity",
+        "Container image of the api, pinned to a tag or digest (never latest).",
+        changing="replaces ecs.TaskDefinition",
+    )
+    worker_image: Pinned = key(
+        "identity", "Container image of the worker, pinned to a tag or digest.", changing="replaces ecs.TaskDefinition"
+    )
+    api_cpu: FargateCpu = key("sizing", "Fargate CPU units of the api task.", changing="replaces ecs.TaskDefinition")
+    api_memory: FargateMemory = key(
+        "sizing", "Fargate memory (MiB) of the api task.", changing="replaces ecs.TaskDefinition"
+    )
+    worker_cpu: FargateCpu = key(
+        "sizing", "Fargate CPU units of the worker task.", changing="replaces ecs.TaskDefinition"
+    )
+    worker_memory: FargateMemory = key(
+        "sizing", "Fargate memory (MiB) of the worker task.", changing="replaces ecs.TaskDefinition"
+    )
     api_desired_count: TaskCount = key("sizing", "Running api tasks (minimum when autoscaling).")
     worker_desired_count: TaskCount = key("sizing", "Running worker tasks (minimum when autoscaling).")
     max_task_count: Annotated[Int, Field(ge=1, le=200)] = key(
@@ -361,11 +394,15 @@ class IngressConfig(Section):
         "DNS domain the api is published under, as api.<env>.<domainName>, with a DNS-validated ACM "
         "certificate; needs hostedZoneId. Empty: no DNS name (HTTPS only with certificateArn).",
         "",
+        changing="replaces route53.Record and 4 other types with downtime or data loss",
     )
     hosted_zone_id: Annotated[
         Str, _matches(r"(Z[A-Z0-9]{1,31})?", "empty, or a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
     ] = key(
-        "identity", "Route 53 public hosted zone, in the stack's account, for domainName or <env>.<domainName>.", ""
+        "identity",
+        "Route 53 public hosted zone, in the stack's account, for domainName or <env>.<domainName>.",
+        "",
+        changing="replaces route53.Record and 1 other type with downtime or data loss",
     )
     api_throttle_burst_limit: Annotated[Int, Field(ge=1, le=5000)] = key(
         "sizing",
@@ -405,7 +442,10 @@ class MonitoringConfig(Section):
         alias="monitoring",
     )
     alert_email: Annotated[Str, _matches(r"([^@\s]+@[^@\s]+\.[a-z]{2,})?", "empty, or an email address")] = key(
-        "identity", "Address subscribed to the alerts topic (full monitoring); empty: none.", ""
+        "identity",
+        "Address subscribed to the alerts topic (full monitoring); empty: none.",
+        "",
+        changing="replaces sns.TopicSubscription",
     )
     alert_https_endpoint: Annotated[
         Str, _matches(r"(https://[A-Za-z0-9.-]+(:\d{1,5})?(/\S*)?)?", "empty, or an https:// URL")
@@ -525,6 +565,12 @@ class Key:
         extra = self.info.json_schema_extra
         assert isinstance(extra, dict)
         return typing.cast(Category, extra["category"])
+
+    @property
+    def changing(self) -> str:
+        extra = self.info.json_schema_extra
+        assert isinstance(extra, dict)
+        return str(extra["changing"])
 
     @property
     def kind(self) -> Kind:

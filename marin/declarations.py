@@ -42,12 +42,13 @@ def config_table() -> str:
     """Markdown table of every key: type, default, class, each committed environment's value."""
     envs = environments()
     own = {env: stack_config(env) for env in envs}
-    head = ["key", "type", "default", "class", *envs, "what it controls"]
+    head = ["key", "type", "default", "class", *envs, "what it controls", "changing it"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in SCHEMA:
         default = "(required)" if key.required else f"`{key.default!r}`" if key.default != "" else "`''`"
         values = [f"`{own[e][key.full_name]}`" if key.full_name in own[e] else "default" for e in envs]
         cells = [f"`{key.name}`", key.kind, default, key.category, *values, key.description.replace("|", "/")]
+        cells.append(key.changing)
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 

@@ -26,7 +26,7 @@ def test_names_are_the_naming_modules_plus_a_short_suffix(inv: Inventory, config
         if r.type in NAMED:
             assert re.fullmatch(re.escape(NAMED[r.type](config)) + r"-[0-9a-f]{6}", r.inputs["name"]), r.inputs
             assert "name" not in r.auto_named
-            assert len(r.inputs["name"]) <= 32  # noqa: PLR2004 - the ELB limit, the tighter of the two
+            assert len(r.inputs["name"]) <= 32  # the ELB limit, the tighter of the two
 
 
 def test_a_force_new_change_replaces_them_create_first_under_a_new_name(

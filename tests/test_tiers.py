@@ -573,4 +573,3 @@ def test_what_something_still_uses_is_replaced_by_creating_the_new_one_first(inv
     for r in inv.resources:
         if r.type in CREATED_FIRST_DESPITE_A_NAME:
             assert (r.request.deleteBeforeReplaceDefined, r.request.deleteBeforeReplace) == (True, False), r.name
-

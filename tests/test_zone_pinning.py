@@ -72,7 +72,8 @@ def test_unpinned_zone_ids_other_than_the_deployed_ones_replace_the_subnets(
             assert cs == []
             continue
         seen += 1
-        assert cs and all(c.op == "replace" for c in cs), env
+        assert cs, env
+        assert all(c.op == "replace" for c in cs), env
     if not seen:
         pytest.skip("every committed stack's name-sorted zones are already its lowest usable ids")
 
