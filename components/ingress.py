@@ -234,8 +234,10 @@ class Ingress(pulumi.ComponentResource):
         # Named `marin-<env>-api-<6 hex>` from its force-new inputs (docs/naming-policy.md): a
         # replacement is created under its own name before the old service, which still has the
         # running tasks registered, is deleted.
-        records, routing = [{"type": "SRV", "ttl": 10}], "MULTIVALUE"  # SRV carries the port API Gateway needs
-        health = {"failure_threshold": 1}  # why 1: below
+        sd = aws.servicediscovery
+        records: list[sd.ServiceDnsConfigDnsRecordArgsDict] = [{"type": "SRV", "ttl": 10}]  # SRV: the port
+        routing = "MULTIVALUE"
+        health: sd.ServiceHealthCheckCustomConfigArgsDict = {"failure_threshold": 1}  # why 1: below
         return aws.servicediscovery.Service(
             f"{name}-api-discovery",
             name=replaceable_name(
