@@ -9,58 +9,12 @@ import pulumi_aws as aws
 
 from components._outputs import declared
 from components._policy import document, service_trust, to_json
-from marin.catalogue import APP_PORT, ATLAS_PORT, OPENSEARCH_PORT, REDIS_PORT
+from marin.catalogue import APP_PORT, ATLAS_PORT, OPENSEARCH_PORT, REDIS_PORT, usable_zones
 from marin.cidr import plan_subnets
 from marin.config import IngressConfig, NetworkConfig, StackConfig
 from marin.naming import EnvironmentNames
 
 ANYWHERE = "0.0.0.0/0"
-
-# Zones, by zone id (the same place in every account; a name like us-east-1a maps to a different
-# zone in each account), where each service the stack uses is offered. AWS publishes these as
-# allow-lists; a region not listed here is refused (add it from both guides):
-# - ECS on Fargate: ECS guide "Supported Regions for Amazon ECS on AWS Fargate" (every zone but
-#   in us-west-1, usw1-az1/az3 only, and ap-northeast-1, apne1-az1/az2/az4 only).
-# - API Gateway VPC links V2, with the http-api ingress: API Gateway guide "Set up VPC links V2",
-#   Availability by Region. A VPC link can't be changed once created.
-FARGATE_ZONES: dict[str, frozenset[str]] = {
-    "us-east-1": frozenset({"use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"}),
-    "us-east-2": frozenset({"use2-az1", "use2-az2", "use2-az3"}),
-    "us-west-1": frozenset({"usw1-az1", "usw1-az3"}),
-    "us-west-2": frozenset({"usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"}),
-    "ap-east-1": frozenset({"ape1-az1", "ape1-az2", "ape1-az3"}),
-    "ap-northeast-1": frozenset({"apne1-az1", "apne1-az2", "apne1-az4"}),
-    "ap-south-1": frozenset({"aps1-az1", "aps1-az2", "aps1-az3"}),
-    "ap-northeast-2": frozenset({"apne2-az1", "apne2-az2", "apne2-az3", "apne2-az4"}),
-    "ap-southeast-1": frozenset({"apse1-az1", "apse1-az2", "apse1-az3"}),
-    "ap-southeast-2": frozenset({"apse2-az1", "apse2-az2", "apse2-az3"}),
-}
-VPC_LINK_ZONES: dict[str, frozenset[str]] = {
-    "us-east-1": frozenset({"use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"}),
-    "us-east-2": frozenset({"use2-az1", "use2-az2", "use2-az3"}),
-    "us-west-1": frozenset({"usw1-az1", "usw1-az3"}),
-    "us-west-2": frozenset({"usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"}),
-    "ap-east-1": frozenset({"ape1-az2", "ape1-az3"}),
-    "ap-south-1": frozenset({"aps1-az1", "aps1-az2", "aps1-az3"}),
-    "ap-northeast-2": frozenset({"apne2-az1", "apne2-az2", "apne2-az3"}),
-    "ap-southeast-1": frozenset({"apse1-az1", "apse1-az2", "apse1-az3"}),
-    "ap-southeast-2": frozenset({"apse2-az1", "apse2-az2", "apse2-az3"}),
-}
-
-
-def usable_zones(region: str, load_balanced: bool) -> frozenset[str]:
-    """The zone ids of `region` where every service of the stack is offered; ValueError (one line)
-    for a region the allow-lists don't cover."""
-    lists = [FARGATE_ZONES] + ([] if load_balanced else [VPC_LINK_ZONES])
-    if any(region not in table for table in lists):
-        known = sorted(set.intersection(*(set(t) for t in lists)))
-        raise ValueError(
-            f"marin:awsRegion={region!r}: no list of the zones where Fargate"
-            f"{'' if load_balanced else ' and VPC links'} are offered there (components/network.py); "
-            f"allowed: {', '.join(known)}"
-        )
-    return frozenset.intersection(*(t[region] for t in lists))
-
 
 # The NAT instance forwards and masquerades private-subnet traffic. It runs on every boot
 # (cloud-init per-boot script); nftables is fetched from the AL2023 repositories (on S3, reachable
@@ -144,7 +98,7 @@ class Network(pulumi.ComponentResource):
 
     def _zones(self, args: NetworkArgs) -> list[str]:
         region, count, pinned = args.stack.aws_region, args.config.az_count, args.config.availability_zone_ids
-        allowed = usable_zones(region, args.ingress.load_balanced)
+        allowed = usable_zones(region, args.ingress.load_balanced) or frozenset()  # None: refused by the config
         zones = aws.get_availability_zones(
             filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
             opts=pulumi.InvokeOptions(parent=self),

@@ -130,6 +130,49 @@ OPENSEARCH_MAX_VOLUME_GB: dict[str, int] = {
     **{f"{f}.4xlarge.search": 12288 for f in ("r6g", "r7g")},
 }
 
+# Zones, by zone id (the same place in every account; a name like us-east-1a maps to a different
+# zone in each account), where each service the stack uses is offered. AWS publishes these as
+# allow-lists; config validation refuses a region not listed here (add it from both guides):
+# - ECS on Fargate: ECS guide "Supported Regions for Amazon ECS on AWS Fargate" (every zone but
+#   in us-west-1, usw1-az1/az3 only, and ap-northeast-1, apne1-az1/az2/az4 only).
+# - API Gateway VPC links V2, with the http-api ingress: API Gateway guide "Set up VPC links V2",
+#   Availability by Region. A VPC link can't be changed once created.
+FARGATE_ZONES: dict[str, frozenset[str]] = {
+    "us-east-1": frozenset({"use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"}),
+    "us-east-2": frozenset({"use2-az1", "use2-az2", "use2-az3"}),
+    "us-west-1": frozenset({"usw1-az1", "usw1-az3"}),
+    "us-west-2": frozenset({"usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"}),
+    "ap-east-1": frozenset({"ape1-az1", "ape1-az2", "ape1-az3"}),
+    "ap-northeast-1": frozenset({"apne1-az1", "apne1-az2", "apne1-az4"}),
+    "ap-south-1": frozenset({"aps1-az1", "aps1-az2", "aps1-az3"}),
+    "ap-northeast-2": frozenset({"apne2-az1", "apne2-az2", "apne2-az3", "apne2-az4"}),
+    "ap-southeast-1": frozenset({"apse1-az1", "apse1-az2", "apse1-az3"}),
+    "ap-southeast-2": frozenset({"apse2-az1", "apse2-az2", "apse2-az3"}),
+    "eu-west-1": frozenset({"euw1-az1", "euw1-az2", "euw1-az3"}),
+}
+VPC_LINK_ZONES: dict[str, frozenset[str]] = {
+    "us-east-1": frozenset({"use1-az1", "use1-az2", "use1-az4", "use1-az5", "use1-az6"}),
+    "us-east-2": frozenset({"use2-az1", "use2-az2", "use2-az3"}),
+    "us-west-1": frozenset({"usw1-az1", "usw1-az3"}),
+    "us-west-2": frozenset({"usw2-az1", "usw2-az2", "usw2-az3", "usw2-az4"}),
+    "ap-east-1": frozenset({"ape1-az2", "ape1-az3"}),
+    "ap-south-1": frozenset({"aps1-az1", "aps1-az2", "aps1-az3"}),
+    "ap-northeast-2": frozenset({"apne2-az1", "apne2-az2", "apne2-az3"}),
+    "ap-southeast-1": frozenset({"apse1-az1", "apse1-az2", "apse1-az3"}),
+    "ap-southeast-2": frozenset({"apse2-az1", "apse2-az2", "apse2-az3"}),
+    "eu-west-1": frozenset({"euw1-az1", "euw1-az2", "euw1-az3"}),
+}
+
+
+def usable_zones(region: str, load_balanced: bool) -> frozenset[str] | None:
+    """The zone ids of `region` where every service of the stack is offered; None when the lists
+    do not cover the region."""
+    lists = [FARGATE_ZONES] + ([] if load_balanced else [VPC_LINK_ZONES])
+    if any(region not in table for table in lists):
+        return None
+    return frozenset.intersection(*(t[region] for t in lists))
+
+
 # EC2 types of the dev NAT instance (ARM, matching the arm64 AMI lookup).
 NAT_INSTANCE_TYPES: tuple[str, ...] = ("t4g.nano", "t4g.micro", "t4g.small")
 

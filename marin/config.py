@@ -703,7 +703,22 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
                 f"{NAMESPACE}:{svc}Cpu={cpu} with {NAMESPACE}:{svc}Memory={mem}: Fargate does not offer "
                 f"this pair; memory for {cpu} CPU units must be one of {', '.join(map(str, allowed))}"
             )
+    region, ingress_mode = v.get("awsRegion"), v.get("ingress")
+    usable = catalogue.usable_zones(region, ingress_mode != "http-api") if region and ingress_mode else frozenset()
+    if usable is None:
+        services = "ECS on Fargate" + ("" if ingress_mode != "http-api" else " and HTTP API VPC links")
+        problems.append(
+            f"{NAMESPACE}:awsRegion={region!r}: no list of the zones where {services} are offered there "
+            f"(marin/catalogue.py FARGATE_ZONES, VPC_LINK_ZONES); allowed: "
+            + ", ".join(sorted(set(catalogue.FARGATE_ZONES) & set(catalogue.VPC_LINK_ZONES)))
+        )
     zones, count = v.get("availabilityZoneIds"), v.get("azCount")
+    wrong = [z for z in zones or () if usable and z not in usable]
+    if wrong:
+        problems.append(
+            f"{NAMESPACE}:availabilityZoneIds={list(zones or ())}: {', '.join(wrong)} not offered by every service "
+            f"of the stack in {region}; allowed: {', '.join(sorted(usable or ()))}"
+        )
     if zones and count is not None and len(zones) != count:
         problems.append(
             f"{NAMESPACE}:availabilityZoneIds={list(zones)} with {NAMESPACE}:azCount={count}: allowed: exactly "
