@@ -25,7 +25,7 @@ def declarations() -> dict[str, dict[str, Any]]:
         if key.kind == "array":
             decl["items"] = {"type": "string"}
         if not key.required:
-            decl["default"] = key.default
+            decl["default"] = list(key.default) if isinstance(key.default, tuple) else key.default
         out[key.name] = decl
     for secret in SECRET_KEYS:
         # No default: the CLI refuses a stack without it, and one that holds it unencrypted.
@@ -45,7 +45,8 @@ def config_table() -> str:
     head = ["key", "type", "default", "class", *envs, "what it controls", "changing it"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key in SCHEMA:
-        default = "(required)" if key.required else f"`{key.default!r}`" if key.default != "" else "`''`"
+        shown = list(key.default) if isinstance(key.default, tuple) else key.default
+        default = "(required)" if key.required else f"`{shown!r}`" if shown != "" else "`''`"
         values = [f"`{own[e][key.full_name]}`" if key.full_name in own[e] else "default" for e in envs]
         cells = [f"`{key.name}`", key.kind, default, key.category, *values, key.description.replace("|", "/")]
         cells.append(key.changing)
