@@ -192,7 +192,7 @@ class StackConfig(Section):
         "identity",
         "AWS region of every resource of the stack.",
         "us-east-1",
-        changing="replaces ec2.Subnet, ecs.Service and 13 other types with downtime or data loss",
+        changing="replaces ec2.Subnet and 9 other types with downtime or data loss",
     )
     allowed_account_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_account_ids)] = key(
         "identity", "AWS account ids this stack may deploy to; the provider refuses any other credentials."
