@@ -165,11 +165,15 @@ def test_a_key_is_a_field_with_its_category_description_and_default() -> None:
     assert (info.default, info.description, info.json_schema_extra, info.alias) == (
         60,
         "Seconds an idle connection is kept.",
-        {"category": "sizing"},
+        {"category": "sizing", "changing": "in place"},
         "idleTimeout",
     )
     assert not info.is_required()
     assert config.key("identity", "No default.").is_required()
+    assert config.key("identity", "Moves it.", changing="replaces s3.Bucket").json_schema_extra == {
+        "category": "identity",
+        "changing": "replaces s3.Bucket",
+    }
 
 
 def test_every_field_of_every_section_is_a_key_under_its_camel_case_name() -> None:
