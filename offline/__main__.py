@@ -10,6 +10,25 @@ import gc
 gc.disable()
 atexit.register(gc.freeze)
 
-from offline.cli import main
+import os
+import signal
+import sys
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C: one line and exit 130, at once. A KeyboardInterrupt raised inside the SDK's event loop
+    is caught by the SDK (pulumi/runtime/stack.py `run_pulumi_func` catches BaseException, then waits
+    for the outstanding RPCs), so the run printed a traceback or never ended; nothing is unwound
+    here but REF's run of `--base` (a child process and an exported tree), stopped first."""
+    cancel_all = getattr(sys.modules.get("offline.base"), "cancel_all", None)  # once it is imported
+    if cancel_all is not None:
+        cancel_all()
+    os.write(2, b"interrupted\n")
+    os._exit(128 + signum)
+
+
+signal.signal(signal.SIGINT, _interrupted)
+
+from offline.cli import main  # noqa: E402 (Ctrl-C during the SDKs' imports is handled too)
 
 raise SystemExit(main())

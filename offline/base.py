@@ -11,7 +11,7 @@ import sys
 import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from marin import stackfiles
 from offline import report
@@ -32,8 +32,30 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout
 
 
+def environments_at(ref: str, stack_dir: Path) -> list[str]:
+    """The environments REF configures in `stack_dir` (its Pulumi.<env>.yaml files), from git's tree."""
+    try:
+        root = Path(_git(stack_dir, "rev-parse", "--show-toplevel").strip())
+    except BaseError:
+        raise BaseError(f"--base needs a git repository; {stack_dir} is not in one") from None
+    try:
+        commit = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
+    except BaseError:
+        raise BaseError(f"--base {ref}: not a commit in {root}") from None
+    where = stack_dir.resolve().relative_to(root.resolve()).as_posix()
+    names = _git(root, "ls-tree", "--name-only", commit, *([] if where == "." else ["--", f"{where}/"])).splitlines()
+    files = [Path(n).name.split(".") for n in names]
+    return [
+        parts[1]
+        for parts in files
+        if len(parts) == 3 and parts[0] + "." == stackfiles.STACK_FILE_PREFIX and parts[2] == "yaml"
+    ]
+
+
 class Plan:
     """REF's `plan --json -`, started in its own process; `.result()` waits for it."""
+
+    started: ClassVar[set[Plan]] = set()  # not yet waited for or cancelled (see `cancel_all`)
 
     def __init__(self, ref: str, envs: list[str], stack_dir: Path):
         try:
@@ -64,9 +86,18 @@ class Plan:
             stderr=subprocess.PIPE,
             text=True,
         )
+        Plan.started.add(self)
+
+    def cancel(self) -> None:
+        """Stop REF's run (the working tree's side failed or was interrupted) and remove its tree."""
+        Plan.started.discard(self)
+        self._proc.kill()
+        self._proc.wait()
+        self._tmp.cleanup()
 
     def result(self) -> dict[str, Any]:
         """{env: document} of every environment REF configures (among those asked for)."""
+        Plan.started.discard(self)
         try:
             if not self.envs:
                 self._proc.kill()
@@ -89,3 +120,9 @@ class Plan:
                 f"schemaVersion {report.SCHEMA_VERSION}: pick a base made with it"
             )
         return dict(doc["environments"])
+
+
+def cancel_all() -> None:
+    """Every REF run still going stopped and its tree removed (Ctrl-C, `offline/__main__.py`)."""
+    for plan in list(Plan.started):
+        plan.cancel()

@@ -21,7 +21,9 @@ exit codes: (`diff --base --detailed-exitcode` as `terraform plan -detailed-exit
      a stateful resource deleted or replaced
   64 usage: unknown environment or option, --stack-dir without stack files, a --json path
      that cannot be written, a --base that is not a commit
+  130 interrupted (Ctrl-C)
 
+Options go before or after the command (`--stack-dir DIR plan` = `plan --stack-dir DIR`).
 --json - writes the document to stdout (the human report then goes to stderr).
 
 Colour only on a terminal; NO_COLOR=1 (any value) turns it off. JSON documents carry
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import gc
 import json
 import os
@@ -51,6 +54,7 @@ TIER_ORDER = report.TIER_ORDER
 
 USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed-exitcode`
 CHANGES, FAILING = 2, 3
+INTERRUPTED, BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE: what a shell reports for either
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
 
 
@@ -111,6 +115,28 @@ def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
         return
     Path(path).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {doc['kind']} JSON (schemaVersion {doc['schemaVersion']}) to {path}", file=sys.stderr)
+
+
+def _check_envs(envs: list[str], known: list[str], where: str = "configured") -> None:
+    """`UsageError` naming each environment not in `known`, with the closest name when there is one."""
+    unknown = [
+        f"{e} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(e, known, n=1)) else e
+        for e in envs
+        if e not in known
+    ]
+    if unknown:
+        raise UsageError(f"unknown environment {', '.join(unknown)}; {where}: {', '.join(known) or 'none'}")
+
+
+def _check_base_envs(ref: str, envs: list[str], known: list[str], stack_dir: Path) -> None:
+    """With --base an environment may be new in the working tree or gone from it, not unknown to both."""
+    if not envs or set(envs) <= set(known):
+        return
+    try:
+        at_base = base.environments_at(ref, stack_dir)
+    except base.BaseError as exc:
+        raise UsageError(str(exc)) from None
+    _check_envs(envs, [*known, *(e for e in at_base if e not in known)], f"configured here or at {ref}")
 
 
 def _check_json_path(path: str | None) -> None:
@@ -343,8 +369,10 @@ def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dic
     here = [e for e in envs if e in known] if envs else known
     try:
         new = {env: report.to_doc(inv) for env, inv in _run(here, stack_dir).items()} if here else {}
-    finally:
-        old = other.result()
+    except BaseException:  # refused or interrupted: REF's run is not waited for
+        other.cancel()
+        raise
+    old = other.result()
     wanted = envs or [*known, *(e for e in other.envs if e not in known)]
     return other.commit, {e: old.get(e) for e in wanted}, {e: new.get(e) for e in wanted}
 
@@ -578,27 +606,31 @@ def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
 
 
 EPILOG_ENVS = "ENV: a stack name, one per Pulumi.<ENV>.yaml in --stack-dir (default: all of them)"
+STACK_DIR_HELP = "directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project directory)"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --stack-dir before or after the command: each subcommand takes it too, with no default of its
+    # own (SUPPRESS), so one given before the command is not reset by the subcommand's parse
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--stack-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=STACK_DIR_HELP)
     parser = argparse.ArgumentParser(
-        prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m offline",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
-    parser.add_argument(
-        "--stack-dir",
-        type=Path,
-        default=stackfiles.PROJECT_ROOT,
-        help="directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project directory)",
-    )
+    parser.set_defaults(stack_dir=stackfiles.PROJECT_ROOT)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     fmt = argparse.RawDescriptionHelpFormatter
     p_plan = sub.add_parser(
         "plan",
+        parents=[common],
         help="what each environment would contain",
         epilog=EPILOG_ENVS,
         formatter_class=fmt,
-        description="Every resource of each environment: tier, type, logical and physical name, key "
-        "settings; a summary per stack (by tier, by type, protected) and across stacks. Exit 1 when "
+        description="Every resource of each environment: tier, type, logical and physical name, key\n"
+        "settings; a summary per stack (by tier, by type, protected) and across stacks. Exit 1 when\n"
         "any stack is refused (all of them are reported).",
     )
     p_plan.add_argument("envs", nargs="*", metavar="ENV", help="environments to plan (default: all)")
@@ -607,6 +639,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_diff = sub.add_parser(
         "diff",
+        parents=[common],
         help="two environments, or the working tree against a git revision",
         epilog=EPILOG_ENVS,
         formatter_class=fmt,
@@ -634,28 +667,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_cost = sub.add_parser(
         "cost",
+        parents=[common],
         help="monthly cost per environment and tier, or its delta against a git revision",
         epilog=EPILOG_ENVS,
         formatter_class=fmt,
-        description="Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new "
+        description="Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new\n"
         "per environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
     )
     p_cost.add_argument("envs", nargs="*", metavar="ENV", help="environments to price (default: all)")
     p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
-    p_cost.add_argument("--base", metavar="REF", help="git revision to compare the working tree with")
+    p_cost.add_argument(
+        "--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
+    )
     p_cost.add_argument(
         "--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 2); - for stdout"
     )
     p_keys = sub.add_parser(
         "keys",
+        parents=[common],
+        epilog=EPILOG_ENVS,
         help="every config key changed on every stack, read through the diff model (issue 22)",
         description="Each declared key changed from each stack's value to another valid one; exit 1 when a "
         "change fails or replaces what its declaration (`changing`, marin/config.py) does not say.",
     )
     p_keys.add_argument("envs", nargs="*", metavar="ENV", help="environments (default: all)")
-    p_policy = sub.add_parser("policy", help="the policy pack through pulumi_policy's analyzer servicer")
-    p_policy.add_argument("envs", nargs="*", metavar="ENV")
-    p_policy.add_argument("--mode", choices=("update", "preview", "both"), default="both")
+    p_policy = sub.add_parser(
+        "policy",
+        parents=[common],
+        help="the policy pack through pulumi_policy's analyzer servicer",
+        epilog=EPILOG_ENVS,
+        formatter_class=fmt,
+        description="The policy pack (policy/, what `pulumi up --policy-pack policy` enforces) on each\n"
+        "environment's resources, through pulumi_policy's own analyzer servicer as the engine calls it;\n"
+        "every violation with its enforcement level. Exit 1 on any mandatory violation.",
+    )
+    p_policy.add_argument("envs", nargs="*", metavar="ENV", help="environments to check (default: all)")
+    p_policy.add_argument(
+        "--mode",
+        choices=("update", "preview", "both"),
+        default="both",
+        help="update: as `pulumi up` on an existing stack (outputs known); preview: as the first "
+        "`pulumi preview` of a new stack (outputs unknown); both (default)",
+    )
     return parser
 
 
@@ -669,10 +722,18 @@ def main(argv: list[str] | None = None) -> int:
         raise
     global JSON_OUT  # noqa: PLW0603 (the stdout of this call, before the report is sent to stderr)
     JSON_OUT = sys.stdout
-    if getattr(args, "json", None) == "-":
-        with contextlib.redirect_stdout(sys.stderr):
-            return _main(args)
-    return _main(args)
+    try:
+        if getattr(args, "json", None) == "-":
+            with contextlib.redirect_stdout(sys.stderr):
+                return _main(args)
+        return _main(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`| head`): as a shell tool does, stop quietly
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return BROKEN_PIPE
 
 
 def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per command and error class)
@@ -690,12 +751,14 @@ def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per com
         if args.command == "diff" and not args.base:
             if len(envs) != 2:
                 raise UsageError("diff needs two environments (ENV_A ENV_B) or --base REF")
+            if args.detailed_exitcode:
+                raise UsageError("--detailed-exitcode goes with --base REF (`diff ENV_A ENV_B` exits 1 with --check)")
         elif args.command == "diff" and args.check:
             raise UsageError("--check compares two environments; it does not combine with --base")
-        base_envs = args.command in ("diff", "cost") and getattr(args, "base", None)
-        unknown = [e for e in envs if e not in known]
-        if unknown and not base_envs:
-            raise UsageError(f"unknown environment {', '.join(unknown)}; configured: {', '.join(known) or 'none'}")
+        if getattr(args, "base", None):
+            _check_base_envs(args.base, envs, known, args.stack_dir)
+        else:
+            _check_envs(envs, known)
         if args.command == "plan":
             return plan(envs or known, args.stack_dir, args.json)
         if args.command == "keys":
@@ -719,8 +782,10 @@ def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per com
     except (ConfigError, cost.CostError, stackfiles.StackFileError, base.BaseError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        raise
     except OSError as exc:  # e.g. the --json file vanished between the check and the write
-        print(f"error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
+        print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         gc.enable()
