@@ -9,6 +9,7 @@ mocked runs in tests and the offline plan see exactly what `pulumi up` would. Se
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import json
 from pathlib import Path
@@ -127,6 +128,25 @@ IGNORED_KEYS = {
 }
 
 
+# The settings a stack file holds (pulumi/pulumi sdk/go/common/workspace/project.go, `ProjectStack`,
+# at 0351806b). Pulumi ignores any other top-level key: a misspelt `config:` would leave the stack
+# with no config at all, reported key by key as missing.
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment", "mainEnvironment")
+
+
+def top_level_problems(data: dict[str, Any]) -> list[str]:
+    """Top-level keys of a stack file that Pulumi would ignore, each named with the closest setting."""
+    out = []
+    for raw_key in data:
+        key = str(raw_key)
+        if key in STACK_FILE_KEYS:
+            continue
+        close = difflib.get_close_matches(key, STACK_FILE_KEYS, n=1)
+        hint = " (keys go under config:)" if ":" in key else f" (did you mean {close[0]}?)" if close else ""
+        out.append(f"{key}: not a stack file setting{hint}; the top level holds {', '.join(STACK_FILE_KEYS)}")
+    return out
+
+
 def config_problems(raw: Any, project: str = "marin") -> list[str]:
     """Keys of a stack file's `config:` map that Pulumi or this program would misread."""
     if not isinstance(raw, dict):
@@ -153,12 +173,13 @@ def config_of(
 ) -> dict[str, str]:
     """The `config:` map of a stack file as engine strings; secure values are skipped.
 
-    Raises `StackFileError` for a key the program would ignore (not in the `project:` namespace,
-    `aws:region`), and for a plaintext value of a key declared secret (`secret_keys`)."""
+    Raises `StackFileError` for a key Pulumi or the program would ignore (an unknown top-level key,
+    a key not in the `project:` namespace, `aws:region`), and for a plaintext value of a key
+    declared secret (`secret_keys`)."""
     raw = data.get("config")
     if raw is None:
         raw = {}
-    problems = config_problems(raw, project)
+    problems = top_level_problems(data) + config_problems(raw, project)
     problems += [
         plaintext_secret(k) for k in raw if k in secret_keys and not (isinstance(raw[k], dict) and "secure" in raw[k])
     ]

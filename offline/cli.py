@@ -615,12 +615,10 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--stack-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=STACK_DIR_HELP)
     parser = argparse.ArgumentParser(
-        prog="python -m offline",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.set_defaults(stack_dir=stackfiles.PROJECT_ROOT)
+    # its own action: a default set on an action shared through `parents` would reach the subcommands
+    parser.add_argument("--stack-dir", type=Path, default=stackfiles.PROJECT_ROOT, metavar="DIR", help=STACK_DIR_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     fmt = argparse.RawDescriptionHelpFormatter
     p_plan = sub.add_parser(

@@ -1,7 +1,5 @@
 """Turn `offline diff --base` and `offline cost --base` JSON into the pull request comment.
 
-    python scripts/pr_report.py REPORT_DIR PR_NUMBER HEAD_SHA THRESHOLD_USD
-
 Reads REPORT_DIR/diff.json and cost.json (schemaVersion 2), writes REPORT_DIR/comment.md and
 REPORT_DIR/pr-number. The same change model and symbols as `python -m offline diff --base`
 (`+ - ~ +-`, counts as `pulumi preview` prints them). Alarms on a change `pulumi up` would stop
@@ -11,8 +9,8 @@ above THRESHOLD_USD in any environment.
 
 from __future__ import annotations
 
+import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -71,12 +69,26 @@ def comment(diff: dict[str, Any], cost: dict[str, Any], head: str, threshold: fl
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
-    out, pr, head, threshold = Path(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
-    diff = json.loads((out / "diff.json").read_text(encoding="utf-8"))
-    cost = json.loads((out / "cost.json").read_text(encoding="utf-8"))
-    (out / "comment.md").write_text(comment(diff, cost, head, threshold), encoding="utf-8")
-    (out / "pr-number").write_text(str(int(pr)), encoding="utf-8")
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python scripts/pr_report.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("report_dir", type=Path, metavar="REPORT_DIR", help="holds diff.json and cost.json")
+    parser.add_argument("pr", type=int, metavar="PR_NUMBER", help="the pull request's number")
+    parser.add_argument("head", metavar="HEAD_SHA", help="the commit the comment describes")
+    parser.add_argument("threshold", type=float, metavar="THRESHOLD_USD", help="alarm above this monthly increase")
+    args = parser.parse_args(argv)
+    docs = []
+    for path in (args.report_dir / "diff.json", args.report_dir / "cost.json"):
+        try:
+            docs.append(json.loads(path.read_text(encoding="utf-8")))
+        except OSError as exc:
+            parser.exit(1, f"error: {path}: {exc.strerror}\n")
+        except ValueError as exc:
+            parser.exit(1, f"error: {path}: not a JSON document ({exc})\n")
+    diff, cost = docs
+    (args.report_dir / "comment.md").write_text(comment(diff, cost, args.head, args.threshold), encoding="utf-8")
+    (args.report_dir / "pr-number").write_text(str(args.pr), encoding="utf-8")
     return 0
 
 

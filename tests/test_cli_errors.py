@@ -3,13 +3,21 @@ input) or 2 (usage), never a traceback."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli
+
+sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
+import pr_report
 
 
 @pytest.fixture
@@ -174,3 +182,110 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
     assert not cli.style_for(object()).enabled
     monkeypatch.setenv("NO_COLOR", "1")
     assert not cli.style_for(Tty()).enabled
+
+
+def test_an_unknown_environment_names_the_closest_one(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(["plan", "prdo"], capsys)
+    assert code == cli.USAGE
+    assert err.startswith("error: unknown environment prdo (did you mean prod?); configured: ")
+
+
+@pytest.mark.parametrize("command", ["diff", "cost"])
+def test_a_misspelt_environment_against_a_base_is_an_error_not_no_changes(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # prdo is configured neither in the working tree nor at HEAD: before, "0 to create..." and exit 0
+    code, err = run([command, "--base", "HEAD", "prdo"], capsys)
+    assert code == cli.USAGE
+    assert err.startswith("error: unknown environment prdo (did you mean prod?); configured here or at HEAD: ")
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_stack_dir_goes_before_or_after_the_command(
+    stacks: Path, before: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = edit(stacks, "dev", "marin:azCount: 2", "marin:azCount: [2")
+    option = ["--stack-dir", str(stacks)]
+    code, err = run([*option, "plan", "dev"] if before else ["plan", "dev", *option], capsys)
+    assert code == 1
+    assert err.startswith(f"error: {path}: not valid YAML")  # the copy was read, not the project's file
+
+
+def test_a_misspelt_config_section_is_named(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(stacks, "dev", "\nconfig:\n", "\nconfg:\n")
+    code, err = run(["--stack-dir", str(stacks), "plan", "dev"], capsys)
+    assert code == 1
+    assert "Pulumi.dev.yaml: confg: not a stack file setting (did you mean config?)" in err
+    assert "is missing" not in err  # not every required key, one by one
+
+
+def test_a_key_outside_the_config_section_is_named(stacks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = stacks / "Pulumi.dev.yaml"
+    path.write_text(path.read_text() + "marin:azCount: 3\n")
+    code, err = run(["--stack-dir", str(stacks), "plan", "dev"], capsys)
+    assert code == 1
+    assert "marin:azCount: not a stack file setting (keys go under config:)" in err
+
+
+def test_detailed_exitcode_without_base_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, err = run(["diff", "dev", "prod", "--detailed-exitcode"], capsys)  # was ignored: exit 0
+    assert code == cli.USAGE
+    assert "--detailed-exitcode goes with --base REF" in err
+
+
+def test_every_command_and_argument_is_described_in_its_help() -> None:
+    parser = cli.build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(commands.choices) == {"plan", "diff", "cost", "policy"}
+    for name, command in commands.choices.items():
+        assert command.description, name
+        assert "ENV: a stack name" in (command.epilog or ""), name
+        undescribed = [a.dest for a in command._actions if not a.help]
+        assert not undescribed, f"{name} --help: no description for {undescribed}"
+        assert "--stack-dir" in command.format_help(), name
+
+
+def test_pr_report_has_a_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        pr_report.main(["--help"])  # was an IndexError on sys.argv
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "REPORT_DIR PR_NUMBER HEAD_SHA THRESHOLD_USD" in out
+    assert "alarm above this monthly increase" in out
+
+
+def test_pr_report_without_its_input_says_which_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        pr_report.main([str(tmp_path), "7", "0" * 40, "50"])
+    assert done.value.code == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'diff.json'}: No such file or directory\n"
+
+
+def test_a_closed_pipe_stops_quietly(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, s: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    assert cli.main(["plan", "dev"]) == cli.BROKEN_PIPE  # `plan | head`: was "error: : Broken pipe", exit 1
+    assert "error" not in capsys.readouterr().err
+
+
+def test_ctrl_c_prints_one_line_and_exits_130() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "offline", "plan", "dev"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    try:
+        first = process.stderr.readline()  # the program is running under the SDK's event loop
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        code = process.wait(timeout=60)
+    finally:
+        process.kill()
+    assert first.startswith("[1/1] running the program for dev")
+    assert (code, rest) == (130, "interrupted\n")  # was an asyncio traceback (or a run that never ended)
