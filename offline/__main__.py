@@ -1,4 +1,5 @@
 """`python -m offline plan [ENV...]`: what each environment would contain, with no cloud account."""
+# ruff: noqa: E402 (Ctrl-C is handled from the start, the SDKs' imports included)
 # ruff: noqa: E402 (the GC is off before the SDK imports)
 
 import atexit
@@ -29,6 +30,6 @@ def _interrupted(signum: int, frame: object) -> None:
 
 signal.signal(signal.SIGINT, _interrupted)
 
-from offline.cli import main  # noqa: E402 (Ctrl-C during the SDKs' imports is handled too)
+from offline.cli import main
 
 raise SystemExit(main())
