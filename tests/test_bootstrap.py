@@ -649,13 +649,13 @@ def raw(env: str, **changes: Any) -> dict[str, str]:
         (
             "prod",
             {"accountId": "111111111111"},
-            "marin-bootstrap:accountId=111111111111: allowed: an account stack 'prod' deploys to (333333333333)",
+            "marin-bootstrap:accountId=111111111111: allowed: an account stack 'prod' deploys to ({prod_accounts})",
         ),
         ("dev", {"accountId": "12345"}, "marin-bootstrap:accountId=12345: allowed: a 12-digit AWS account id"),
         (
             "prod",
-            {"region": "eu-west-1"},
-            "marin-bootstrap:region=eu-west-1: allowed: us-east-1 (the region of stack 'prod')",
+            {"region": "sa-east-1"},
+            "marin-bootstrap:region=sa-east-1: allowed: {prod_region} (the region of stack 'prod')",
         ),
         (
             "prod",
@@ -714,7 +714,12 @@ def test_bad_bootstrap_config_is_refused_in_one_line_naming_key_value_and_allowe
 ) -> None:
     with pytest.raises(config.BootstrapConfigError) as refused:
         config.load(env, raw(env, **changes), APP)
-    assert refused.value.problems == [message]
+    prod = stackfiles.effective_config("prod")  # whatever accounts and region a team puts in
+    allowed = {
+        "prod_accounts": ", ".join(json.loads(prod["marin:allowedAccountIds"])),
+        "prod_region": prod["marin:awsRegion"],
+    }
+    assert refused.value.problems == [message.format(**allowed)]
     assert "\n" not in str(refused.value)
 
 

@@ -58,10 +58,12 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     (policy,) = [r for r in resources if r["type"] == token(aws.s3.BucketPolicy)]
     assert bucket["urn"] in policy["dependencies"]
     (group,) = [r for r in resources if r["logicalName"] == "logging-api"]
-    assert group["inputs"]["retentionInDays"] == 7
+    config = stackfiles.effective_config("dev")
+    assert group["inputs"]["retentionInDays"] == int(config["marin:logRetentionDays"])
     assert isinstance(group["inputs"]["retentionInDays"], int)
     (provider,) = [r for r in resources if r["type"] == "pulumi:providers:aws"]
-    assert provider["inputs"]["allowedAccountIds"] == ["111111111111"]  # decoded, not a JSON string
+    # decoded, not a JSON string
+    assert provider["inputs"]["allowedAccountIds"] == json.loads(config["marin:allowedAccountIds"])
     # an input taken from another resource's output names it, for the diff to know what is unknown
     (rule,) = [r for r in resources if r["logicalName"] == "network-services-https-out"]
     (group,) = [r for r in resources if r["logicalName"] == "network-services-sg"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from pydantic import ValidationError
@@ -362,9 +363,30 @@ def test_a_subscriber_without_an_alerts_topic_is_refused(dev: dict[str, str]) ->
     assert "marin:alertEmail with marin:monitoring='basic': basic monitoring has no alerts topic" in message
 
 
+def with_example_identities(raw: dict[str, str]) -> dict[str, str]:
+    """`raw` with the identities the committed stack files ship as examples (built here, so the test
+    holds once a team has put its own in): example accounts and Atlas organization, RFC 2606 names,
+    an example zone, and no operator secret."""
+    account, region = "111111111111", raw.get("marin:awsRegion", "us-east-1")
+    out = {k: v for k, v in raw.items() if k != "marin:transcriptionApiKey"} | {
+        "marin:allowedAccountIds": json.dumps([account]),
+        "marin:atlasOrgId": "64c0ffee00000000000000aa",
+        "marin:apiImage": f"{account}.dkr.ecr.{region}.amazonaws.com/marin/api:1.0.0",
+        "marin:workerImage": f"{account}.dkr.ecr.{region}.amazonaws.com/marin/worker:1.0.0",
+    }
+    for key, value in (
+        ("domainName", "marin.example.com"),
+        ("hostedZoneId", "Z01EXAMPLEZONE"),
+        ("alertEmail", "oncall@example.com"),
+    ):
+        if raw.get(f"marin:{key}"):
+            out[f"marin:{key}"] = value
+    return out
+
+
 @pytest.mark.parametrize("env", ENVS)
-def test_a_real_deploy_refuses_every_committed_example_identity(env: str) -> None:
-    raw = stackfiles.effective_config(env)
+def test_a_real_deploy_refuses_every_example_identity(env: str) -> None:
+    raw = with_example_identities(stackfiles.effective_config(env))
     problems = "\n".join(deploy_problems(parse(env, raw), raw))
     for key in ("allowedAccountIds", "atlasOrgId", "apiImage", "workerImage", "transcriptionApiKey"):
         assert f"marin:{key}" in problems, key

@@ -21,6 +21,7 @@ from marin import stackfiles
 from marin.config import ConfigError, EnvConfig
 from offline import engine
 from offline.engine import Inventory, Resource, token
+from tests.test_config_validation import with_example_identities
 
 
 def by_type(inv: Inventory, suffix: str) -> list[Resource]:
@@ -211,13 +212,14 @@ def test_the_first_preview_registers_what_the_update_does(env: str, inv: Invento
 
 def test_a_refused_config_ends_the_program_without_a_traceback(env: str) -> None:
     with pytest.raises(pulumi.RunError):  # the CLI prints a RunError's message alone
-        engine.run(env, as_real_deploy=True)
+        engine.run(env, config=with_example_identities(stackfiles.effective_config(env)), as_real_deploy=True)
 
 
 def test_a_real_deploy_with_the_example_identities_registers_nothing(env: str) -> None:
     records: list[Resource] = []
+    examples = with_example_identities(stackfiles.effective_config(env))
     with pytest.raises(ConfigError) as refused:
-        engine.run(env, records=records, as_real_deploy=True)
+        engine.run(env, config=examples, records=records, as_real_deploy=True)
     message = str(refused.value)
     for key in ("allowedAccountIds", "atlasOrgId", "apiImage", "workerImage", "transcriptionApiKey"):
         assert f"marin:{key}" in message

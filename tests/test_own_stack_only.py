@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from marin import stackfiles
 from marin.config import ConfigError
@@ -44,11 +45,16 @@ def test_a_stack_without_its_own_stack_file_is_refused_in_one_line(project: Path
     ]
 
 
+def set_key(path: Path, key: str, value: object) -> None:
+    """`key` set in the stack file, whether or not it is there already (a team may have set it)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["config"][key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
 def test_a_plaintext_value_of_a_secret_key_in_a_stack_file_is_refused(project: Path) -> None:
     dev_file = project / "Pulumi.dev.yaml"
-    dev_file.write_text(
-        dev_file.read_text(encoding="utf-8") + "  marin:transcriptionApiKey: sk-live-X\n", encoding="utf-8"
-    )
+    set_key(dev_file, "marin:transcriptionApiKey", "sk-live-X")
     with pytest.raises(stackfiles.StackFileError) as refused:
         stackfiles.stack_config("dev", project)
     assert str(refused.value) == (
@@ -60,7 +66,5 @@ def test_a_plaintext_value_of_a_secret_key_in_a_stack_file_is_refused(project: P
 
 def test_an_encrypted_value_of_a_secret_key_is_read_as_the_cli_reads_it(project: Path) -> None:
     dev_file = project / "Pulumi.dev.yaml"
-    dev_file.write_text(
-        dev_file.read_text(encoding="utf-8") + "  marin:transcriptionApiKey:\n    secure: v1:abc\n", encoding="utf-8"
-    )
+    set_key(dev_file, "marin:transcriptionApiKey", {"secure": "v1:abc"})
     assert "marin:transcriptionApiKey" not in stackfiles.stack_config("dev", project)
