@@ -26,7 +26,7 @@ def stack_copy(tmp_path: Path) -> Path:
 def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["plan"]) == 0
     out = capsys.readouterr().out
-    for env in ("dev", "staging", "prod"):
+    for env in stackfiles.environments():
         assert f"=== {env}\n" in out
         assert f"marin-{env}-call-recordings" in out
     assert "cpu 1024, memory 2048" in out

@@ -8,17 +8,9 @@ import yaml
 from marin import declarations, stackfiles
 from marin.config import SCHEMA, ConfigError, environment_problems, parse
 from tests.conftest import ENVS
+from tests.test_new_environment import filled
 
 TEMPLATE = stackfiles.PROJECT_ROOT / "templates" / "Pulumi.ENV.yaml"
-# What an operator fills into the template for a new `qa` environment.
-TEMPLATE_ANSWERS = {
-    "REPLACE_WITH_12_DIGIT_ACCOUNT_ID": "444444444444",
-    "REPLACE_WITH_COST_CENTER": "marin-qa",
-    "REPLACE_WITH_FREE_PRIVATE_CIDR": "10.40.0.0/16",
-    "REPLACE_WITH_ATLAS_ORG_ID": "64c0ffee00000000000000aa",
-    "REPLACE_WITH_PINNED_API_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/api:1.4.2",
-    "REPLACE_WITH_PINNED_WORKER_IMAGE": "444444444444.dkr.ecr.us-east-1.amazonaws.com/marin/worker:1.4.2",
-}
 
 
 def test_pulumi_yaml_declares_exactly_the_schema() -> None:
@@ -47,7 +39,7 @@ def test_template_sets_every_key_that_varies_between_environments() -> None:
 
 def _filled_template() -> dict[str, str]:
     text = TEMPLATE.read_text(encoding="utf-8")
-    for placeholder, answer in TEMPLATE_ANSWERS.items():
+    for placeholder, answer in filled("qa").items():  # what an operator fills in for a new `qa`
         text = text.replace(placeholder, answer)
     assert "REPLACE_WITH" not in text, "the template has a placeholder this test does not fill"
     return {**stackfiles.project_defaults(), **stackfiles.config_of(yaml.safe_load(text))}
