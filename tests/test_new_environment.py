@@ -71,17 +71,23 @@ def add_environment(root: Path, env: str) -> None:
     """docs/environments.md, "Adding an environment", steps 1-3, in the project copy `root`."""
     # 1. the stack file
     (root / f"Pulumi.{env}.yaml").write_text(qa_stack_file(env, root), encoding="utf-8")
-    # 2. the bootstrap stack file: a copy of the first environment's, with this account and region,
-    # promoted from the last environment of the chain
+    # 2. the bootstrap stack file: a copy of the first environment's with this account and region;
+    # a long-lived environment follows the first one (which the next one then follows), a
+    # short-lived one goes last
     chain = promotion.order(root / "bootstrap")
+    after = chain[0] if env == "qa" else chain[-1]
     app = stackfiles.effective_config(env, root)
     boot = yaml.safe_load((root / "bootstrap" / f"Pulumi.{chain[0]}.yaml").read_text(encoding="utf-8"))
     boot["config"] |= {
         "marin-bootstrap:accountId": json.loads(app["marin:allowedAccountIds"])[0],
         "marin-bootstrap:region": app["marin:awsRegion"],
-        "marin-bootstrap:promotedFrom": chain[-1],
+        "marin-bootstrap:promotedFrom": after,
     }
     (root / "bootstrap" / f"Pulumi.{env}.yaml").write_text(yaml.safe_dump(boot, sort_keys=False), encoding="utf-8")
+    for following in chain[chain.index(after) + 1 : chain.index(after) + 2]:
+        path = root / "bootstrap" / f"Pulumi.{following}.yaml"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace(f"promotedFrom: {after}", f"promotedFrom: {env}"), encoding="utf-8")
     # 3. the usage entry
     usage_file = root / "pricing" / "usage.yaml"
     usage = yaml.safe_load(usage_file.read_text(encoding="utf-8"))
@@ -151,7 +157,8 @@ def test_a_new_environment_from_the_template_clashes_with_no_committed_one(qa_pr
 
 def test_a_new_environment_joins_the_chain_the_workflows_deploy(qa_project: tuple[str, Path]) -> None:
     env, root = qa_project
-    assert promotion.order(root / "bootstrap") == [*promotion.order(), env]
+    chain = promotion.order()
+    assert promotion.order(root / "bootstrap") == ([chain[0], env, *chain[1:]] if env == "qa" else [*chain, env])
     raw = stackfiles.effective_config(env, root / "bootstrap")
     assert bootstrap_config.load(env, raw, stackfiles.all_environments(root)).env == env
 
