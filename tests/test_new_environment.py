@@ -32,7 +32,14 @@ sys.path.insert(0, str(PROJECT_ROOT / "bootstrap"))
 import promotion
 from marin_bootstrap import config as bootstrap_config
 
-NEW = ("qa", "pr123")
+
+def unused(name: str) -> str:
+    """`name`, or a variant of it when a team has committed a stack of that name already."""
+    return next(n for n in (name, *(f"{name}{i}" for i in range(2, 10))) if n not in ENVS)
+
+
+LONG_LIVED, SHORT_LIVED = unused("qa"), unused("pr123")
+NEW = (LONG_LIVED, SHORT_LIVED)
 
 
 def free_cidr(taken: list[str]) -> str:
@@ -75,7 +82,7 @@ def add_environment(root: Path, env: str) -> None:
     # a long-lived environment follows the first one (which the next one then follows), a
     # short-lived one goes last
     chain = promotion.order(root / "bootstrap")
-    after = chain[0] if env == "qa" else chain[-1]
+    after = chain[0] if env == LONG_LIVED else chain[-1]
     app = stackfiles.effective_config(env, root)
     boot = yaml.safe_load((root / "bootstrap" / f"Pulumi.{chain[0]}.yaml").read_text(encoding="utf-8"))
     boot["config"] |= {
@@ -158,7 +165,7 @@ def test_a_new_environment_from_the_template_clashes_with_no_committed_one(qa_pr
 def test_a_new_environment_joins_the_chain_the_workflows_deploy(qa_project: tuple[str, Path]) -> None:
     env, root = qa_project
     chain = promotion.order()
-    assert promotion.order(root / "bootstrap") == ([chain[0], env, *chain[1:]] if env == "qa" else [*chain, env])
+    assert promotion.order(root / "bootstrap") == ([chain[0], env, *chain[1:]] if env == LONG_LIVED else [*chain, env])
     raw = stackfiles.effective_config(env, root / "bootstrap")
     assert bootstrap_config.load(env, raw, stackfiles.all_environments(root)).env == env
 
@@ -175,9 +182,9 @@ def test_a_new_environment_is_priced_on_its_own_usage(
 
 def test_cost_flags_an_environment_priced_on_default_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     shutil.copy(PROJECT_ROOT / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    (tmp_path / "Pulumi.qa.yaml").write_text(qa_stack_file(), encoding="utf-8")
-    assert cli.main(["--stack-dir", str(tmp_path), "cost", "qa"]) == 0
+    (tmp_path / f"Pulumi.{LONG_LIVED}.yaml").write_text(qa_stack_file(LONG_LIVED), encoding="utf-8")
+    assert cli.main(["--stack-dir", str(tmp_path), "cost", LONG_LIVED]) == 0
     out = capsys.readouterr().out
-    assert "note: qa is priced on the default usage assumptions" in out
+    assert f"note: {LONG_LIVED} is priced on the default usage assumptions" in out
     assert cli.main(["cost", "dev"]) == 0
     assert "default usage" not in capsys.readouterr().out

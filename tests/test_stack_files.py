@@ -8,7 +8,7 @@ import yaml
 from marin import declarations, stackfiles
 from marin.config import SCHEMA, ConfigError, environment_problems, parse
 from tests.conftest import ENVS
-from tests.test_new_environment import filled
+from tests.test_new_environment import LONG_LIVED, filled
 
 TEMPLATE = stackfiles.PROJECT_ROOT / "templates" / "Pulumi.ENV.yaml"
 
@@ -39,7 +39,7 @@ def test_template_sets_every_key_that_varies_between_environments() -> None:
 
 def _filled_template() -> dict[str, str]:
     text = TEMPLATE.read_text(encoding="utf-8")
-    for placeholder, answer in filled("qa").items():  # what an operator fills in for a new `qa`
+    for placeholder, answer in filled(LONG_LIVED).items():  # what an operator fills in for a new `qa`
         text = text.replace(placeholder, answer)
     assert "REPLACE_WITH" not in text, "the template has a placeholder this test does not fill"
     return {**stackfiles.project_defaults(), **stackfiles.config_of(yaml.safe_load(text))}
@@ -47,15 +47,15 @@ def _filled_template() -> dict[str, str]:
 
 def test_filled_in_template_validates_as_a_new_environment() -> None:
     raw = _filled_template()
-    config = parse("qa", raw)
-    assert environment_problems(stackfiles.all_environments() | {"qa": raw}) == []
+    config = parse(LONG_LIVED, raw)
+    assert environment_problems(stackfiles.all_environments() | {LONG_LIVED: raw}) == []
     assert config.names.recordings_bucket == "marin-qa-call-recordings"
 
 
 def test_unfilled_template_is_refused_naming_each_placeholder() -> None:
     raw = {**stackfiles.project_defaults(), **stackfiles.config_of(stackfiles.read_yaml(TEMPLATE))}
     with pytest.raises(ConfigError) as caught:
-        parse("qa", raw)
+        parse(LONG_LIVED, raw)
     for key in ("allowedAccountIds", "costCenter", "vpcCidr"):
         assert f"marin:{key}=" in str(caught.value)
         assert "still the template's placeholder" in str(caught.value)
