@@ -16,6 +16,7 @@ import yaml
 from marin import stackfiles
 from marin.config import ConfigError
 from offline import engine
+from tests.test_new_environment import LONG_LIVED
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def test_a_broken_stack_file_of_another_environment_does_not_stop_this_one(proje
 
 def test_a_stack_without_its_own_stack_file_is_refused_in_one_line(project: Path) -> None:
     with pytest.raises(ConfigError) as refused:
-        engine.run("qa", config=stackfiles.effective_config("dev", project), stack_dir=project)
+        engine.run(LONG_LIVED, config=stackfiles.effective_config("dev", project), stack_dir=project)
     assert refused.value.problems == [
-        "stack 'qa' has no Pulumi.qa.yaml: add it from templates/Pulumi.ENV.yaml "
+        f"stack '{LONG_LIVED}' has no Pulumi.{LONG_LIVED}.yaml: add it from templates/Pulumi.ENV.yaml "
         "(docs/environments.md: Adding an environment)"
     ]
 

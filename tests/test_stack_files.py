@@ -49,7 +49,7 @@ def test_filled_in_template_validates_as_a_new_environment() -> None:
     raw = _filled_template()
     config = parse(LONG_LIVED, raw)
     assert environment_problems(stackfiles.all_environments() | {LONG_LIVED: raw}) == []
-    assert config.names.recordings_bucket == "marin-qa-call-recordings"
+    assert config.names.recordings_bucket == f"marin-{LONG_LIVED}-call-recordings"
 
 
 def test_unfilled_template_is_refused_naming_each_placeholder() -> None:
