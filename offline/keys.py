@@ -32,6 +32,17 @@ EXAMPLE_UUID = "00000000-0000-0000-0000-000000000000"
 SEED = "offline"  # the id seed of the offline commands: mocked ids differ only where the program does
 SUBNET = engine.token(aws.ec2.Subnet)
 PROTECTED_REFUSAL = "replace of a protected resource"  # offline/report.py _failures: `protect` at work
+
+
+def _other_image(ref: str) -> str:
+    """Another pinned reference to the same repository: another digest, or another version tag."""
+    if "@sha256:" in ref:
+        repo, digest = ref.split("@sha256:", 1)
+        return f"{repo}@sha256:{'0' * 64 if digest != '0' * 64 else '1' * 64}"
+    repo = ref.rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref
+    return f"{repo}:{'1.0.2' if ref.endswith(':1.0.1') else '1.0.1'}"
+
+
 # Free-form keys: a sibling value of the same form, for the key's own value (or its default).
 SIBLINGS: dict[str, Any] = {
     "awsRegion": lambda v: "us-west-2" if v != "us-west-2" else "us-east-2",
@@ -41,8 +52,8 @@ SIBLINGS: dict[str, Any] = {
     "availabilityZoneIds": None,  # from the stack's own plan: the ids it uses, pinned (see _candidates)
     "recordingsBucketSuffix": lambda v: "" if v else "x1",
     "atlasOrgId": lambda v: "64c0ffee00000000000000bb",
-    "apiImage": lambda v: v.rsplit(":", 1)[0] + ":1.0.1",
-    "workerImage": lambda v: v.rsplit(":", 1)[0] + ":1.0.1",
+    "apiImage": _other_image,
+    "workerImage": _other_image,
     "businessTimezone": lambda v: "UTC" if v != "UTC" else "Europe/Paris",
     "certificateArn": lambda v: "" if v else f"arn:aws:acm:us-east-1:111111111111:certificate/{EXAMPLE_UUID}",
     "domainName": lambda v: f"other.{v}" if v else "marin.example.net",

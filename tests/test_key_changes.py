@@ -45,3 +45,19 @@ def test_the_declared_texts_read_as_the_column_promises() -> None:
     shape = re.compile(r"in place|((replaces|deletes) .+|refused where protected)(; .+)*")
     for key in SCHEMA_BY_NAME.values():
         assert shape.fullmatch(key.changing), (key.name, key.changing)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "111122223333.dkr.ecr.us-east-1.amazonaws.com/marin/api@sha256:" + "3f9a" * 16,  # by digest
+        "ghcr.io/acme/api:1.0.1",
+        "registry.internal:5000/acme/api:2.3.4",  # a registry with a port
+    ],
+)
+def test_an_image_key_changes_to_another_pinned_image_of_its_repository(image: str) -> None:
+    """A team pins images by digest or by tag; the matrix must still try a real change of each."""
+    other = keys._other_image(image)
+    assert other != image
+    assert other.split("@", 1)[0].rsplit(":", 1)[0] == image.split("@", 1)[0].rsplit(":", 1)[0]
+    assert "latest" not in other
