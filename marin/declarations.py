@@ -47,7 +47,14 @@ def config_table() -> str:
     for key in SCHEMA:
         shown = list(key.default) if isinstance(key.default, tuple) else key.default
         default = "(required)" if key.required else f"`{shown!r}`" if shown != "" else "`''`"
-        values = [f"`{own[e][key.full_name]}`" if key.full_name in own[e] else "default" for e in envs]
+        # identities (accounts, org, images, domain, CIDR) are each team's own: shown as set, not
+        # copied, so a team's real values leave the guide unchanged
+        values = [
+            ("set" if key.category == "identity" else f"`{own[e][key.full_name]}`")
+            if key.full_name in own[e]
+            else "default"
+            for e in envs
+        ]
         cells = [f"`{key.name}`", key.kind, default, key.category, *values, key.description.replace("|", "/")]
         cells.append(key.changing)
         rows.append("| " + " | ".join(cells) + " |")
