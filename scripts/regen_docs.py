@@ -32,13 +32,18 @@ def bootstrap_envs() -> list[str]:
     return [env for env in stackfiles.environments(ROOT) if (ROOT / "bootstrap" / f"Pulumi.{env}.yaml").is_file()]
 
 
+def anonymous(url: str) -> str:
+    """The account id as `<account>`: each team's own, so its real ids leave the README unchanged."""
+    return re.sub(r"\b\d{12}\b", "<account>", url)
+
+
 def state_table() -> str:
     """Per environment, the state backend and secrets provider its bootstrap creates: what
     `pulumi login` and `pulumi stack init --secrets-provider` take."""
     rows = ["| environment | `pulumi login` | `--secrets-provider` of `pulumi stack init` |", "|---|---|---|"]
     for env in bootstrap_envs():
         outputs = bootstrap.run(env).outputs
-        rows.append(f"| {env} | `{outputs['backendUrl']}` | `{outputs['secretsProvider']}` |")
+        rows.append(f"| {env} | `{anonymous(outputs['backendUrl'])}` | `{outputs['secretsProvider']}` |")
     return "\n".join(rows)
 
 
