@@ -29,9 +29,9 @@ class CacheArgs:
 class Cache(pulumi.ComponentResource):
     primary_endpoint: pulumi.Output[str]
     member_cluster_ids: list[str]
-    auth_token_arn: pulumi.Output[str]
-    """ARN of the auth-token secret, resolved once its value is written."""
-    auth_token_version: pulumi.Output[str]
+    value_arns: dict[str, pulumi.Output[str]]
+    """ARN of the redis-auth-token secret, resolved once its value is written."""
+    value_versions: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:cache:Cache", name, None, opts)
@@ -77,7 +77,7 @@ class Cache(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.stack.protect_data),
         )
         self.primary_endpoint = group.primary_endpoint_address
-        self.auth_token_arn = token_version.secret_arn
-        self.auth_token_version = token_version.version_id
+        self.value_arns = {"redis-auth-token": token_version.secret_arn}
+        self.value_versions = {"redis-auth-token": token_version.version_id}
         self.member_cluster_ids = [f"{args.names.redis}-{i + 1:03d}" for i in range(nodes)]
         self.register_outputs(declared(self))

@@ -19,6 +19,7 @@ import pulumi_aws as aws
 
 from components._outputs import declared
 from components.ingress import Ingress
+from components.secrets import SecretWriter
 from marin.catalogue import APP_PORT, secrets_for
 from marin.config import ComputeConfig, StackConfig
 from marin.naming import SERVICES, EnvironmentNames
@@ -51,10 +52,8 @@ class ComputeArgs:
     """Where the api registers its tasks (target group or Cloud Map service) and what it waits for."""
     execution_role_arns: dict[str, pulumi.Output[str]]
     task_role_arns: dict[str, pulumi.Output[str]]
-    secret_arns: dict[str, pulumi.Output[str]]
-    """Secret ARNs as written by their owners' versions: a task waits until each has a value."""
-    secret_versions: dict[str, pulumi.Output[str]]
-    """The version id of each secret's value as this stack wrote it."""
+    secret_writers: tuple[SecretWriter, ...]
+    """The tiers that write the secrets' values: a task waits until each secret it injects has one."""
     bucket_name: pulumi.Output[str]
     redis_endpoint: pulumi.Output[str]
 
@@ -127,9 +126,11 @@ class Compute(pulumi.ComponentResource):
             opts=child,
         )
 
-        missing = sorted({s.name for k in SERVICES for s in secrets_for(k)} - set(args.secret_arns))
-        if missing:
-            raise ValueError(f"secrets without a writer: {missing}")
+        written = [name for writer in args.secret_writers for name in writer.value_arns]
+        missing = sorted({s.name for k in SERVICES for s in secrets_for(k)} - set(written))
+        twice = sorted({name for name in written if written.count(name) > 1})
+        if missing or twice:
+            raise ValueError(f"secrets without a writer: {missing}; written twice: {twice}")
         ingress = args.ingress
         load_balancer: aws.ecs.ServiceLoadBalancerArgsDict | None = None
         if ingress.target_group_arn is not None:
@@ -139,8 +140,8 @@ class Compute(pulumi.ComponentResource):
                 "container_port": APP_PORT,
             }
 
-        secret_arns = pulumi.Output.all(**args.secret_arns)
-        secret_versions = pulumi.Output.all(**args.secret_versions)
+        secret_arns = pulumi.Output.all(**{k: v for w in args.secret_writers for k, v in w.value_arns.items()})
+        secret_versions = pulumi.Output.all(**{k: v for w in args.secret_writers for k, v in w.value_versions.items()})
         c, n = args.config, args.names
         scaled = args.stack.high_availability or c.auto_stop
         self.service_names, self.task_definition_arns = {}, {}

@@ -85,9 +85,9 @@ def with_credentials(srv: str, user: str, password: str) -> str:
 class Database(pulumi.ComponentResource):
     project_name: pulumi.Output[str]
     cluster_name: pulumi.Output[str]
-    uri_secret_arn: pulumi.Output[str]
+    value_arns: dict[str, pulumi.Output[str]]
     """ARN of the mongodb-uri secret, resolved once the connection string is written."""
-    uri_secret_version: pulumi.Output[str]
+    value_versions: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:database:Database", name, None, opts)
@@ -202,8 +202,8 @@ class Database(pulumi.ComponentResource):
         version = aws.secretsmanager.SecretVersion(
             f"{name}-uri", secret_id=args.uri_secret_id, secret_string=pulumi.Output.secret(uri), opts=child
         )
-        self.uri_secret_arn = version.secret_arn
-        self.uri_secret_version = version.version_id
+        self.value_arns = {"mongodb-uri": version.secret_arn}
+        self.value_versions = {"mongodb-uri": version.version_id}
 
         self.project_name = project.name
         self.cluster_name = cluster.name

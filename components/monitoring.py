@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components._outputs import declared
+from components.ingress import Ingress
 from marin.config import MonitoringConfig
 from marin.naming import EnvironmentNames
 
@@ -26,10 +27,8 @@ class MonitoringArgs:
     config: MonitoringConfig
     names: EnvironmentNames
     account_id: str
-    load_balancer_arn_suffix: pulumi.Output[str] | None
-    """The ALB's ARN suffix (alb ingress), else None."""
-    http_api: tuple[pulumi.Output[str], str] | None
-    """The HTTP API's id and stage (http-api ingress), else None."""
+    ingress: Ingress
+    """Its load balancer (alb) or HTTP API and stage (http-api) carry the ingress alarms."""
     redis_member_ids: list[str]
 
 
@@ -62,8 +61,8 @@ def alarms(args: MonitoringArgs) -> list[Alarm]:
         for service, service_name in n.services.items()
         for metric, what in (("CPUUtilization", "cpu"), ("MemoryUtilization", "memory"))
     ]
-    if args.load_balancer_arn_suffix is not None:
-        alb = {"LoadBalancer": args.load_balancer_arn_suffix}
+    if args.ingress.load_balancer_arn_suffix is not None:
+        alb = {"LoadBalancer": args.ingress.load_balancer_arn_suffix}
         table += [
             Alarm(
                 "alb-5xx",
@@ -84,8 +83,8 @@ def alarms(args: MonitoringArgs) -> list[Alarm]:
                 "Sum",
             ),
         ]
-    if args.http_api is not None:
-        api = {"ApiId": args.http_api[0], "Stage": args.http_api[1]}
+    if args.ingress.http_api_id is not None:
+        api = {"ApiId": args.ingress.http_api_id, "Stage": args.ingress.http_api_stage or ""}
         table += [
             Alarm(
                 "api-5xx",

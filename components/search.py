@@ -39,9 +39,9 @@ class SearchArgs:
 
 class Search(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
-    endpoint_secret_arn: pulumi.Output[str]
-    """ARN of the endpoint secret, resolved once its value is written (after the domain exists)."""
-    endpoint_secret_version: pulumi.Output[str]
+    value_arns: dict[str, pulumi.Output[str]]
+    """ARN of the opensearch-endpoint secret, resolved once its value is written (after the domain exists)."""
+    value_versions: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: SearchArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:search:Search", name, None, opts)
@@ -79,6 +79,6 @@ class Search(pulumi.ComponentResource):
             secret_string=self.endpoint,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.endpoint_secret_arn = version.secret_arn
-        self.endpoint_secret_version = version.version_id
+        self.value_arns = {"opensearch-endpoint": version.secret_arn}
+        self.value_versions = {"opensearch-endpoint": version.version_id}
         self.register_outputs(declared(self))

@@ -15,6 +15,7 @@ definition) waits until the secret has a value.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -24,6 +25,16 @@ from components._outputs import declared
 from marin.catalogue import SECRETS
 from marin.config import SecretsConfig, StackConfig
 from marin.naming import EnvironmentNames
+
+
+class SecretWriter(Protocol):
+    """A tier that writes secret values (this one, database, cache, search)."""
+
+    value_arns: dict[str, pulumi.Output[str]]
+    """Each secret's ARN through the version that writes its value."""
+    value_versions: dict[str, pulumi.Output[str]]
+    """That version's id: a new value rolls the tasks that inject it."""
+
 
 SEED_STAGE = "marin-seed"  # staging label of an operator secret's first (config-seeded) version
 
