@@ -43,16 +43,24 @@ def in_process(command: str) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())
 
 
+CI_STEPS = {line.strip() for line in (PROJECT_ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()}
+
+
+def run_here() -> list[str]:
+    """The documented commands CI does not run verbatim as its own steps (those it runs there, once)."""
+    return [c for c in sh_commands() if c not in CI_STEPS]
+
+
 @pytest.fixture(scope="module")
 def results() -> dict[str, subprocess.CompletedProcess[str]]:
-    """Every documented command's result: the offline ones in this process, as `python -m offline`
-    runs them (`offline/__main__.py` is `cli.main()` on `sys.argv[1:]`), anything else in a shell.
-    CI runs the main job (`python -m offline plan`) as written, in a shell."""
+    """Every documented command CI does not run as a step: the offline ones in this process, as
+    `python -m offline` runs them (`offline/__main__.py` is `cli.main()` on `sys.argv[1:]`), anything
+    else in a shell."""
     return {
         c: in_process(c)
         if c.startswith(f"{OFFLINE} ")
         else subprocess.run(c, check=False, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
-        for c in sh_commands()
+        for c in run_here()
     }
 
 
@@ -75,7 +83,13 @@ def test_there_are_offline_commands_to_run() -> None:
     assert len(sh_commands()) >= 5
 
 
-@pytest.mark.parametrize("command", sh_commands())
+def test_ci_runs_the_main_job_and_the_offline_checks_as_the_docs_write_them() -> None:
+    """The README's main job and the checks a pull request must pass are CI steps, verbatim."""
+    for command in ("plan", "policy", "diff staging prod --check", "keys", "cost"):
+        assert f"{OFFLINE} {command}" in CI_STEPS, command
+
+
+@pytest.mark.parametrize("command", run_here())
 def test_every_offline_command_in_the_docs_runs_as_written(
     command: str, results: dict[str, subprocess.CompletedProcess[str]]
 ) -> None:
