@@ -29,8 +29,8 @@ opts = pulumi.ResourceOptions(providers=providers)
 # fmt: off
 net = Network("network", NetworkArgs(
     cfg.network, stack, names, account, cfg.logging.log_retention_days, cfg.database.shared_tier, cfg.ingress), opts)
-storage = Storage("storage", StorageArgs(cfg.storage, stack, names), opts)
-logs = Logging("logging", LoggingArgs(cfg.logging, names), opts)
+logs = Logging("logging", LoggingArgs(cfg.logging, stack, names, account, cfg.ingress.load_balanced), opts)
+storage = Storage("storage", StorageArgs(cfg.storage, stack, names, logs.access_log_bucket), opts)
 secrets = Secrets("secrets", SecretsArgs(cfg.secrets, stack, names, bootstrap.operator_secret_values()), opts)
 iam = Iam("iam", IamArgs(cfg.compute, stack, names, account, logs.log_group_arns, secrets.arns), opts)
 database = Database("database", DatabaseArgs(cfg.database, stack, names, net.egress_ips, net.vpc_id,
@@ -40,7 +40,7 @@ cache = Cache("cache", CacheArgs(
 search = Search("search", SearchArgs(cfg.search, stack, names, account, net.private_subnet_ids, net.opensearch_sg_id,
     list(iam.task_role_arns.values()), secrets.ids["opensearch-endpoint"]), opts)
 ingress = Ingress("ingress", IngressArgs(cfg.ingress, stack, names, net.vpc_id, net.public_subnet_ids,
-    net.private_subnet_ids, net.ingress_sg_id, logs.log_group_arns["api"]), opts)
+    net.private_subnet_ids, net.ingress_sg_id, logs.log_group_arns["api"], logs.access_log_bucket), opts)
 compute = Compute("compute", ComputeArgs(cfg.compute, stack, names, cfg.monitoring.full, net.private_subnet_ids,
     net.services_sg_id, ingress, iam.execution_role_arns, iam.task_role_arns, (secrets, database, cache, search),
     storage.bucket_name, cache.primary_endpoint), opts)
@@ -57,6 +57,7 @@ outputs = {
     "egressIps": net.egress_ips,
     "recordingsBucket": storage.bucket_name,
     "logGroupArns": logs.log_group_arns,
+    "accessLogsBucket": names.access_logs_bucket,
     "secretArns": secrets.arns,
     "clusterName": compute.cluster_name,
     "serviceNames": compute.service_names,

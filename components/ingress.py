@@ -28,7 +28,7 @@ import pulumi_aws as aws
 from components._outputs import declared
 from marin.catalogue import APP_PORT
 from marin.config import IngressConfig, StackConfig
-from marin.naming import EnvironmentNames, check_name
+from marin.naming import ALB_ACCESS_LOG_PREFIX, EnvironmentNames, check_name
 
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 HTTP_API_TLS_POLICY = "TLS_1_2"  # the one security policy API Gateway offers regional HTTP API domains
@@ -85,6 +85,8 @@ class IngressArgs:
     ingress_sg_id: pulumi.Output[str]
     api_log_group_arn: pulumi.Output[str]
     """The api's log group: the HTTP API's access log goes there (same retention)."""
+    access_log_bucket: pulumi.Output[str]
+    """The logging tier's access-log bucket, once its policy lets the load balancer write there."""
 
 
 def _given(value: str | None, what: str) -> str:
@@ -141,6 +143,8 @@ class Ingress(pulumi.ComponentResource):
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.stack.protect_data,
             idle_timeout=60,
+            # One file per node every 5 minutes under alb/AWSLogs/<account>/elasticloadbalancing/...
+            access_logs={"bucket": args.access_log_bucket, "prefix": ALB_ACCESS_LOG_PREFIX, "enabled": True},
             opts=self._moved("alb"),
         )
         # Named `marin-<env>-api-tg-<6 hex>` from its force-new inputs (docs/naming-policy.md): a

@@ -1,4 +1,13 @@
-"""logging tier: the services' CloudWatch log groups and Logs Insights saved queries."""
+"""logging tier: the services' CloudWatch log groups and Logs Insights saved queries, and the
+access-log bucket: the load balancer's access logs and the recordings bucket's server access logs.
+
+The access-log bucket exists in every environment, whatever protectData says: flipping it then
+only protects or unprotects the bucket (in place) instead of creating it or deleting a bucket
+`protect` keeps, and a disposable stack logs like a protected one for pennies (docs/policy.md).
+Its writers get its name through its policy, so each waits for its grant: ELB checks that it can
+write when access logging is enabled and fails the load balancer with "Access Denied for bucket"
+otherwise (ELB User Guide, "Enable access logs for your Application Load Balancer").
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components._outputs import declared
-from marin.config import LoggingConfig
-from marin.naming import EnvironmentNames
+from components._policy import to_json
+from marin import catalogue
+from marin.config import LoggingConfig, StackConfig
+from marin.iam import access_log_bucket_policy
+from marin.naming import ALB_ACCESS_LOG_PREFIX, RECORDINGS_ACCESS_LOG_PREFIX, EnvironmentNames
 
 ERRORS_BY_SERVICE = """fields @timestamp, @log, @message
 | filter @message like /(?i)(error|exception|traceback)/
@@ -26,12 +38,18 @@ SLOWEST_REQUESTS = """fields @timestamp, method, path, status, duration_ms
 @dataclass(frozen=True)
 class LoggingArgs:
     config: LoggingConfig
+    stack: StackConfig
     names: EnvironmentNames
+    account_id: str
+    load_balanced: bool
+    """A load balancer writes access logs here (the region's ELB principal is granted)."""
 
 
 class Logging(pulumi.ComponentResource):
     log_group_names: dict[str, pulumi.Output[str]]
     log_group_arns: dict[str, pulumi.Output[str]]
+    access_log_bucket: pulumi.Output[str]
+    """The access-log bucket's name, resolved once its policy grants the writers."""
 
     def __init__(self, name: str, args: LoggingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("marin:logging:Logging", name, None, opts)
@@ -63,4 +81,85 @@ class Logging(pulumi.ComponentResource):
         )
         self.log_group_names = {s: g.name for s, g in groups.items()}
         self.log_group_arns = {s: g.arn for s, g in groups.items()}
+        self.access_log_bucket = self._access_logs(name, args)
         self.register_outputs(declared(self))
+
+    def _access_logs(self, name: str, args: LoggingArgs) -> pulumi.Output[str]:
+        """The access-log bucket: private, SSE-S3, TLS only, expiring after the stack's log retention,
+        protected (and versioned) where the stack protects its data. Returns its name."""
+        child = pulumi.ResourceOptions(parent=self)
+        protect = args.stack.protect_data
+        bucket = aws.s3.Bucket(
+            f"{name}-access-logs",
+            bucket=args.names.access_logs_bucket,
+            force_destroy=not protect,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-access-logs-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-access-logs-public-access-block",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        # SSE-S3: the only default encryption ELB access logs and S3 server access logs are
+        # delivered to (ELB User Guide, "Enable access logs", bucket requirements; S3 User Guide,
+        # "Enabling Amazon S3 server access logging").
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-access-logs-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=child,
+        )
+        document = access_log_bucket_policy(
+            args.names.access_logs_bucket,
+            args.account_id,
+            source_bucket=args.names.recordings_bucket,
+            source_prefix=RECORDINGS_ACCESS_LOG_PREFIX,
+            elb=catalogue.ELB_LOG_DELIVERY[args.stack.aws_region] if args.load_balanced else None,
+            elb_prefix=ALB_ACCESS_LOG_PREFIX,
+        )
+        policy = aws.s3.BucketPolicy(
+            f"{name}-access-logs-policy",
+            bucket=bucket.id,
+            policy=to_json(document),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
+        )
+        versioning = []
+        if protect:
+            versioning = [
+                aws.s3.BucketVersioning(
+                    f"{name}-access-logs-versioning",
+                    bucket=bucket.id,
+                    versioning_configuration={"status": "Enabled"},
+                    opts=child,
+                )
+            ]
+        days = args.config.log_retention_days
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-access-logs-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "access-logs-retention",
+                    "status": "Enabled",
+                    "filter": {},
+                    "expiration": {"days": days},
+                    # Versioned: a log deleted or expired stays restorable as long again; S3 removes
+                    # the delete markers left behind (a rule with expiration days does so itself:
+                    # S3 User Guide, "Lifecycle configuration elements", ExpiredObjectDeleteMarker).
+                    "noncurrent_version_expiration": {"noncurrent_days": days},
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=versioning),
+        )
+        # The name once the policy and the encryption are in place: every writer waits for both.
+        return pulumi.Output.all(bucket.bucket, policy.id, encryption.id).apply(lambda values: values[0])

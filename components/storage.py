@@ -1,4 +1,5 @@
-"""storage tier: the call-recordings bucket, private, encrypted, TLS-only, with lifecycle rules."""
+"""storage tier: the call-recordings bucket, private, encrypted, TLS-only, with lifecycle rules and
+server access logs (into the logging tier's access-log bucket)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pulumi_aws as aws
 from components._outputs import declared
 from components._policy import document, to_json
 from marin.config import StackConfig, StorageConfig
-from marin.naming import EnvironmentNames
+from marin.iam import tls_only
+from marin.naming import RECORDINGS_ACCESS_LOG_PREFIX, EnvironmentNames
 
 NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted recording can be restored for 30 days
 
@@ -20,6 +22,8 @@ class StorageArgs:
     config: StorageConfig
     stack: StackConfig
     names: EnvironmentNames
+    access_log_bucket: pulumi.Output[str]
+    """The logging tier's access-log bucket, once its policy lets S3 deliver there."""
 
 
 class Storage(pulumi.ComponentResource):
@@ -56,30 +60,20 @@ class Storage(pulumi.ComponentResource):
             rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
             opts=child,
         )
-        objects = [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")]
-        deny = [
-            ("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}),
-            ("DenyOutdatedTls", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
-        ]
         aws.s3.BucketPolicy(
             f"{name}-tls-only",
             bucket=bucket.id,
-            policy=to_json(
-                document(
-                    *[
-                        {
-                            "Sid": sid,
-                            "Effect": "Deny",
-                            "Principal": "*",
-                            "Action": "s3:*",
-                            "Resource": objects,
-                            "Condition": condition,
-                        }
-                        for sid, condition in deny
-                    ]
-                )
-            ),
+            policy=to_json(document(*tls_only(args.names.recordings_bucket))),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[block]),
+        )
+        # Every request to the recordings (who read or wrote which call, from where) lands in the
+        # access-log bucket within hours (S3 User Guide, "Logging requests with server access logging").
+        aws.s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=bucket.id,
+            target_bucket=args.access_log_bucket,
+            target_prefix=RECORDINGS_ACCESS_LOG_PREFIX,
+            opts=child,
         )
         versioning = None
         if args.config.recordings_versioning:

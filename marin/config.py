@@ -262,7 +262,18 @@ class StorageConfig(Section):
 
 class LoggingConfig(Section):
     log_retention_days: Annotated[Int, _one_of(*limits.LOG_RETENTION_DAYS)] = key(
-        "retention", "Days CloudWatch keeps the service and flow logs."
+        "retention",
+        "Days the service and flow logs are kept (CloudWatch), and the load balancer's and the recordings "
+        "bucket's access logs (S3).",
+    )
+    access_logs_bucket_suffix: Annotated[
+        Str, _matches(r"([a-z0-9]{1,12})?", "empty, or 1-12 lowercase letters and digits")
+    ] = key(
+        "identity",
+        "Suffix appended to the access-log bucket name when `marin-<env>-access-logs` is taken in another "
+        "AWS account (S3 names are global). Empty keeps that name.",
+        "",
+        changing="replaces s3.Bucket and 7 other types with downtime or data loss; refused where protected",
     )
 
 
@@ -523,7 +534,11 @@ class EnvConfig:
     @cached_property
     def names(self) -> EnvironmentNames:
         return EnvironmentNames.plan(
-            self.env, self.network.az_count, self.storage.recordings_bucket_suffix, self.ingress.domain_name
+            self.env,
+            self.network.az_count,
+            self.storage.recordings_bucket_suffix,
+            self.ingress.domain_name,
+            self.logging.access_logs_bucket_suffix,
         )
 
 
@@ -711,6 +726,13 @@ def _cross_checks(v: dict[str, Any]) -> list[str]:
             f"{NAMESPACE}:awsRegion={region!r}: no list of the zones where {services} are offered there "
             f"(marin/catalogue.py FARGATE_ZONES, VPC_LINK_ZONES); allowed: "
             + ", ".join(sorted(set(catalogue.FARGATE_ZONES) & set(catalogue.VPC_LINK_ZONES)))
+        )
+    if usable and ingress_mode == "alb" and region not in catalogue.ELB_LOG_DELIVERY:
+        problems.append(
+            f"{NAMESPACE}:awsRegion={region!r} with {NAMESPACE}:ingress='alb': no Elastic Load Balancing "
+            "log delivery principal for the load balancer's access logs there (marin/catalogue.py "
+            "ELB_LOG_DELIVERY); allowed: "
+            + ", ".join(sorted(set(catalogue.FARGATE_ZONES) & set(catalogue.ELB_LOG_DELIVERY)))
         )
     zones, count = v.get("availabilityZoneIds"), v.get("azCount")
     wrong = [z for z in zones or () if usable and z not in usable]

@@ -1,4 +1,4 @@
-"""Least-privilege IAM documents for the ECS services, as plain dicts.
+"""Least-privilege IAM documents for the ECS services and the buckets, as plain dicts.
 
 Per service, two roles (the terraform-aws-modules/ecs split):
 - the *execution* role is what ECS itself uses to start a task: pull the image, write the
@@ -108,3 +108,69 @@ def opensearch_access_policy(domain_arn: str, task_role_arns: list[Any]) -> dict
             "Resource": f"{domain_arn}/*",
         }
     )
+
+
+def tls_only(bucket_name: str) -> list[dict[str, Any]]:
+    """Bucket policy statements refusing plain HTTP and TLS below 1.2, to everyone, on the bucket and
+    its objects: S3 User Guide, "Security best practices" (aws:SecureTransport) and "Amazon S3
+    condition key examples" (s3:TlsVersion)."""
+    bucket = f"arn:aws:s3:::{bucket_name}"
+    return [
+        {
+            "Sid": sid,
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket, f"{bucket}/*"],
+            "Condition": condition,
+        }
+        for sid, condition in (
+            ("DenyInsecureTransport", {"Bool": {"aws:SecureTransport": "false"}}),
+            ("DenyOutdatedTls", {"NumericLessThan": {"s3:TlsVersion": "1.2"}}),
+        )
+    ]
+
+
+def access_log_bucket_policy(
+    bucket_name: str,
+    account_id: str,
+    *,
+    source_bucket: str,
+    source_prefix: str,
+    elb: dict[str, str] | None = None,
+    elb_prefix: str = "",
+) -> dict[str, Any]:
+    """Policy of the access-log bucket: each writer may put objects under its own prefix only, and
+    only for this account; TLS only.
+
+    - S3 server access logs of `source_bucket`: the logging service principal, for that bucket of
+      this account (S3 User Guide, "Enabling Amazon S3 server access logging", permissions for log
+      delivery: a bucket policy is the only grant when ACLs are disabled by BucketOwnerEnforced).
+    - `elb` (the region's principal, marin.catalogue.ELB_LOG_DELIVERY), when a load balancer logs
+      here: `<prefix>/AWSLogs/<account>/*`, the only keys ELB writes (ELB User Guide, "Enable access
+      logs for your Application Load Balancer")."""
+    bucket = f"arn:aws:s3:::{bucket_name}"
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "S3ServerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "logging.s3.amazonaws.com"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket}/{source_prefix}*",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:aws:s3:::{source_bucket}"},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }
+    ]
+    if elb is not None:
+        statements.append(
+            {
+                "Sid": "LoadBalancerAccessLogs",
+                "Effect": "Allow",
+                "Principal": elb,
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket}/{elb_prefix}/AWSLogs/{account_id}/*",
+            }
+        )
+    return document(*statements, *tls_only(bucket_name))

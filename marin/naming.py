@@ -16,6 +16,11 @@ from marin.limits import NAME_RULES
 PROJECT = "marin"
 SECRETS_APP = "audio-pipeline"
 SERVICES: tuple[str, ...] = ("api", "worker")
+# Where each writer's logs go in the environment's access-log bucket (its policy grants each writer
+# exactly its own prefix). ELB adds `/AWSLogs/<account>/...` after its prefix, which must not
+# contain `AWSLogs`; S3 server access logs are named `<prefix><date>-<unique string>`.
+ALB_ACCESS_LOG_PREFIX = "alb"
+RECORDINGS_ACCESS_LOG_PREFIX = "s3/call-recordings/"
 
 
 class NamingError(ValueError):
@@ -102,6 +107,8 @@ class EnvironmentNames:
     sg_nat: str
     sg_vpc_link: str
     recordings_bucket: str
+    access_logs_bucket: str
+    """The load balancer's access logs and the recordings bucket's server access logs."""
     log_groups: dict[str, str]
     query_errors_by_service: str
     query_slowest_requests: str
@@ -132,7 +139,9 @@ class EnvironmentNames:
     """`api.<env>.<domain>` when the stack sets a domain (ACM certificate and alias record), else ''."""
 
     @classmethod
-    def plan(cls, env: str, az_count: int, bucket_suffix: str = "", domain: str = "") -> EnvironmentNames:
+    def plan(
+        cls, env: str, az_count: int, bucket_suffix: str = "", domain: str = "", access_logs_suffix: str = ""
+    ) -> EnvironmentNames:
         n = Namer(env)
         azs = [str(i) for i in range(1, az_count + 1)]
         return cls(
@@ -158,6 +167,7 @@ class EnvironmentNames:
             sg_nat=n.name("nat-sg", "security-group"),
             sg_vpc_link=n.name("vpc-link-sg", "security-group"),
             recordings_bucket=n.bucket("call-recordings", bucket_suffix),
+            access_logs_bucket=n.bucket("access-logs", access_logs_suffix),
             log_groups={s: n.log_group(s) for s in SERVICES},
             query_errors_by_service=n.name("errors-by-service", "query-definition"),
             query_slowest_requests=n.name("slowest-requests", "query-definition"),
