@@ -264,12 +264,13 @@ def of_type(args: StackValidationArgs, *types: str) -> list[Any]:
 def attached(
     args: StackValidationArgs, types: tuple[str, ...], key: str, target: Any, names: tuple[str, ...]
 ) -> list[Any]:
-    """Resources of `types` whose input `key` refers to `target`: by the engine's property
-    dependencies (known during preview, when ids are not), or, where a literal was passed, by
-    value against `target`'s properties `names` (e.g. a bucket's name, then its id)."""
+    """Resources of `types` whose input `key` (a dotted path: `accessLogs.bucket`) refers to
+    `target`: by the engine's property dependencies of its top-level input (known during preview,
+    when ids are not), or, where a literal was passed, by value against `target`'s properties
+    `names` (e.g. a bucket's name, then its id)."""
     out = []
     for r in of_type(args, *types):
-        deps = r.property_dependencies.get(key) or []
+        deps = r.property_dependencies.get(key.partition(".")[0]) or []
         if deps:
             if any(d is target for d in deps):
                 out.append(r)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs
 
-from ._common import ADVISORY, get, resource_rule, setting, stack_says, token
+from ._common import get, resource_rule, setting, stack_says, token
 
 KEY, INSTANCE = token(aws.kms.Key), token(aws.ec2.Instance)
 # aws.alb.* is the same resource under its older token: both are matched.
@@ -80,7 +80,6 @@ POLICIES = [
         BALANCERS,
         _access_logs,
         control="ELB.5",
-        level=ADVISORY,
         config=PROTECTED,
     ),
     resource_rule("ec2-imdsv2", "Instances require IMDSv2", (INSTANCE,), _imdsv2, control="EC2.8"),

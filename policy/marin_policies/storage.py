@@ -1,8 +1,10 @@
-"""S3: public access blocked, encryption, TLS-only policy, versioning where data is protected.
+"""S3: public access blocked, encryption, TLS-only policy, versioning where data is protected,
+server access logs, and log buckets ELB and S3 can deliver to.
 
-Each control is decided on its own resource, before the engine creates it (resource rules). One
-stack rule checks that every bucket has each control attached, matched through the engine's
-property dependencies (so it decides during a first preview, when ids are unknown).
+Each control is decided on its own resource, before the engine creates it (resource rules). Stack
+rules check what takes several resources (every bucket has each control attached; who writes logs
+into which bucket), matched through the engine's property dependencies (so they decide during a
+first preview, when ids are unknown).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ._common import (
     stack_says,
     token,
 )
+from .guard import BALANCERS
 from .iam import covers, everyone
 
 # pulumi-aws still ships the V2 tokens of a bucket and its controls: both are matched.
@@ -35,6 +38,7 @@ BLOCK = (token(aws.s3.BucketPublicAccessBlock),)
 SSE = (token(aws.s3.BucketServerSideEncryptionConfiguration), token(aws.s3.BucketServerSideEncryptionConfigurationV2))
 POLICY = (token(aws.s3.BucketPolicy),)
 VERSIONING = (token(aws.s3.BucketVersioning), token(aws.s3.BucketVersioningV2))
+LOGGING = (token(aws.s3.BucketLogging), token(aws.s3.BucketLoggingV2))
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -106,6 +110,49 @@ def _controls(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
     return decide_each(of_type(args, *BUCKETS), one)
 
 
+def _receives_logs(args: StackValidationArgs, bucket: Any) -> bool:
+    """A bucket some bucket's server access logs or some load balancer's access logs go to."""
+    names = ("bucket", "id")
+    return bool(
+        attached(args, LOGGING, "targetBucket", bucket, names)
+        or attached(args, BALANCERS, "accessLogs.bucket", bucket, names)
+    )
+
+
+def _bucket_logging(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+    """Every bucket sends server access logs somewhere, but the buckets that receive logs."""
+    if not setting(args, "required", stack_says("protectData")):
+        return iter(())
+
+    def one(bucket: Any) -> Iterator[tuple[str, str]]:
+        if not attached(args, LOGGING, "bucket", bucket, ("bucket", "id")) and not _receives_logs(args, bucket):
+            name = bucket.props.get("bucket")
+            yield bucket.urn, f"bucket {name!r} sends no server access logs; the stack protects its data"
+
+    return decide_each(of_type(args, *BUCKETS), one)
+
+
+def _log_bucket_encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+    """A bucket that receives access logs encrypts with SSE-S3: ELB delivers to no other (ELB User
+    Guide, "Enable access logs", bucket requirements), nor do S3 server access logs."""
+
+    def one(bucket: Any) -> Iterator[tuple[str, str]]:
+        if not _receives_logs(args, bucket):
+            return
+        for sse in attached(args, SSE, "bucket", bucket, ("bucket", "id")):
+            algorithm = get(sse.props, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm")
+            if algorithm != "AES256":
+                yield (
+                    sse.urn,
+                    (
+                        f"bucket {bucket.props.get('bucket')!r} receives access logs but encrypts with {algorithm}; "
+                        "ELB and S3 log delivery write only to SSE-S3 (AES256) buckets"
+                    ),
+                )
+
+    return decide_each(of_type(args, *BUCKETS), one)
+
+
 POLICIES = [
     resource_rule("s3-block-public-access", "Buckets block all public access", BLOCK, _public_access, control="S3.8"),
     resource_rule(
@@ -125,5 +172,17 @@ POLICIES = [
         "Every bucket has its public access block, encryption, bucket policy and (protectData) versioning",
         _controls,
         config={"versioning": {"type": "boolean", "description": "default: the stack's protectData"}},
+    ),
+    stack_rule(
+        "s3-bucket-logging",
+        "Buckets send server access logs where the stack's protectData is true (required); log buckets excepted",
+        _bucket_logging,
+        control="S3.9",
+        config=PROTECTED,
+    ),
+    stack_rule(
+        "access-log-bucket-sse-s3",
+        "Buckets that receive access logs (load balancer, S3 server access) encrypt with SSE-S3",
+        _log_bucket_encryption,
     ),
 ]
