@@ -89,11 +89,13 @@ class Logging(pulumi.ComponentResource):
         protected (and versioned) where the stack protects its data. Returns its name."""
         child = pulumi.ResourceOptions(parent=self)
         protect = args.stack.protect_data
+        # Replaced only under a new name (accessLogsBucketSuffix), so created first: the writers move
+        # to it, then the old one goes (refused where protected). docs/naming-policy.md.
         bucket = aws.s3.Bucket(
             f"{name}-access-logs",
             bucket=args.names.access_logs_bucket,
             force_destroy=not protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, delete_before_replace=False),
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-access-logs-ownership",

@@ -249,7 +249,7 @@ class StorageConfig(Section):
         "Suffix appended to the recordings bucket name when `marin-<env>-call-recordings` is taken "
         "in another AWS account (S3 names are global). Empty keeps the story's name.",
         "",
-        changing="replaces s3.Bucket and 7 other types with downtime or data loss; refused where protected",
+        changing="replaces s3.Bucket and 8 other types with downtime or data loss; refused where protected",
     )
     recordings_versioning: Bool = key("topology", "Keep object versions in the recordings bucket.")
     recordings_transition_days: Annotated[Int, AfterValidator(_transition_days)] = key(
@@ -273,7 +273,7 @@ class LoggingConfig(Section):
         "Suffix appended to the access-log bucket name when `marin-<env>-access-logs` is taken in another "
         "AWS account (S3 names are global). Empty keeps that name.",
         "",
-        changing="replaces s3.Bucket and 7 other types with downtime or data loss; refused where protected",
+        changing="replaces s3.Bucket and 6 other types with downtime or data loss; refused where protected",
     )
 
 

@@ -41,6 +41,7 @@ FREE: dict[str, str] = {
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketVersioning:BucketVersioning",
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLogging:BucketLogging",
         "aws:cloudwatch/queryDefinition:QueryDefinition",
         "aws:secretsmanager/secretVersion:SecretVersion",
         "aws:ecs/cluster:Cluster",
@@ -165,6 +166,7 @@ USAGE_KEYS: tuple[str, ...] = (
     "service_log_gb",
     "flow_log_gb",
     "recordings_gb",
+    "access_log_gb",
     "nat_instance_root_gb",
     "api_requests_millions",
 )
@@ -335,8 +337,27 @@ class _Model:
         return f"{gb:g} GB ingested", gb * self.p("logs_ingest_gb")
 
     def bucket(self, r: Record) -> tuple[str, float]:
-        gb = self.u["recordings_gb"]
-        return f"{gb:g} GB Standard", gb * self.p("s3_standard_gb_month")
+        if r["tier"] != "logging":
+            gb = self.u["recordings_gb"]
+            return f"{gb:g} GB Standard", gb * self.p("s3_standard_gb_month")
+        # The access-log bucket: a month's logs are stored until they expire, and as noncurrent
+        # versions for as long again where the bucket is versioned (its lifecycle rule).
+        gb, days = self.u["access_log_gb"], self.kept_days(r)
+        return f"{gb:g} GB/month, {days} d kept", gb * days / 30 * self.p("s3_standard_gb_month")
+
+    def kept_days(self, bucket: Record) -> int:
+        """Days an object of `bucket` is stored: its lifecycle's expiration, plus the noncurrent days
+        when versioning is enabled."""
+
+        def of_bucket(suffix: str) -> list[Record]:
+            return [x for x in self.of_type(suffix) if x["inputs"].get("bucket") == bucket["outputs"].get("id")]
+
+        (lifecycle,) = of_bucket(":BucketLifecycleConfiguration")
+        (rule,) = lifecycle["inputs"]["rules"]
+        days = int(rule["expiration"]["days"])
+        if any(v["inputs"]["versioningConfiguration"]["status"] == "Enabled" for v in of_bucket(":BucketVersioning")):
+            days += int(rule["noncurrentVersionExpiration"]["noncurrentDays"])
+        return days
 
     def kms_key(self, r: Record) -> tuple[str, float]:
         return "customer managed key", self.p("kms_key_month")

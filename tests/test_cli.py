@@ -49,13 +49,13 @@ def test_plan_json_is_the_full_inventory(tmp_path: Path) -> None:
     assert doc["schemaVersion"] == 2
     assert doc["kind"] == "plan"
     resources = doc["environments"]["dev"]["resources"]
-    (bucket,) = [r for r in resources if r["type"] == token(aws.s3.Bucket)]
+    (bucket,) = [r for r in resources if r["type"] == token(aws.s3.Bucket) and r["tier"] == "storage"]
     assert bucket["physicalName"] == "marin-dev-call-recordings"
     assert bucket["tier"] == "storage"
     assert bucket["urn"].endswith("::storage-recordings")
     assert bucket["parent"].endswith("marin:storage:Storage::storage")
     assert {"type", "logicalName", "physicalName", "tier", "protect", "inputs", "dependencies"} <= set(bucket)
-    (policy,) = [r for r in resources if r["type"] == token(aws.s3.BucketPolicy)]
+    (policy,) = [r for r in resources if r["type"] == token(aws.s3.BucketPolicy) and r["tier"] == "storage"]
     assert bucket["urn"] in policy["dependencies"]
     (group,) = [r for r in resources if r["logicalName"] == "logging-api"]
     config = stackfiles.effective_config("dev")

@@ -8,7 +8,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from marin import stackfiles
+from marin import catalogue, stackfiles
 from marin.config import SCHEMA, ConfigError, deploy_problems, environment_problems, parse
 from tests.conftest import ENVS
 
@@ -166,6 +166,23 @@ def test_bucket_suffix_is_appended_and_default_keeps_the_story_name(dev: dict[st
         parse("dev", dev | {"marin:recordingsBucketSuffix": "a1b2"}).names.recordings_bucket
         == "marin-dev-call-recordings-a1b2"
     )
+
+
+def test_a_load_balanced_stack_in_a_region_without_an_elb_log_principal_is_refused_in_one_line(
+    prod: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The access-log bucket must grant the region's ELB principal (ELB User Guide, "Enable access
+    logs"): a region added to the zone lists without one fails here, not at deploy with "Access
+    Denied for bucket"."""
+    monkeypatch.delitem(catalogue.ELB_LOG_DELIVERY, "eu-west-1")
+    raw = prod | {"marin:awsRegion": "eu-west-1"}
+    problems = [line for line in refused("prod", raw).splitlines() if "awsRegion" in line]
+    assert problems == [
+        "  - marin:awsRegion='eu-west-1' with marin:ingress='alb': no Elastic Load Balancing log delivery "
+        "principal for the load balancer's access logs there (marin/catalogue.py ELB_LOG_DELIVERY); allowed: "
+        + ", ".join(sorted(set(catalogue.FARGATE_ZONES) - {"eu-west-1"}))
+    ]
+    parse("dev", stackfiles.effective_config("dev") | {"marin:awsRegion": "eu-west-1"})  # no load balancer
 
 
 def test_unknown_nat_mode_is_refused(dev: dict[str, str]) -> None:

@@ -95,6 +95,20 @@ def test_flow_logs_come_after_their_roles_policy(inv: Inventory, config: EnvConf
         assert inv.depends_on(flow_log, policies[role.outputs["id"]])
 
 
+def test_log_writers_come_after_the_log_bucket_s_policy_and_encryption(inv: Inventory, config: EnvConfig) -> None:
+    """ELB checks that it can write to the bucket when access logging is enabled, and fails the load
+    balancer ("Access Denied for bucket") if the policy is not there yet (ELB User Guide, "Enable
+    access logs for your Application Load Balancer"); S3 delivers only to an SSE-S3 bucket that
+    grants it. So the load balancer and the recordings bucket's logging wait for both."""
+    (policy,) = [p for p in inv.of_type(token(aws.s3.BucketPolicy)) if p.tier == "logging"]
+    (sse,) = [e for e in inv.of_type(token(aws.s3.BucketServerSideEncryptionConfiguration)) if e.tier == "logging"]
+    writers = inv.of_type(token(aws.s3.BucketLogging)) + inv.of_type(token(aws.lb.LoadBalancer))
+    assert len(writers) == (2 if config.ingress.load_balanced else 1)
+    for writer in writers:
+        assert inv.depends_on(writer, policy), writer.name
+        assert inv.depends_on(writer, sse), writer.name
+
+
 def test_scheduled_scaling_targets_ignore_the_capacity_the_schedule_sets(inv: Inventory, config: EnvConfig) -> None:
     scheduled = {a.inputs["resourceId"] for a in inv.of_type(token(aws.appautoscaling.ScheduledAction))}
     assert bool(scheduled) == config.compute.auto_stop

@@ -6,6 +6,7 @@ retention 7/14/30, the naming convention, the secret hierarchy, protection outsi
 
 from __future__ import annotations
 
+import fnmatch
 import importlib
 import inspect
 import ipaddress
@@ -28,6 +29,7 @@ from marin.catalogue import SECRETS
 from marin.config import ConfigError, EnvConfig
 from offline import engine
 from offline.engine import Inventory, token
+from tests.test_iam_documents import ELB_ACCOUNTS_FROM_THE_GUIDE
 
 STORY_LOG_RETENTION = {"dev": 7, "staging": 14, "prod": 30}
 FOUNDATION_TIERS = {"marin:network:Network", "marin:storage:Storage", "marin:logging:Logging", "marin:secrets:Secrets"}
@@ -40,6 +42,12 @@ def is_secret(value: object) -> bool:
 
 def rendered(r: engine.Resource) -> dict:
     return engine.unwrap(r.inputs)
+
+
+def recordings(inv: Inventory, cls: type[pulumi.CustomResource]) -> engine.Resource:
+    """The one resource of type `cls` of the storage tier (the recordings bucket or one of its controls)."""
+    (found,) = [r for r in inv.of_type(token(cls)) if r.tier == "storage"]
+    return found
 
 
 def test_program_declares_every_foundation_tier(inv: Inventory) -> None:
@@ -301,16 +309,16 @@ def test_operator_secrets_get_their_first_value_from_secret_config_and_keep_rota
 
 
 def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> None:
-    bucket = inv.one(token(aws.s3.Bucket)).inputs
+    bucket = recordings(inv, aws.s3.Bucket).inputs
     assert bucket["bucket"].startswith(f"marin-{env}-call-recordings")
-    block = inv.one(token(aws.s3.BucketPublicAccessBlock)).inputs
+    block = recordings(inv, aws.s3.BucketPublicAccessBlock).inputs
     assert all(
         block[k] is True for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    sse = inv.one(token(aws.s3.BucketServerSideEncryptionConfiguration))
+    sse = recordings(inv, aws.s3.BucketServerSideEncryptionConfiguration)
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] in ("AES256", "aws:kms")
-    assert inv.one(token(aws.s3.BucketOwnershipControls)).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
-    policy = json.loads(inv.one(token(aws.s3.BucketPolicy)).inputs["policy"])
+    assert recordings(inv, aws.s3.BucketOwnershipControls).inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+    policy = json.loads(recordings(inv, aws.s3.BucketPolicy).inputs["policy"])
     deny_plain = [
         s
         for s in policy["Statement"]
@@ -324,7 +332,7 @@ def test_bucket_is_private_encrypted_and_tls_only(inv: Inventory, env: str) -> N
 
 
 def test_versioning_in_staging_and_prod(inv: Inventory, env: str, committed: dict[str, dict[str, str]]) -> None:
-    versioning = inv.of_type(token(aws.s3.BucketVersioning))
+    versioning = [r for r in inv.of_type(token(aws.s3.BucketVersioning)) if r.tier == "storage"]
     if committed[env]["marin:recordingsVersioning"] == "false":
         assert not versioning
     else:
@@ -334,7 +342,7 @@ def test_versioning_in_staging_and_prod(inv: Inventory, env: str, committed: dic
 def test_lifecycle_matches_the_environments_retention(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
-    (rule,) = inv.one(token(aws.s3.BucketLifecycleConfiguration)).inputs["rules"]
+    (rule,) = recordings(inv, aws.s3.BucketLifecycleConfiguration).inputs["rules"]
     assert rule["status"] == "Enabled"
     assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
     expire = int(committed[env]["marin:recordingsExpirationDays"])
@@ -347,7 +355,7 @@ def test_data_is_protected_outside_dev_and_disposable_in_dev(
     inv: Inventory, env: str, committed: dict[str, dict[str, str]]
 ) -> None:
     data = inv.of_type(token(aws.s3.Bucket)) + inv.of_type(token(aws.secretsmanager.Secret))
-    bucket = inv.one(token(aws.s3.Bucket)).inputs
+    bucket = recordings(inv, aws.s3.Bucket).inputs
     if committed[env]["marin:protectData"] == "false":
         assert not any(r.protect for r in data)
         assert bucket["forceDestroy"] is True
@@ -442,9 +450,9 @@ def test_every_component_registers_exactly_its_typed_outputs(inv: Inventory) -> 
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/amazon-s3-policy-keys.html#example-object-tls-version
 def test_the_bucket_policy_denies_plain_http_and_tls_below_1_2_on_the_bucket_and_its_objects(inv: Inventory) -> None:
-    arn = f"arn:aws:s3:::{inv.one(token(aws.s3.Bucket)).inputs['bucket']}"
+    arn = f"arn:aws:s3:::{recordings(inv, aws.s3.Bucket).inputs['bucket']}"
     deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": [arn, f"{arn}/*"]}
-    policy = json.loads(inv.one(token(aws.s3.BucketPolicy)).inputs["policy"])
+    policy = json.loads(recordings(inv, aws.s3.BucketPolicy).inputs["policy"])
     assert policy == {
         "Version": "2012-10-17",
         "Statement": [
@@ -457,17 +465,17 @@ def test_the_bucket_policy_denies_plain_http_and_tls_below_1_2_on_the_bucket_and
 def test_the_bucket_policy_and_lifecycle_wait_for_what_they_need(inv: Inventory) -> None:
     """S3 refuses concurrent changes to a bucket's public-access block and its policy; a lifecycle
     with noncurrent-version rules on a bucket not yet versioned is accepted but never applies."""
-    policy = inv.one(token(aws.s3.BucketPolicy))
-    assert inv.depends_on(policy, inv.one(token(aws.s3.BucketPublicAccessBlock)))
-    lifecycle = inv.one(token(aws.s3.BucketLifecycleConfiguration))
-    for versioning in inv.of_type(token(aws.s3.BucketVersioning)):
+    policy = recordings(inv, aws.s3.BucketPolicy)
+    assert inv.depends_on(policy, recordings(inv, aws.s3.BucketPublicAccessBlock))
+    lifecycle = recordings(inv, aws.s3.BucketLifecycleConfiguration)
+    for versioning in [r for r in inv.of_type(token(aws.s3.BucketVersioning)) if r.tier == "storage"]:
         assert inv.depends_on(lifecycle, versioning)
 
 
 def test_recordings_are_encrypted_with_s3_managed_keys_without_a_bucket_key(inv: Inventory) -> None:
     """A bucket key only changes SSE-KMS (S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3
     Bucket Keys"); with SSE-S3 (AES256) it is a setting that does nothing, so none is set."""
-    sse = inv.one(token(aws.s3.BucketServerSideEncryptionConfiguration))
+    sse = recordings(inv, aws.s3.BucketServerSideEncryptionConfiguration)
     assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
 
 
@@ -475,7 +483,7 @@ def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, con
     """One rule for every object: Standard-IA after the transition days, deleted after the
     expiration days (or, versioned and kept forever, only orphaned delete markers), noncurrent
     versions kept 30 days, unfinished uploads aborted after 7."""
-    (rule,) = inv.one(token(aws.s3.BucketLifecycleConfiguration)).inputs["rules"]
+    (rule,) = recordings(inv, aws.s3.BucketLifecycleConfiguration).inputs["rules"]
     expected: dict[str, object] = {
         "id": "recordings-retention",
         "status": "Enabled",
@@ -491,6 +499,102 @@ def test_the_lifecycle_rule_is_the_stack_s_retention_exactly(inv: Inventory, con
     if config.storage.recordings_versioning:
         expected["noncurrentVersionExpiration"] = {"noncurrentDays": 30}
     assert rule == expected
+
+
+def access_logs(inv: Inventory, cls: type[pulumi.CustomResource]) -> list[engine.Resource]:
+    """The resources of type `cls` of the logging tier (the access-log bucket and its controls)."""
+    return [r for r in inv.of_type(token(cls)) if r.tier == "logging"]
+
+
+# ALB access logs: the bucket in the load balancer's region, SSE-S3 the only default encryption,
+# `<bucket>/<prefix>/AWSLogs/<account>/...` the keys written, the region's ELB account granted
+# https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+# S3 server access logs: same region and account, `logging.s3.amazonaws.com` granted by the bucket
+# policy (ACLs disabled), SSE-S3 https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+def test_the_access_log_bucket_is_private_sse_s3_and_tls_only(inv: Inventory, config: EnvConfig) -> None:
+    (bucket,) = access_logs(inv, aws.s3.Bucket)
+    assert bucket.inputs["bucket"] == config.names.access_logs_bucket
+    (block,) = access_logs(inv, aws.s3.BucketPublicAccessBlock)
+    blocks = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert all(block.inputs[k] is True for k in blocks)
+    (ownership,) = access_logs(inv, aws.s3.BucketOwnershipControls)
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    (sse,) = access_logs(inv, aws.s3.BucketServerSideEncryptionConfiguration)
+    assert sse.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    (policy,) = access_logs(inv, aws.s3.BucketPolicy)
+    statements = {s.get("Sid"): s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    arn = f"arn:aws:s3:::{bucket.inputs['bucket']}"
+    for sid in ("DenyInsecureTransport", "DenyOutdatedTls"):
+        assert statements.pop(sid)["Resource"] == [arn, f"{arn}/*"]
+    assert not [s for s in statements.values() if s["Effect"] != "Allow" or s["Action"] != "s3:PutObject"]
+    assert inv.depends_on(policy, block)
+
+
+def _covers(resource: str, key: str) -> bool:
+    return fnmatch.fnmatchcase(key, resource)
+
+
+def test_each_writer_logs_under_a_prefix_the_bucket_grants_it_and_waits_for_the_grant(
+    inv: Inventory, config: EnvConfig
+) -> None:
+    """The recordings bucket's server access logs and the load balancer's access logs go to the
+    access-log bucket, under keys its policy lets exactly that writer put, for this account only."""
+    (bucket,) = access_logs(inv, aws.s3.Bucket)
+    (policy,) = access_logs(inv, aws.s3.BucketPolicy)
+    name, account = bucket.inputs["bucket"], config.stack.allowed_account_ids[0]
+    grants = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"] if s["Effect"] == "Allow"}
+
+    (logging,) = inv.of_type(token(aws.s3.BucketLogging))
+    assert logging.inputs["bucket"] == recordings(inv, aws.s3.Bucket).inputs["bucket"]
+    assert logging.inputs["targetBucket"] == name
+    s3 = grants.pop("S3ServerAccessLogs")
+    assert s3["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert s3["Condition"] == {
+        "ArnLike": {"aws:SourceArn": recordings(inv, aws.s3.Bucket).outputs["arn"]},
+        "StringEquals": {"aws:SourceAccount": account},
+    }
+    assert _covers(s3["Resource"], f"arn:aws:s3:::{name}/{logging.inputs['targetPrefix']}2026-01-01-00-00-00-ABC")
+
+    balancers = inv.of_type(token(aws.lb.LoadBalancer))
+    assert len(balancers) == (1 if config.ingress.load_balanced else 0)
+    for alb in balancers:
+        logs = alb.inputs["accessLogs"]
+        assert logs["enabled"] is True
+        assert logs["bucket"] == name
+        assert "AWSLogs" not in logs["prefix"]
+        assert not logs["prefix"].startswith("/")
+        elb = grants.pop("LoadBalancerAccessLogs")
+        region_account = ELB_ACCOUNTS_FROM_THE_GUIDE[config.stack.aws_region]
+        assert elb["Principal"] == {"AWS": f"arn:aws:iam::{region_account}:root"}
+        key = f"arn:aws:s3:::{name}/{logs['prefix']}/AWSLogs/{account}/ELBAccessLogTestFile"
+        assert _covers(elb["Resource"], key)
+        assert not _covers(elb["Resource"], key.replace(account, "999999999999"))
+    assert grants == {}, "nothing else may write there"
+
+
+def test_access_logs_expire_with_the_log_retention_and_are_protected_as_the_stack_s_data(
+    inv: Inventory, config: EnvConfig
+) -> None:
+    """Kept logRetentionDays (and, versioned, as long again once deleted or expired); protected,
+    versioned and not force-destroyable exactly where the stack protects its data."""
+    (bucket,) = access_logs(inv, aws.s3.Bucket)
+    protect = config.stack.protect_data
+    assert bucket.protect is protect
+    assert bucket.inputs["forceDestroy"] is (not protect)
+    versioning = access_logs(inv, aws.s3.BucketVersioning)
+    assert [v.inputs["versioningConfiguration"] for v in versioning] == ([{"status": "Enabled"}] if protect else [])
+    (lifecycle,) = access_logs(inv, aws.s3.BucketLifecycleConfiguration)
+    days = config.logging.log_retention_days
+    assert lifecycle.inputs["rules"] == [
+        {
+            "id": "access-logs-retention",
+            "status": "Enabled",
+            "filter": {},
+            "expiration": {"days": days},
+            "noncurrentVersionExpiration": {"noncurrentDays": days},
+        }
+    ]
+    assert all(inv.depends_on(lifecycle, v) for v in versioning)
 
 
 # Secrets Manager: a secret's description is what an operator sees in the console; ElastiCache AUTH

@@ -8,6 +8,10 @@ wider action, resource or condition fails, not only a missing one.
 - ECR image URIs `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]` and repository
   ARNs `arn:aws:ecr:<region>:<account>:repository/<name>`:
   https://docs.aws.amazon.com/AmazonECR/latest/userguide/docker-pull-ecr-image.html
+- ALB access logs (the regional ELB accounts, the `<prefix>/AWSLogs/<account>/*` keys):
+  https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+- S3 server access logs (the logging service principal, aws:SourceArn and aws:SourceAccount):
+  https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from marin import iam
+from marin import catalogue, iam
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 LOGS = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/ecs/dev/api"
@@ -175,3 +179,106 @@ def test_no_statement_names_a_resource_outside_the_environment() -> None:
                 else:
                     assert any(resource == arn or resource.startswith((f"{arn}:", f"{arn}/")) for arn in own)
     assert len(_resources(docs[0])) == 5
+
+
+# ELB User Guide, "Enable access logs for your Application Load Balancer", step 2: the Elastic Load
+# Balancing account of each region available before August 2022 (transcribed here, not from the code).
+ELB_ACCOUNTS_FROM_THE_GUIDE = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-south-1": "635631232127",
+    "eu-west-3": "009996457667",
+    "eu-north-1": "897822967062",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ap-south-1": "718504428378",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}
+
+
+def test_every_region_the_config_accepts_grants_the_guide_s_elb_principal() -> None:
+    """A load balancer in any region config validation lets through can write its access logs: the
+    principal is that region's ELB account from the guide (or, for a region the guide does not list,
+    the log delivery service)."""
+    for region in catalogue.FARGATE_ZONES:
+        account = ELB_ACCOUNTS_FROM_THE_GUIDE.get(region)
+        service = {"Service": catalogue.ELB_LOG_DELIVERY_SERVICE}
+        expected = {"AWS": f"arn:aws:iam::{account}:root"} if account else service
+        assert catalogue.ELB_LOG_DELIVERY[region] == expected, region
+    assert catalogue.ELB_LOG_DELIVERY_SERVICE == "logdelivery.elasticloadbalancing.amazonaws.com"
+
+
+LOG_BUCKET = "arn:aws:s3:::marin-dev-access-logs"
+TLS_ONLY = [
+    {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [LOG_BUCKET, f"{LOG_BUCKET}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    },
+    {
+        "Sid": "DenyOutdatedTls",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [LOG_BUCKET, f"{LOG_BUCKET}/*"],
+        "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+    },
+]
+S3_SERVER_ACCESS_LOGS = {
+    "Sid": "S3ServerAccessLogs",
+    "Effect": "Allow",
+    "Principal": {"Service": "logging.s3.amazonaws.com"},
+    "Action": "s3:PutObject",
+    "Resource": f"{LOG_BUCKET}/s3/call-recordings/*",
+    "Condition": {
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::marin-dev-call-recordings"},
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+    },
+}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
+def test_the_access_log_bucket_admits_each_writer_under_its_own_prefix_for_this_account_only(region: str) -> None:
+    """The guide's policy for a region available before August 2022, its resource narrowed to the
+    program's prefix: ELB writes only `<prefix>/AWSLogs/<account>/...` (its test file included)."""
+    doc = iam.access_log_bucket_policy(
+        "marin-dev-access-logs",
+        ACCOUNT,
+        source_bucket="marin-dev-call-recordings",
+        source_prefix="s3/call-recordings/",
+        elb=catalogue.ELB_LOG_DELIVERY[region],
+        elb_prefix="alb",
+    )
+    assert doc == _doc(
+        S3_SERVER_ACCESS_LOGS,
+        {
+            "Sid": "LoadBalancerAccessLogs",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ELB_ACCOUNTS_FROM_THE_GUIDE[region]}:root"},
+            "Action": "s3:PutObject",
+            "Resource": f"{LOG_BUCKET}/alb/AWSLogs/{ACCOUNT}/*",
+        },
+        *TLS_ONLY,
+    )
+
+
+def test_without_a_load_balancer_elb_is_granted_nothing() -> None:
+    doc = iam.access_log_bucket_policy(
+        "marin-dev-access-logs", ACCOUNT, source_bucket="marin-dev-call-recordings", source_prefix="s3/call-recordings/"
+    )
+    assert doc == _doc(S3_SERVER_ACCESS_LOGS, *TLS_ONLY)

@@ -15,6 +15,7 @@ import pytest
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from offline.engine import Inventory, token
+from tests.test_foundation import recordings
 
 READS = {"secret": "secretsmanager:GetSecretValue", "object": "s3:GetObject"}
 
@@ -28,7 +29,7 @@ def role_policies(inv: Inventory) -> dict[str, list[str]]:
 
 
 def data_arns(inv: Inventory) -> dict[str, list[str]]:
-    bucket = inv.one(token(aws.s3.Bucket)).outputs["arn"]
+    bucket = recordings(inv, aws.s3.Bucket).outputs["arn"]
     return {
         "secret": [s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))],
         "object": [f"{bucket}/recordings/2026/11/call.wav"],

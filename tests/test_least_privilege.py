@@ -20,6 +20,7 @@ from marin.config import EnvConfig
 from marin.iam import ecr_repository_arn
 from offline import engine
 from offline.engine import Inventory, token
+from tests.test_foundation import recordings
 
 SHARED_ACCOUNT = "444455556666"
 
@@ -35,7 +36,7 @@ def as_list(value: str | list[str]) -> list[str]:
 
 def own_resources(inv: Inventory, config: EnvConfig, account: str) -> set[str]:
     """Every ARN a role of this environment may be granted, and nothing else."""
-    bucket = inv.one(token(aws.s3.Bucket)).outputs["arn"]
+    bucket = recordings(inv, aws.s3.Bucket).outputs["arn"]
     groups = {g.outputs["arn"] for g in inv.of_type(token(aws.cloudwatch.LogGroup))}
     secrets = {s.outputs["arn"] for s in inv.of_type(token(aws.secretsmanager.Secret))}
     repos = {ecr_repository_arn(i) for i in (config.compute.api_image, config.compute.worker_image)} - {None}
@@ -162,7 +163,7 @@ def test_no_role_reads_another_environments_data_in_a_shared_account(one_account
     for (owner, inv), (other, target) in product(one_account.items(), repeat=2):
         if owner == other:
             continue
-        bucket = target.one(token(aws.s3.Bucket)).outputs["arn"]
+        bucket = recordings(target, aws.s3.Bucket).outputs["arn"]
         arns = [s.outputs["arn"] for s in target.of_type(token(aws.secretsmanager.Secret))]
         assert all(f":{SHARED_ACCOUNT}:" in a for a in arns)
         for policy in inv.of_type(token(aws.iam.RolePolicy)):
