@@ -185,6 +185,15 @@ def test_a_load_balanced_stack_in_a_region_without_an_elb_log_principal_is_refus
     parse("dev", stackfiles.effective_config("dev") | {"marin:awsRegion": "eu-west-1"})  # no load balancer
 
 
+def test_access_log_bucket_suffix_is_appended_and_one_s3_would_reject_is_refused(dev: dict[str, str]) -> None:
+    assert parse("dev", dev).names.access_logs_bucket == "marin-dev-access-logs"
+    suffixed = parse("dev", dev | {"marin:accessLogsBucketSuffix": "a1b2"})
+    assert suffixed.names.access_logs_bucket == "marin-dev-access-logs-a1b2"
+    assert "marin:accessLogsBucketSuffix='Acme_Corp': allowed: empty, or 1-12 lowercase letters and digits" in refused(
+        "dev", dev | {"marin:accessLogsBucketSuffix": "Acme_Corp"}
+    )
+
+
 def test_unknown_nat_mode_is_refused(dev: dict[str, str]) -> None:
     assert "marin:natMode='none': allowed: instance, single-gateway, gateway-per-az" in refused(
         "dev", dev | {"marin:natMode": "none"}

@@ -63,6 +63,7 @@ USAGE: dict[str, float] = {
     "service_log_gb": 4,
     "flow_log_gb": 3,
     "recordings_gb": 50,
+    "access_log_gb": 3,
 }
 
 
@@ -280,6 +281,30 @@ def test_storage_keys_secrets_and_alarms() -> None:
     ]
     assert cost.by_tier(cost.estimate(records, PRICES, USAGE)) == {"storage": 1.15, "alerts": 1.1, "secrets": 0.4}
     assert cost.by_tier([]) == {}
+
+
+def test_access_logs_are_stored_as_long_as_their_bucket_s_lifecycle_keeps_them() -> None:
+    """S3 Standard for a month's access logs (usage) times the days they are kept over 30: the
+    lifecycle's expiration, and its noncurrent days again where the bucket is versioned (an expired
+    log stays a noncurrent version that long). ELB and S3 charge no delivery (ELB User Guide,
+    "Access logs": storage costs only; S3 User Guide, server access logging: no extra charge)."""
+
+    def logs(name: str, days: int, versioned: bool) -> list[dict]:
+        rule = {"expiration": {"days": days}, "noncurrentVersionExpiration": {"noncurrentDays": days}}
+        records = [
+            rec("aws:s3/bucket:Bucket", {"bucket": name}, {"id": name}, tier="logging", name=name),
+            rec("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", {"bucket": name, "rules": [rule]}),
+            rec("aws:s3/bucketLogging:BucketLogging", {"bucket": "r", "targetBucket": name}),
+        ]
+        if versioned:
+            status = {"versioningConfiguration": {"status": "Enabled"}}
+            records.append(rec("aws:s3/bucketVersioning:BucketVersioning", {"bucket": name} | status))
+        return records
+
+    assert items(logs("dev-logs", 7, versioned=False) + logs("prod-logs", 30, versioned=True)) == [
+        ("logging", "aws:s3/bucket:Bucket", "dev-logs", "3 GB/month, 7 d kept", 0.0161),  # 3 x 7/30 x 0.023
+        ("logging", "aws:s3/bucket:Bucket", "prod-logs", "3 GB/month, 60 d kept", 0.138),  # 3 x 60/30 x 0.023
+    ]
 
 
 def test_free_unpriced_and_engine_types_are_not_line_items_and_unknown_types_are_refused() -> None:

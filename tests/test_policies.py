@@ -58,9 +58,8 @@ def report_of(inv: Inventory) -> policy.Report:
 # --- the committed stacks ------------------------------------------------------------------------
 
 
-# Advisories the committed stacks still raise, each with its pending fix: the ALB keeps no access
-# logs (components/compute.py: an access-log bucket and `access_logs` on the load balancer).
-KNOWN_ADVISORIES = {"elb-access-logs"}
+# Advisories the committed stacks still raise, each with its pending fix: none.
+KNOWN_ADVISORIES: set[str] = set()
 
 
 @pytest.mark.parametrize("preview", [False, True], ids=["update", "first-preview"])
@@ -192,6 +191,16 @@ def with_output(inv: Inventory, key: str, value: Any, *, secret: bool = False) -
     return clone
 
 
+def _as_literal(bucket_name: str) -> Change:
+    """The attachment names its bucket with a literal string: no property dependency to follow."""
+
+    def change(r: engine.Resource) -> None:
+        set_input("bucket", bucket_name)(r)
+        r.property_dependencies = {k: v for k, v in r.property_dependencies.items() if k != "bucket"}
+
+    return change
+
+
 MANDATORY, ADVISORY = "mandatory", "advisory"
 MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
     # (rule, level, env, type, logical-name filter, change, expected message)
@@ -200,7 +209,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "dev",
         token(aws.s3.Bucket),
-        "",
+        "storage",
         set_input("bucket", "recordings-dev"),
         "aws:s3/bucket:Bucket name 'recordings-dev' must be marin-dev-<resource>",
     ),
@@ -308,7 +317,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "staging",
         token(aws.s3.BucketPublicAccessBlock),
-        "",
+        "storage",
         set_input("restrictPublicBuckets", False),
         "public access block storage-public-access-block leaves restrictPublicBuckets off",
     ),
@@ -317,7 +326,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "dev",
         token(aws.s3.BucketServerSideEncryptionConfiguration),
-        "",
+        "storage",
         set_input("rules", []),
         "encryption configuration storage-encryption sets no default server-side encryption",
     ),
@@ -326,7 +335,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "prod",
         token(aws.s3.BucketPolicy),
-        "",
+        "storage",
         edit_json("policy", lambda d: {**d, "Statement": d["Statement"][1:]}),
         "bucket policy storage-tls-only does not deny requests without TLS (aws:SecureTransport) to everyone, for "
         "every S3 action, on the bucket and its objects",
@@ -336,9 +345,28 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "prod",
         token(aws.s3.BucketVersioning),
-        "",
+        "storage",
         set_input("versioningConfiguration.status", "Suspended"),
         "bucket versioning storage-versioning is Suspended; the stack protects its data",
+    ),
+    (
+        "s3-bucket-logging",
+        MANDATORY,
+        "prod",
+        token(aws.s3.BucketLogging),
+        "",
+        _as_literal("someone-elses-bucket"),
+        "bucket 'marin-prod-call-recordings' sends no server access logs; the stack protects its data",
+    ),
+    (
+        "access-log-bucket-sse-s3",
+        MANDATORY,
+        "dev",
+        token(aws.s3.BucketServerSideEncryptionConfiguration),
+        "logging",
+        set_input("rules", [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]),
+        "bucket 'marin-dev-access-logs' receives access logs but encrypts with aws:kms; ELB and S3 log delivery "
+        "write only to SSE-S3 (AES256) buckets",
     ),
     (
         "elasticache-encryption",
@@ -606,7 +634,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         MANDATORY,
         "prod",
         token(aws.s3.Bucket),
-        "",
+        "storage",
         set_input("forceDestroy", True),
         "bucket 'marin-prod-call-recordings' can be destroyed with its recordings (forceDestroy); the stack protects "
         "its data",
@@ -714,7 +742,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
     ),
     (
         "elb-access-logs",
-        ADVISORY,
+        MANDATORY,
         "prod",
         token(aws.lb.LoadBalancer),
         "",
@@ -874,24 +902,16 @@ def test_a_missing_control_is_reported(
 ) -> None:
     inv = all_inventories[env]
     assert inv.of_type(type_), f"{env} declares no {type_}"
-    inv = _replace(inv, [r for r in inv.resources if r.type != type_])
+    # the access-log bucket keeps its own: one finding, on the recordings bucket
+    inv = _replace(inv, [r for r in inv.resources if r.type != type_ or r.tier == "logging"])
     assert _findings(inv, rule) == [(expected, RULES[rule].level)]
-
-
-def _as_literal(bucket_name: str) -> Change:
-    """The attachment names its bucket with a literal string: no property dependency to follow."""
-
-    def change(r: engine.Resource) -> None:
-        set_input("bucket", bucket_name)(r)
-        r.property_dependencies = {k: v for k, v in r.property_dependencies.items() if k != "bucket"}
-
-    return change
 
 
 def test_an_attachment_naming_its_bucket_literally_is_matched_by_name(all_inventories: dict[str, Inventory]) -> None:
     inv, sse = all_inventories["prod"], token(aws.s3.BucketPublicAccessBlock)
-    assert _findings(mutated(inv, sse, _as_literal("marin-prod-call-recordings")), "s3-bucket-controls") == []
-    assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket")), "s3-bucket-controls") == [
+    literal = _as_literal("marin-prod-call-recordings")
+    assert _findings(mutated(inv, sse, literal, "storage"), "s3-bucket-controls") == []
+    assert _findings(mutated(inv, sse, _as_literal("someone-elses-bucket"), "storage"), "s3-bucket-controls") == [
         ("bucket 'marin-prod-call-recordings' has no public access block", MANDATORY)
     ]
 

@@ -14,8 +14,8 @@ from offline import cli
 def test_policy_prints_every_rule_and_the_preview_notes_and_passes(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["policy", "staging"]) == 0
     out = capsys.readouterr().out
-    assert "=== staging, update: 41 rules" in out
-    assert "=== staging, first preview (ids and computed outputs unknown): 41 rules" in out
+    assert "=== staging, update: 43 rules" in out
+    assert "=== staging, first preview (ids and computed outputs unknown): 43 rules" in out
     assert "  no-open-ingress-ports              resource mandatory ok" in out
     assert "preview note: storage-tls-only: can't run policy 's3-tls-only'" in out
     assert out.rstrip().endswith("policy: 0 mandatory violation(s) in staging (both)")

@@ -14,11 +14,11 @@ from google.protobuf import json_format
 from offline import engine, policy
 from offline.engine import Inventory
 from policy.marin_policies._common import token
+from tests.test_foundation import recordings
 from tests.test_policies import preview_of
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's unknown-string sentinel
 SECRET = {engine.SECRET_SIG: engine.SECRET_MARK}
-BUCKET, BLOCK = token(aws.s3.Bucket), token(aws.s3.BucketPublicAccessBlock)
 
 
 def _by_urn(requests: list) -> dict[str, dict]:
@@ -60,7 +60,7 @@ def test_analyze_gets_inputs_with_secrets_as_secrets_and_the_provider_s_register
 def test_analyze_stack_gets_outputs_parents_and_dependencies(inv: Inventory) -> None:
     resources = {r.urn: r for r in policy.analyze_stack_request(inv).resources}
     assert set(resources) - {inv.stack_urn, *(r.urn for r in inv.resources)} == {default_random(inv)}
-    bucket, block = inv.one(BUCKET), inv.one(BLOCK)
+    bucket, block = recordings(inv, aws.s3.Bucket), recordings(inv, aws.s3.BucketPublicAccessBlock)
     assert json_format.MessageToDict(resources[bucket.urn].properties)["arn"] == bucket.outputs["arn"]
     assert resources[block.urn].parent == block.parent
     assert list(resources[block.urn].propertyDependencies["bucket"].urns) == [bucket.urn]
@@ -70,9 +70,10 @@ def test_analyze_stack_gets_outputs_parents_and_dependencies(inv: Inventory) -> 
 
 
 def test_a_first_preview_sends_unknown_ids_as_unknowns(prod_preview: Inventory) -> None:
-    block = prod_preview.one(BLOCK)
+    block = recordings(prod_preview, aws.s3.BucketPublicAccessBlock)
     analyze = _by_urn(policy.analyze_requests(prod_preview))[block.urn]
     assert analyze["properties"]["bucket"] == UNKNOWN
     stack = {r.urn: r for r in policy.analyze_stack_request(prod_preview).resources}
     assert json_format.MessageToDict(stack[block.urn].properties)["bucket"] == UNKNOWN
-    assert "arn" not in json_format.MessageToDict(stack[prod_preview.one(BUCKET).urn].properties)
+    bucket = recordings(prod_preview, aws.s3.Bucket)
+    assert "arn" not in json_format.MessageToDict(stack[bucket.urn].properties)

@@ -81,6 +81,18 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         "stack",
         M,
     ),
+    "s3-bucket-logging": (
+        "Buckets send server access logs where the stack's protectData is true (required); log buckets excepted",
+        "S3.9",
+        "stack",
+        M,
+    ),
+    "access-log-bucket-sse-s3": (
+        "Buckets that receive access logs (load balancer, S3 server access) encrypt with SSE-S3",
+        None,
+        "stack",
+        M,
+    ),
     "elasticache-encryption": ("Redis is encrypted at rest and in transit", "ElastiCache.4", "resource", M),
     "elasticache-auth": ("Redis requires AUTH", "ElastiCache.6", "resource", M),
     "elasticache-multi-az": (
@@ -193,7 +205,7 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         "Load balancers keep access logs where the stack's protectData is true (required)",
         "ELB.5",
         "resource",
-        A,
+        M,
     ),
     "ec2-imdsv2": ("Instances require IMDSv2", "EC2.8", "resource", M),
     "ec2-encrypted-volumes": ("Instances' volumes are encrypted", "EC2.3", "resource", M),
@@ -1367,7 +1379,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         "prod",
         Res(LB, {"name": "b", "accessLogs": {"enabled": False}}),
         None,
-        [(f"load balancer 'b' keeps no access logs; {WHY}", A)],
+        [(f"load balancer 'b' keeps no access logs; {WHY}", M)],
     ),
     ("ec2-imdsv2", "dev", Res(INSTANCE, {"metadataOptions": {"httpTokens": "required"}}, "nat"), None, []),
     (
@@ -1945,7 +1957,7 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         "prod",
         Res(token(aws.alb.LoadBalancer), {"name": "b"}),
         None,
-        [(f"load balancer 'b' keeps no access logs; {WHY}", A)],
+        [(f"load balancer 'b' keeps no access logs; {WHY}", M)],
     ),
     (
         "alb-http-redirects-to-https",
@@ -2138,6 +2150,27 @@ def controls(target: Res) -> list[Res]:
 
 def outputs(**values: Any) -> Res:
     return Res(STACK, values, "marin-dev")
+
+
+LOGGING = token(aws.s3.BucketLogging)
+LOGS = bucket("logs")
+NO_LOGS = "bucket {b!r} sends no server access logs; the stack protects its data"
+LOG_SSE = (
+    "bucket {b!r} receives access logs but encrypts with {a}; ELB and S3 log delivery write only to SSE-S3 "
+    "(AES256) buckets"
+)
+
+
+def logging_into(target: Res, source: Res, type_: str = LOGGING) -> Res:
+    """`source`'s server access logs, into `target` (both by property dependency)."""
+    props = {"bucket": source.props["bucket"], "targetBucket": target.props["bucket"], "targetPrefix": "s3/"}
+    return Res(type_, props, f"{source.name}-logging", deps={"bucket": [source], "targetBucket": [target]})
+
+
+def alb_logging_into(target: Res) -> Res:
+    """A load balancer (aws.alb token) whose access logs go to `target` (a property dependency)."""
+    logs = {"enabled": True, "bucket": target.props["bucket"], "prefix": "alb"}
+    return Res(token(aws.alb.LoadBalancer), {"name": "alb", "accessLogs": logs}, "alb", deps={"accessLogs": [target]})
 
 
 STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
@@ -2399,6 +2432,46 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             on(B_V2, token(aws.s3.BucketVersioningV2), VERSIONED, "v2-versioning"),
         ],
         [],
+    ),
+    # s3-bucket-logging: every bucket logs where data is protected, but one logs are written to
+    ("s3-bucket-logging", "prod", [B1, LOGS, logging_into(LOGS, B1)], []),
+    ("s3-bucket-logging", "prod", [LOGS, B_V2, logging_into(LOGS, B_V2, token(aws.s3.BucketLoggingV2))], []),
+    ("s3-bucket-logging", "prod", [LOGS, alb_logging_into(LOGS)], []),
+    ("s3-bucket-logging", "dev", [B1], []),
+    ("s3-bucket-logging", "qa", [B1], [(NO_LOGS.format(b="b1"), M)]),
+    ("s3-bucket-logging", "prod", [B1, B2, LOGS, logging_into(LOGS, B1)], [(NO_LOGS.format(b="b2"), M)]),
+    # a bucket that only grants log delivery in its policy, with no writer, is no log bucket
+    (
+        "s3-bucket-logging",
+        "prod",
+        [B1, LOGS, on(LOGS, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "p")],
+        [
+            (NO_LOGS.format(b="b1"), M),
+            (NO_LOGS.format(b="logs"), M),
+        ],
+    ),
+    # the writer names its target with a string: matched by name, an unknown bucket is not ours
+    ("s3-bucket-logging", "prod", [B1, LOGS, on(B1, LOGGING, {"targetBucket": "logs", "targetPrefix": "s3/"})], []),
+    (
+        "s3-bucket-logging",
+        "prod",
+        [B1, LOGS, on(B1, LOGGING, {"targetBucket": "elsewhere", "targetPrefix": "s3/"})],
+        [(NO_LOGS.format(b="logs"), M)],
+    ),
+    # access-log-bucket-sse-s3: where ELB or S3 deliver logs, SSE-S3 and nothing else
+    ("access-log-bucket-sse-s3", "dev", [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("AES256"))], []),
+    ("access-log-bucket-sse-s3", "dev", [B1, on(B1, SSE, sse("aws:kms"))], []),
+    (
+        "access-log-bucket-sse-s3",
+        "dev",
+        [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("aws:kms"))],
+        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+    ),
+    (
+        "access-log-bucket-sse-s3",
+        "prod",
+        [LOGS, alb_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms:dsse"))],
+        [(LOG_SSE.format(b="logs", a="aws:kms:dsse"), M)],
     ),
 ]
 
