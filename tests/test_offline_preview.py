@@ -174,12 +174,13 @@ def test_worker_size_replaces_the_task_definition_and_updates_its_service(dev: d
 def test_a_renamed_bucket_is_replaced_delete_first_with_everything_that_names_it(dev: dict[str, Any]) -> None:
     """bucket ForceNew (s3/bucket.go) and set by the program, so the bridge deletes it first
     (pkg/tfbridge/schema.go nameRequiresDeleteBeforeReplace): the recordings are gone before the new
-    bucket exists. Its 5 configuration resources take `bucket` (ForceNew in each s3/bucket_*.go):
-    replaced; the task definitions carry the name in their environment (container_definitions
-    ForceNew): replaced, their services updated; the task roles' policies name the ARN (policy is
-    updatable, iam/role_policy.go): updated. 8 replacements, 4 updates."""
+    bucket exists. Its 6 configuration resources take `bucket` (ForceNew in each s3/bucket_*.go, its
+    server access logging included): replaced; the task definitions carry the name in their
+    environment (container_definitions ForceNew): replaced, their services updated; the task roles'
+    policies and the access-log bucket's policy (its aws:SourceArn) name the ARN (policy is
+    updatable, iam/role_policy.go, s3/bucket_policy.go): updated. 9 replacements, 5 updates."""
     counts, cs = diff(dev, doc("dev", changed_config("dev", recordingsBucketSuffix="media")))
-    assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (0, 0, 4, 8)
+    assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (0, 0, 5, 9)
     bucket = next(c for c in cs if c.type == BUCKET)
     assert bucket.op == "replace"
     assert bucket.delete_first
@@ -227,24 +228,24 @@ def component(token: str | None = None, name: str | None = None, alias: str | No
 
 def test_a_new_component_type_token_deletes_and_recreates_every_child(dev: dict[str, Any]) -> None:
     """The type token is part of each child's URN (pulumi/pulumi resource URNs: the parent's type
-    chain): the component and its 6 children are created under new URNs and the old ones deleted,
+    chain): the component and its 7 children are created under new URNs and the old ones deleted,
     creates first (pulumi/pulumi step generator), so the new bucket's name is still taken: fails."""
     with component(token="marin:storage:RecordingStore"):
         counts, cs = diff(dev, doc("dev"))
-    assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (7, 7, 0, 0)
+    assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (8, 8, 0, 0)
     assert {c.type for c in cs if c.failing} == {BUCKET}
 
 
 def test_a_component_renamed_with_an_alias_changes_nothing(dev: dict[str, Any]) -> None:
     """`aliases=[Alias(name="storage")]`: the component keeps its identity, and each child inherits
     the alias, with its name's prefix renamed too (pulumi sdk/python/lib/pulumi/runtime/resource.py
-    inherited_child_alias): no step at all. Without the alias: 7 creates, 7 deletes."""
+    inherited_child_alias): no step at all. Without the alias: 8 creates, 8 deletes."""
     with component(name="recordings", alias="storage"):
         counts, _ = diff(dev, doc("dev"))
     assert (counts["create"], counts["delete"], counts["update"], counts["replace"]) == (0, 0, 0, 0)
     with component(name="recordings"):
         counts, _ = diff(dev, doc("dev"))
-    assert (counts["create"], counts["delete"]) == (7, 7)
+    assert (counts["create"], counts["delete"]) == (8, 8)
 
 
 def test_replacing_a_protected_resource_fails_with_a_distinct_exit_code() -> None:
