@@ -3,7 +3,8 @@ access-log bucket: the load balancer's access logs and the recordings bucket's s
 
 The access-log bucket exists in every environment, whatever protectData says: flipping it then
 only protects or unprotects the bucket (in place) instead of creating it or deleting a bucket
-`protect` keeps, and a disposable stack logs like a protected one for pennies (docs/policy.md).
+`protect` keeps, and a disposable stack logs like a protected one for cents a month
+(docs/environments.md, "Flipping protectData").
 Its writers get its name through its policy, so each waits for its grant: ELB checks that it can
 write when access logging is enabled and fails the load balancer with "Access Denied for bucket"
 otherwise (ELB User Guide, "Enable access logs for your Application Load Balancer").
