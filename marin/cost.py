@@ -16,78 +16,79 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pulumi_aws as aws
+import pulumi_mongodbatlas as atlas
+import pulumi_random as random
 import yaml
+
+from marin.sdk import token
 
 PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
 
 FREE: dict[str, str] = {
     t: "no charge of its own"
     for t in (
-        "aws:ec2/vpc:Vpc",
-        "aws:ec2/subnet:Subnet",
-        "aws:ec2/internetGateway:InternetGateway",
-        "aws:ec2/routeTable:RouteTable",
-        "aws:ec2/route:Route",
-        "aws:ec2/routeTableAssociation:RouteTableAssociation",
-        "aws:ec2/securityGroup:SecurityGroup",
-        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-        "aws:iam/role:Role",
-        "aws:iam/rolePolicy:RolePolicy",
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketPolicy:BucketPolicy",
-        "aws:s3/bucketVersioning:BucketVersioning",
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-        "aws:s3/bucketLogging:BucketLogging",
-        "aws:cloudwatch/queryDefinition:QueryDefinition",
-        "aws:secretsmanager/secretVersion:SecretVersion",
-        "aws:ecs/cluster:Cluster",
-        "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
-        "aws:ecs/taskDefinition:TaskDefinition",
-        "aws:lb/targetGroup:TargetGroup",
-        "aws:lb/listener:Listener",
-        "aws:appautoscaling/target:Target",
-        "aws:appautoscaling/policy:Policy",
-        "aws:appautoscaling/scheduledAction:ScheduledAction",
-        "aws:elasticache/subnetGroup:SubnetGroup",
-        "aws:kms/alias:Alias",
-        "aws:sns/topicSubscription:TopicSubscription",
-        "random:index/randomPassword:RandomPassword",
-        "mongodbatlas:index/project:Project",
-        "mongodbatlas:index/databaseUser:DatabaseUser",
-        "mongodbatlas:index/projectIpAccessList:ProjectIpAccessList",
-        "mongodbatlas:index/privateLinkEndpointService:PrivateLinkEndpointService",
+        token(aws.ec2.Vpc),
+        token(aws.ec2.Subnet),
+        token(aws.ec2.InternetGateway),
+        token(aws.ec2.RouteTable),
+        token(aws.ec2.Route),
+        token(aws.ec2.RouteTableAssociation),
+        token(aws.ec2.SecurityGroup),
+        token(aws.ec2.DefaultSecurityGroup),
+        token(aws.vpc.SecurityGroupIngressRule),
+        token(aws.vpc.SecurityGroupEgressRule),
+        token(aws.iam.Role),
+        token(aws.iam.RolePolicy),
+        token(aws.s3.BucketOwnershipControls),
+        token(aws.s3.BucketPublicAccessBlock),
+        token(aws.s3.BucketServerSideEncryptionConfiguration),
+        token(aws.s3.BucketPolicy),
+        token(aws.s3.BucketVersioning),
+        token(aws.s3.BucketLifecycleConfiguration),
+        token(aws.s3.BucketLogging),
+        token(aws.cloudwatch.QueryDefinition),
+        token(aws.secretsmanager.SecretVersion),
+        token(aws.ecs.Cluster),
+        token(aws.ecs.ClusterCapacityProviders),
+        token(aws.ecs.TaskDefinition),
+        token(aws.lb.TargetGroup),
+        token(aws.lb.Listener),
+        token(aws.appautoscaling.Target),
+        token(aws.appautoscaling.Policy),
+        token(aws.appautoscaling.ScheduledAction),
+        token(aws.elasticache.SubnetGroup),
+        token(aws.kms.Alias),
+        token(aws.sns.TopicSubscription),
+        token(random.RandomPassword),
+        token(atlas.Project),
+        token(atlas.DatabaseUser),
+        token(atlas.ProjectIpAccessList),
+        token(atlas.PrivateLinkEndpointService),
     )
 }
-FREE["aws:acm/certificate:Certificate"] = "public ACM certificates have no charge"
-FREE["aws:acm/certificateValidation:CertificateValidation"] = "a waiter, nothing is created"
-FREE["aws:route53/record:Record"] = (
+FREE[token(aws.acm.Certificate)] = "public ACM certificates have no charge"
+FREE[token(aws.acm.CertificateValidation)] = "a waiter, nothing is created"
+FREE[token(aws.route53.Record)] = (
     "records have no charge of their own; the hosted zone ($0.50/month) exists before the stack, "
     "and alias queries to a load balancer are free"
 )
-FREE["aws:sns/topic:Topic"] = "alarm notifications stay within SNS's free million publishes"
-FREE["aws:iam/role:Role"] = "IAM has no charge"
+FREE[token(aws.sns.Topic)] = "alarm notifications stay within SNS's free million publishes"
+FREE[token(aws.iam.Role)] = "IAM has no charge"
 # API Gateway bills HTTP APIs per request (priced on the Api); the rest of an HTTP API is free.
 for _t, _why in {
-    "aws:apigatewayv2/vpcLink:VpcLink": "VPC links of HTTP APIs have no charge (AWS API Gateway pricing)",
-    "aws:apigatewayv2/integration:Integration": "billed in the API's requests",
-    "aws:apigatewayv2/route:Route": "billed in the API's requests",
-    "aws:apigatewayv2/stage:Stage": "billed in the API's requests; access logs are billed in the log group",
-    "aws:apigatewayv2/domainName:DomainName": "custom domain names have no charge of their own",
-    "aws:apigatewayv2/apiMapping:ApiMapping": "no charge of its own",
+    token(aws.apigatewayv2.VpcLink): "VPC links of HTTP APIs have no charge (AWS API Gateway pricing)",
+    token(aws.apigatewayv2.Integration): "billed in the API's requests",
+    token(aws.apigatewayv2.Route): "billed in the API's requests",
+    token(aws.apigatewayv2.Stage): "billed in the API's requests; access logs are billed in the log group",
+    token(aws.apigatewayv2.DomainName): "custom domain names have no charge of their own",
+    token(aws.apigatewayv2.ApiMapping): "no charge of its own",
 }.items():
     FREE[_t] = _why
 
 UNPRICED: dict[str, str] = {
-    "mongodbatlas:index/privateLinkEndpoint:PrivateLinkEndpoint": (
-        "Atlas bills its side of PrivateLink per hour and GB; not in the price table"
-    ),
-    "mongodbatlas:index/cloudBackupSchedule:CloudBackupSchedule": (
-        "Atlas bills backup storage by GB; depends on data size"
-    ),
+    token(atlas.PrivateLinkEndpoint): ("Atlas bills its side of PrivateLink per hour and GB; not in the price table"),
+    token(atlas.CloudBackupSchedule): ("Atlas bills backup storage by GB; depends on data size"),
 }
 # Cloud Map's DiscoverInstances calls ($1.00 per million) made by API Gateway for the VPC link are
 # not priced: how often API Gateway looks the service up is not documented.
@@ -275,7 +276,7 @@ class _Model:
         return "Route 53 private hosted zone", self.p("route53_hosted_zone_month")
 
     def discovery_service(self, r: Record) -> tuple[str, float]:
-        services = [s for s in self.of_type("aws:ecs/service:Service") if _registry_arn(s) == r["outputs"]["arn"]]
+        services = [s for s in self.of_type(token(aws.ecs.Service)) if _registry_arn(s) == r["outputs"]["arn"]]
         instances = sum(int(s["inputs"]["desiredCount"]) for s in services)
         return f"{instances} registered instance(s)", instances * self.p("cloud_map_instance_month")
 
@@ -372,24 +373,24 @@ def _registry_arn(service: Record) -> str | None:
 
 
 PRICED: dict[str, Callable[[_Model, Record], tuple[str, float]]] = {
-    "aws:apigatewayv2/api:Api": _Model.http_api,
-    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": _Model.discovery_namespace,
-    "aws:servicediscovery/service:Service": _Model.discovery_service,
-    "aws:ecs/service:Service": _Model.service,
-    "aws:lb/loadBalancer:LoadBalancer": _Model.load_balancer,
-    "aws:ec2/natGateway:NatGateway": _Model.nat_gateway,
-    "aws:ec2/eip:Eip": _Model.eip,
-    "aws:ec2/instance:Instance": _Model.instance,
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _Model.vpc_endpoint,
-    "aws:elasticache/replicationGroup:ReplicationGroup": _Model.redis,
-    "aws:opensearch/domain:Domain": _Model.opensearch,
-    "mongodbatlas:index/advancedCluster:AdvancedCluster": _Model.atlas,
-    "aws:secretsmanager/secret:Secret": _Model.secret,
-    "aws:cloudwatch/logGroup:LogGroup": _Model.log_group,
-    "aws:ec2/flowLog:FlowLog": _Model.flow_log,
-    "aws:s3/bucket:Bucket": _Model.bucket,
-    "aws:kms/key:Key": _Model.kms_key,
-    "aws:cloudwatch/metricAlarm:MetricAlarm": _Model.alarm,
+    token(aws.apigatewayv2.Api): _Model.http_api,
+    token(aws.servicediscovery.PrivateDnsNamespace): _Model.discovery_namespace,
+    token(aws.servicediscovery.Service): _Model.discovery_service,
+    token(aws.ecs.Service): _Model.service,
+    token(aws.lb.LoadBalancer): _Model.load_balancer,
+    token(aws.ec2.NatGateway): _Model.nat_gateway,
+    token(aws.ec2.Eip): _Model.eip,
+    token(aws.ec2.Instance): _Model.instance,
+    token(aws.ec2.VpcEndpoint): _Model.vpc_endpoint,
+    token(aws.elasticache.ReplicationGroup): _Model.redis,
+    token(aws.opensearch.Domain): _Model.opensearch,
+    token(atlas.AdvancedCluster): _Model.atlas,
+    token(aws.secretsmanager.Secret): _Model.secret,
+    token(aws.cloudwatch.LogGroup): _Model.log_group,
+    token(aws.ec2.FlowLog): _Model.flow_log,
+    token(aws.s3.Bucket): _Model.bucket,
+    token(aws.kms.Key): _Model.kms_key,
+    token(aws.cloudwatch.MetricAlarm): _Model.alarm,
 }
 
 

@@ -30,14 +30,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from marin import stackfiles
 from marin.config import SECRET_KEYS
-
-
-def token(resource: type[pulumi.Resource]) -> str:
-    """The type token the SDK registers a class under: a provider upgrade that renames a type fails here."""
-    value = resource.pulumi_type  # pyright: ignore[reportAttributeAccessIssue]  # set by the decorator
-    assert isinstance(value, str), resource
-    return value
-
+from marin.sdk import token
 
 PROJECT = "marin"
 SECRET_SIG = rpc._special_sig_key
