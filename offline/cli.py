@@ -6,6 +6,7 @@
   python -m offline cost [ENV...] [--markdown]           monthly cost per environment and tier
   python -m offline cost --base REF [ENV...] [--json F]  monthly cost delta against REF
   python -m offline policy [ENV...] [--mode M]           the policy pack through pulumi_policy's analyzer
+  python -m offline keys [ENV...]                        every config key changed, through the diff model
 
 Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
 Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all of them.
@@ -14,7 +15,7 @@ exit codes: (`diff --base --detailed-exitcode` as `terraform plan -detailed-exit
   0  done; no change (for `diff --check`: the check passed)
   1  refused input: a stack file that cannot be read or fails validation, a missing price,
      a base revision whose program does not run; `diff --check` found an undeclared difference;
-     `policy` found a mandatory violation
+     `policy` found a mandatory violation; `keys` found a failing or undeclared change
   2  `diff --base --detailed-exitcode`: changes, none of them failing or destroying data
   3  `diff --base`: a change `pulumi up` would stop on (a protected resource replaced or deleted,
      a delete-first of something still in use, a name still taken); with --detailed-exitcode also
@@ -36,55 +37,41 @@ import argparse
 import contextlib
 import difflib
 import gc
+import io
 import json
 import os
+import subprocess
 import sys
+import tarfile
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pulumi_aws as aws
-
 from marin import cost, stackfiles
 from marin.config import ConfigError
-from offline import base, engine, keys, parity, report
-
-TIER_ORDER = report.TIER_ORDER
-
+from offline import engine, keys, parity, report
 
 USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed-exitcode`
-CHANGES, FAILING = 2, 3
-INTERRUPTED, BROKEN_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE: what a shell reports for either
+CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
+COLOURS = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31"}
 
 
 class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit 64."""
+    """Bad command-line input: one line, exit 64."""
 
 
 class Refused(Exception):
-    """Input refused (already reported line by line): exit 1."""
-
-
-# ------------------------------------------------------------------------------ presentation
+    """Input refused (its message, if any, one line): exit 1."""
 
 
 class Style:
-    CODES: ClassVar[dict[str, str]] = {
-        "+": "32",
-        "-": "31",
-        "~": "33",
-        "+-": "35",
-        "bold": "1",
-        "warn": "1;31",
-        "dim": "2",
-    }
-
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
     def __call__(self, kind: str, text: str) -> str:
-        return f"\033[{self.CODES[kind]}m{text}\033[0m" if self.enabled else text
+        return f"\033[{COLOURS[kind]}m{text}\033[0m" if self.enabled else text
 
 
 def style_for(stream: Any) -> Style:
@@ -103,18 +90,17 @@ def _short_type(t: str) -> str:
 
 
 def _tier_key(tier: str) -> int:
-    return TIER_ORDER.index(tier) if tier in TIER_ORDER else 99
+    return report.TIER_ORDER.index(tier) if tier in report.TIER_ORDER else 99
 
 
 def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
-    if not path:
-        return
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
     if path == "-":
-        JSON_OUT.write(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+        JSON_OUT.write(text)
         JSON_OUT.flush()
-        return
-    Path(path).write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {doc['kind']} JSON (schemaVersion {doc['schemaVersion']}) to {path}", file=sys.stderr)
+    elif path:
+        Path(path).write_text(text, encoding="utf-8")
+        print(f"wrote {doc['kind']} JSON (schemaVersion {doc['schemaVersion']}) to {path}", file=sys.stderr)
 
 
 def _check_envs(envs: list[str], known: list[str], where: str = "configured") -> None:
@@ -126,17 +112,6 @@ def _check_envs(envs: list[str], known: list[str], where: str = "configured") ->
     ]
     if unknown:
         raise UsageError(f"unknown environment {', '.join(unknown)}; {where}: {', '.join(known) or 'none'}")
-
-
-def _check_base_envs(ref: str, envs: list[str], known: list[str], stack_dir: Path) -> None:
-    """With --base an environment may be new in the working tree or gone from it, not unknown to both."""
-    if not envs or set(envs) <= set(known):
-        return
-    try:
-        at_base = base.environments_at(ref, stack_dir)
-    except base.BaseError as exc:
-        raise UsageError(str(exc)) from None
-    _check_envs(envs, [*known, *(e for e in at_base if e not in known)], f"configured here or at {ref}")
 
 
 def _check_json_path(path: str | None) -> None:
@@ -152,86 +127,57 @@ def _check_json_path(path: str | None) -> None:
         raise UsageError(f"--json {path}: not writable")
 
 
-# ------------------------------------------------------------------------------------ running
-
-
-def records(inv: engine.Inventory) -> list[dict[str, Any]]:
-    return [
-        {"type": r.type, "name": r.name, "tier": r.tier, "inputs": engine.unwrap(r.inputs), "outputs": r.outputs}
-        for r in inv.resources
-    ]
-
-
-def _run(envs: list[str], stack_dir: Path) -> dict[str, engine.Inventory]:
-    """Every environment's inventory; every bad stack reported (one line each), then `Refused`."""
+def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
+    """Every environment's plan document; every bad stack reported (one line each), then `Refused`."""
     problems: list[str] = []
-    for env in envs:  # read every stack file first: a broken one fails every run of the program
+    for env in [*envs, None]:  # every stack file first (a broken one fails every run), and Pulumi.yaml
         try:
-            stackfiles.stack_config(env, stack_dir)
+            stackfiles.stack_config(env, stack_dir) if env else stackfiles.project_file(stack_dir)
         except stackfiles.StackFileError as exc:
             problems.append(str(exc))
-    try:
-        stackfiles.project_file(stack_dir)
-    except stackfiles.StackFileError as exc:
-        problems.append(str(exc))
-    out: dict[str, engine.Inventory] = {}
-    if not problems:
-        for i, env in enumerate(envs, 1):
-            print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
-            try:
-                # one id seed for every environment, so mocked ids differ only where the program differs
-                out[env] = engine.run_cached(env, stack_dir=stack_dir, id_seed="offline")
-            except (ConfigError, stackfiles.StackFileError) as exc:
-                problems.append(str(exc))
+    docs: dict[str, dict[str, Any]] = {}
+    for i, env in enumerate([] if problems else envs, 1):
+        print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
+        try:  # one id seed for every environment: mocked ids differ only where the program differs
+            docs[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline"))
+        except (ConfigError, stackfiles.StackFileError) as exc:
+            problems.append(str(exc))
+    for p in problems:
+        print(f"error: {p}", file=sys.stderr)
     if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
-        bad = len(problems)
-        print(f"error: {bad} problem(s) in {len(envs)} stack(s); nothing was planned", file=sys.stderr)
-        raise Refused
-    return out
+        raise Refused(f"{len(problems)} problem(s) in {len(envs)} stack(s); nothing was planned")
+    return docs
+
+
+# ------------------------------------------------------------------------------------ plan
+
+# The inputs a reviewer looks for, per resource type: the plan's "key settings" column.
+SETTINGS = {
+    "TaskDefinition": ("cpu", "memory"),
+    "Service": ("desiredCount", "capacityProviderStrategies[0].capacityProvider"),
+    "ReplicationGroup": ("nodeType", "numCacheClusters", "multiAzEnabled"),
+    "Domain": ("clusterConfig.instanceType", "clusterConfig.instanceCount", "ebsOptions.volumeSize"),
+    "AdvancedCluster": ("replicationSpecs[0].regionConfigs[0].electableSpecs.instanceSize", "backupEnabled"),
+    "LogGroup": ("retentionInDays",),
+    "Secret": ("recoveryWindowInDays",),
+    "Bucket": ("forceDestroy",),
+    "Vpc": ("cidrBlock",),
+    "Subnet": ("cidrBlock", "availabilityZoneId"),
+    "Instance": ("instanceType",),
+    "LoadBalancer": ("enableDeletionProtection",),
+    "Listener": ("protocol", "port"),
+    "Api": ("protocolType",),
+    "Stage": ("defaultRouteSettings.throttlingBurstLimit", "defaultRouteSettings.throttlingRateLimit"),
+    "ScheduledAction": ("schedule", "timezone"),
+}
 
 
 def _settings(r: Mapping[str, Any]) -> str:
-    """The few inputs a reviewer looks for, per resource type (from the document)."""
-    i = r["inputs"]
-    t = {engine.token(aws.servicediscovery.Service): "DiscoveryService"}.get(r["type"], _short_type(r["type"]))
-    pick = {
-        "TaskDefinition": lambda: f"cpu {i['cpu']}, memory {i['memory']}",
-        "Service": lambda: f"{i['desiredCount']} task(s) on {i['capacityProviderStrategies'][0]['capacityProvider']}",
-        "ReplicationGroup": lambda: (
-            f"{i['numCacheClusters']} x {i['nodeType']}, multi-AZ {i['multiAzEnabled']}, "
-            f"encrypted {i['atRestEncryptionEnabled'] and i['transitEncryptionEnabled']}"
-        ),
-        "Domain": lambda: (
-            f"{i['clusterConfig']['instanceCount']} x {i['clusterConfig']['instanceType']}, "
-            f"{i['ebsOptions']['volumeSize']} GB, encrypted {i['encryptAtRest']['enabled']}"
-        ),
-        "AdvancedCluster": lambda: (
-            f"{i['replicationSpecs'][0]['regionConfigs'][0]['electableSpecs']['instanceSize']}"
-            f", backup {i.get('backupEnabled', False)}, PITR {i.get('pitEnabled', False)}"
-        ),
-        "LogGroup": lambda: f"retention {i['retentionInDays']} d",
-        "Secret": lambda: f"recovery window {i['recoveryWindowInDays']} d",
-        "Bucket": lambda: f"force destroy {i['forceDestroy']}",
-        "Vpc": lambda: i["cidrBlock"],
-        "Subnet": lambda: f"{i['cidrBlock']} in {i['availabilityZoneId']}",
-        "Instance": lambda: i["instanceType"],
-        "LoadBalancer": lambda: f"{len(i['subnets'])} AZ, deletion protection {i['enableDeletionProtection']}",
-        "Listener": lambda: f"{i['protocol']} {i['port']}",
-        "Api": lambda: i["protocolType"],
-        "Stage": lambda: (
-            f"burst {i['defaultRouteSettings']['throttlingBurstLimit']}, "
-            f"rate {i['defaultRouteSettings']['throttlingRateLimit']:g}/s"
-        ),
-        "DiscoveryService": lambda: "/".join(d["type"] for d in i["dnsConfig"]["dnsRecords"]),
-        "ScheduledAction": lambda: f"{i['schedule']} {i['timezone']}",
-    }.get(t)
-    try:
-        text = pick() if pick else ""
-    except (KeyError, IndexError, TypeError):
-        text = ""
-    return f"{text}{', protected' if r['protect'] else ''}".lstrip(", ")
+    values = [
+        (path.rsplit(".", 1)[-1], report.at(r["inputs"], path)) for path in SETTINGS.get(_short_type(r["type"]), ())
+    ]
+    shown = [f"{k} {v if isinstance(v, str) else json.dumps(v)}" for k, v in values if v is not None]
+    return ", ".join([*shown, "protected"] if r["protect"] else shown)
 
 
 def _summary_line(label: str, s: Mapping[str, Any]) -> str:
@@ -240,64 +186,56 @@ def _summary_line(label: str, s: Mapping[str, Any]) -> str:
     return f"{label}: {s['resources']} resources, {s['protected']} protected\n  by tier: {tiers}\n  by type: {types}"
 
 
-# -------------------------------------------------------------------------------------- plan
-
-
 def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     st = style_for(sys.stdout)
-    docs = {env: report.to_doc(inv) for env, inv in _run(envs, stack_dir).items()}
+    docs = _docs(envs, stack_dir)
     _write_json(json_path, {"schemaVersion": report.SCHEMA_VERSION, "kind": "plan", "environments": docs})
     for env, doc in docs.items():
+        cloud = sorted(
+            report.cloud(doc["resources"]), key=lambda r: (_tier_key(r["tier"]), r["type"], r["logicalName"])
+        )
         rows = [
-            (r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", _settings(r))
-            for r in sorted(
-                report.cloud(doc["resources"]), key=lambda r: (_tier_key(r["tier"]), r["type"], r["logicalName"])
-            )
+            (r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", _settings(r)) for r in cloud
         ]
         print(st("bold", f"\n=== {env}"))
         print(_table(rows, ("tier", "type", "logical name", "physical name", "key settings")))
         print(_summary_line(f"{env} total", doc["summary"]))
     if len(docs) > 1:
-        everything = [r for d in docs.values() for r in d["resources"]]
-        print(
-            st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", report.summary(everything)))
-        )
+        everything = report.summary(r for d in docs.values() for r in d["resources"])
+        print(st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", everything)))
     return 0
 
 
-# -------------------------------------------------------------------------------------- diff
+# ------------------------------------------------------------------------------------ diff
 
 
 def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, new_label: str) -> None:
-    current = None
+    tier = None
     for c in cs:
-        if c.tier != current:
-            current = c.tier
+        if c.tier != tier:
+            tier = c.tier
             print(f"\n[{c.tier or '(stack)'}]")
         names = c.physical_new if c.op == "create" else c.physical_old
         if c.op in ("update", "replace") and c.physical_old != c.physical_new:
             names = f"{c.physical_old} -> {c.physical_new}"
-        flags = []
-        if c.op == "replace":
-            flags.append("REPLACE, DELETE FIRST" if c.delete_first else "REPLACE")
-        if c.protected:
-            flags.append("protected")
-        if c.stateful and c.op in ("delete", "replace"):
-            flags.append("stateful")
-        where = {"create": f"only in {new_label}", "delete": f"only in {old_label}"}.get(c.op, "")
-        head = f"{c.symbol} {_short_type(c.type)} {c.logical_name} ({names or 'no physical name'})"
+        flags = ["REPLACE, DELETE FIRST" if c.delete_first else "REPLACE"] if c.op == "replace" else []
+        flags += ["protected"] if c.protected else []
+        flags += ["stateful"] if c.stateful and c.op in ("delete", "replace") else []
+        where = {"create": f"  only in {new_label}", "delete": f"  only in {old_label}"}.get(c.op, "")
         tail = "  " + " ".join(f"[{f}]" for f in flags) if flags else ""
-        print(st(c.symbol, f"  {head}") + (f"  {where}" if where else "") + (st("warn", tail) if c.dangerous else tail))
+        head = f"  {c.symbol} {_short_type(c.type)} {c.logical_name} ({names or 'no physical name'})"
+        print(st(c.symbol, head) + where + (st("warn", tail) if c.dangerous else tail))
         for reason in c.failing:
             print(st("warn", f"      FAILS: {reason}"))
         for p in c.properties:
             mark = "  (forces replacement)" if p.replaces else f"  (replaces if {p.condition})" if p.condition else ""
             if p.old is None:
-                print(st("+", f"      + {p.path}: {report.show(p.new)}") + mark)
+                kind, text = "+", report.show(p.new)
             elif p.new is None:
-                print(st("-", f"      - {p.path}: {report.show(p.old)}") + mark)
+                kind, text = "-", report.show(p.old)
             else:
-                print(st("~", f"      ~ {p.path}: {report.show(p.old)} -> {report.show(p.new)}") + mark)
+                kind, text = "~", f"{report.show(p.old)} -> {report.show(p.new)}"
+            print(st(kind, f"      {kind} {p.path}: {text}") + mark)
 
 
 def _counts_line(label: str, counts: Mapping[str, int]) -> str:
@@ -305,7 +243,7 @@ def _counts_line(label: str, counts: Mapping[str, int]) -> str:
     return (
         f"{label}: + {counts['create']} to create, ~ {counts['update']} to update, - {counts['delete']} to delete, "
         f"+- {counts['replace']} to replace; {counts['propertiesChanged']} properties changed"
-        + (f"; {counts['failing']} would fail" if counts.get("failing") else "")
+        + (f"; {counts['failing']} would fail" if counts["failing"] else "")
     )
 
 
@@ -323,9 +261,9 @@ def _warnings(env: str, cs: list[report.ResourceChange]) -> list[str]:
 
 def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | None) -> int:
     st = style_for(sys.stdout)
-    inventories = _run([a, b], stack_dir)
-    doc_a, doc_b = parity.normalised_docs(inventories[a], inventories[b])
-    cs = report.changes(doc_a["resources"], doc_b["resources"], replacements_apply=False)
+    docs = _docs([a, b], stack_dir)
+    old, new = parity.normalised_docs(docs[a], docs[b])
+    cs = report.changes(old["resources"], new["resources"], replacements_apply=False)
     counts = report.change_counts(cs)
     print(st("bold", f"{a} vs {b}: {len(cs)} resource(s) differ"))
     print(
@@ -333,20 +271,13 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
         f"{counts['update'] + counts['replace']} in both with {counts['propertiesChanged']} differing properties (~)"
     )
     _print_changes(cs, st, a, b)
-    doc: dict[str, Any] = {
-        "schemaVersion": report.SCHEMA_VERSION,
-        "kind": "diff",
-        "mode": "environments",
-        "old": a,
-        "new": b,
-        "counts": counts,
-        "changes": [c.as_json() for c in cs],
-    }
+    doc: dict[str, Any] = {"schemaVersion": report.SCHEMA_VERSION, "kind": "diff", "mode": "environments"}
+    doc |= {"old": a, "new": b, "counts": counts, "changes": [c.as_json() for c in cs]}
     problems: list[str] = []
     if check:
-        config_a = stackfiles.effective_config(a, stack_dir)
-        config_b = stackfiles.effective_config(b, stack_dir)
-        problems = parity.undeclared_differences(config_a, config_b)
+        problems = parity.undeclared_differences(
+            stackfiles.effective_config(a, stack_dir), stackfiles.effective_config(b, stack_dir)
+        )
         print(f"\ncheck: {a} and {b} may differ only in keys declared sizing, retention or identity")
         for p in problems:
             print(f"  NOT ALLOWED: {p}")
@@ -356,46 +287,110 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
     return 1 if problems else 0
 
 
-def _base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """REF's plan documents (its own program and tools, in a second process) and the working
-    tree's (made here meanwhile), for the environments asked for (default: all, on either side)."""
-    try:
-        other = base.Plan(ref, envs, stack_dir)
-    except base.BaseError as exc:
-        if "not a commit" in str(exc) or "needs a git repository" in str(exc):
-            raise UsageError(str(exc)) from None
-        raise
+def _git(cwd: Path | str, *args: str, error: str) -> str:
+    done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise UsageError(error)
+    return done.stdout.strip()
+
+
+class Base:
+    """REF's plan documents, made by REF's own `python -m offline plan --json -` in a second process,
+    in REF's tree exported with `git archive` (no worktree), as Infracost compares two breakdowns."""
+
+    running: ClassVar[set[Base]] = set()  # stopped on Ctrl-C (offline/__main__.py)
+
+    def __init__(self, ref: str, stack_dir: Path):
+        root = _git(
+            stack_dir, "rev-parse", "--show-toplevel", error=f"--base needs a git repository; {stack_dir} is not in one"
+        )
+        self.ref = ref
+        self.commit = _git(
+            root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", error=f"--base {ref}: not a commit in {root}"
+        )
+        self._tmp = tempfile.TemporaryDirectory(prefix="marin-base-")
+        self._proc: subprocess.Popen[str] | None = None
+        Base.running.add(self)
+        tar = subprocess.run(["git", "-C", root, "archive", self.commit], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            archive.extractall(self._tmp.name, filter="data")
+        self.stack_dir = Path(self._tmp.name, stack_dir.resolve().relative_to(Path(root).resolve()))
+        self.envs = stackfiles.environments(self.stack_dir)
+
+    def start(self, envs: list[str]) -> None:
+        self.envs = [e for e in envs if e in self.envs] if envs else self.envs
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")} | {
+            "PYTHONPATH": self._tmp.name
+        }
+        command = [sys.executable, "-m", "offline", "--stack-dir", str(self.stack_dir), "plan", "--json", "-"]
+        if self.envs:
+            self._proc = subprocess.Popen(
+                [*command, *self.envs],
+                cwd=self._tmp.name,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+
+    def stop(self) -> None:
+        Base.running.discard(self)
+        if self._proc:
+            self._proc.kill()
+            self._proc.wait()
+        self._tmp.cleanup()
+
+    def docs(self) -> dict[str, Any]:
+        """{env: plan document} of the environments REF configures, among those asked for."""
+        if self._proc is None:
+            self.stop()
+            return {}
+        try:
+            out, err = self._proc.communicate()
+        finally:
+            self.stop()
+        label = f"--base {self.ref} ({self.commit[:12]})"
+        if self._proc.returncode:
+            lines = [line for line in err.splitlines() if line.startswith("error:")] or [err.strip() or "no output"]
+            raise Refused(f"{label}: the program at that commit did not plan: {lines[-1]}")
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = {}
+        if doc.get("schemaVersion") != report.SCHEMA_VERSION:
+            raise Refused(
+                f"{label}: it wrote no plan document of schemaVersion {report.SCHEMA_VERSION}: pick another base"
+            )
+        return dict(doc["environments"])
+
+
+def _both(ref: str, envs: list[str], stack_dir: Path) -> tuple[Base, dict[str, Any], dict[str, Any]]:
+    """REF's plan documents (its own program, in a second process) and the working tree's (made
+    here meanwhile), for the environments asked for (default: every one, on either side)."""
+    base = Base(ref, stack_dir)
     known = stackfiles.environments(stack_dir)
-    here = [e for e in envs if e in known] if envs else known
+    either = [*known, *(e for e in base.envs if e not in known)]
     try:
-        new = {env: report.to_doc(inv) for env, inv in _run(here, stack_dir).items()} if here else {}
+        _check_envs(envs, either, f"configured here or at {ref}")
+        base.start(envs)
+        new = _docs([e for e in envs or known if e in known], stack_dir)
     except BaseException:  # refused or interrupted: REF's run is not waited for
-        other.cancel()
+        base.stop()
         raise
-    old = other.result()
-    wanted = envs or [*known, *(e for e in other.envs if e not in known)]
-    return other.commit, {e: old.get(e) for e in wanted}, {e: new.get(e) for e in wanted}
+    old = base.docs()
+    return base, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
 
 
 def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:
     st = style_for(sys.stdout)
-    commit, old, new = _base_and_head(ref, envs, stack_dir)
-    label = f"{ref} ({commit[:12]})"
-    doc: dict[str, Any] = {
-        "schemaVersion": report.SCHEMA_VERSION,
-        "kind": "diff",
-        "mode": "base",
-        "base": {"ref": ref, "commit": commit},
-        "environments": {},
-    }
+    base, old, new = _both(ref, envs, stack_dir)
+    doc: dict[str, Any] = {"schemaVersion": report.SCHEMA_VERSION, "kind": "diff", "mode": "base"}
+    doc |= {"base": {"ref": ref, "commit": base.commit}, "environments": {}}
+    all_changes: list[report.ResourceChange] = []
     warnings: list[str] = []
-    totals = {k: 0 for k in ("create", "delete", "update", "replace", "propertiesChanged", "dangerous", "failing")}
-    for env in old:
-        a, b = old[env], new[env]
+    for env, a in old.items():
+        b = new[env]
         cs = report.changes(a["resources"] if a else [], b["resources"] if b else [])
-        counts = report.change_counts(cs)
-        for k in totals:
-            totals[k] += counts[k]
         note = (
             " (new environment)"
             if a is None
@@ -403,36 +398,38 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
             if b is None
             else ""
         )
-        print(st("bold", f"\n=== {env}: {label} -> working tree{note}"))
-        print(_counts_line(env, counts))
+        print(st("bold", f"\n=== {env}: {ref} ({base.commit[:12]}) -> working tree{note}"))
+        print(_counts_line(env, report.change_counts(cs)))
         _print_changes(cs, st, "base", "working tree")
         w = _warnings(env, cs)
         warnings += w
-        doc["environments"][env] = {"counts": counts, "changes": [c.as_json() for c in cs], "warnings": w}
+        doc["environments"][env] = {
+            "counts": report.change_counts(cs),
+            "changes": [c.as_json() for c in cs],
+            "warnings": w,
+        }
+        all_changes += cs
+    totals = report.change_counts(all_changes)
     print(st("bold", "\n" + _counts_line(f"all {len(old)} environment(s)", totals)))
     for w in warnings:
         print(st("warn", w))
-    doc["counts"] = totals
-    doc["warnings"] = warnings
-    _write_json(json_path, doc)
-    if totals["failing"]:
+    _write_json(json_path, doc | {"counts": totals, "warnings": warnings})
+    if totals["failing"] or (detailed and totals["dangerous"]):
         return FAILING
-    if not detailed:
-        return 0
-    if totals["dangerous"]:
-        return FAILING
-    return CHANGES if any(totals[k] for k in ("create", "delete", "update", "replace")) else 0
+    return CHANGES if detailed and any(totals[k] for k in ("create", "delete", "update", "replace")) else 0
 
 
-# -------------------------------------------------------------------------------------- cost
+# ------------------------------------------------------------------------------------ cost
 
 
-def _line_items(doc: Mapping[str, Any], env: str) -> list[cost.LineItem]:
-    recs = report.records(doc)
-    return cost.estimate(recs, cost.load_prices(cost.region_of(recs)), cost.load_usage(env))
+def _priced(doc: Mapping[str, Any] | None, env: str) -> list[cost.LineItem]:
+    if not doc:
+        return []
+    records = report.records(doc)
+    return cost.estimate(records, cost.load_prices(cost.region_of(records)), cost.load_usage(env))
 
 
-def _default_usage_note(envs: list[str]) -> list[str]:
+def _default_usage_notes(envs: list[str]) -> list[str]:
     return [
         f"note: {env} is priced on the default usage assumptions: add `environments: {env}:` to "
         "pricing/usage.yaml (traffic, log and storage volumes)"
@@ -443,57 +440,52 @@ def _default_usage_note(envs: list[str]) -> list[str]:
 
 def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str | None) -> int:
     usage = {env: cost.load_usage(env) for env in envs}  # a bad usage file is refused before any run
-    inventories = _run(envs, stack_dir)
-    regions = {env: cost.region_of(records(inv)) for env, inv in inventories.items()}
-    prices = {env: cost.load_prices(regions[env]) for env in inventories}
-    items = {env: cost.estimate(records(inv), prices[env], usage[env]) for env, inv in inventories.items()}
-    tiers = {env: cost.by_tier(i) for env, i in items.items()}
+    records = {env: report.records(doc) for env, doc in _docs(envs, stack_dir).items()}
+    regions = {env: cost.region_of(records[env]) for env in envs}
+    prices = {env: cost.load_prices(regions[env]) for env in envs}
+    items = {env: cost.estimate(records[env], prices[env], usage[env]) for env in envs}
+    tiers = {env: cost.by_tier(items[env]) for env in envs}
     print(render_cost(tiers, regions, markdown))
-    unconfirmed = [
+    for note in _default_usage_notes(envs) + [
         f"note: {env} ({regions[env]}) uses {len(keys)} price(s) marked `confirmed: false` in "
         f"pricing/prices.yaml: {', '.join(keys)}"
         for env in envs
         if (keys := prices[env].unconfirmed())
-    ]
-    for note in _default_usage_note(envs) + unconfirmed:
+    ]:
         print(note, file=sys.stderr if markdown else sys.stdout)
-    _write_json(
-        json_path,
-        {
-            "schemaVersion": report.SCHEMA_VERSION,
-            "kind": "cost",
-            "currency": "USD",
-            "period": "month",
-            "environments": {
-                env: {
-                    "region": regions[env],
-                    "total": round(sum(tiers[env].values()), 2),
-                    "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
-                    "defaultUsage": not cost.has_usage(env),
-                    "resources": [
-                        {
-                            "tier": i.tier,
-                            "type": i.type,
-                            "logicalName": i.name,
-                            "detail": i.detail,
-                            "monthly": round(i.monthly, 2),
-                        }
-                        for i in items[env]
-                    ],
+    environments = {
+        env: {
+            "region": regions[env],
+            "total": round(sum(tiers[env].values()), 2),
+            "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
+            "defaultUsage": not cost.has_usage(env),
+            "resources": [
+                {
+                    "tier": i.tier,
+                    "type": i.type,
+                    "logicalName": i.name,
+                    "detail": i.detail,
+                    "monthly": round(i.monthly, 2),
                 }
-                for env in envs
-            },
-        },
-    )
+                for i in items[env]
+            ],
+        }
+        for env in envs
+    }
+    doc = {"schemaVersion": report.SCHEMA_VERSION, "kind": "cost", "currency": "USD", "period": "month"}
+    _write_json(json_path, doc | {"environments": environments})
     return 0
 
 
 def render_cost(tiers: dict[str, dict[str, float]], regions: dict[str, str], markdown: bool) -> str:
     envs = list(tiers)
-    names = [t for t in TIER_ORDER if any(t in tiers[e] for e in envs)]
     rows = [("region", *(regions[e] for e in envs))]
-    rows += [(t, *(f"${tiers[e].get(t, 0.0):,.2f}" for e in envs)) for t in names]
-    rows.append(("total", *(f"${sum(tiers[e].values()):,.2f}" for e in envs)))
+    rows += [
+        (t, *(_money(tiers[e].get(t, 0.0)) for e in envs))
+        for t in report.TIER_ORDER
+        if any(t in tiers[e] for e in envs)
+    ]
+    rows.append(("total", *(_money(sum(tiers[e].values())) for e in envs)))
     headers = ("tier (monthly, USD)", *envs)
     if not markdown:
         return _table(rows, headers)
@@ -510,78 +502,54 @@ def _delta(x: float) -> str:
     return f"{'+' if x > 0.005 else '-' if x < -0.005 else ''}${abs(x):,.2f}"
 
 
+def _old_new(old: float, new: float) -> dict[str, float]:
+    return {"old": round(old, 2), "new": round(new, 2), "delta": round(new - old, 2)}
+
+
 def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     """Infracost-style: per environment, tier and resource, old -> new and the difference."""
     st = style_for(sys.stdout)
-    commit, old, new = _base_and_head(ref, envs, stack_dir)
+    base, old, new = _both(ref, envs, stack_dir)
     out: dict[str, Any] = {}
-    grand_old = grand_new = 0.0
     for env in old:
-        a = {(i.type, i.name): i for i in (_line_items(old[env], env) if old[env] else [])}
-        b = {(i.type, i.name): i for i in (_line_items(new[env], env) if new[env] else [])}
+        a = {(i.type, i.name): i for i in _priced(old[env], env)}
+        b = {(i.type, i.name): i for i in _priced(new[env], env)}
+        ta, tb = cost.by_tier(a.values()), cost.by_tier(b.values())
         rows = []
         for key in sorted(a.keys() | b.keys(), key=lambda k: (_tier_key((b.get(k) or a[k]).tier), k)):
             x, y = a.get(key), b.get(key)
-            ref_item = y or x
-            assert ref_item is not None
-            rows.append(
-                {
-                    "tier": ref_item.tier,
-                    "type": key[0],
-                    "logicalName": key[1],
-                    "old": round(x.monthly, 2) if x else 0.0,
-                    "new": round(y.monthly, 2) if y else 0.0,
-                    "delta": round((y.monthly if y else 0.0) - (x.monthly if x else 0.0), 2),
-                    "detail": {"old": x.detail if x else None, "new": y.detail if y else None},
-                }
-            )
-        tiers: dict[str, dict[str, float]] = {}
-        for r in rows:
-            t = tiers.setdefault(r["tier"], {"old": 0.0, "new": 0.0, "delta": 0.0})
-            for k in ("old", "new", "delta"):
-                t[k] = round(t[k] + r[k], 2)
-        total_old, total_new = sum(i.monthly for i in a.values()), sum(i.monthly for i in b.values())
-        grand_old, grand_new = grand_old + total_old, grand_new + total_new
-        out[env] = {
-            "old": round(total_old, 2),
-            "new": round(total_new, 2),
-            "delta": round(total_new - total_old, 2),
+            row = _old_new(x.monthly if x else 0.0, y.monthly if y else 0.0)
+            detail = {"old": x.detail if x else None, "new": y.detail if y else None}
+            if row["delta"]:
+                rows.append(
+                    {"tier": (y or a[key]).tier, "type": key[0], "logicalName": key[1], **row, "detail": detail}
+                )
+        e = out[env] = {
+            **_old_new(sum(ta.values()), sum(tb.values())),
             "defaultUsage": not cost.has_usage(env),
-            "tiers": dict(sorted(tiers.items(), key=lambda kv: _tier_key(kv[0]))),
-            "resources": [r for r in rows if abs(r["delta"]) >= 0.005],
+            "tiers": {
+                t: _old_new(ta.get(t, 0.0), tb.get(t, 0.0)) for t in sorted(ta.keys() | tb.keys(), key=_tier_key)
+            },
+            "resources": rows,
         }
-        e = out[env]
         print(st("bold", f"\n=== {env}: {_money(e['old'])} -> {_money(e['new'])} per month ({_delta(e['delta'])})"))
-        print(
-            _table(
-                [(t, _money(v["old"]), _money(v["new"]), _delta(v["delta"])) for t, v in e["tiers"].items()],
-                ("tier", f"{ref}", "working tree", "delta"),
-            )
-        )
-        for r in e["resources"]:
+        tier_rows = [(t, _money(v["old"]), _money(v["new"]), _delta(v["delta"])) for t, v in e["tiers"].items()]
+        print(_table(tier_rows, ("tier", ref, "working tree", "delta")))
+        for r in rows:
             symbol = "+" if r["old"] == 0 else "-" if r["new"] == 0 else "~"
-            detail = " -> ".join(d for d in (r["detail"]["old"], r["detail"]["new"]) if d)
+            detail = " -> ".join(d for d in r["detail"].values() if d)
             print(
                 st(symbol, f"  {symbol} {r['tier']} {_short_type(r['type'])} {r['logicalName']}: ")
                 + f"{_money(r['old'])} -> {_money(r['new'])} ({_delta(r['delta'])}; {detail})"
             )
-    print(
-        st("bold", f"\ntotal: {_money(grand_old)} -> {_money(grand_new)} per month ({_delta(grand_new - grand_old)})")
-    )
-    for note in _default_usage_note(list(old)):
+    total = _old_new(sum(e["old"] for e in out.values()), sum(e["new"] for e in out.values()))
+    print(st("bold", f"\ntotal: {_money(total['old'])} -> {_money(total['new'])} per month ({_delta(total['delta'])})"))
+    for note in _default_usage_notes(list(old)):
         print(note)
+    doc = {"schemaVersion": report.SCHEMA_VERSION, "kind": "cost", "mode": "base", "currency": "USD"}
     _write_json(
         json_path,
-        {
-            "schemaVersion": report.SCHEMA_VERSION,
-            "kind": "cost",
-            "mode": "base",
-            "currency": "USD",
-            "period": "month",
-            "base": {"ref": ref, "commit": commit},
-            "environments": out,
-            "total": {"old": round(grand_old, 2), "new": round(grand_new, 2), "delta": round(grand_new - grand_old, 2)},
-        },
+        doc | {"period": "month", "base": {"ref": ref, "commit": base.commit}, "environments": out, "total": total},
     )
     return 0
 
@@ -591,116 +559,82 @@ def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
     of a new stack (preview) would run it; exit 1 on any mandatory violation."""
     from offline import policy  # noqa: PLC0415 - loads pulumi_policy only for this command
 
-    previews = {"update": [False], "preview": [True], "both": [False, True]}[mode]
     mandatory = 0
     for env in envs:
-        for preview in previews:
-            report = policy.run(env, preview=preview, stack_dir=stack_dir)
-            print(report.text() + "\n")
-            mandatory += len(report.mandatory)
+        for preview in {"update": [False], "preview": [True], "both": [False, True]}[mode]:
+            result = policy.run(env, preview=preview, stack_dir=stack_dir)
+            print(result.text() + "\n")
+            mandatory += len(result.mandatory)
     print(f"policy: {mandatory} mandatory violation(s) in {', '.join(envs)} ({mode})")
     return 1 if mandatory else 0
 
 
-# -------------------------------------------------------------------------------------- main
+# ------------------------------------------------------------------------------------ main
 
-
-EPILOG_ENVS = "ENV: a stack name, one per Pulumi.<ENV>.yaml in --stack-dir (default: all of them)"
+COMMANDS = {  # name: (help, description)
+    "plan": (
+        "what each environment would contain",
+        "Every resource of each environment: tier, type, logical and physical name, key settings;\n"
+        "a summary per stack (by tier, by type, protected) and across stacks.",
+    ),
+    "diff": (
+        "two environments, or the working tree against a git revision",
+        "diff ENV_A ENV_B [--check]: how two environments differ (environment names normalised).\n"
+        "diff --base REF [ENV...]: what the working tree would create (+), delete (-), update (~) or\n"
+        "replace (+-) in each environment compared with the program and stack files at REF, property by\n"
+        "property, as `pulumi preview` would (docs/offline.md); warns on a deletion or replacement of a\n"
+        "protected or stateful resource.",
+    ),
+    "cost": (
+        "monthly cost per environment and tier, or its delta against a git revision",
+        "Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new per\n"
+        "environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
+    ),
+    "policy": (
+        "the policy pack through pulumi_policy's analyzer servicer",
+        "The policy pack (policy/, what `pulumi up --policy-pack policy` enforces) on each environment,\n"
+        "through pulumi_policy's own analyzer servicer as the engine calls it; every violation with its level.",
+    ),
+    "keys": (
+        "every config key changed on every stack, read through the diff model",
+        "Each declared key changed from each stack's value to another valid one, read through the diff\n"
+        "model; exit 1 when a change fails or replaces what its declaration (`changing`) does not say.",
+    ),
+}
 STACK_DIR_HELP = "directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project directory)"
+BASE_HELP = "git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    # --stack-dir before or after the command: each subcommand takes it too, with no default of its
-    # own (SUPPRESS), so one given before the command is not reset by the subcommand's parse
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--stack-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=STACK_DIR_HELP)
-    parser = argparse.ArgumentParser(
-        prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    # its own action: a default set on an action shared through `parents` would reach the subcommands
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__, formatter_class=raw)
     parser.add_argument("--stack-dir", type=Path, default=stackfiles.PROJECT_ROOT, metavar="DIR", help=STACK_DIR_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    fmt = argparse.RawDescriptionHelpFormatter
-    p_plan = sub.add_parser(
-        "plan",
-        parents=[common],
-        help="what each environment would contain",
-        epilog=EPILOG_ENVS,
-        formatter_class=fmt,
-        description="Every resource of each environment: tier, type, logical and physical name, key\n"
-        "settings; a summary per stack (by tier, by type, protected) and across stacks. Exit 1 when\n"
-        "any stack is refused (all of them are reported).",
-    )
-    p_plan.add_argument("envs", nargs="*", metavar="ENV", help="environments to plan (default: all)")
-    p_plan.add_argument(
-        "--json", metavar="FILE", help="also write the inventory as JSON (kind plan, schemaVersion 2); - for stdout"
-    )
-    p_diff = sub.add_parser(
-        "diff",
-        parents=[common],
-        help="two environments, or the working tree against a git revision",
-        epilog=EPILOG_ENVS,
-        formatter_class=fmt,
-        description="diff ENV_A ENV_B [--check]: how two environments differ (environment names normalised).\n"
-        "diff --base REF [ENV...]: what the working tree would create (+), delete (-), update (~) or\n"
-        "replace (+-) in each environment compared with the program and stack files at REF, property by\n"
-        "property; warns on a deletion or replacement of a protected or stateful resource.",
-    )
-    p_diff.add_argument(
-        "envs", nargs="*", metavar="ENV", help="ENV_A ENV_B, or with --base: environments (default: all)"
-    )
-    p_diff.add_argument(
-        "--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
-    )
-    p_diff.add_argument(
+    epilog = "ENV: a stack name, one per Pulumi.<ENV>.yaml in --stack-dir (default: all of them)"
+    for name, (short, text) in COMMANDS.items():
+        p = sub.add_parser(name, help=short, description=text, epilog=epilog, formatter_class=raw)
+        # also after the command; no default of its own, so one given before the command stays
+        p.add_argument("--stack-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=STACK_DIR_HELP)
+        p.add_argument("envs", nargs="*", metavar="ENV", help="environments (default: all); diff: ENV_A ENV_B")
+        if name in ("plan", "diff", "cost"):
+            p.add_argument(
+                "--json", metavar="FILE", help=f"also write the {name} as JSON (schemaVersion 2); - for stdout"
+            )
+        if name in ("diff", "cost"):
+            p.add_argument("--base", metavar="REF", help=BASE_HELP)
+    diff, cost_parser = sub.choices["diff"], sub.choices["cost"]
+    diff.add_argument(
         "--check",
         action="store_true",
-        help="ENV_A ENV_B only: exit 1 when they differ in anything but sizing, retention or identity keys",
+        help="exit 1 when the two differ in more than sizing, retention or identity keys",
     )
-    p_diff.add_argument("--json", metavar="FILE", help="also write the changes as JSON (kind diff); - for stdout")
-    p_diff.add_argument(
+    diff.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="with --base: exit 0 no change, 2 changes, 3 a failing or data-destroying change",
     )
-    p_cost = sub.add_parser(
-        "cost",
-        parents=[common],
-        help="monthly cost per environment and tier, or its delta against a git revision",
-        epilog=EPILOG_ENVS,
-        formatter_class=fmt,
-        description="Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new\n"
-        "per environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
-    )
-    p_cost.add_argument("envs", nargs="*", metavar="ENV", help="environments to price (default: all)")
-    p_cost.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
-    p_cost.add_argument(
-        "--base", metavar="REF", help="git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
-    )
-    p_cost.add_argument(
-        "--json", metavar="FILE", help="also write the costs as JSON (kind cost, schemaVersion 2); - for stdout"
-    )
-    p_keys = sub.add_parser(
-        "keys",
-        parents=[common],
-        epilog=EPILOG_ENVS,
-        help="every config key changed on every stack, read through the diff model (issue 22)",
-        description="Each declared key changed from each stack's value to another valid one; exit 1 when a "
-        "change fails or replaces what its declaration (`changing`, marin/config.py) does not say.",
-    )
-    p_keys.add_argument("envs", nargs="*", metavar="ENV", help="environments (default: all)")
-    p_policy = sub.add_parser(
-        "policy",
-        parents=[common],
-        help="the policy pack through pulumi_policy's analyzer servicer",
-        epilog=EPILOG_ENVS,
-        formatter_class=fmt,
-        description="The policy pack (policy/, what `pulumi up --policy-pack policy` enforces) on each\n"
-        "environment's resources, through pulumi_policy's own analyzer servicer as the engine calls it;\n"
-        "every violation with its enforcement level. Exit 1 on any mandatory violation.",
-    )
-    p_policy.add_argument("envs", nargs="*", metavar="ENV", help="environments to check (default: all)")
-    p_policy.add_argument(
+    cost_parser.add_argument("--markdown", action="store_true", help="print a Markdown table (the README's)")
+    sub.choices["policy"].add_argument(
         "--mode",
         choices=("update", "preview", "both"),
         default="both",
@@ -711,79 +645,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = build_parser().parse_args(argv)
     except SystemExit as exc:  # argparse's own usage errors exit 2, which `diff` uses for "changes"
         if exc.code == 2:
             return USAGE
         raise
     global JSON_OUT  # noqa: PLW0603 (the stdout of this call, before the report is sent to stderr)
     JSON_OUT = sys.stdout
+    gc.disable()  # a short run building a few thousand objects per environment: the cyclic GC only costs time
     try:
-        if getattr(args, "json", None) == "-":
-            with contextlib.redirect_stdout(sys.stderr):
-                return _main(args)
-        return _main(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return INTERRUPTED
+        with contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", None) == "-" else contextlib.nullcontext():
+            return _main(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USAGE
+    except (Refused, ConfigError, cost.CostError, stackfiles.StackFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader went away (`| head`): as a shell tool does, stop quietly
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return BROKEN_PIPE
-
-
-def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per command and error class)
-    # A short-lived process that builds a few thousand objects per environment: the cyclic GC
-    # only costs time here (about a quarter of each run, measured with scripts/benchmark.py).
-    gc.disable()
-    try:
-        try:
-            stackfiles.check_project_dir(args.stack_dir)
-        except stackfiles.StackFileError as exc:
-            raise UsageError(f"--stack-dir {exc}") from None
-        known = stackfiles.environments(args.stack_dir)
-        _check_json_path(getattr(args, "json", None))
-        envs: list[str] = args.envs
-        if args.command == "diff" and not args.base:
-            if len(envs) != 2:
-                raise UsageError("diff needs two environments (ENV_A ENV_B) or --base REF")
-            if args.detailed_exitcode:
-                raise UsageError("--detailed-exitcode goes with --base REF (`diff ENV_A ENV_B` exits 1 with --check)")
-        elif args.command == "diff" and args.check:
-            raise UsageError("--check compares two environments; it does not combine with --base")
-        if getattr(args, "base", None):
-            _check_base_envs(args.base, envs, known, args.stack_dir)
-        else:
-            _check_envs(envs, known)
-        if args.command == "plan":
-            return plan(envs or known, args.stack_dir, args.json)
-        if args.command == "keys":
-            return keys.main(envs or known, args.stack_dir)
-        if args.command == "policy":
-            return policy_report(envs or known, args.stack_dir, args.mode)
-        if args.command == "diff":
-            if args.base:
-                return diff_base(args.base, envs, args.stack_dir, args.json, args.detailed_exitcode)
-            return diff_envs(envs[0], envs[1], args.stack_dir, args.check, args.json)
-        if args.base:
-            if args.markdown:
-                raise UsageError("--markdown prints the cost table; it does not combine with --base")
-            return cost_delta(args.base, envs, args.stack_dir, args.json)
-        return cost_report(envs or known, args.stack_dir, args.markdown, args.json)
-    except UsageError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return USAGE
-    except Refused:
-        return 1
-    except (ConfigError, cost.CostError, stackfiles.StackFileError, base.BaseError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except BrokenPipeError:
-        raise
     except OSError as exc:  # e.g. the --json file vanished between the check and the write
         print(f"error: {exc.filename}: {exc.strerror}" if exc.filename else f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         gc.enable()
+
+
+def _main(args: argparse.Namespace) -> int:  # noqa: PLR0911 (one return per command)
+    try:
+        stackfiles.check_project_dir(args.stack_dir)
+    except stackfiles.StackFileError as exc:
+        raise UsageError(f"--stack-dir {exc}") from None
+    known, envs, base = stackfiles.environments(args.stack_dir), args.envs, getattr(args, "base", None)
+    _check_json_path(getattr(args, "json", None))
+    if args.command == "diff" and not base and len(envs) != 2:
+        raise UsageError("diff needs two environments (ENV_A ENV_B) or --base REF")
+    if args.command == "diff" and not base and args.detailed_exitcode:
+        raise UsageError("--detailed-exitcode goes with --base REF (`diff ENV_A ENV_B` exits 1 with --check)")
+    if base and getattr(args, "check", False):
+        raise UsageError("--check compares two environments; it does not combine with --base")
+    if base and getattr(args, "markdown", False):
+        raise UsageError("--markdown prints the cost table; it does not combine with --base")
+    if not base:
+        _check_envs(envs, known)
+    if args.command == "plan":
+        return plan(envs or known, args.stack_dir, args.json)
+    if args.command == "keys":
+        return keys.main(envs or known, args.stack_dir)
+    if args.command == "policy":
+        return policy_report(envs or known, args.stack_dir, args.mode)
+    if args.command == "diff":
+        if base:
+            return diff_base(base, envs, args.stack_dir, args.json, args.detailed_exitcode)
+        return diff_envs(envs[0], envs[1], args.stack_dir, args.check, args.json)
+    if base:
+        return cost_delta(base, envs, args.stack_dir, args.json)
+    return cost_report(envs or known, args.stack_dir, args.markdown, args.json)

@@ -5,10 +5,10 @@ once names are normalised). With (A), every staging/prod difference comes from a
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,50 +32,34 @@ def undeclared_differences(a: dict[str, str], b: dict[str, str]) -> list[str]:
     return out
 
 
-def _identities(inv: engine.Inventory, other: engine.Inventory) -> re.Pattern[str]:
-    words = [inv.env, other.env]
-    for p in [*inv.of_type("pulumi:providers:aws")[:1], *other.of_type("pulumi:providers:aws")[:1]]:
-        words += json.loads(p.inputs.get("allowedAccountIds", "[]"))
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
-
-
-def _normalise(value: Any, words: re.Pattern[str]) -> Any:
-    return engine.walk(value, lambda v: words.sub("<id>", v) if isinstance(v, str) else v)
-
-
-def signature(inv: engine.Inventory, other: engine.Inventory) -> dict[str, Any]:
-    """Every resource by (type, logical name): inputs and options, both identities normalised."""
-    words = _identities(inv, other)
-    return {
-        f"{r.type} {r.name}": _normalise(
-            {
-                # an auto-name is the provider's random suffix (offline: a hash of the URN)
-                "inputs": {k: "<auto-name>" if k in r.auto_named else v for k, v in engine.unwrap(r.inputs).items()},
-                "protect": r.protect,
-                "ignore_changes": r.ignore_changes,
-            },
-            words,
-        )
-        for r in inv.resources
-    }
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def compare(a: engine.Inventory, b: engine.Inventory) -> list[str]:
-    sa, sb = signature(a, b), signature(b, a)
-    out = [f"only in {a.env}: {k}" for k in sorted(sa.keys() - sb.keys())]
-    out += [f"only in {b.env}: {k}" for k in sorted(sb.keys() - sa.keys())]
-    out += [
-        f"differs: {k}: {d}"
-        for k in sorted(sa.keys() & sb.keys())
-        if sa[k] != sb[k]
-        for d in (f"{p.path}: {_short(p.old)} -> {_short(p.new)}" for p in report.property_changes(sa[k], sb[k]))
+def normalised_docs(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Two plan documents with both environments' names and account ids replaced by `<id>`, so what
+    remains different comes from the configuration."""
+    words = [a["environment"], b["environment"]]
+    for doc in (a, b):
+        providers = [r for r in doc["resources"] if r["type"] == "pulumi:providers:aws"]
+        words += providers[0]["inputs"].get("allowedAccountIds", []) if providers else []
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+    normalise = lambda v: engine.walk(v, lambda s: pattern.sub("<id>", s) if isinstance(s, str) else s)  # noqa: E731
+    out = [
+        {
+            **doc,
+            "resources": [
+                {**r, **{k: normalise(r[k]) for k in ("inputs", "physicalName", "urn")}} for r in doc["resources"]
+            ],
+        }
+        for doc in (a, b)
     ]
-    return out
+    return out[0], out[1]
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """What differs between two plan documents once names are normalised: one line per resource."""
+    old, new = normalised_docs(a, b)
+    return [
+        f"{c.symbol} {c.type} {c.logical_name} {', '.join(p.path for p in c.properties)}".rstrip()
+        for c in report.changes(old["resources"], new["resources"], replacements_apply=False)
+    ]
 
 
 def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.PROJECT_ROOT) -> list[str]:
@@ -86,24 +70,6 @@ def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.
         shutil.copy(root / "Pulumi.yaml", Path(scratch) / "Pulumi.yaml")
         shutil.copy(root / f"Pulumi.{source_env}.yaml", Path(scratch) / f"Pulumi.{as_env}.yaml")
         renamed = engine.run(as_env, config=config, stack_dir=Path(scratch), code_dir=root, id_seed="parity")
-    return compare(original, renamed)
-
-
-def normalised_docs(a: engine.Inventory, b: engine.Inventory) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Both environments' documents with each one's name and account ids replaced by `<id>`, so
-    what remains different comes from the configuration."""
-    docs = []
-    for inv, other in ((a, b), (b, a)):
-        words = _identities(inv, other)
-        doc = report.to_doc(inv)
-        doc["resources"] = [
-            {
-                **r,
-                "inputs": _normalise(r["inputs"], words),
-                "physicalName": _normalise(r["physicalName"], words),
-                "urn": _normalise(r["urn"], words),
-            }
-            for r in doc["resources"]
-        ]
-        docs.append(doc)
-    return docs[0], docs[1]
+    for r in [*original.resources, *renamed.resources]:
+        r.inputs = engine.unwrap(r.inputs)  # secrets compared in plain text, where names are normalised
+    return differences(report.to_doc(original), report.to_doc(renamed))

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from marin import cost, stackfiles  # noqa: E402
-from offline import cli, engine  # noqa: E402
+from offline import engine, report  # noqa: E402
 
 PLAN_OVER_IMPORT_CPU = 4.0
 DIFF_OVER_PLAN_WALL = 2.0
@@ -92,7 +92,7 @@ def main() -> int:
         )
     prices = cost.load_prices()
     for env in stackfiles.environments():
-        monthly = sum(i.monthly for i in cost.estimate(cli.records(engine.run(env)), prices, cost.load_usage(env)))
+        monthly = sum(i.monthly for i in cost.estimate(report.records(engine.run(env)), prices, cost.load_usage(env)))
         target = COST_TARGETS.get(env)
         verdict = (
             "" if target is None else f"  (cost target ${target:.0f}: {'within' if monthly <= target else 'over'})"

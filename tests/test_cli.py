@@ -30,7 +30,7 @@ def test_plan_lists_every_environment_with_tiers_and_totals(capsys: pytest.Captu
         assert f"=== {env}\n" in out
         assert f"marin-{env}-call-recordings" in out
     assert "cpu 1024, memory 2048" in out
-    assert "retention 30 d" in out
+    assert "retentionInDays 30" in out
     assert "logical name" in out
     assert "network-private-default-1" in out
     assert "network-private-default-2" in out

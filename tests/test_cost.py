@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from marin import cost, stackfiles
-from offline import cli
+from offline import cli, report
 from offline.engine import Inventory
 
 PRICES = cost.Prices(
@@ -158,7 +158,7 @@ def test_every_environment_has_usage_assumptions(env: str) -> None:
 def test_story_relations_hold(all_inventories: dict[str, Inventory]) -> None:
     totals = {}
     for env, inv in all_inventories.items():
-        records = cli.records(inv)
+        records = report.records(inv)
         prices = cost.load_prices(cost.region_of(records))
         totals[env] = sum(i.monthly for i in cost.estimate(records, prices, cost.load_usage(env)))
     assert totals["dev"] < totals["staging"] < totals["prod"]
@@ -228,6 +228,6 @@ def test_search_costs_its_nodes_hours_and_their_storage_as_the_stack_file_sizes_
     expected = n * (730 * prices(f"{kind}_hour") + gb * prices("opensearch_gp3_gb_month"))
     if master := c.get("marin:opensearchDedicatedMasterType"):
         expected += 3 * 730 * prices(f"{master}_hour")
-    records = cli.records(all_inventories[env])
+    records = report.records(all_inventories[env])
     search = cost.by_tier(cost.estimate(records, cost.load_prices(cost.region_of(records)), cost.load_usage(env)))
     assert round(search["search"], 2) == round(expected, 2)

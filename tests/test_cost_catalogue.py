@@ -22,7 +22,7 @@ import yaml
 
 from marin import catalogue, cost, stackfiles
 from marin.config import ConfigError, parse
-from offline import cli
+from offline import cli, report
 from offline.engine import Inventory
 from tests.conftest import ENVS
 
@@ -161,7 +161,7 @@ def test_staging_moved_to_another_region_is_priced_there_or_refused_in_one_line(
 def test_the_cost_table_names_each_environment_s_region_as_its_config_says(
     all_inventories: dict[str, Inventory],
 ) -> None:
-    regions = {env: cost.region_of(cli.records(inv)) for env, inv in all_inventories.items()}
+    regions = {env: cost.region_of(report.records(inv)) for env, inv in all_inventories.items()}
     assert regions == {env: parse(env, stackfiles.effective_config(env)).stack.aws_region for env in all_inventories}
     table = cli.render_cost({env: {} for env in regions}, regions, markdown=False)
     assert table.splitlines()[2].split() == ["region", *regions.values()]

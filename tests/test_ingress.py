@@ -21,7 +21,7 @@ from components.logs import ERRORS_BY_SERVICE
 from marin import cost
 from marin.catalogue import APP_PORT
 from marin.config import ConfigError, EnvConfig, parse
-from offline import cli, engine, policy
+from offline import engine, policy, report
 from offline.engine import Inventory, Resource, token
 
 LB = token(aws.lb.LoadBalancer)
@@ -337,7 +337,7 @@ def test_unknown_ingress_and_a_certificate_without_a_domain_are_refused(committe
 def test_http_api_stacks_cost_at_most_60_a_month_with_every_tier_present(inv: Inventory, config: EnvConfig) -> None:
     if config.ingress.load_balanced:
         return
-    items = cost.estimate(cli.records(inv), cost.load_prices(), cost.load_usage(config.env))
+    items = cost.estimate(report.records(inv), cost.load_prices(), cost.load_usage(config.env))
     tiers = cost.by_tier(items)
     assert {"network", "storage", "logging", "secrets", "database", "cache", "search", "compute"} <= {
         r.tier for r in inv.custom
@@ -349,7 +349,7 @@ def test_http_api_stacks_cost_at_most_60_a_month_with_every_tier_present(inv: In
 def test_the_http_api_line_is_requests_times_the_price(inv: Inventory, config: EnvConfig) -> None:
     if config.ingress.load_balanced:
         return
-    items = {i.type: i for i in cost.estimate(cli.records(inv), cost.load_prices(), cost.load_usage(config.env))}
+    items = {i.type: i for i in cost.estimate(report.records(inv), cost.load_prices(), cost.load_usage(config.env))}
     usage = cost.load_usage(config.env)
     # by hand, from pricing/prices.yaml ($1.00 per million, first 300 M) and pricing/usage.yaml
     assert usage["api_requests_millions"] == 1

@@ -1,6 +1,6 @@
 """`diff --base` and `cost --base` on real commits: a temporary copy of this repository becomes a
 git repository, a commit changes something, and the offline tools report what that commit does.
-The base side is REF's own `plan --json -` in its own process (offline/base.py)."""
+The base side is REF's own `plan --json -` in its own process (offline/cli.py `Base`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 
 from marin import cost
 from marin.stackfiles import PROJECT_ROOT
-from offline import base, cli, engine
+from offline import cli, engine
 from offline.engine import token
 
 GIT = ["git", "-c", "user.email=ci@example.invalid", "-c", "user.name=ci", "-c", "commit.gpgsign=false"]
@@ -148,7 +148,9 @@ def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Pat
     tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
     git(repo, "commit", "-qam", "a program change")
     try:
-        old = base.Plan("HEAD", ["dev"], repo).result()
+        base = cli.Base("HEAD", repo)
+        base.start(["dev"])
+        old = base.docs()
         provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
         assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
         code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
