@@ -21,8 +21,8 @@ def _interrupted(signum: int, _frame: object) -> None:
     for the outstanding RPCs), so the run printed a traceback or never ended. Only REF's run of
     `--base` (a child process and an exported tree) is stopped first."""
     cli = sys.modules.get("offline.cli")
-    for base in list(cli.Base.running if cli else ()):
-        base.stop()
+    for stop in list(cli.STOPPING if cli else ()):
+        stop()
     os.write(2, b"interrupted\n")
     os._exit(128 + signum)
 

@@ -44,9 +44,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from marin import cost, stackfiles
 from marin.config import ConfigError
@@ -55,6 +55,7 @@ from offline import engine, keys, parity, report
 USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed-exitcode`
 CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
+STOPPING: list[Callable[[], None]] = []  # what Ctrl-C stops first (offline/__main__.py): REF's run
 COLOURS = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31"}
 
 
@@ -294,98 +295,65 @@ def _git(cwd: Path | str, *args: str, error: str) -> str:
     return done.stdout.strip()
 
 
-class Base:
-    """REF's plan documents, made by REF's own `python -m offline plan --json -` in a second process,
-    in REF's tree exported with `git archive` (no worktree), as Infracost compares two breakdowns."""
+def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """REF's commit, REF's plan documents and the working tree's, for the environments asked for
+    (default: every one, on either side). REF's are made by REF's own `plan --json -` in its tree
+    (exported with `git archive`, no worktree), in a second process while this one makes the working
+    tree's, as Infracost compares two breakdowns."""
+    error = f"--base needs a git repository; {stack_dir} is not in one"
+    root = _git(stack_dir, "rev-parse", "--show-toplevel", error=error)
+    commit = _git(
+        root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", error=f"--base {ref}: not a commit in {root}"
+    )
+    tmp, proc = tempfile.TemporaryDirectory(prefix="marin-base-"), None
 
-    running: ClassVar[set[Base]] = set()  # stopped on Ctrl-C (offline/__main__.py)
+    def stop() -> None:
+        if proc:
+            proc.kill()
+            proc.wait()
+        tmp.cleanup()
 
-    def __init__(self, ref: str, stack_dir: Path):
-        root = _git(
-            stack_dir, "rev-parse", "--show-toplevel", error=f"--base needs a git repository; {stack_dir} is not in one"
-        )
-        self.ref = ref
-        self.commit = _git(
-            root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", error=f"--base {ref}: not a commit in {root}"
-        )
-        self._tmp = tempfile.TemporaryDirectory(prefix="marin-base-")
-        self._proc: subprocess.Popen[str] | None = None
-        Base.running.add(self)
-        tar = subprocess.run(["git", "-C", root, "archive", self.commit], capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-            archive.extractall(self._tmp.name, filter="data")
-        self.stack_dir = Path(self._tmp.name, stack_dir.resolve().relative_to(Path(root).resolve()))
-        self.envs = stackfiles.environments(self.stack_dir)
-
-    def start(self, envs: list[str]) -> None:
-        self.envs = [e for e in envs if e in self.envs] if envs else self.envs
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")} | {
-            "PYTHONPATH": self._tmp.name
-        }
-        command = [sys.executable, "-m", "offline", "--stack-dir", str(self.stack_dir), "plan", "--json", "-"]
-        if self.envs:
-            self._proc = subprocess.Popen(
-                [*command, *self.envs],
-                cwd=self._tmp.name,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-
-    def stop(self) -> None:
-        Base.running.discard(self)
-        if self._proc:
-            self._proc.kill()
-            self._proc.wait()
-        self._tmp.cleanup()
-
-    def docs(self) -> dict[str, Any]:
-        """{env: plan document} of the environments REF configures, among those asked for."""
-        if self._proc is None:
-            self.stop()
-            return {}
-        try:
-            out, err = self._proc.communicate()
-        finally:
-            self.stop()
-        label = f"--base {self.ref} ({self.commit[:12]})"
-        if self._proc.returncode:
-            lines = [line for line in err.splitlines() if line.startswith("error:")] or [err.strip() or "no output"]
-            raise Refused(f"{label}: the program at that commit did not plan: {lines[-1]}")
-        try:
-            doc = json.loads(out)
-        except ValueError:
-            doc = {}
-        if doc.get("schemaVersion") != report.SCHEMA_VERSION:
-            raise Refused(
-                f"{label}: it wrote no plan document of schemaVersion {report.SCHEMA_VERSION}: pick another base"
-            )
-        return dict(doc["environments"])
-
-
-def _both(ref: str, envs: list[str], stack_dir: Path) -> tuple[Base, dict[str, Any], dict[str, Any]]:
-    """REF's plan documents (its own program, in a second process) and the working tree's (made
-    here meanwhile), for the environments asked for (default: every one, on either side)."""
-    base = Base(ref, stack_dir)
-    known = stackfiles.environments(stack_dir)
-    either = [*known, *(e for e in base.envs if e not in known)]
+    STOPPING.append(stop)
     try:
+        tar = subprocess.run(["git", "-C", root, "archive", commit], capture_output=True, check=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            archive.extractall(tmp.name, filter="data")
+        tree = Path(tmp.name, stack_dir.resolve().relative_to(Path(root).resolve()))
+        known, at_ref = stackfiles.environments(stack_dir), stackfiles.environments(tree)
+        either = [*known, *(e for e in at_ref if e not in known)]
         _check_envs(envs, either, f"configured here or at {ref}")
-        base.start(envs)
+        if old_envs := [e for e in envs or at_ref if e in at_ref]:
+            command = [sys.executable, "-m", "offline", "--stack-dir", str(tree), "plan", "--json", "-", *old_envs]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}  # not the caller's
+            pipe = subprocess.PIPE
+            proc = subprocess.Popen(
+                command, cwd=tmp.name, env=env | {"PYTHONPATH": tmp.name}, stdout=pipe, stderr=pipe, text=True
+            )
         new = _docs([e for e in envs or known if e in known], stack_dir)
-    except BaseException:  # refused or interrupted: REF's run is not waited for
-        base.stop()
-        raise
-    old = base.docs()
-    return base, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
+        none = json.dumps({"schemaVersion": report.SCHEMA_VERSION, "environments": {}})
+        out, err = proc.communicate() if proc else (none, "")
+    finally:  # also when refused or interrupted: REF's run is not waited for
+        STOPPING.remove(stop)
+        stop()
+    label = f"--base {ref} ({commit[:12]})"
+    if proc and proc.returncode:
+        lines = [line for line in err.splitlines() if line.startswith("error:")] or [err.strip() or "no output"]
+        raise Refused(f"{label}: the program at that commit did not plan: {lines[-1]}")
+    try:
+        old = json.loads(out)
+    except ValueError:
+        old = {}
+    if old.get("schemaVersion") != report.SCHEMA_VERSION:
+        raise Refused(f"{label}: it wrote no plan document of schemaVersion {report.SCHEMA_VERSION}: pick another")
+    old = old["environments"]
+    return commit, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
 
 
 def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:
     st = style_for(sys.stdout)
-    base, old, new = _both(ref, envs, stack_dir)
+    commit, old, new = base_and_head(ref, envs, stack_dir)
     doc: dict[str, Any] = {"schemaVersion": report.SCHEMA_VERSION, "kind": "diff", "mode": "base"}
-    doc |= {"base": {"ref": ref, "commit": base.commit}, "environments": {}}
+    doc |= {"base": {"ref": ref, "commit": commit}, "environments": {}}
     all_changes: list[report.ResourceChange] = []
     warnings: list[str] = []
     for env, a in old.items():
@@ -398,7 +366,7 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
             if b is None
             else ""
         )
-        print(st("bold", f"\n=== {env}: {ref} ({base.commit[:12]}) -> working tree{note}"))
+        print(st("bold", f"\n=== {env}: {ref} ({commit[:12]}) -> working tree{note}"))
         print(_counts_line(env, report.change_counts(cs)))
         _print_changes(cs, st, "base", "working tree")
         w = _warnings(env, cs)
@@ -509,7 +477,7 @@ def _old_new(old: float, new: float) -> dict[str, float]:
 def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     """Infracost-style: per environment, tier and resource, old -> new and the difference."""
     st = style_for(sys.stdout)
-    base, old, new = _both(ref, envs, stack_dir)
+    commit, old, new = base_and_head(ref, envs, stack_dir)
     out: dict[str, Any] = {}
     for env in old:
         a = {(i.type, i.name): i for i in _priced(old[env], env)}
@@ -549,7 +517,7 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
     doc = {"schemaVersion": report.SCHEMA_VERSION, "kind": "cost", "mode": "base", "currency": "USD"}
     _write_json(
         json_path,
-        doc | {"period": "month", "base": {"ref": ref, "commit": base.commit}, "environments": out, "total": total},
+        doc | {"period": "month", "base": {"ref": ref, "commit": commit}, "environments": out, "total": total},
     )
     return 0
 
@@ -571,35 +539,12 @@ def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
 
 # ------------------------------------------------------------------------------------ main
 
-COMMANDS = {  # name: (help, description)
-    "plan": (
-        "what each environment would contain",
-        "Every resource of each environment: tier, type, logical and physical name, key settings;\n"
-        "a summary per stack (by tier, by type, protected) and across stacks.",
-    ),
-    "diff": (
-        "two environments, or the working tree against a git revision",
-        "diff ENV_A ENV_B [--check]: how two environments differ (environment names normalised).\n"
-        "diff --base REF [ENV...]: what the working tree would create (+), delete (-), update (~) or\n"
-        "replace (+-) in each environment compared with the program and stack files at REF, property by\n"
-        "property, as `pulumi preview` would (docs/offline.md); warns on a deletion or replacement of a\n"
-        "protected or stateful resource.",
-    ),
-    "cost": (
-        "monthly cost per environment and tier, or its delta against a git revision",
-        "Monthly USD from pricing/prices.yaml and pricing/usage.yaml. With --base REF: old -> new per\n"
-        "environment, tier and resource, and the total (the working tree's prices and usage on both sides).",
-    ),
-    "policy": (
-        "the policy pack through pulumi_policy's analyzer servicer",
-        "The policy pack (policy/, what `pulumi up --policy-pack policy` enforces) on each environment,\n"
-        "through pulumi_policy's own analyzer servicer as the engine calls it; every violation with its level.",
-    ),
-    "keys": (
-        "every config key changed on every stack, read through the diff model",
-        "Each declared key changed from each stack's value to another valid one, read through the diff\n"
-        "model; exit 1 when a change fails or replaces what its declaration (`changing`) does not say.",
-    ),
+COMMANDS = {
+    "plan": "what each environment would contain: every resource by tier, with a summary per stack",
+    "diff": "two environments (ENV_A ENV_B), or the working tree against REF as `pulumi preview` would show it",
+    "cost": "monthly cost per environment and tier (prices and usage in pricing/), or its delta against REF",
+    "policy": "the policy pack (policy/) through pulumi_policy's analyzer servicer, as the engine calls it",
+    "keys": "every config key changed on every stack, read through the diff model against its `changing`",
 }
 STACK_DIR_HELP = "directory holding Pulumi.yaml and Pulumi.<env>.yaml (default: the project directory)"
 BASE_HELP = "git revision to compare the working tree with (e.g. origin/main, HEAD~1)"
@@ -611,8 +556,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-dir", type=Path, default=stackfiles.PROJECT_ROOT, metavar="DIR", help=STACK_DIR_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     epilog = "ENV: a stack name, one per Pulumi.<ENV>.yaml in --stack-dir (default: all of them)"
-    for name, (short, text) in COMMANDS.items():
-        p = sub.add_parser(name, help=short, description=text, epilog=epilog, formatter_class=raw)
+    for name, text in COMMANDS.items():
+        p = sub.add_parser(name, help=text, description=text, epilog=epilog)
         # also after the command; no default of its own, so one given before the command stays
         p.add_argument("--stack-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=STACK_DIR_HELP)
         p.add_argument("envs", nargs="*", metavar="ENV", help="environments (default: all); diff: ENV_A ENV_B")

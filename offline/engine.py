@@ -554,30 +554,14 @@ _memo: dict[tuple[Any, ...], Inventory] = {}
 
 
 def run_cached(
-    env: str,
-    *,
-    config: Mapping[str, str] | None = None,
-    stack_dir: Path | None = None,
-    code_dir: Path = stackfiles.PROJECT_ROOT,
-    id_seed: str | None = None,
-    preview: bool = False,
-    as_real_deploy: bool = False,
+    env: str, *, config: Mapping[str, str] | None = None, stack_dir: Path | None = None, **options: Any
 ) -> Inventory:
     """`run`, remembered for this process, keyed on the program, config, stack files (the program
-    reads every environment's) and mode; each caller gets its own copy; errors are not remembered."""
-    stack_dir = (stack_dir or code_dir).resolve()
-    if config is None:
-        config = stackfiles.effective_config(env, stack_dir)
-    stack_files = tuple((p.name, p.read_bytes()) for p in sorted(stack_dir.glob("Pulumi*.yaml")) if p.is_file())
-    key = (env, tuple(sorted(config.items())), stack_files, str(code_dir.resolve()), id_seed, preview, as_real_deploy)
+    reads every environment's) and `run`'s options; each caller gets its own copy; errors are not remembered."""
+    where: Path = (stack_dir or options.get("code_dir", stackfiles.PROJECT_ROOT)).resolve()
+    config = stackfiles.effective_config(env, where) if config is None else config
+    files = tuple((p.name, p.read_bytes()) for p in sorted(where.glob("Pulumi*.yaml")) if p.is_file())
+    key = (env, tuple(sorted(config.items())), files, tuple(sorted((k, str(v)) for k, v in options.items())))
     if key not in _memo:
-        _memo[key] = run(
-            env,
-            config=config,
-            stack_dir=stack_dir,
-            code_dir=code_dir,
-            id_seed=id_seed,
-            preview=preview,
-            as_real_deploy=as_real_deploy,
-        )
+        _memo[key] = run(env, config=config, stack_dir=where, **options)
     return copy.deepcopy(_memo[key])

@@ -1,6 +1,6 @@
 """`diff --base` and `cost --base` on real commits: a temporary copy of this repository becomes a
 git repository, a commit changes something, and the offline tools report what that commit does.
-The base side is REF's own `plan --json -` in its own process (offline/cli.py `Base`)."""
+The base side is REF's own `plan --json -` in its own process (offline/cli.py `base_and_head`)."""
 
 from __future__ import annotations
 
@@ -148,9 +148,7 @@ def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Pat
     tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
     git(repo, "commit", "-qam", "a program change")
     try:
-        base = cli.Base("HEAD", repo)
-        base.start(["dev"])
-        old = base.docs()
+        _, old, _ = cli.base_and_head("HEAD", ["dev"], repo)
         provider = next(r for r in old["dev"]["resources"] if r["type"] == "pulumi:providers:aws")
         assert provider["inputs"]["defaultTags"]["tags"]["ManagedBy"] == "pulumi-old", "the base commit's code ran"
         code, out, _ = offline(repo, "diff", "--base", "HEAD", "dev")
