@@ -152,34 +152,6 @@ def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
 
 # ------------------------------------------------------------------------------------ plan
 
-# The inputs a reviewer looks for, per resource type: the plan's "key settings" column.
-SETTINGS = {
-    "TaskDefinition": ("cpu", "memory"),
-    "Service": ("desiredCount", "capacityProviderStrategies[0].capacityProvider"),
-    "ReplicationGroup": ("nodeType", "numCacheClusters", "multiAzEnabled"),
-    "Domain": ("clusterConfig.instanceType", "clusterConfig.instanceCount", "ebsOptions.volumeSize"),
-    "AdvancedCluster": ("replicationSpecs[0].regionConfigs[0].electableSpecs.instanceSize", "backupEnabled"),
-    "LogGroup": ("retentionInDays",),
-    "Secret": ("recoveryWindowInDays",),
-    "Bucket": ("forceDestroy",),
-    "Vpc": ("cidrBlock",),
-    "Subnet": ("cidrBlock", "availabilityZoneId"),
-    "Instance": ("instanceType",),
-    "LoadBalancer": ("enableDeletionProtection",),
-    "Listener": ("protocol", "port"),
-    "Api": ("protocolType",),
-    "Stage": ("defaultRouteSettings.throttlingBurstLimit", "defaultRouteSettings.throttlingRateLimit"),
-    "ScheduledAction": ("schedule", "timezone"),
-}
-
-
-def _settings(r: Mapping[str, Any]) -> str:
-    values = [
-        (path.rsplit(".", 1)[-1], report.at(r["inputs"], path)) for path in SETTINGS.get(_short_type(r["type"]), ())
-    ]
-    shown = [f"{k} {v if isinstance(v, str) else json.dumps(v)}" for k, v in values if v is not None]
-    return ", ".join([*shown, "protected"] if r["protect"] else shown)
-
 
 def _summary_line(label: str, s: Mapping[str, Any]) -> str:
     tiers = ", ".join(f"{t} {n}" for t, n in s["byTier"].items())
@@ -192,14 +164,14 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     docs = _docs(envs, stack_dir)
     _write_json(json_path, {"schemaVersion": report.SCHEMA_VERSION, "kind": "plan", "environments": docs})
     for env, doc in docs.items():
-        cloud = sorted(
+        rows = []
+        for r in sorted(
             report.cloud(doc["resources"]), key=lambda r: (_tier_key(r["tier"]), r["type"], r["logicalName"])
-        )
-        rows = [
-            (r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", _settings(r)) for r in cloud
-        ]
+        ):
+            protect = "yes" if r["protect"] else ""
+            rows.append((r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", protect))
         print(st("bold", f"\n=== {env}"))
-        print(_table(rows, ("tier", "type", "logical name", "physical name", "key settings")))
+        print(_table(rows, ("tier", "type", "logical name", "physical name", "protected")))
         print(_summary_line(f"{env} total", doc["summary"]))
     if len(docs) > 1:
         everything = report.summary(r for d in docs.values() for r in d["resources"])

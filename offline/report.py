@@ -230,7 +230,7 @@ def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
     return [path] if isinstance(value, str) and value in wanted else []
 
 
-def at(value: Any, path: str) -> Any:
+def _at(value: Any, path: str) -> Any:
     for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
         if part.startswith("["):
             i = int(part[1:-1])
@@ -321,7 +321,7 @@ def changes(
                 for path in paths:
                     if not any(p.path == path and p.new == UNKNOWN for p in ps):
                         ps[:] = [p for p in ps if not replacements.under(p.path, path)]
-                        ps.append(PropertyChange(path, at(old_inputs, path), UNKNOWN))
+                        ps.append(PropertyChange(path, _at(old_inputs, path), UNKNOWN))
             if not replacements_apply or r["urn"] in replaced:
                 continue
             for p in ps:
