@@ -362,11 +362,11 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
 # ------------------------------------------------------------------------------------ cost
 
 
-def _priced(doc: Mapping[str, Any] | None, env: str) -> list[cost.LineItem]:
-    if not doc:
-        return []
+def _priced(doc: Mapping[str, Any], env: str) -> tuple[cost.Prices, list[cost.LineItem]]:
+    """The prices of the environment's region and its priced line items."""
     records = report.records(doc)
-    return cost.estimate(records, cost.load_prices(cost.region_of(records)), cost.load_usage(env))
+    prices = cost.load_prices(cost.region_of(records))
+    return prices, cost.estimate(records, prices, cost.load_usage(env))
 
 
 def _default_usage_notes(envs: list[str]) -> list[str]:
@@ -379,23 +379,21 @@ def _default_usage_notes(envs: list[str]) -> list[str]:
 
 
 def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str | None) -> int:
-    usage = {env: cost.load_usage(env) for env in envs}  # a bad usage file is refused before any run
-    records = {env: report.records(doc) for env, doc in _docs(envs, stack_dir).items()}
-    regions = {env: cost.region_of(records[env]) for env in envs}
-    prices = {env: cost.load_prices(regions[env]) for env in envs}
-    items = {env: cost.estimate(records[env], prices[env], usage[env]) for env in envs}
-    tiers = {env: cost.by_tier(items[env]) for env in envs}
-    print(render_cost(tiers, regions, markdown))
+    for env in envs:
+        cost.load_usage(env)  # a bad usage file is refused before any run
+    priced = {env: _priced(doc, env) for env, doc in _docs(envs, stack_dir).items()}
+    tiers = {env: cost.by_tier(items) for env, (_, items) in priced.items()}
+    print(render_cost(tiers, {env: prices.region for env, (prices, _) in priced.items()}, markdown))
     for note in _default_usage_notes(envs) + [
-        f"note: {env} ({regions[env]}) uses {len(keys)} price(s) marked `confirmed: false` in "
+        f"note: {env} ({prices.region}) uses {len(keys)} price(s) marked `confirmed: false` in "
         f"pricing/prices.yaml: {', '.join(keys)}"
-        for env in envs
-        if (keys := prices[env].unconfirmed())
+        for env, (prices, _) in priced.items()
+        if (keys := prices.unconfirmed())
     ]:
         print(note, file=sys.stderr if markdown else sys.stdout)
     environments = {
         env: {
-            "region": regions[env],
+            "region": prices.region,
             "total": round(sum(tiers[env].values()), 2),
             "tiers": {t: round(v, 2) for t, v in tiers[env].items()},
             "defaultUsage": not cost.has_usage(env),
@@ -407,10 +405,10 @@ def cost_report(envs: list[str], stack_dir: Path, markdown: bool, json_path: str
                     "detail": i.detail,
                     "monthly": round(i.monthly, 2),
                 }
-                for i in items[env]
+                for i in items
             ],
         }
-        for env in envs
+        for env, (prices, items) in priced.items()
     }
     doc = {"schemaVersion": report.SCHEMA_VERSION, "kind": "cost", "currency": "USD", "period": "month"}
     _write_json(json_path, doc | {"environments": environments})
@@ -452,8 +450,7 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
     commit, old, new = base_and_head(ref, envs, stack_dir)
     out: dict[str, Any] = {}
     for env in old:
-        a = {(i.type, i.name): i for i in _priced(old[env], env)}
-        b = {(i.type, i.name): i for i in _priced(new[env], env)}
+        a, b = ({(i.type, i.name): i for i in (_priced(d, env)[1] if d else [])} for d in (old[env], new[env]))
         ta, tb = cost.by_tier(a.values()), cost.by_tier(b.values())
         rows = []
         for key in sorted(a.keys() | b.keys(), key=lambda k: (_tier_key((b.get(k) or a[k]).tier), k)):

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,36 +198,32 @@ def property_changes(a: Any, b: Any, path: str = "") -> list[PropertyChange]:
     return [] if a == b else [PropertyChange(path, a, b)]
 
 
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """(path, leaf) for every leaf of a tree of dicts and lists, paths as `a.b[0].c`."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, f"{path}.{k}" if path else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
 def _computed(r: Mapping[str, Any]) -> set[str]:
     """The output values of `r` a preview does not know while `r` is created or replaced: those the
     provider computes (ids, ARNs, endpoints, validation records), not the inputs it echoes back."""
-    echoed: set[Any] = set()
-    engine.walk(r["inputs"], echoed.add)
-    outputs: set[Any] = set()
-    engine.walk(r["outputs"], outputs.add)
-    return {v for v in outputs if isinstance(v, str) and len(v) >= 6 and v not in echoed}
+    echoed = {v for _, v in _leaves(r["inputs"])}
+    return {v for _, v in _leaves(r["outputs"]) if isinstance(v, str) and len(v) >= 6 and v not in echoed}
 
 
-def _kept(old: Any, new: Any, computed: set[str], into: dict[str, str]) -> None:
+def _kept(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, str]:
     """A resource the engine matches keeps its state: each value its provider computed in the new
-    run (the mocks' ids, ARNs and what derives from them) is the one already in the old."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        for k in old.keys() & new.keys():
-            _kept(old[k], new[k], computed, into)
-    elif isinstance(old, list) and isinstance(new, list):
-        for o, n in zip(old, new, strict=False):
-            _kept(o, n, computed, into)
-    elif isinstance(new, str) and new in computed and isinstance(old, str) and old != new:
-        into[new] = old
-
-
-def _paths_holding(value: Any, path: str, wanted: set[str]) -> list[str]:
-    """The paths under `path` whose value is one of `wanted` (an id or ARN of another resource)."""
-    if isinstance(value, dict):
-        return [p for k, v in value.items() for p in _paths_holding(v, f"{path}.{k}", wanted)]
-    if isinstance(value, list):
-        return [p for i, v in enumerate(value) for p in _paths_holding(v, f"{path}[{i}]", wanted)]
-    return [path] if isinstance(value, str) and value in wanted else []
+    run (the mocks' ids, ARNs and what derives from them) -> the one already in the old."""
+    before, computed = dict(_leaves(old["outputs"])), _computed(new)
+    return {
+        v: o for p, v in _leaves(new["outputs"]) if v in computed and isinstance(o := before.get(p), str) and o != v
+    }
 
 
 def _at(value: Any, path: str) -> Any:
@@ -260,80 +256,66 @@ def changes(
     `replacements_apply=False` (two environments, not two versions of one): updates only. `fresh`:
     resources found replaced on an earlier pass, which do not keep their old computed values."""
     old, new = list(old), list(new)
-    old_by_urn = {r["urn"]: r for r in old}
-    new_list: list[Mapping[str, Any]] = new
-    new_by_urn = {r["urn"]: r for r in new_list}
-    pairs: dict[str, Mapping[str, Any]] = {}
-    for r in new_list:
+    old_by_urn, new_by_urn = {r["urn"]: r for r in old}, {r["urn"]: r for r in new}
+    pairs: dict[str, Mapping[str, Any]] = {}  # new URN -> the old resource it is (same URN, or an alias)
+    matched: set[str] = set()
+    for r in new:
         match = next((u for u in (r["urn"], *r.get("aliases", ())) if u in old_by_urn), None)
-        if match and match not in {a["urn"] for a in pairs.values()}:
+        if match and match not in matched:
             pairs[r["urn"]] = old_by_urn[match]
-    matched_old = {a["urn"] for a in pairs.values()}
-    kept: dict[str, str] = {}
-    keeping = set()
-    for urn, a in pairs.items():
-        if urn not in fresh:
-            before = len(kept)
-            _kept(a["outputs"], new_by_urn[urn]["outputs"], _computed(new_by_urn[urn]), kept)
-            keeping |= {urn} if len(kept) > before else set()
-    if kept:  # e.g. a resource moved under an alias: its mocked id derives from its new logical name
-        found = re.compile("|".join(map(re.escape, sorted(kept, key=len, reverse=True))))
+            matched.add(match)
+    kept = {urn: _kept(a, new_by_urn[urn]) for urn, a in pairs.items() if urn not in fresh}
+    found = {v: o for values in kept.values() for v, o in values.items()}
+    new_list: list[Mapping[str, Any]] = new
+    if found:  # e.g. a resource moved under an alias: its mocked id derives from its new logical name
+        pattern = re.compile("|".join(map(re.escape, sorted(found, key=len, reverse=True))))
 
         def keep(value: Any) -> Any:  # also inside larger strings: `integrations/<id>`, policy documents
-            return engine.walk(value, lambda v: found.sub(lambda m: kept[m.group()], v) if isinstance(v, str) else v)
+            return engine.walk(value, lambda v: pattern.sub(lambda m: found[m.group()], v) if isinstance(v, str) else v)
 
-        new_list = [{**r, "inputs": keep(r["inputs"]), "outputs": keep(r["outputs"])} for r in new_list]
+        new_list = [{**r, "inputs": keep(r["inputs"]), "outputs": keep(r["outputs"])} for r in new]
         new_by_urn = {r["urn"]: r for r in new_list}
-    created = {r["urn"] for r in new_list if r["urn"] not in pairs}
     props: dict[str, list[PropertyChange]] = {}
     for r in new_list:
         a = pairs.get(r["urn"])
         if a is None or not r["custom"]:
             continue
-        ps = property_changes(a["inputs"], r["inputs"])
-        kept_names = set(r.get("autoNamed", ()))  # Check keeps the prior auto-name (the bridge's AutoName)
-        ps = [p for p in ps if p.path.split(".", 1)[0].split("[", 1)[0] not in kept_names]
-        ps = [p for p in ps if not any(replacements.under(p.path, ig) for ig in r["ignoreChanges"])]
         stored = replacements.OPTIONAL_COMPUTED.get(r["type"], frozenset())  # unset: the state's value stays
-        ps = [p for p in ps if p.path not in stored or (p.new is not None and p.new != a["outputs"].get(p.path))]
+        props[r["urn"]] = [
+            p
+            for p in property_changes(a["inputs"], r["inputs"])
+            if re.split(r"[.\[]", p.path)[0] not in r.get("autoNamed", ())  # Check keeps the prior auto-name
+            and not any(replacements.under(p.path, ignored) for ignored in r["ignoreChanges"])
+            and (p.path not in stored or (p.new is not None and p.new != a["outputs"].get(p.path)))
+        ]
         for name in ("protect", "retainOnDelete", "deleteBeforeReplace"):
             if a.get(name) != r.get(name):
-                ps.append(PropertyChange(f"(option) {name}", a.get(name), r.get(name)))
-        props[r["urn"]] = ps
-    replaced: set[str] = set()
-    while True:
-        pending = created | replaced
-        grew = False
-        for r in new_list:
-            if r["urn"] not in props:
-                continue
+                props[r["urn"]].append(PropertyChange(f"(option) {name}", a.get(name), r.get(name)))
+    created, replaced, grew = {r["urn"] for r in new_list if r["urn"] not in pairs}, set(), True
+    while grew:
+        grew, pending = False, created | replaced
+        for r in (r for r in new_list if r["urn"] in props):
             ps = props[r["urn"]]
             for key, urns in r["propertyDependencies"].items():
-                deps = set(urns) & pending
-                if not deps:
-                    continue
-                computed = {v for u in deps for v in _computed(new_by_urn[u])}
+                computed = {v for u in set(urns) & pending for v in _computed(new_by_urn[u])}
                 value = r["inputs"].get(key)
-                paths = _paths_holding(value, key, computed)
-                if not paths and any(c in json.dumps(value) for c in computed):
+                paths = [path for path, v in _leaves(value, key) if v in computed]
+                if computed and not paths and any(c in json.dumps(value) for c in computed):
                     paths = [key]  # an id or ARN inside a larger value (a policy document)
-                old_inputs = pairs[r["urn"]]["inputs"]
                 for path in paths:
                     if not any(p.path == path and p.new == UNKNOWN for p in ps):
                         ps[:] = [p for p in ps if not replacements.under(p.path, path)]
-                        ps.append(PropertyChange(path, _at(old_inputs, path), UNKNOWN))
-            if not replacements_apply or r["urn"] in replaced:
-                continue
-            for p in ps:
-                p.replaces = not p.path.startswith("(") and replacements.forcing(
-                    r["type"], p.path, r["replaceOnChanges"]
-                )
-                p.condition = None if p.replaces else replacements.conditional(r["type"], p.path)
-            if any(p.replaces for p in ps):
-                replaced.add(r["urn"])
-                grew = True
-        if not grew:
-            break
+                        ps.append(PropertyChange(path, _at(pairs[r["urn"]]["inputs"], path), UNKNOWN))
+            if replacements_apply and r["urn"] not in replaced:
+                for p in ps:
+                    p.replaces = not p.path.startswith("(") and replacements.forcing(
+                        r["type"], p.path, r["replaceOnChanges"]
+                    )
+                    p.condition = None if p.replaces else replacements.conditional(r["type"], p.path)
+                if any(p.replaces for p in ps):
+                    replaced.add(r["urn"])
+                    grew = True
+    keeping = {urn for urn, values in kept.items() if values}
     if replaced & keeping:  # a replaced resource gets new ids and ARNs: compare again, not keeping them
         return changes(old, new, replacements_apply, fresh | (replaced & keeping))
     out: list[ResourceChange] = []
@@ -379,7 +361,7 @@ def changes(
             out.append(c)
         elif props.get(r["urn"]):
             out.append(change("update", a, r))
-    out += [change("delete", a, None) for a in old_by_urn.values() if a["urn"] not in matched_old]
+    out += [change("delete", a, None) for a in old_by_urn.values() if a["urn"] not in matched]
     _failures(out, pairs, new_list)
     order = {t: i for i, t in enumerate(TIER_ORDER)}
     out.sort(key=lambda c: (order.get(c.tier, 99), c.type, c.logical_name))
