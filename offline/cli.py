@@ -1,15 +1,6 @@
-"""Offline tools for the marin environments: no Pulumi CLI, no cloud account.
-
-  python -m offline plan [ENV...] [--json FILE]          what each environment would contain
-  python -m offline diff ENV_A ENV_B [--check]           how two environments differ, by tier
-  python -m offline diff --base REF [ENV...] [--json F]  what the working tree changes against REF
-  python -m offline cost [ENV...] [--markdown]           monthly cost per environment and tier
-  python -m offline cost --base REF [ENV...] [--json F]  monthly cost delta against REF
-  python -m offline policy [ENV...] [--mode M]           the policy pack through pulumi_policy's analyzer
-  python -m offline keys [ENV...]                        every config key changed, through the diff model
-
-Each runs the real program (`__main__.py`) under the Pulumi SDK's mock engine with the
-Pulumi.<env>.yaml files (default: every one in --stack-dir). ENV defaults to all of them.
+"""Offline tools for the marin environments: no Pulumi CLI, no cloud account. Each command runs
+the real program (`__main__.py`) under the Pulumi SDK's mock engine with the Pulumi.<env>.yaml
+files in --stack-dir; ENV defaults to all of them.
 
 exit codes: (`diff --base --detailed-exitcode` as `terraform plan -detailed-exitcode`)
   0  done; no change (for `diff --check`: the check passed)
@@ -56,6 +47,7 @@ USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed
 CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
 STOPPING: list[Callable[[], None]] = []  # what Ctrl-C stops first (offline/__main__.py): REF's run
+COLOUR = False  # per run: stdout is a terminal (colour_on)
 COLOURS = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31"}
 
 
@@ -67,17 +59,14 @@ class Refused(Exception):
     """Input refused (its message, if any, one line): exit 1."""
 
 
-class Style:
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-
-    def __call__(self, kind: str, text: str) -> str:
-        return f"\033[{COLOURS[kind]}m{text}\033[0m" if self.enabled else text
-
-
-def style_for(stream: Any) -> Style:
+def colour_on(stream: Any) -> bool:
+    """Colour only on a terminal, never with NO_COLOR (any value) or TERM=dumb."""
     tty = bool(getattr(stream, "isatty", lambda: False)())
-    return Style(tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb")
+    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def st(kind: str, text: str) -> str:
+    return f"\033[{COLOURS[kind]}m{text}\033[0m" if COLOUR else text
 
 
 def _table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
@@ -160,7 +149,6 @@ def _summary_line(label: str, s: Mapping[str, Any]) -> str:
 
 
 def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
-    st = style_for(sys.stdout)
     docs = _docs(envs, stack_dir)
     _write_json(json_path, {"schemaVersion": report.SCHEMA_VERSION, "kind": "plan", "environments": docs})
     for env, doc in docs.items():
@@ -182,7 +170,7 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
 # ------------------------------------------------------------------------------------ diff
 
 
-def _print_changes(cs: list[report.ResourceChange], st: Style, old_label: str, new_label: str) -> None:
+def _print_changes(cs: list[report.ResourceChange], old_label: str, new_label: str) -> None:
     tier = None
     for c in cs:
         if c.tier != tier:
@@ -233,7 +221,6 @@ def _warnings(env: str, cs: list[report.ResourceChange]) -> list[str]:
 
 
 def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | None) -> int:
-    st = style_for(sys.stdout)
     docs = _docs([a, b], stack_dir)
     old, new = parity.normalised_docs(docs[a], docs[b])
     cs = report.changes(old["resources"], new["resources"], replacements_apply=False)
@@ -243,7 +230,7 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
         f"  {counts['delete']} only in {a} (-), {counts['create']} only in {b} (+), "
         f"{counts['update'] + counts['replace']} in both with {counts['propertiesChanged']} differing properties (~)"
     )
-    _print_changes(cs, st, a, b)
+    _print_changes(cs, a, b)
     doc: dict[str, Any] = {"schemaVersion": report.SCHEMA_VERSION, "kind": "diff", "mode": "environments"}
     doc |= {"old": a, "new": b, "counts": counts, "changes": [c.as_json() for c in cs]}
     problems: list[str] = []
@@ -322,7 +309,6 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
 
 
 def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:
-    st = style_for(sys.stdout)
     commit, old, new = base_and_head(ref, envs, stack_dir)
     doc: dict[str, Any] = {"schemaVersion": report.SCHEMA_VERSION, "kind": "diff", "mode": "base"}
     doc |= {"base": {"ref": ref, "commit": commit}, "environments": {}}
@@ -340,7 +326,7 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
         )
         print(st("bold", f"\n=== {env}: {ref} ({commit[:12]}) -> working tree{note}"))
         print(_counts_line(env, report.change_counts(cs)))
-        _print_changes(cs, st, "base", "working tree")
+        _print_changes(cs, "base", "working tree")
         w = _warnings(env, cs)
         warnings += w
         doc["environments"][env] = {
@@ -446,7 +432,6 @@ def _old_new(old: float, new: float) -> dict[str, float]:
 
 def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     """Infracost-style: per environment, tier and resource, old -> new and the difference."""
-    st = style_for(sys.stdout)
     commit, old, new = base_and_head(ref, envs, stack_dir)
     out: dict[str, Any] = {}
     for env in old:
@@ -565,8 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code == 2:
             return USAGE
         raise
-    global JSON_OUT  # noqa: PLW0603 (the stdout of this call, before the report is sent to stderr)
-    JSON_OUT = sys.stdout
+    global JSON_OUT, COLOUR  # this call's stdout, before the report may go to stderr
+    JSON_OUT, COLOUR = sys.stdout, colour_on(sys.stdout)
     gc.disable()  # a short run building a few thousand objects per environment: the cyclic GC only costs time
     try:
         with contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", None) == "-" else contextlib.nullcontext():

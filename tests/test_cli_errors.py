@@ -179,10 +179,10 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
-    assert cli.style_for(Tty()).enabled
-    assert not cli.style_for(object()).enabled
+    assert cli.colour_on(Tty())
+    assert not cli.colour_on(object())
     monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli.style_for(Tty()).enabled
+    assert not cli.colour_on(Tty())
 
 
 def test_an_unknown_environment_names_the_closest_one(capsys: pytest.CaptureFixture[str]) -> None:
