@@ -79,10 +79,6 @@ def _short_type(t: str) -> str:
     return t.rsplit(":", maxsplit=1)[-1]
 
 
-def _tier_key(tier: str) -> int:
-    return report.TIER_ORDER.index(tier) if tier in report.TIER_ORDER else 99
-
-
 def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
     text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
     if path == "-":
@@ -154,7 +150,7 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
     for env, doc in docs.items():
         rows = []
         for r in sorted(
-            report.cloud(doc["resources"]), key=lambda r: (_tier_key(r["tier"]), r["type"], r["logicalName"])
+            report.cloud(doc["resources"]), key=lambda r: (report.tier_key(r["tier"]), r["type"], r["logicalName"])
         ):
             protect = "yes" if r["protect"] else ""
             rows.append((r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", protect))
@@ -438,7 +434,7 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
         a, b = ({(i.type, i.name): i for i in (_priced(d, env)[1] if d else [])} for d in (old[env], new[env]))
         ta, tb = cost.by_tier(a.values()), cost.by_tier(b.values())
         rows = []
-        for key in sorted(a.keys() | b.keys(), key=lambda k: (_tier_key((b.get(k) or a[k]).tier), k)):
+        for key in sorted(a.keys() | b.keys(), key=lambda k: (report.tier_key((b.get(k) or a[k]).tier), k)):
             x, y = a.get(key), b.get(key)
             row = _old_new(x.monthly if x else 0.0, y.monthly if y else 0.0)
             detail = {"old": x.detail if x else None, "new": y.detail if y else None}
@@ -450,7 +446,7 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
             **_old_new(sum(ta.values()), sum(tb.values())),
             "defaultUsage": not cost.has_usage(env),
             "tiers": {
-                t: _old_new(ta.get(t, 0.0), tb.get(t, 0.0)) for t in sorted(ta.keys() | tb.keys(), key=_tier_key)
+                t: _old_new(ta.get(t, 0.0), tb.get(t, 0.0)) for t in sorted(ta.keys() | tb.keys(), key=report.tier_key)
             },
             "resources": rows,
         }

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,20 +182,14 @@ def run_key(env: str, raw: Mapping[str, str], base: list[dict[str, Any]], key: K
     return Outcome(env, key.name, value, skipped="; ".join(refused) or "no other value to try")
 
 
-def matrix(envs: list[str], stack_dir: Path, keys: Iterable[Key] = SCHEMA) -> Iterator[Outcome]:
-    keys = list(keys)
-    for env in envs:
-        raw = stackfiles.effective_config(env, stack_dir)
-        base = report.to_doc(engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED))["resources"]
-        for key in keys:
-            yield run_key(env, raw, base, key, stack_dir)
-
-
 def main(envs: list[str], stack_dir: Path = stackfiles.PROJECT_ROOT) -> int:
     started = time.monotonic()
     by_key: dict[str, list[Outcome]] = {k.name: [] for k in SCHEMA}
-    for o in matrix(envs, stack_dir):
-        by_key[o.key].append(o)
+    for env in envs:
+        raw = stackfiles.effective_config(env, stack_dir)
+        base = report.to_doc(engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED))["resources"]
+        for key in SCHEMA:
+            by_key[key.name].append(run_key(env, raw, base, key, stack_dir))
     bad = 0
     for key in SCHEMA:
         outcomes = by_key[key.name]

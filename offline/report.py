@@ -31,6 +31,10 @@ TIER_ORDER = (
 )
 
 
+def tier_key(tier: str) -> int:
+    return TIER_ORDER.index(tier) if tier in TIER_ORDER else len(TIER_ORDER)
+
+
 def _integral(value: Any) -> Any:
     """An integral float as an int (the engine passes every number as a float)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
@@ -105,11 +109,10 @@ def summary(resources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     rs = cloud(resources)
     by_tier = Counter(r["tier"] or "(stack)" for r in rs)
     by_type = Counter(r["type"] for r in rs)
-    order = {t: i for i, t in enumerate(TIER_ORDER)}
     return {
         "resources": len(rs),
         "protected": sum(1 for r in rs if r["protect"]),
-        "byTier": dict(sorted(by_tier.items(), key=lambda kv: order.get(kv[0], 99))),
+        "byTier": dict(sorted(by_tier.items(), key=lambda kv: tier_key(kv[0]))),
         "byType": dict(sorted(by_type.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
 
@@ -363,8 +366,7 @@ def changes(
             out.append(change("update", a, r))
     out += [change("delete", a, None) for a in old_by_urn.values() if a["urn"] not in matched]
     _failures(out, pairs, new_list)
-    order = {t: i for i, t in enumerate(TIER_ORDER)}
-    out.sort(key=lambda c: (order.get(c.tier, 99), c.type, c.logical_name))
+    out.sort(key=lambda c: (tier_key(c.tier), c.type, c.logical_name))
     return out
 
 
