@@ -17,9 +17,7 @@ exit codes: (`diff --base --detailed-exitcode` as `terraform plan -detailed-exit
 
 Options go before or after the command (`--stack-dir DIR plan` = `plan --stack-dir DIR`).
 --json - writes the document to stdout (the human report then goes to stderr).
-
-Colour only on a terminal; NO_COLOR=1 (any value) turns it off. JSON documents carry
-"schemaVersion" (docs/environments.md, "Offline JSON").
+JSON documents carry "schemaVersion" (docs/environments.md, "Offline JSON").
 """
 
 from __future__ import annotations
@@ -47,8 +45,6 @@ USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed
 CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
 STOPPING: list[Callable[[], None]] = []  # what Ctrl-C stops first (offline/__main__.py): REF's run
-COLOUR = False  # per run: stdout is a terminal (colour_on)
-COLOURS = {"+": "32", "-": "31", "~": "33", "+-": "35", "bold": "1", "warn": "1;31"}
 
 
 class UsageError(Exception):
@@ -57,16 +53,6 @@ class UsageError(Exception):
 
 class Refused(Exception):
     """Input refused (its message, if any, one line): exit 1."""
-
-
-def colour_on(stream: Any) -> bool:
-    """Colour only on a terminal, never with NO_COLOR (any value) or TERM=dumb."""
-    tty = bool(getattr(stream, "isatty", lambda: False)())
-    return tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-
-
-def st(kind: str, text: str) -> str:
-    return f"\033[{COLOURS[kind]}m{text}\033[0m" if COLOUR else text
 
 
 def _table(rows: list[tuple[str, ...]], headers: tuple[str, ...]) -> str:
@@ -154,12 +140,12 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
         ):
             protect = "yes" if r["protect"] else ""
             rows.append((r["tier"], _short_type(r["type"]), r["logicalName"], r["physicalName"] or "", protect))
-        print(st("bold", f"\n=== {env}"))
+        print(f"\n=== {env}")
         print(_table(rows, ("tier", "type", "logical name", "physical name", "protected")))
         print(_summary_line(f"{env} total", doc["summary"]))
     if len(docs) > 1:
         everything = report.summary(r for d in docs.values() for r in d["resources"])
-        print(st("bold", "\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", everything)))
+        print("\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", everything))
     return 0
 
 
@@ -181,9 +167,9 @@ def _print_changes(cs: list[report.ResourceChange], old_label: str, new_label: s
         where = {"create": f"  only in {new_label}", "delete": f"  only in {old_label}"}.get(c.op, "")
         tail = "  " + " ".join(f"[{f}]" for f in flags) if flags else ""
         head = f"  {c.symbol} {_short_type(c.type)} {c.logical_name} ({names or 'no physical name'})"
-        print(st(c.symbol, head) + where + (st("warn", tail) if c.dangerous else tail))
+        print(head + where + tail)
         for reason in c.failing:
-            print(st("warn", f"      FAILS: {reason}"))
+            print(f"      FAILS: {reason}")
         for p in c.properties:
             mark = "  (forces replacement)" if p.replaces else f"  (replaces if {p.condition})" if p.condition else ""
             if p.old is None:
@@ -192,7 +178,7 @@ def _print_changes(cs: list[report.ResourceChange], old_label: str, new_label: s
                 kind, text = "-", report.show(p.old)
             else:
                 kind, text = "~", f"{report.show(p.old)} -> {report.show(p.new)}"
-            print(st(kind, f"      {kind} {p.path}: {text}") + mark)
+            print(f"      {kind} {p.path}: {text}{mark}")
 
 
 def _counts_line(label: str, counts: Mapping[str, int]) -> str:
@@ -221,7 +207,7 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
     old, new = parity.normalised_docs(docs[a], docs[b])
     cs = report.changes(old["resources"], new["resources"], replacements_apply=False)
     counts = report.change_counts(cs)
-    print(st("bold", f"{a} vs {b}: {len(cs)} resource(s) differ"))
+    print(f"{a} vs {b}: {len(cs)} resource(s) differ")
     print(
         f"  {counts['delete']} only in {a} (-), {counts['create']} only in {b} (+), "
         f"{counts['update'] + counts['replace']} in both with {counts['propertiesChanged']} differing properties (~)"
@@ -320,7 +306,7 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
             if b is None
             else ""
         )
-        print(st("bold", f"\n=== {env}: {ref} ({commit[:12]}) -> working tree{note}"))
+        print(f"\n=== {env}: {ref} ({commit[:12]}) -> working tree{note}")
         print(_counts_line(env, report.change_counts(cs)))
         _print_changes(cs, "base", "working tree")
         w = _warnings(env, cs)
@@ -332,9 +318,9 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
         }
         all_changes += cs
     totals = report.change_counts(all_changes)
-    print(st("bold", "\n" + _counts_line(f"all {len(old)} environment(s)", totals)))
+    print("\n" + _counts_line(f"all {len(old)} environment(s)", totals))
     for w in warnings:
-        print(st("warn", w))
+        print(w)
     _write_json(json_path, doc | {"counts": totals, "warnings": warnings})
     if totals["failing"] or (detailed and totals["dangerous"]):
         return FAILING
@@ -450,18 +436,16 @@ def cost_delta(ref: str, envs: list[str], stack_dir: Path, json_path: str | None
             },
             "resources": rows,
         }
-        print(st("bold", f"\n=== {env}: {_money(e['old'])} -> {_money(e['new'])} per month ({_delta(e['delta'])})"))
+        print(f"\n=== {env}: {_money(e['old'])} -> {_money(e['new'])} per month ({_delta(e['delta'])})")
         tier_rows = [(t, _money(v["old"]), _money(v["new"]), _delta(v["delta"])) for t, v in e["tiers"].items()]
         print(_table(tier_rows, ("tier", ref, "working tree", "delta")))
         for r in rows:
             symbol = "+" if r["old"] == 0 else "-" if r["new"] == 0 else "~"
             detail = " -> ".join(d for d in r["detail"].values() if d)
-            print(
-                st(symbol, f"  {symbol} {r['tier']} {_short_type(r['type'])} {r['logicalName']}: ")
-                + f"{_money(r['old'])} -> {_money(r['new'])} ({_delta(r['delta'])}; {detail})"
-            )
+            print(f"  {symbol} {r['tier']} {_short_type(r['type'])} {r['logicalName']}: ", end="")
+            print(f"{_money(r['old'])} -> {_money(r['new'])} ({_delta(r['delta'])}; {detail})")
     total = _old_new(sum(e["old"] for e in out.values()), sum(e["new"] for e in out.values()))
-    print(st("bold", f"\ntotal: {_money(total['old'])} -> {_money(total['new'])} per month ({_delta(total['delta'])})"))
+    print(f"\ntotal: {_money(total['old'])} -> {_money(total['new'])} per month ({_delta(total['delta'])})")
     for note in _default_usage_notes(list(old)):
         print(note)
     doc = {"schemaVersion": report.SCHEMA_VERSION, "kind": "cost", "mode": "base", "currency": "USD"}
@@ -546,8 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         if exc.code == 2:
             return USAGE
         raise
-    global JSON_OUT, COLOUR  # this call's stdout, before the report may go to stderr
-    JSON_OUT, COLOUR = sys.stdout, colour_on(sys.stdout)
+    global JSON_OUT  # noqa: PLW0603 (this call's stdout, before the report may go to stderr)
+    JSON_OUT = sys.stdout
     gc.disable()  # a short run building a few thousand objects per environment: the cyclic GC only costs time
     try:
         with contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", None) == "-" else contextlib.nullcontext():

@@ -164,25 +164,11 @@ def test_help_explains_arguments_defaults_and_exit_codes(capsys: pytest.CaptureF
     assert "  64 usage" in out
     assert "  1  refused input" in out
     assert "(default: the project directory)" in out
-    assert "NO_COLOR" in out
     with pytest.raises(SystemExit):
         cli.main(["diff", "--help"])
     out = capsys.readouterr().out
     assert "--base REF" in out
     assert "ENV_A ENV_B" in out
-
-
-def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Tty:
-        def isatty(self) -> bool:
-            return True
-
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.setenv("TERM", "xterm")
-    assert cli.colour_on(Tty())
-    assert not cli.colour_on(object())
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not cli.colour_on(Tty())
 
 
 def test_an_unknown_environment_names_the_closest_one(capsys: pytest.CaptureFixture[str]) -> None:
