@@ -3,23 +3,21 @@
 
 import atexit
 import gc
-
-# The SDK modules build tens of thousands of objects at import and none is garbage: the cyclic GC
-# only costs time here, and so does its last pass at exit over every object left (frozen: the
-# interpreter's exit skips them; files are closed as usual).
-gc.disable()
-atexit.register(gc.freeze)
-
 import os
 import signal
 import sys
+
+# The SDK modules build tens of thousands of objects at import and none is garbage: the cyclic GC
+# only costs time, and so would its last pass at exit over every object left (frozen, skipped).
+gc.disable()
+atexit.register(gc.freeze)
 
 
 def _interrupted(signum: int, _frame: object) -> None:
     """Ctrl-C: one line and exit 130, at once. A KeyboardInterrupt raised inside the SDK's event loop
     is caught by the SDK (pulumi/runtime/stack.py `run_pulumi_func` catches BaseException, then waits
-    for the outstanding RPCs), so the run printed a traceback or never ended. Only REF's run of
-    `--base` (a child process and an exported tree) is stopped first."""
+    for the outstanding RPCs): a traceback or a run that never ends. REF's run of `--base` (a child
+    process and an exported tree) is stopped first."""
     cli = sys.modules.get("offline.cli")
     for stop in list(cli.STOPPING if cli else ()):
         stop()

@@ -299,13 +299,8 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
     for env, a in old.items():
         b = new[env]
         cs = report.changes(a["resources"] if a else [], b["resources"] if b else [])
-        note = (
-            " (new environment)"
-            if a is None
-            else " (stack file removed: the stack itself is not destroyed)"
-            if b is None
-            else ""
-        )
+        note = " (new environment)" if a is None else ""
+        note = " (stack file removed: the stack itself is not destroyed)" if b is None else note
         print(f"\n=== {env}: {ref} ({commit[:12]}) -> working tree{note}")
         print(_counts_line(env, report.change_counts(cs)))
         _print_changes(cs, "base", "working tree")

@@ -1,16 +1,7 @@
-"""Every key, every change (issue 22): `python -m offline keys`.
-
-For each declared config key and each committed stack, the key is changed from the stack's value to
-another valid one (booleans flipped; an enumeration's or the catalogue's next member; an integer one
-step inside its bounds or allowed values; a free-form value to a sibling of the same form), the
-program is run under mocks (one process, the engine's cache) and the change is read through the diff
-model (offline/report.changes). A key passes when no change fails, and what it replaces is what
-its declaration says (`changing` in its field's metadata, marin/config.py), which is the
-configuration table's "changing it" column (docs/environments.md).
-
-A value the config refuses together with the rest of that stack (a cross-check) is skipped for the
-next candidate; a key with no valid other value on a stack is reported, not failed.
-"""
+"""`python -m offline keys` (issue 22, docs/offline.md "Every key, every change"): each declared key
+changed on each stack to another valid value, run under mocks and read through `report.changes`;
+a key passes when no change fails and what it replaces is its declared `changing` text. A value
+the config refuses with the rest of that stack is skipped for the next candidate."""
 
 from __future__ import annotations
 
