@@ -73,7 +73,7 @@ class Resource:
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     delete_before_replace_defined: bool = False  # an explicit False wins over the provider's wish
     aliases: list[str] = field(default_factory=list)  # own and inherited from the parent's
-    auto_named: list[str] = field(default_factory=list)  # inputs Check filled (offline/check.py)
+    auto_named: list[str] = field(default_factory=list)  # inputs Check filled (`_check`)
     # The RegisterResourceRequest and Response as the engine saw them (protobuf, unknowns kept).
     request: Any = field(default=None, repr=False, compare=False)
     response: Any = field(default=None, repr=False, compare=False)
@@ -252,7 +252,7 @@ COMPUTED: dict[str, Callable[[Mocks, Args], dict[str, Any]]] = {
         "arnSuffix": f"app/{a.inputs['name']}/{_suffix(a.name, 16)}",
         "zoneId": "Z35SXDOTRQ7X7K",  # the ALB hosted zone of us-east-1
     },
-    # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (offline/check.py)
+    # unnamed: the provider's auto-name, `<logical name>-<7 hex>` (`_check`)
     token(aws.lb.TargetGroup): lambda m, a: {
         "arnSuffix": f"targetgroup/{a.inputs.get('name') or f'{a.name}-{_suffix(a.name, 7)}'}/{_suffix(a.name, 16)}"
     },
@@ -535,9 +535,7 @@ def run(
     secret_outputs: set[str] = set()
     for k, v in monitor.stack_outputs.items():
         walk(v, secret=lambda _, k=k: secret_outputs.add(k))
-    from offline import check  # noqa: PLC0415 (check reads the replacement table, which imports nothing of ours)
-
-    return check.apply(
+    return _check(
         Inventory(
             env=env,
             resources=monitor.records,
@@ -548,6 +546,37 @@ def run(
             registered_outputs=monitor.registered_outputs,
         )
     )
+
+
+def _check(inv: Inventory) -> Inventory:
+    """The providers' Check, as the engine runs it on each registration before the analyzer or Diff
+    sees it (docs/offline.md, "Check"): auto-names `<logical name>-<7 hex>` (pulumi-terraform-bridge
+    pkg/tfbridge/info/autonaming.go: AutoName(..., Randlen 7), hex; here from the URN, so stable) and
+    tagsAll (terraform-provider-aws internal/tags "tags_all ... including those inherited from the
+    provider default_tags"), in the inputs and the recorded request; filled names in `auto_named`."""
+    from offline import replacements  # noqa: PLC0415 (its table's module imports this one)
+
+    def put(r: Resource, key: str, value: Any) -> None:
+        r.inputs[key] = value
+        if r.request is not None:
+            r.request.object.update({key: value})
+
+    by_urn = inv.by_urn
+    aws_default = next((r for r in inv.resources if r.type == "pulumi:providers:aws" and r.name == "default"), None)
+    for r in inv.resources:
+        entry = replacements.entry(r.type) if r.custom and not r.type.startswith("pulumi:providers:") else None
+        field = entry.get("autoName") if entry else None
+        if field and r.inputs.get(field) is None and r.inputs.get(f"{field}Prefix") is None:
+            put(r, field, f"{r.name}-{hashlib.sha256(r.urn.encode()).hexdigest()[:7]}")
+            r.auto_named.append(field)
+        if entry and entry.get("tags") and r.package == "aws":
+            provider = by_urn.get(r.provider.rsplit("::", 1)[0]) if r.provider else aws_default
+            raw = provider.inputs.get("defaultTags") if provider else None
+            defaults = (json.loads(raw) if isinstance(raw, str) else raw) or {}
+            merged = {**(defaults.get("tags") or {}), **(unwrap(r.inputs.get("tags")) or {})}
+            if merged:
+                put(r, "tagsAll", merged)
+    return inv
 
 
 _memo: dict[tuple[Any, ...], Inventory] = {}
