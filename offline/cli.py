@@ -121,9 +121,6 @@ def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
     return docs
 
 
-# ------------------------------------------------------------------------------------ plan
-
-
 def _summary_line(label: str, s: Mapping[str, Any]) -> str:
     tiers = ", ".join(f"{t} {n}" for t, n in s["byTier"].items())
     types = ", ".join(f"{_short_type(t)} {n}" for t, n in s["byType"].items())
@@ -147,9 +144,6 @@ def plan(envs: list[str], stack_dir: Path, json_path: str | None) -> int:
         everything = report.summary(r for d in docs.values() for r in d["resources"])
         print("\n" + _summary_line(f"all {len(docs)} stacks ({', '.join(docs)})", everything))
     return 0
-
-
-# ------------------------------------------------------------------------------------ diff
 
 
 def _print_changes(cs: list[report.ResourceChange], old_label: str, new_label: str) -> None:
@@ -322,9 +316,6 @@ def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None,
     return CHANGES if detailed and any(totals[k] for k in ("create", "delete", "update", "replace")) else 0
 
 
-# ------------------------------------------------------------------------------------ cost
-
-
 def _priced(doc: Mapping[str, Any], env: str) -> tuple[cost.Prices, list[cost.LineItem]]:
     """The prices of the environment's region and its priced line items."""
     records = report.records(doc)
@@ -466,8 +457,6 @@ def policy_report(envs: list[str], stack_dir: Path, mode: str) -> int:
     return 1 if mandatory else 0
 
 
-# ------------------------------------------------------------------------------------ main
-
 COMMANDS = {
     "plan": "what each environment would contain: every resource by tier, with a summary per stack",
     "diff": "two environments (ENV_A ENV_B), or the working tree against REF as `pulumi preview` would show it",
@@ -531,12 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", None) == "-" else contextlib.nullcontext():
             return _main(args)
-    except UsageError as exc:
+    except (UsageError, Refused, ConfigError, cost.CostError, stackfiles.StackFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return USAGE
-    except (Refused, ConfigError, cost.CostError, stackfiles.StackFileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return USAGE if isinstance(exc, UsageError) else 1
     except BrokenPipeError:  # the reader went away (`| head`): as a shell tool does, stop quietly
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit

@@ -125,9 +125,6 @@ def records(doc: Mapping[str, Any] | engine.Inventory) -> list[dict[str, Any]]:
     ]
 
 
-# ----------------------------------------------------------------------------------- changes
-
-
 @dataclass
 class PropertyChange:
     path: str
