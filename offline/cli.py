@@ -66,7 +66,7 @@ def _short_type(t: str) -> str:
 
 
 def _write_json(path: str | None, doc: Mapping[str, Any]) -> None:
-    text = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    text = json.dumps(doc, indent=2, sort_keys=True) + "\n" if path else ""
     if path == "-":
         JSON_OUT.write(text)
         JSON_OUT.flush()
@@ -111,7 +111,7 @@ def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
     for i, env in enumerate([] if problems else envs, 1):
         print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
         try:  # one id seed for every environment: mocked ids differ only where the program differs
-            docs[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline"))
+            docs[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline", shared=True))
         except (ConfigError, stackfiles.StackFileError) as exc:
             problems.append(str(exc))
     for p in problems:

@@ -583,14 +583,20 @@ _memo: dict[tuple[Any, ...], Inventory] = {}
 
 
 def run_cached(
-    env: str, *, config: Mapping[str, str] | None = None, stack_dir: Path | None = None, **options: Any
+    env: str,
+    *,
+    config: Mapping[str, str] | None = None,
+    stack_dir: Path | None = None,
+    shared: bool = False,
+    **options: Any,
 ) -> Inventory:
     """`run`, remembered for this process, keyed on the program, config, stack files (the program
-    reads every environment's) and `run`'s options; each caller gets its own copy; errors are not remembered."""
+    reads every environment's) and `run`'s options; errors are not remembered. Each caller gets its
+    own copy, or with `shared` (a caller that only reads it) the remembered one."""
     where: Path = (stack_dir or options.get("code_dir", stackfiles.PROJECT_ROOT)).resolve()
     config = stackfiles.effective_config(env, where) if config is None else config
     files = tuple((p.name, p.read_bytes()) for p in sorted(where.glob("Pulumi*.yaml")) if p.is_file())
     key = (env, tuple(sorted(config.items())), files, tuple(sorted((k, str(v)) for k, v in options.items())))
     if key not in _memo:
         _memo[key] = run(env, config=config, stack_dir=where, **options)
-    return copy.deepcopy(_memo[key])
+    return _memo[key] if shared else copy.deepcopy(_memo[key])

@@ -156,7 +156,7 @@ def run_key(env: str, raw: Mapping[str, str], base: list[dict[str, Any]], key: K
     value = getattr(getattr(parse(env, raw), key.section), key.field)
     tries = candidates(key, value)
     if key.name == "availabilityZoneIds":  # pinning the zones the stack is in must change nothing
-        inv = engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED)
+        inv = engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED, shared=True)
         private = [r for r in inv.of_type(SUBNET) if r.inputs["tags"]["Tier"] == "private"]
         private.sort(key=lambda r: r.name)
         tries = [[s.inputs["availabilityZoneId"] for s in private]]
@@ -165,7 +165,7 @@ def run_key(env: str, raw: Mapping[str, str], base: list[dict[str, Any]], key: K
         changed = dict(raw) | {key.full_name: _spelled(new)}
         try:
             parse(env, changed)
-            inv = engine.run_cached(env, config=changed, stack_dir=stack_dir, id_seed=SEED)
+            inv = engine.run_cached(env, config=changed, stack_dir=stack_dir, id_seed=SEED, shared=True)
         except (ConfigError, ValueError) as exc:
             refused.append(str(exc).splitlines()[-1].strip(" -"))
             continue
@@ -178,7 +178,9 @@ def main(envs: list[str], stack_dir: Path = stackfiles.PROJECT_ROOT) -> int:
     by_key: dict[str, list[Outcome]] = {k.name: [] for k in SCHEMA}
     for env in envs:
         raw = stackfiles.effective_config(env, stack_dir)
-        base = report.to_doc(engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED))["resources"]
+        base = report.to_doc(engine.run_cached(env, config=raw, stack_dir=stack_dir, id_seed=SEED, shared=True))[
+            "resources"
+        ]
         for key in SCHEMA:
             by_key[key.name].append(run_key(env, raw, base, key, stack_dir))
     bad = 0
