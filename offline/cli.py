@@ -272,8 +272,11 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
         stop()
     label = f"--base {ref} ({commit[:12]})"
     if proc and proc.returncode:
-        lines = [line for line in err.splitlines() if line.startswith("error:")] or [err.strip() or "no output"]
-        raise Refused(f"{label}: the program at that commit did not plan: {lines[-1]}")
+        said = [
+            line.removeprefix("error: ").strip() for line in err.splitlines() if line.startswith(("error: ", "  - "))
+        ]
+        said = said or err.strip().splitlines()[-1:] or ["no output"]  # else its last line (a traceback's error)
+        raise Refused(f"{label}: the program at that commit did not plan: {' '.join(said)}")
     try:
         old = json.loads(out)
     except ValueError:

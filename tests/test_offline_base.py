@@ -14,7 +14,7 @@ from pathlib import Path
 import pulumi_aws as aws
 import pytest
 
-from marin import cost
+from marin import cost, stackfiles
 from marin.stackfiles import PROJECT_ROOT
 from offline import cli, engine
 from offline.engine import token
@@ -131,6 +131,21 @@ def test_a_bucket_suffix_change_fails_on_the_protected_bucket(repo: Path, tmp_pa
     assert doc["environments"]["dev"]["counts"]["replace"] == 0  # only prod changed
     assert "+- Bucket storage-recordings (marin-prod-call-recordings -> marin-prod-call-recordings-a1b2)" in out
     assert "ERROR prod: REPLACE DELETE-FIRST protected stateful aws:s3/bucket:Bucket storage-recordings" in out
+
+
+def test_a_base_whose_program_refuses_its_stack_says_why_in_one_line(repo: Path) -> None:
+    """REF's own refusal, key and all (was only its last line: "1 problem(s) in 1 stack(s)")."""
+    env = stackfiles.environments(repo)[0]
+    commit_change(repo, env, "config:\n", "config:\n  marin:retentionDayz: 8\n")
+    git(repo, "revert", "--no-edit", "HEAD")
+    try:
+        code, _, err = offline(repo, "diff", "--base", "HEAD~1", env)
+        (line,) = [line for line in err.splitlines() if line.startswith("error:")]
+        assert code == 1
+        assert "did not plan: " in line
+        assert "marin:retentionDayz is not a known key; did you mean marin:logRetentionDays?" in line
+    finally:
+        git(repo, "reset", "-q", "--hard", "HEAD~2")
 
 
 def test_a_stack_dir_outside_git_is_a_usage_error_for_base(tmp_path: Path) -> None:
