@@ -57,7 +57,7 @@ outputs = {
     "egressIps": net.egress_ips,
     "recordingsBucket": storage.bucket_name,
     "logGroupArns": logs.log_group_arns,
-    "accessLogsBucket": names.access_logs_bucket,
+    "accessLogsBucket": logs.access_log_bucket,
     "secretArns": secrets.arns,
     "clusterName": compute.cluster_name,
     "serviceNames": compute.service_names,

@@ -90,13 +90,15 @@ class Logging(pulumi.ComponentResource):
         protected (and versioned) where the stack protects its data. Returns its name."""
         child = pulumi.ResourceOptions(parent=self)
         protect = args.stack.protect_data
-        # Replaced only under a new name (accessLogsBucketSuffix), so created first: the writers move
-        # to it, then the old one goes (refused where protected). docs/naming-policy.md.
+        bucket_name = args.names.access_logs_buckets[args.account_id]
+        # Its name is the environment's and the account's: nothing in the stack's config renames it.
+        # Another region replaces it (a force-new `region`), which is a destroy and an up, not an up
+        # (docs/environments.md, "Moving an environment to another region").
         bucket = aws.s3.Bucket(
             f"{name}-access-logs",
-            bucket=args.names.access_logs_bucket,
+            bucket=bucket_name,
             force_destroy=not protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, delete_before_replace=False),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect),
         )
         aws.s3.BucketOwnershipControls(
             f"{name}-access-logs-ownership",
@@ -123,7 +125,7 @@ class Logging(pulumi.ComponentResource):
             opts=child,
         )
         document = access_log_bucket_policy(
-            args.names.access_logs_bucket,
+            bucket_name,
             args.account_id,
             source_bucket=args.names.recordings_bucket,
             source_prefix=RECORDINGS_ACCESS_LOG_PREFIX,

@@ -266,15 +266,6 @@ class LoggingConfig(Section):
         "Days the service and flow logs are kept (CloudWatch), and the load balancer's and the recordings "
         "bucket's access logs (S3).",
     )
-    access_logs_bucket_suffix: Annotated[
-        Str, _matches(r"([a-z0-9]{1,12})?", "empty, or 1-12 lowercase letters and digits")
-    ] = key(
-        "identity",
-        "Suffix appended to the access-log bucket name when `marin-<env>-access-logs` is taken in another "
-        "AWS account (S3 names are global). Empty keeps that name.",
-        "",
-        changing="replaces s3.Bucket and 6 other types with downtime or data loss; refused where protected",
-    )
 
 
 class SecretsConfig(Section):
@@ -538,7 +529,7 @@ class EnvConfig:
             self.network.az_count,
             self.storage.recordings_bucket_suffix,
             self.ingress.domain_name,
-            self.logging.access_logs_bucket_suffix,
+            self.stack.allowed_account_ids,
         )
 
 

@@ -107,8 +107,11 @@ class EnvironmentNames:
     sg_nat: str
     sg_vpc_link: str
     recordings_bucket: str
-    access_logs_bucket: str
-    """The load balancer's access logs and the recordings bucket's server access logs."""
+    access_logs_buckets: dict[str, str]
+    """By account id: the access-log bucket (the load balancer's access logs and the recordings
+    bucket's server access logs) the stack has in that account, `marin-<env>-access-logs-<account>`.
+    S3 names are global; the account id, which no one else's bucket name contains by construction,
+    makes this one the account's own. One per allowed account: the credentials pick the account."""
     log_groups: dict[str, str]
     query_errors_by_service: str
     query_slowest_requests: str
@@ -140,7 +143,7 @@ class EnvironmentNames:
 
     @classmethod
     def plan(
-        cls, env: str, az_count: int, bucket_suffix: str = "", domain: str = "", access_logs_suffix: str = ""
+        cls, env: str, az_count: int, bucket_suffix: str = "", domain: str = "", account_ids: tuple[str, ...] = ()
     ) -> EnvironmentNames:
         n = Namer(env)
         azs = [str(i) for i in range(1, az_count + 1)]
@@ -167,7 +170,7 @@ class EnvironmentNames:
             sg_nat=n.name("nat-sg", "security-group"),
             sg_vpc_link=n.name("vpc-link-sg", "security-group"),
             recordings_bucket=n.bucket("call-recordings", bucket_suffix),
-            access_logs_bucket=n.bucket("access-logs", access_logs_suffix),
+            access_logs_buckets={a: n.bucket("access-logs", a) for a in account_ids},
             log_groups={s: n.log_group(s) for s in SERVICES},
             query_errors_by_service=n.name("errors-by-service", "query-definition"),
             query_slowest_requests=n.name("slowest-requests", "query-definition"),

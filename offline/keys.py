@@ -42,7 +42,6 @@ SIBLINGS: dict[str, Any] = {
     "vpcCidr": lambda v: "10.99.0.0/16",
     "availabilityZoneIds": None,  # from the stack's own plan: the ids it uses, pinned (see _candidates)
     "recordingsBucketSuffix": lambda v: "" if v else "x1",
-    "accessLogsBucketSuffix": lambda v: "" if v else "x1",
     "atlasOrgId": lambda v: "64c0ffee00000000000000bb",
     "apiImage": _other_image,
     "workerImage": _other_image,

@@ -185,13 +185,17 @@ def test_a_load_balanced_stack_in_a_region_without_an_elb_log_principal_is_refus
     parse("dev", stackfiles.effective_config("dev") | {"marin:awsRegion": "eu-west-1"})  # no load balancer
 
 
-def test_access_log_bucket_suffix_is_appended_and_one_s3_would_reject_is_refused(dev: dict[str, str]) -> None:
-    assert parse("dev", dev).names.access_logs_bucket == "marin-dev-access-logs"
-    suffixed = parse("dev", dev | {"marin:accessLogsBucketSuffix": "a1b2"})
-    assert suffixed.names.access_logs_bucket == "marin-dev-access-logs-a1b2"
-    assert "marin:accessLogsBucketSuffix='Acme_Corp': allowed: empty, or 1-12 lowercase letters and digits" in refused(
-        "dev", dev | {"marin:accessLogsBucketSuffix": "Acme_Corp"}
-    )
+def test_the_access_log_bucket_name_is_the_account_s_own(dev: dict[str, str]) -> None:
+    """S3 bucket names are unique across all accounts (S3 User Guide, "Bucket naming rules"): two
+    teams deploying this repo, each into its own account, get two names, so neither first `up` meets
+    BucketAlreadyExists. One name per account the stack may deploy to; nothing else in config moves it."""
+    ours = parse("dev", dev | {"marin:allowedAccountIds": '["123456789012", "210987654321"]'}).names
+    theirs = parse("dev", dev | {"marin:allowedAccountIds": '["555555555555"]'}).names
+    assert ours.access_logs_buckets == {
+        "123456789012": "marin-dev-access-logs-123456789012",
+        "210987654321": "marin-dev-access-logs-210987654321",
+    }
+    assert theirs.access_logs_buckets == {"555555555555": "marin-dev-access-logs-555555555555"}
 
 
 def test_unknown_nat_mode_is_refused(dev: dict[str, str]) -> None:

@@ -513,7 +513,9 @@ def access_logs(inv: Inventory, cls: type[pulumi.CustomResource]) -> list[engine
 # policy (ACLs disabled), SSE-S3 https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
 def test_the_access_log_bucket_is_private_sse_s3_and_tls_only(inv: Inventory, config: EnvConfig) -> None:
     (bucket,) = access_logs(inv, aws.s3.Bucket)
-    assert bucket.inputs["bucket"] == config.names.access_logs_bucket
+    # S3 names are global: the account the stack deploys into (the mocks' caller identity) makes it its own.
+    account = config.stack.allowed_account_ids[0]
+    assert bucket.inputs["bucket"] == f"marin-{config.env}-access-logs-{account}"
     (block,) = access_logs(inv, aws.s3.BucketPublicAccessBlock)
     blocks = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     assert all(block.inputs[k] is True for k in blocks)

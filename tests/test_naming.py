@@ -80,11 +80,11 @@ def test_story_examples() -> None:
 
 
 def test_longest_accepted_environment_name_fits_every_planned_name() -> None:
-    # marin.config accepts environment names of up to 10 characters and suffixes of up to 12:
-    # whatever it accepts, every physical name must still fit its service's limits.
-    names = EnvironmentNames.plan("q" * 10, 3, "s" * 12, access_logs_suffix="a" * 12)
+    # marin.config accepts environment names of up to 10 characters, suffixes of up to 12 and 12-digit
+    # account ids: whatever it accepts, every physical name must still fit its service's limits.
+    names = EnvironmentNames.plan("q" * 10, 3, "s" * 12, account_ids=("9" * 12,))
     assert names.recordings_bucket == f"marin-{'q' * 10}-call-recordings-{'s' * 12}"
-    assert names.access_logs_bucket == f"marin-{'q' * 10}-access-logs-{'a' * 12}"
+    assert names.access_logs_buckets == {"9" * 12: f"marin-{'q' * 10}-access-logs-{'9' * 12}"}
     assert len(all_names(names)) > 30
 
 

@@ -38,7 +38,7 @@ QA = {
     "sg_nat": "marin-qa-nat-sg",
     "sg_vpc_link": "marin-qa-vpc-link-sg",
     "recordings_bucket": "marin-qa-call-recordings-acme1",
-    "access_logs_bucket": "marin-qa-access-logs-acme2",
+    "access_logs_buckets": {"123456789012": "marin-qa-access-logs-123456789012"},
     "log_groups": {"api": "/ecs/qa/api", "worker": "/ecs/qa/worker"},
     "query_errors_by_service": "marin-qa-errors-by-service",
     "query_slowest_requests": "marin-qa-slowest-requests",
@@ -76,7 +76,7 @@ QA = {
 
 def test_every_physical_name_follows_the_story_convention_exactly() -> None:
     """`{project}-{env}-{resource}` (story AC3), the story's log groups and secret paths."""
-    assert asdict(EnvironmentNames.plan("qa", 2, "acme1", "marin.io", "acme2")) == QA
+    assert asdict(EnvironmentNames.plan("qa", 2, "acme1", "marin.io", ("123456789012",))) == QA
 
 
 def test_three_zones_name_three_of_each() -> None:
@@ -84,7 +84,7 @@ def test_three_zones_name_three_of_each() -> None:
     assert names.private_subnets == ("marin-qa-private-1", "marin-qa-private-2", "marin-qa-private-3")
     assert names.nat == ("marin-qa-nat-1", "marin-qa-nat-2", "marin-qa-nat-3")
     assert names.recordings_bucket == "marin-qa-call-recordings"
-    assert names.access_logs_bucket == "marin-qa-access-logs"
+    assert names.access_logs_buckets == {}
     assert names.api_hostname == ""
 
 
