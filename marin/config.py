@@ -190,7 +190,8 @@ class StackConfig(Section):
 
     aws_region: Annotated[Str, _matches(r"[a-z]{2}-[a-z]+-\d", "an AWS region name such as us-east-1")] = key(
         "identity",
-        "AWS region of every resource of the stack.",
+        "AWS region of every resource of the stack. A deployed stack moves by `pulumi destroy`, then `up` "
+        "(docs/environments.md, 'Moving an environment to another region').",
         "us-east-1",
         changing="replaces ec2.Subnet and 9 other types with downtime or data loss",
     )

@@ -573,3 +573,12 @@ def test_what_something_still_uses_is_replaced_by_creating_the_new_one_first(inv
     for r in inv.resources:
         if r.type in CREATED_FIRST_DESPITE_A_NAME:
             assert (r.request.deleteBeforeReplaceDefined, r.request.deleteBeforeReplace) == (True, False), r.name
+
+
+def test_no_bucket_is_created_first_under_the_name_it_replaces(inv: Inventory) -> None:
+    """A bucket's name is unique across all accounts and regions (S3 User Guide, "General purpose
+    bucket naming rules"): a replacement under the same name (a new `region`, which v6 of
+    terraform-provider-aws makes force-new) cannot be created while the old bucket holds it. So no
+    bucket overrides the provider's delete-first for an explicit name."""
+    for r in inv.of_type(token(aws.s3.Bucket)):
+        assert not (r.request.deleteBeforeReplaceDefined and not r.request.deleteBeforeReplace), r.name
