@@ -28,7 +28,7 @@ from marin.stackfiles import PROJECT_ROOT
 from offline import engine, policy
 from offline.engine import Inventory
 from policy.marin_policies._common import token
-from tests.conftest import inventory_of
+from tests.conftest import config_of, inventory_of
 
 ENVS = stackfiles.environments()
 SERVICER = policy.load_servicer()
@@ -365,7 +365,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketServerSideEncryptionConfiguration),
         "logging",
         set_input("rules", [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]),
-        "bucket 'marin-dev-access-logs' receives access logs but encrypts with aws:kms; ELB and S3 log delivery "
+        "bucket 'marin-dev-access-logs-<account>' receives access logs but encrypts with aws:kms; ELB and S3 log delivery "
         "write only to SSE-S3 (AES256) buckets",
     ),
     (
@@ -833,6 +833,7 @@ def test_a_violating_mutation_is_reported_with_its_message_and_level(
     expected: str,
     all_inventories: dict[str, Inventory],
 ) -> None:
+    expected = expected.replace("<account>", config_of(env).stack.allowed_account_ids[0])  # the stack's own
     assert _findings(mutated(all_inventories[env], type_, change, name), rule) == [(expected, level)]
 
 
