@@ -202,7 +202,7 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
         M,
     ),
     "elb-access-logs": (
-        "Load balancers keep access logs where the stack's protectData is true (required)",
+        "Application and Classic load balancers keep access logs where the stack's protectData is true (required)",
         "ELB.5",
         "resource",
         M,
@@ -508,6 +508,7 @@ OPEN_PORTS = "{w}: ingress from {c} on {p}; only TCP 80 or 443 may be open to th
 ADMIN = "{w} allows actions of every service on every resource"
 KEY, LISTENER = token(aws.kms.Key), token(aws.lb.Listener)
 LB, INSTANCE = token(aws.lb.LoadBalancer), token(aws.ec2.Instance)
+CLASSIC = token(aws.elb.LoadBalancer)
 REDIRECT = {"type": "redirect", "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"}}
 FORWARD = {"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/t/1"}
 PLAIN_HTTP = "HTTP listener l serves plain HTTP; it must redirect to HTTPS"
@@ -1381,6 +1382,32 @@ CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] 
         None,
         [(f"load balancer 'b' keeps no access logs; {WHY}", M)],
     ),
+    # review i21 F4: ALB and Classic ELB, not NLB or GWLB (AWS Config elb-logging-enabled); a Classic
+    # ELB's access_logs block is enabled by default (terraform-provider-aws elb/load_balancer.go)
+    ("elb-access-logs", "prod", Res(LB, {"name": "n", "loadBalancerType": "network"}), None, []),
+    ("elb-access-logs", "prod", Res(LB, {"name": "g", "loadBalancerType": "gateway"}), None, []),
+    (
+        "elb-access-logs",
+        "prod",
+        Res(LB, {"name": "a", "loadBalancerType": "application"}),
+        None,
+        [(f"load balancer 'a' keeps no access logs; {WHY}", M)],
+    ),
+    ("elb-access-logs", "prod", Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x"}}), None, []),
+    (
+        "elb-access-logs",
+        "prod",
+        Res(CLASSIC, {"name": "c"}),
+        None,
+        [(f"load balancer 'c' keeps no access logs; {WHY}", M)],
+    ),
+    (
+        "elb-access-logs",
+        "prod",
+        Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x", "enabled": False}}),
+        None,
+        [(f"load balancer 'c' keeps no access logs; {WHY}", M)],
+    ),
     ("ec2-imdsv2", "dev", Res(INSTANCE, {"metadataOptions": {"httpTokens": "required"}}, "nat"), None, []),
     (
         "ec2-imdsv2",
@@ -2173,6 +2200,23 @@ def alb_logging_into(target: Res) -> Res:
     return Res(token(aws.alb.LoadBalancer), {"name": "alb", "accessLogs": logs}, "alb", deps={"accessLogs": [target]})
 
 
+def inline_logging_into(target: Res, name: str = "b1", type_: str = BUCKET, target_name: Any = None) -> Res:
+    """A bucket whose own logging (Bucket `logging`, BucketV2 `loggings`) targets `target`."""
+    entry = {"targetBucket": target.props["bucket"] if target_name is None else target_name, "targetPrefix": "s3/"}
+    key = "loggings" if type_ == token(aws.s3.BucketV2) else "logging"
+    return Res(
+        type_, {"bucket": name, "id": name, key: [entry] if key == "loggings" else entry}, name, deps={key: [target]}
+    )
+
+
+def classic_logging_into(target: Res) -> Res:
+    """A Classic ELB whose access logs go to `target` (`enabled` left to its default, true)."""
+    logs = {"bucket": target.props["bucket"], "bucketPrefix": "elb"}
+    return Res(
+        token(aws.elb.LoadBalancer), {"name": "classic", "accessLogs": logs}, "classic", deps={"accessLogs": [target]}
+    )
+
+
 STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
     # no-open-ingress: from anywhere only 80/443 on the load balancer's group
     ("no-open-ingress", "dev", [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")], []),
@@ -2458,6 +2502,17 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         [B1, LOGS, on(B1, LOGGING, {"targetBucket": "elsewhere", "targetPrefix": "s3/"})],
         [(NO_LOGS.format(b="logs"), M)],
     ),
+    # review i21 F3: logging set on the bucket itself (Bucket `logging`, BucketV2 `loggings`, still
+    # inputs in pulumi-aws 7.51.1) logs, and makes its target a log bucket; nothing else does
+    ("s3-bucket-logging", "prod", [bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), LOGS], []),
+    ("s3-bucket-logging", "prod", [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2))], []),
+    ("s3-bucket-logging", "prod", [LOGS, inline_logging_into(LOGS, "b1", BUCKET, target_name=UNKNOWN)], []),
+    (
+        "s3-bucket-logging",
+        "prod",
+        [bucket("b1", logging={"targetBucket": "elsewhere", "targetPrefix": "s3/"}), LOGS],
+        [(NO_LOGS.format(b="logs"), M)],
+    ),
     # access-log-bucket-sse-s3: where ELB or S3 deliver logs, SSE-S3 and nothing else
     ("access-log-bucket-sse-s3", "dev", [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("AES256"))], []),
     ("access-log-bucket-sse-s3", "dev", [B1, on(B1, SSE, sse("aws:kms"))], []),
@@ -2472,6 +2527,26 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
         "prod",
         [LOGS, alb_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms:dsse"))],
         [(LOG_SSE.format(b="logs", a="aws:kms:dsse"), M)],
+    ),
+    # review i21 F3: a bucket's own logging delivers there too (S3 refuses SSE-KMS targets)
+    ("access-log-bucket-sse-s3", "prod", [LOGS, inline_logging_into(LOGS), on(LOGS, SSE, sse("AES256"))], []),
+    (
+        "access-log-bucket-sse-s3",
+        "prod",
+        [LOGS, bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), on(LOGS, SSE, sse("aws:kms"))],
+        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+    ),
+    (
+        "access-log-bucket-sse-s3",
+        "prod",
+        [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2)), on(LOGS, SSE, sse("aws:kms"))],
+        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+    ),
+    (
+        "access-log-bucket-sse-s3",
+        "prod",
+        [LOGS, classic_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms"))],
+        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
     ),
 ]
 

@@ -15,6 +15,11 @@ KEY, INSTANCE = token(aws.kms.Key), token(aws.ec2.Instance)
 # aws.alb.* is the same resource under its older token: both are matched.
 LISTENERS = (token(aws.lb.Listener), token(aws.alb.Listener))
 BALANCERS = (token(aws.lb.LoadBalancer), token(aws.alb.LoadBalancer))
+CLASSIC = token(aws.elb.LoadBalancer)
+# Access logs are checked where AWS Config's elb-logging-enabled (FSBP ELB.5) checks them: "the
+# Application Load Balancer and the Classic Load Balancer ... The rule does not apply to Network Load
+# Balancers or Gateway Load Balancers" (AWS Config developer guide, elb-logging-enabled).
+LOGGED_BALANCERS = (*BALANCERS, CLASSIC)
 PROTECTED = {"required": {"type": "boolean", "description": "default: the stack's protectData"}}
 
 
@@ -39,7 +44,14 @@ def _deletion_protection(args: ResourceValidationArgs, env: str) -> Iterator[str
 
 
 def _access_logs(args: ResourceValidationArgs, env: str) -> Iterator[str]:
-    if setting(args, "required", stack_says("protectData")) and get(args.props, "accessLogs.enabled") is not True:
+    if not setting(args, "required", stack_says("protectData")):
+        return
+    if get(args.props, "loadBalancerType", "application") != "application":  # network, gateway
+        return
+    # A Classic ELB's access_logs block is enabled unless it says otherwise (terraform-provider-aws
+    # internal/service/elb/load_balancer.go: `enabled` Default true); aws_lb's is off by default.
+    default = args.resource_type == CLASSIC and args.props.get("accessLogs") is not None
+    if get(args.props, "accessLogs.enabled", default) is not True:
         yield f"load balancer {args.props.get('name')!r} keeps no access logs; the stack protects its data"
 
 
@@ -76,8 +88,8 @@ POLICIES = [
     ),
     resource_rule(
         "elb-access-logs",
-        "Load balancers keep access logs where the stack's protectData is true (required)",
-        BALANCERS,
+        "Application and Classic load balancers keep access logs where the stack's protectData is true (required)",
+        LOGGED_BALANCERS,
         _access_logs,
         control="ELB.5",
         config=PROTECTED,

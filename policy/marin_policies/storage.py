@@ -14,6 +14,7 @@ from typing import Any
 
 import pulumi_aws as aws
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import UnknownValueError
 
 from ._common import (
     _is_map,
@@ -29,7 +30,7 @@ from ._common import (
     stack_says,
     token,
 )
-from .guard import BALANCERS
+from .guard import LOGGED_BALANCERS
 from .iam import covers, everyone
 
 # pulumi-aws still ships the V2 tokens of a bucket and its controls: both are matched.
@@ -39,6 +40,9 @@ SSE = (token(aws.s3.BucketServerSideEncryptionConfiguration), token(aws.s3.Bucke
 POLICY = (token(aws.s3.BucketPolicy),)
 VERSIONING = (token(aws.s3.BucketVersioning), token(aws.s3.BucketVersioningV2))
 LOGGING = (token(aws.s3.BucketLogging), token(aws.s3.BucketLoggingV2))
+# Server access logs configured on the bucket itself, deprecated but still inputs in pulumi-aws
+# 7.51.1: `logging` of aws.s3.Bucket (one object), `loggings` of aws.s3.BucketV2 (a list of one).
+INLINE_LOGGING = ("logging.targetBucket", "loggings.0.targetBucket")
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
 BLOCKS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -111,12 +115,25 @@ def _controls(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
 
 
 def _receives_logs(args: StackValidationArgs, bucket: Any) -> bool:
-    """A bucket some bucket's server access logs or some load balancer's access logs go to."""
+    """A bucket some bucket's server access logs (a logging resource, or a bucket's own `logging`) or
+    some load balancer's access logs go to."""
     names = ("bucket", "id")
     return bool(
         attached(args, LOGGING, "targetBucket", bucket, names)
-        or attached(args, BALANCERS, "accessLogs.bucket", bucket, names)
+        or any(attached(args, BUCKETS, key, bucket, names) for key in INLINE_LOGGING)
+        or attached(args, LOGGED_BALANCERS, "accessLogs.bucket", bucket, names)
     )
+
+
+def _logs_inline(bucket: Any) -> bool:
+    """The bucket's own `logging`/`loggings` names a target (an unknown one during preview does too)."""
+    for key in INLINE_LOGGING:
+        try:
+            if get(bucket.props, key) is not None:
+                return True
+        except UnknownValueError:
+            return True
+    return False
 
 
 def _bucket_logging(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
@@ -125,7 +142,8 @@ def _bucket_logging(args: StackValidationArgs, env: str) -> Iterator[tuple[str, 
         return iter(())
 
     def one(bucket: Any) -> Iterator[tuple[str, str]]:
-        if not attached(args, LOGGING, "bucket", bucket, ("bucket", "id")) and not _receives_logs(args, bucket):
+        sends = _logs_inline(bucket) or attached(args, LOGGING, "bucket", bucket, ("bucket", "id"))
+        if not sends and not _receives_logs(args, bucket):
             name = bucket.props.get("bucket")
             yield bucket.urn, f"bucket {name!r} sends no server access logs; the stack protects its data"
 
