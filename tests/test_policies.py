@@ -365,8 +365,8 @@ MUTATIONS: list[tuple[str, str, str, str, str, Change, str]] = [
         token(aws.s3.BucketServerSideEncryptionConfiguration),
         "logging",
         set_input("rules", [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}]),
-        "bucket 'marin-dev-access-logs-<account>' receives access logs but encrypts with aws:kms; ELB and S3 log delivery "
-        "write only to SSE-S3 (AES256) buckets",
+        "bucket 'marin-dev-access-logs-<account>' receives access logs but encrypts with aws:kms; ELB and S3 log "
+        "delivery write only to SSE-S3 (AES256) buckets",
     ),
     (
         "elasticache-encryption",
