@@ -167,26 +167,24 @@ VPC_LINK_ZONES: dict[str, frozenset[str]] = {
 # Who writes a load balancer's access logs into S3, by region: ELB User Guide (Application Load
 # Balancers), "Enable access logs", step 2 "Attach a policy to your S3 bucket"
 # (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html).
-# A region available before August 2022 grants its regional Elastic Load Balancing account; a newer
-# one grants the log delivery service, `{"Service": ELB_LOG_DELIVERY_SERVICE}`. Every region
-# FARGATE_ZONES lists is an older one. Config validation refuses a load-balanced stack in a region
-# missing here (add it from that page).
+# A region available before August 2022 grants its regional Elastic Load Balancing account: its row
+# holds that account id. A newer one grants the log delivery service: its row holds
+# ELB_LOG_DELIVERY_SERVICE (marin.iam.elb_log_writer turns a row into the policy's principal).
+# Every region FARGATE_ZONES lists is an older one. Config validation refuses a load-balanced stack
+# in a region missing here: add its row from that page.
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
-ELB_LOG_DELIVERY: dict[str, dict[str, str]] = {
-    region: {"AWS": f"arn:aws:iam::{account}:root"}
-    for region, account in {
-        "us-east-1": "127311923021",
-        "us-east-2": "033677994240",
-        "us-west-1": "027434742980",
-        "us-west-2": "797873946194",
-        "ap-east-1": "754344448648",
-        "ap-northeast-1": "582318560864",
-        "ap-south-1": "718504428378",
-        "ap-northeast-2": "600734575887",
-        "ap-southeast-1": "114774131450",
-        "ap-southeast-2": "783225319266",
-        "eu-west-1": "156460612806",
-    }.items()
+ELB_LOG_DELIVERY: dict[str, str] = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-south-1": "718504428378",
+    "ap-northeast-2": "600734575887",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "eu-west-1": "156460612806",
 }
 
 

@@ -131,13 +131,21 @@ def tls_only(bucket_name: str) -> list[dict[str, Any]]:
     ]
 
 
+def elb_log_writer(row: str) -> dict[str, str]:
+    """The principal a marin.catalogue.ELB_LOG_DELIVERY row grants: a region available before
+    August 2022 names its Elastic Load Balancing account (`{"AWS": "arn:aws:iam::<id>:root"}`), a
+    newer one the log delivery service (`{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}`)
+    (ELB User Guide, "Enable access logs for your Application Load Balancer", step 2)."""
+    return {"AWS": f"arn:aws:iam::{row}:root"} if row.isdigit() else {"Service": row}
+
+
 def access_log_bucket_policy(
     bucket_name: str,
     account_id: str,
     *,
     source_bucket: str,
     source_prefix: str,
-    elb: dict[str, str] | None = None,
+    elb: str | None = None,
     elb_prefix: str = "",
 ) -> dict[str, Any]:
     """Policy of the access-log bucket: each writer may put objects under its own prefix only, and
@@ -146,9 +154,9 @@ def access_log_bucket_policy(
     - S3 server access logs of `source_bucket`: the logging service principal, for that bucket of
       this account (S3 User Guide, "Enabling Amazon S3 server access logging", permissions for log
       delivery: a bucket policy is the only grant when ACLs are disabled by BucketOwnerEnforced).
-    - `elb` (the region's principal, marin.catalogue.ELB_LOG_DELIVERY), when a load balancer logs
-      here: `<prefix>/AWSLogs/<account>/*`, the only keys ELB writes (ELB User Guide, "Enable access
-      logs for your Application Load Balancer")."""
+    - `elb` (the region's row of marin.catalogue.ELB_LOG_DELIVERY), when a load balancer logs
+      here: `<prefix>/AWSLogs/<account>/*`, the only keys ELB writes, whichever the principal (ELB
+      User Guide, "Enable access logs for your Application Load Balancer")."""
     bucket = f"arn:aws:s3:::{bucket_name}"
     statements: list[dict[str, Any]] = [
         {
@@ -168,7 +176,7 @@ def access_log_bucket_policy(
             {
                 "Sid": "LoadBalancerAccessLogs",
                 "Effect": "Allow",
-                "Principal": elb,
+                "Principal": elb_log_writer(elb),
                 "Action": "s3:PutObject",
                 "Resource": f"{bucket}/{elb_prefix}/AWSLogs/{account_id}/*",
             }

@@ -213,13 +213,11 @@ def test_every_region_the_config_accepts_grants_the_guide_s_elb_principal() -> N
     principal is that region's ELB account from the guide (or, for a region the guide does not list,
     the log delivery service)."""
     for region in catalogue.FARGATE_ZONES:
-        account = ELB_ACCOUNTS_FROM_THE_GUIDE.get(region)
-        service = {"Service": catalogue.ELB_LOG_DELIVERY_SERVICE}
-        expected = {"AWS": f"arn:aws:iam::{account}:root"} if account else service
-        assert catalogue.ELB_LOG_DELIVERY[region] == expected, region
-    assert catalogue.ELB_LOG_DELIVERY_SERVICE == "logdelivery.elasticloadbalancing.amazonaws.com"
+        assert catalogue.ELB_LOG_DELIVERY[region] == ELB_ACCOUNTS_FROM_THE_GUIDE.get(region, ELB_SERVICE), region
+    assert catalogue.ELB_LOG_DELIVERY_SERVICE == ELB_SERVICE
 
 
+ELB_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"  # the guide's principal for newer regions
 LOG_BUCKET = "arn:aws:s3:::marin-dev-access-logs"
 TLS_ONLY = [
     {
@@ -252,10 +250,22 @@ S3_SERVER_ACCESS_LOGS = {
 }
 
 
-@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1"])
-def test_the_access_log_bucket_admits_each_writer_under_its_own_prefix_for_this_account_only(region: str) -> None:
-    """The guide's policy for a region available before August 2022, its resource narrowed to the
-    program's prefix: ELB writes only `<prefix>/AWSLogs/<account>/...` (its test file included)."""
+@pytest.mark.parametrize(
+    ("region", "principal"),
+    [
+        ("us-east-1", {"AWS": "arn:aws:iam::127311923021:root"}),
+        ("eu-west-1", {"AWS": "arn:aws:iam::156460612806:root"}),
+        ("ap-southeast-3", {"Service": ELB_SERVICE}),  # Jakarta, opened after the account-id regions
+    ],
+)
+def test_the_access_log_bucket_admits_each_writer_under_its_own_prefix_for_this_account_only(
+    region: str, principal: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guide's policy for a region available before August 2022 (the regional ELB account) and
+    for a newer one (the log delivery service), its resource narrowed to the program's prefix: ELB
+    writes only `<prefix>/AWSLogs/<account>/...` (its test file included). A team adds a region by
+    adding its row, in either form."""
+    monkeypatch.setitem(catalogue.ELB_LOG_DELIVERY, "ap-southeast-3", catalogue.ELB_LOG_DELIVERY_SERVICE)
     doc = iam.access_log_bucket_policy(
         "marin-dev-access-logs",
         ACCOUNT,
@@ -269,7 +279,7 @@ def test_the_access_log_bucket_admits_each_writer_under_its_own_prefix_for_this_
         {
             "Sid": "LoadBalancerAccessLogs",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:aws:iam::{ELB_ACCOUNTS_FROM_THE_GUIDE[region]}:root"},
+            "Principal": principal,
             "Action": "s3:PutObject",
             "Resource": f"{LOG_BUCKET}/alb/AWSLogs/{ACCOUNT}/*",
         },
