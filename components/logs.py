@@ -86,8 +86,9 @@ class Logging(pulumi.ComponentResource):
         self.register_outputs(declared(self))
 
     def _access_logs(self, name: str, args: LoggingArgs) -> pulumi.Output[str]:
-        """The access-log bucket: private, SSE-S3, TLS only, expiring after the stack's log retention,
-        protected (and versioned) where the stack protects its data. Returns its name."""
+        """The access-log bucket: private, SSE-S3, TLS only, a log readable for the stack's log retention;
+        protected and versioned where the stack protects its data, where an expired or deleted log then
+        stays restorable as long again (kept up to twice the retention). Returns its name."""
         child = pulumi.ResourceOptions(parent=self)
         protect = args.stack.protect_data
         bucket_name = args.names.access_logs_buckets[args.account_id]

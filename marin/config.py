@@ -265,7 +265,8 @@ class LoggingConfig(Section):
     log_retention_days: Annotated[Int, _one_of(*limits.LOG_RETENTION_DAYS)] = key(
         "retention",
         "Days the service and flow logs are kept (CloudWatch), and the load balancer's and the recordings "
-        "bucket's access logs (S3).",
+        "bucket's access logs (S3). With protectData the access-log bucket is versioned: an access log "
+        "expired or deleted stays restorable as many days again, so it is kept up to twice this.",
     )
 
 

@@ -26,7 +26,7 @@ from google.protobuf import json_format
 
 import components
 from marin.catalogue import SECRETS
-from marin.config import ConfigError, EnvConfig
+from marin.config import SCHEMA_BY_NAME, ConfigError, EnvConfig
 from offline import engine
 from offline.engine import Inventory, token
 from tests.test_iam_documents import ELB_ACCOUNTS_FROM_THE_GUIDE
@@ -598,6 +598,20 @@ def test_access_logs_expire_with_the_log_retention_and_are_protected_as_the_stac
         }
     ]
     assert all(inv.depends_on(lifecycle, v) for v in versioning)
+
+
+def test_the_retention_key_says_how_long_s3_keeps_an_access_log(inv: Inventory, config: EnvConfig) -> None:
+    """S3 User Guide, "Expiring objects": on a versioned bucket an expiration "adds a delete marker",
+    and the log stays a noncurrent version until the noncurrent-version expiration removes it;
+    unversioned, the expiration deletes it. logRetentionDays' description promises what that adds up to."""
+    (lifecycle,) = access_logs(inv, aws.s3.BucketLifecycleConfiguration)
+    (rule,) = lifecycle.inputs["rules"]
+    versioning = access_logs(inv, aws.s3.BucketVersioning)
+    versioned = any(v.inputs["versioningConfiguration"]["status"] == "Enabled" for v in versioning)
+    kept = rule["expiration"]["days"] + (rule["noncurrentVersionExpiration"]["noncurrentDays"] if versioned else 0)
+    days, description = config.logging.log_retention_days, SCHEMA_BY_NAME["logRetentionDays"].description
+    twice = "kept up to twice this" in description and "With protectData" in description
+    assert kept == (2 * days if twice and config.stack.protect_data else days), description
 
 
 # Secrets Manager: a secret's description is what an operator sees in the console; ElastiCache AUTH
