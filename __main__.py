@@ -57,7 +57,7 @@ outputs = {
     "egressIps": net.egress_ips,
     "recordingsBucket": storage.bucket_name,
     "logGroupArns": logs.log_group_arns,
-    "accessLogsBucket": logs.access_log_bucket,
+    "accessLogsBucket": names.access_logs_buckets[account],
     "secretArns": secrets.arns,
     "clusterName": compute.cluster_name,
     "serviceNames": compute.service_names,
