@@ -19,7 +19,7 @@ def _interrupted(signum: int, _frame: object) -> None:
     for the outstanding RPCs): a traceback or a run that never ends. REF's run of `--base` (a child
     process and an exported tree) is stopped first."""
     cli = sys.modules.get("offline.cli")
-    for stop in list(cli.STOPPING if cli else ()):
+    for stop in list(getattr(cli, "STOPPING", ())):  # None, or half imported: nothing to stop yet
         stop()
     os.write(2, b"interrupted\n")
     os._exit(128 + signum)

@@ -224,7 +224,10 @@ def diff_envs(a: str, b: str, stack_dir: Path, check: bool, json_path: str | Non
 
 
 def _git(cwd: Path | str, *args: str, error: str) -> str:
-    done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:  # no git on PATH
+        raise UsageError(f"{error} (git is not installed)") from None
     if done.returncode:
         raise UsageError(error)
     return done.stdout.strip()
@@ -250,8 +253,11 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
 
     STOPPING.append(stop)
     try:
-        tar = subprocess.run(["git", "-C", root, "archive", commit], capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+        tar = subprocess.run(["git", "-C", root, "archive", commit], capture_output=True, check=False)
+        if tar.returncode:  # e.g. a blob missing from a partial clone: git's own last line
+            said = tar.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+            raise Refused(f"--base {ref}: git archive {commit[:12]} failed: {said[0]}")
+        with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
             archive.extractall(tmp.name, filter="data")
         tree = Path(tmp.name, stack_dir.resolve().relative_to(Path(root).resolve()))
         known, at_ref = stackfiles.environments(stack_dir), stackfiles.environments(tree)

@@ -45,7 +45,8 @@ def normalised_docs(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[dict[st
         {
             **doc,
             "resources": [
-                {**r, **{k: normalise(r[k]) for k in ("inputs", "physicalName", "urn")}} for r in doc["resources"]
+                {**r, **{k: normalise(r[k]) for k in ("inputs", "physicalName", "urn", "aliases")}}
+                for r in doc["resources"]
             ],
         }
         for doc in (a, b)
@@ -53,13 +54,23 @@ def normalised_docs(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[dict[st
     return out[0], out[1]
 
 
+OPTIONS = ("ignoreChanges", "protect", "retainOnDelete", "deleteBeforeReplace", "replaceOnChanges", "aliases")
+
+
 def differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """What differs between two plan documents once names are normalised: one line per resource."""
-    old, new = normalised_docs(a, b)
-    return [
-        f"{c.symbol} {c.type} {c.logical_name} {', '.join(p.path for p in c.properties)}".rstrip()
-        for c in report.changes(old["resources"], new["resources"], replacements_apply=False)
-    ]
+    """What differs between two plan documents once names are normalised: one line per resource,
+    every input but Check's auto-names (ignored or optional ones too: not a preview, a comparison)
+    and every option."""
+    old, new = ({r["urn"]: r for r in doc["resources"]} for doc in normalised_docs(a, b))
+    out = [f"- {urn}" for urn in old.keys() - new.keys()] + [f"+ {urn}" for urn in new.keys() - old.keys()]
+    for urn in old.keys() & new.keys():
+        x, y = old[urn], new[urn]
+        changed = report.property_changes(x["inputs"], y["inputs"])
+        paths = [p.path for p in changed if p.path.split(".")[0] not in y["autoNamed"]]  # Check's random suffix
+        paths += [option for option in OPTIONS if x.get(option) != y.get(option)]
+        if paths:
+            out.append(f"~ {y['type']} {y['logicalName']} {', '.join(paths)}")
+    return sorted(out)
 
 
 def name_only_differences(source_env: str, as_env: str, root: Path = stackfiles.PROJECT_ROOT) -> list[str]:

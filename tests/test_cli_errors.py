@@ -276,3 +276,21 @@ def test_ctrl_c_prints_one_line_and_exits_130() -> None:
         process.kill()
     assert first.startswith("[1/1] running the program for dev")
     assert (code, rest) == (130, "interrupted\n")  # was an asyncio traceback (or a run that never ended)
+
+
+def test_ctrl_c_while_the_tools_still_import_is_one_line_and_130() -> None:
+    """SIGINT while offline.cli is half imported (sent when it imports offline.report): no traceback."""
+    interrupt_mid_import = """if True:
+        import os, runpy, signal, sys
+        class Interrupt:
+            def find_spec(self, name, path=None, target=None):
+                if name == "offline.report":
+                    os.kill(os.getpid(), signal.SIGINT)
+        sys.meta_path.insert(0, Interrupt())
+        sys.argv = ["offline", "plan", "dev"]
+        runpy.run_module("offline", run_name="__main__")
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", interrupt_mid_import], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stderr) == (130, "interrupted\n")

@@ -205,3 +205,18 @@ def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monk
     inv = engine.run("dev", stack_dir=repo)  # not remembered: the program really runs
     (redis,) = inv.of_type(token(aws.elasticache.ReplicationGroup))
     assert redis.inputs["nodeType"] == "cache.t4g.micro", "the stack file's value, not the shell's"
+
+
+def test_a_base_git_cannot_archive_is_one_line(tmp_path: Path) -> None:
+    """A commit git cannot export (a blob missing, as in a partial clone offline): one line, not a traceback."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(Path(cli.stackfiles.PROJECT_ROOT) / name, tmp_path / name)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base")
+    blob = git(tmp_path, "rev-parse", "HEAD:Pulumi.yaml").strip()
+    (tmp_path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    code, _, err = offline(tmp_path, "diff", "--base", "HEAD", "dev")
+    assert code == 1
+    assert err.startswith("error: --base HEAD: git archive "), err
+    assert len(err.strip().splitlines()) == 1, err

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import copy
+
+import pulumi_aws as aws
 import pytest
 
 from marin import stackfiles
 from marin.config import SCHEMA
+from marin.sdk import token
 from offline import engine, parity, report
 
 
@@ -44,3 +48,18 @@ def test_staging_has_the_same_resources_as_prod(all_inventories: dict[str, engin
     keys = lambda inv: sorted(f"{r.type} {r.name}" for r in inv.resources)  # noqa: E731
     assert keys(staging) == keys(prod)
     assert stackfiles.environments()[:3] == ["dev", "staging", "prod"]
+
+
+def test_the_comparison_sees_a_difference_in_an_ignored_input_or_in_ignore_changes() -> None:
+    """A stack-name-derived value hidden from a preview (ignore_changes, optional computed inputs) is
+    still a difference between two environments; so is a different ignore_changes list."""
+    a = report.to_doc(engine.run_cached("staging", id_seed="parity"))
+    for change in ("input", "option"):
+        b = copy.deepcopy(a)
+        service = next(r for r in b["resources"] if r["type"] == token(aws.ecs.Service))
+        assert "desiredCount" in service["ignoreChanges"]  # autoscaling owns it after the first deploy
+        if change == "input":
+            service["inputs"]["desiredCount"] += 1
+        else:
+            service["ignoreChanges"].append("taskDefinition")
+        assert parity.differences(a, b), change
