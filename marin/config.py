@@ -195,7 +195,7 @@ class StackConfig(Section):
         "us-east-1",
         changing="replaces ec2.Subnet and 9 other types with downtime or data loss",
     )
-    allowed_account_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_account_ids)] = key(
+    allowed_account_ids: Annotated[tuple[str, ...], BeforeValidator(_account_ids), BeforeValidator(_list)] = key(
         "identity", "AWS account ids this stack may deploy to; the provider refuses any other credentials."
     )
     cost_center: Annotated[Str, _matches(r"[\w .:/=+@-]{1,256}", "1-256 letters, digits, spaces and _.:/=+-@")] = key(
@@ -223,7 +223,7 @@ class NetworkConfig(Section):
         "Availability zones the VPC spans (public + private subnet each).",
         changing="replaces apigatewayv2.VpcLink",
     )
-    availability_zone_ids: Annotated[tuple[str, ...], BeforeValidator(_list), AfterValidator(_zone_ids)] = key(
+    availability_zone_ids: Annotated[tuple[str, ...], BeforeValidator(_zone_ids), BeforeValidator(_list)] = key(
         "identity",
         "Zone ids (use1-az1, ...) of the subnets, used as given: azCount of them, each where every service "
         "of the stack is offered. Empty: the lowest such ids. A stack deployed before zones were chosen by "
@@ -618,7 +618,8 @@ class Key:
             allowed = "allowed: {} to {}".format(*self.bounds)
         shown = raw
         if not allowed.startswith("expected"):  # refused after conversion: show the converted value
-            convert = next(m.func for m in self.info.metadata if isinstance(m, BeforeValidator))
+            # pydantic runs the last before-validator first: `_list` before a list's own check
+            convert = [m.func for m in self.info.metadata if isinstance(m, BeforeValidator)][-1]
             shown = typing.cast(Callable[[Any], Any], convert)(raw)
         return None, f"{self.full_name}={shown!r}: {allowed}"
 

@@ -131,23 +131,25 @@ def test_az_count_boundaries(dev: dict[str, str], azs: int, ok: bool) -> None:
         assert found == [f"marin:azCount={azs}: allowed: 2 to 3"]
 
 
+ACCOUNT_IDS = "marin:allowedAccountIds={}: allowed: 12-digit AWS account ids as strings; not {}"
+
+
 @pytest.mark.parametrize(
-    ("value", "ok"),
+    ("value", "expected"),
     [
-        ("[]", False),  # the provider would then be pinned to no account at all
-        ('["444455556666"]', True),
-        ('["444455556666", "777788889999"]', True),
-        ('["44445555666"]', False),  # 11 digits
-        ('["4444555566667"]', False),  # 13 digits
-        ("[444455556666]", False),  # a number, which YAML would also read from an unquoted id
-        ('["4444-5555-6666"]', False),
+        # the provider would then be pinned to no account at all
+        ("[]", ["marin:allowedAccountIds=(): allowed: a non-empty list of 12-digit AWS account ids"]),
+        ('["444455556666"]', []),
+        ('["444455556666", "777788889999"]', []),
+        ('["44445555666"]', [ACCOUNT_IDS.format("('44445555666',)", "['44445555666']")]),  # 11 digits
+        ('["4444555566667"]', [ACCOUNT_IDS.format("('4444555566667',)", "['4444555566667']")]),  # 13 digits
+        # a number, which YAML also reads from an unquoted id (was "allowed: None to None")
+        ("[444455556666]", [ACCOUNT_IDS.format("(444455556666,)", "[444455556666]")]),
+        ('["4444-5555-6666"]', [ACCOUNT_IDS.format("('4444-5555-6666',)", "['4444-5555-6666']")]),
     ],
 )
-def test_allowed_account_ids_boundaries(dev: dict[str, str], value: str, ok: bool) -> None:
-    found = problems("dev", dev | {"marin:allowedAccountIds": value})
-    assert (found == []) is ok, found
-    if value == "[]":
-        assert found == ["marin:allowedAccountIds=(): allowed: a non-empty list of 12-digit AWS account ids"]
+def test_allowed_account_ids_boundaries(dev: dict[str, str], value: str, expected: list[str]) -> None:
+    assert problems("dev", dev | {"marin:allowedAccountIds": value}) == expected
 
 
 @pytest.mark.parametrize(("gb", "ok"), [(9, False), (10, True), (100, True), (101, False)])
@@ -356,6 +358,82 @@ def test_each_cross_check_says_exactly_what_is_wrong(
 ) -> None:
     raw = (dev if env == "dev" else prod) | changes
     assert expected in problems(env, raw)
+
+
+# --- zones, by id: where every service of the stack is offered ---------------------------------------
+# Held here, not read from marin.catalogue: ECS on Fargate runs in every zone of us-east-1 (ECS guide,
+# "Supported Regions for Amazon ECS on AWS Fargate"); API Gateway VPC links V2 (the http-api ingress)
+# only in use1-az1, az2, az4, az5 and az6 (API Gateway guide, "Set up VPC links V2", Availability by
+# Region). The regions listed are those marin/catalogue.py covers for both (a region added there is
+# added here).
+IN_US_EAST_1 = {"marin:awsRegion": "us-east-1", "marin:azCount": "2", "marin:protectData": "false"}
+ZONE_IDS = "allowed: distinct availability zone ids such as use1-az1; not"
+COVERED = "ap-east-1, ap-northeast-2, ap-south-1, ap-southeast-1, ap-southeast-2, eu-west-1, us-east-1, us-east-2, "
+NO_LIST = "marin:awsRegion='mx-central-1': no list of the zones where {s} are offered there (marin/catalogue.py "
+NO_LIST += "FARGATE_ZONES, VPC_LINK_ZONES); allowed: " + COVERED + "us-west-1, us-west-2"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"marin:ingress": "alb", "marin:availabilityZoneIds": '["use1-az3", "use1-az6"]'}, []),
+        ({"marin:ingress": "http-api", "marin:availabilityZoneIds": '["use1-az4", "use1-az6"]'}, []),
+        (
+            {"marin:ingress": "http-api", "marin:availabilityZoneIds": '["use1-az3", "use1-az6"]'},
+            [
+                "marin:availabilityZoneIds=['use1-az3', 'use1-az6']: use1-az3 not offered by every service of the "
+                "stack in us-east-1; allowed: use1-az1, use1-az2, use1-az4, use1-az5, use1-az6"
+            ],
+        ),
+        (
+            {"marin:ingress": "alb", "marin:availabilityZoneIds": '["use1-az1", "use1-az2", "use1-az4"]'},
+            [
+                "marin:availabilityZoneIds=['use1-az1', 'use1-az2', 'use1-az4'] with marin:azCount=2: allowed: "
+                "exactly 2 zone ids (one per AZ), or none"
+            ],
+        ),
+        ({"marin:ingress": "alb", "marin:awsRegion": "mx-central-1"}, [NO_LIST.format(s="ECS on Fargate")]),
+        (
+            {"marin:ingress": "http-api", "marin:awsRegion": "mx-central-1"},
+            [NO_LIST.format(s="ECS on Fargate and HTTP API VPC links")],
+        ),
+        # a value refused on its own is reported once: no zone check runs without a region or zones
+        ({"marin:awsRegion": "mars"}, ["marin:awsRegion='mars': allowed: an AWS region name such as us-east-1"]),
+        (
+            {"marin:availabilityZoneIds": '["use1-az1", "us-east-1a"]'},
+            [f"marin:availabilityZoneIds=('use1-az1', 'us-east-1a'): {ZONE_IDS} ['us-east-1a']"],
+        ),
+        (
+            {"marin:availabilityZoneIds": '["USE1-AZ1", "use1-az2"]'},
+            [f"marin:availabilityZoneIds=('USE1-AZ1', 'use1-az2'): {ZONE_IDS} ['USE1-AZ1']"],
+        ),
+        (
+            {"marin:availabilityZoneIds": '["use1-az1", "use1-az1"]'},
+            [f"marin:availabilityZoneIds=('use1-az1', 'use1-az1'): {ZONE_IDS} ['use1-az1', 'use1-az1']"],
+        ),
+        (
+            {"marin:availabilityZoneIds": '[1, "use1-az1"]'},
+            [f"marin:availabilityZoneIds=(1, 'use1-az1'): {ZONE_IDS} [1]"],
+        ),
+    ],
+    ids=[
+        "alb-in-use1-az3",
+        "http-api-outside-use1-az3",
+        "http-api-in-use1-az3",
+        "more-zones-than-azs",
+        "unlisted-region",
+        "unlisted-region-http-api",
+        "refused-region",
+        "zone-name-not-id",
+        "uppercase-id",
+        "same-id-twice",
+        "not-a-string",
+    ],
+)
+def test_zone_ids_are_ones_where_every_service_of_the_stack_is_offered(
+    dev: dict[str, str], changes: dict[str, str], expected: list[str]
+) -> None:
+    assert problems("dev", dev | IN_US_EAST_1 | changes) == expected
 
 
 def test_a_protected_environment_without_monitoring_says_what_is_allowed(prod: dict[str, str]) -> None:

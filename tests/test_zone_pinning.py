@@ -80,26 +80,3 @@ def test_unpinned_zone_ids_other_than_the_deployed_ones_replace_the_subnets(
         assert all(c.op == "replace" for c in cs), env
     if not seen:
         pytest.skip("every committed stack's name-sorted zones are already its lowest usable ids")
-
-
-def test_pinned_zone_ids_must_match_az_count(committed: dict[str, dict[str, str]]) -> None:
-    for env, raw in committed.items():
-        n = int(raw["marin:azCount"])
-        ids = [f"use1-az{i + 1}" for i in range(n + 1)]
-        with pytest.raises(ConfigError, match=rf"availabilityZoneIds=.* with marin:azCount={n}: allowed: exactly {n}"):
-            parse(env, raw | {"marin:availabilityZoneIds": json.dumps(ids)})
-
-
-def test_a_pinned_zone_where_a_service_is_not_offered_is_refused(committed: dict[str, dict[str, str]]) -> None:
-    """use1-az3 has no HTTP API VPC links (API Gateway guide, "Set up VPC links V2")."""
-    for env, raw in committed.items():
-        http_api = raw | {"marin:ingress": "http-api", "marin:awsRegion": "us-east-1", "marin:protectData": "false"}
-        ids = ["use1-az3", "use1-az1", "use1-az2"][: int(raw["marin:azCount"])]
-        with pytest.raises(ConfigError, match=r"availabilityZoneIds=.*: use1-az3 not offered by every service"):
-            parse(env, http_api | {"marin:availabilityZoneIds": json.dumps(ids)})
-
-
-def test_an_unlisted_region_is_refused_naming_it(committed: dict[str, dict[str, str]]) -> None:
-    for env, raw in committed.items():
-        with pytest.raises(ConfigError, match=r"marin:awsRegion='mx-central-1': no list of the zones"):
-            parse(env, raw | {"marin:awsRegion": "mx-central-1"})
