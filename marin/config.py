@@ -18,6 +18,7 @@ Categories decide what staging may differ from prod in (story risk 3):
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import json
@@ -89,13 +90,12 @@ def _boolean(raw: Any) -> bool:
 
 
 def _list(raw: Any) -> tuple[Any, ...]:
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        value = None
-    if not isinstance(value, (list, tuple)):
+    if isinstance(raw, str):
+        with contextlib.suppress(ValueError):  # not JSON: refused below, as any other non-list
+            raw = json.loads(raw)
+    if not isinstance(raw, (list, tuple)):
         raise ValueError("expected a list")
-    return tuple(value)
+    return tuple(raw)
 
 
 def _one_of(*allowed: Any) -> AfterValidator:
@@ -627,7 +627,7 @@ class Key:
 def _keys() -> Iterator[Key]:
     for section, model in SECTIONS.items():
         for field, info in model.model_fields.items():
-            yield Key(info.alias or to_camel(field), section, field, info)
+            yield Key(info.alias or field, section, field, info)  # the alias: Section's alias_generator
 
 
 SCHEMA: tuple[Key, ...] = tuple(_keys())
@@ -648,7 +648,7 @@ def parse(env: str, raw: Mapping[str, Any], secret_keys: Collection[str] | None 
     for full in sorted(raw):
         ns, _, name = full.partition(":")
         if ns == NAMESPACE and name not in SCHEMA_BY_NAME and name not in SECRET_KEYS_BY_NAME:
-            hint = difflib.get_close_matches(name, SCHEMA_BY_NAME, n=1)
+            hint = difflib.get_close_matches(name, SCHEMA_BY_NAME)
             problems.append(f"{full} is not a known key" + (f"; did you mean {NAMESPACE}:{hint[0]}?" if hint else ""))
     for secret in SECRET_KEYS:
         if secret_keys is not None and secret.full_name in raw and secret.full_name not in secret_keys:
