@@ -69,35 +69,53 @@ def test_fargate_pair_not_offered_is_refused(dev: dict[str, str], cpu: int, memo
         assert f"must be one of {documented[cpu]}" in message
 
 
-def test_fargate_cpu_that_does_not_exist_is_refused(dev: dict[str, str]) -> None:
-    message = refused("dev", dev | {"marin:workerCpu": "300"})
-    assert "marin:workerCpu=300: allowed: 256, 512, 1024, 2048, 4096, 8192, 16384" in message
+# One value each rule refuses, what the message says: AWS's documented values (Fargate task sizes,
+# CloudWatch Logs retention, Secrets Manager recovery windows, S3 lifecycle and bucket names, ACM ARNs,
+# ElastiCache snapshot retention) and the catalogue's sizes.
+REFUSED: list[tuple[dict[str, str], str]] = [
+    ({"marin:workerCpu": "300"}, "marin:workerCpu=300: allowed: 256, 512, 1024, 2048, 4096, 8192, 16384"),
+    *[
+        ({"marin:logRetentionDays": d}, f"marin:logRetentionDays={int(d)}: allowed: 1, 3, 5, 7, 14, 30")
+        for d in ("8", "0", "31", "-7")
+    ],
+    ({"marin:logRetentionDays": "seven"}, "marin:logRetentionDays='seven': expected an integer"),
+    *[
+        ({"marin:atlasInstanceSize": t}, f"marin:atlasInstanceSize={t!r}: allowed: M0, M10, M20")
+        for t in ("M5", "m10", "M2", "FREE")
+    ],
+    *[
+        ({"marin:redisNodeType": n}, f"marin:redisNodeType={n!r}: allowed: cache.t4g.micro")
+        for n in ("cache.t3.micro", "t4g.micro", "cache.t4g.nano")
+    ],
+    ({"marin:secretRecoveryWindowDays": "3"}, "marin:secretRecoveryWindowDays=3: allowed: 0, 7, 8"),
+    ({"marin:recordingsTransitionDays": "10"}, "marin:recordingsTransitionDays=10: allowed: 0, or 30 to 36500"),
+    ({"marin:recordingsBucketSuffix": "Acme_Corp"}, "marin:recordingsBucketSuffix='Acme_Corp'"),
+    ({"marin:natMode": "none"}, "marin:natMode='none': allowed: instance, single-gateway, gateway-per-az"),
+    *[
+        ({"marin:apiImage": i}, f"marin:apiImage={i!r}: allowed: an image reference with a version tag")
+        for i in ("nginx", "nginx:latest", "111111111111.dkr.ecr.us-east-1.amazonaws.com/marin/api")
+    ],
+    (
+        {"marin:opensearchInstanceType": "t2.small.search"},
+        "marin:opensearchInstanceType='t2.small.search': allowed: t3.small.search",
+    ),
+    (
+        {"marin:opensearchInstanceType": "t3.small.search", "marin:opensearchVolumeGb": "200"},
+        "marin:opensearchVolumeGb=200: t3.small.search allows 10 to 100",
+    ),
+    ({"marin:atlasOrgId": "my-org"}, "marin:atlasOrgId='my-org': allowed: 24 lowercase hex digits"),
+    ({"marin:certificateArn": "my-cert"}, "marin:certificateArn='my-cert': allowed: empty, or an ACM certificate ARN"),
+    ({"marin:redisSnapshotRetentionDays": "36"}, "marin:redisSnapshotRetentionDays=36: allowed: 0 to 35"),
+]
 
 
-@pytest.mark.parametrize("days", ["8", "0", "31", "-7"])
-def test_log_retention_cloudwatch_rejects_is_refused(dev: dict[str, str], days: str) -> None:
-    message = refused("dev", dev | {"marin:logRetentionDays": days})
-    assert f"marin:logRetentionDays={int(days)}: allowed: 1, 3, 5, 7, 14, 30" in message
-
-
-def test_non_integer_retention_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:logRetentionDays='seven': expected an integer" in refused(
-        "dev", dev | {"marin:logRetentionDays": "seven"}
-    )
-
-
-@pytest.mark.parametrize("tier", ["M5", "m10", "M2", "FREE"])
-def test_unknown_atlas_tier_is_refused(dev: dict[str, str], tier: str) -> None:
-    assert f"marin:atlasInstanceSize={tier!r}: allowed: M0, M10, M20" in refused(
-        "dev", dev | {"marin:atlasInstanceSize": tier}
-    )
-
-
-@pytest.mark.parametrize("node", ["cache.t3.micro", "t4g.micro", "cache.t4g.nano"])
-def test_unknown_redis_node_type_is_refused(dev: dict[str, str], node: str) -> None:
-    assert f"marin:redisNodeType={node!r}: allowed: cache.t4g.micro" in refused(
-        "dev", dev | {"marin:redisNodeType": node}
-    )
+@pytest.mark.parametrize(
+    ("changes", "expected"), REFUSED, ids=[",".join(f"{k[6:]}={v}" for k, v in c.items()) for c, _ in REFUSED]
+)
+def test_a_refused_value_is_named_with_its_key_and_what_is_allowed(
+    dev: dict[str, str], changes: dict[str, str], expected: str
+) -> None:
+    assert expected in refused("dev", dev | changes)
 
 
 @pytest.mark.parametrize(
@@ -124,18 +142,6 @@ def test_cidr_overlapping_another_environment_is_refused(dev: dict[str, str], ci
     assert f"dev: marin:vpcCidr={cidr!r} overlaps staging (10.20.0.0/16)" in message
 
 
-def test_account_id_must_be_twelve_digits(dev: dict[str, str]) -> None:
-    message = refused("dev", dev | {"marin:allowedAccountIds": '["12345"]'})
-    assert "marin:allowedAccountIds" in message
-    assert "12-digit AWS account ids" in message
-
-
-def test_secret_recovery_window_outside_what_secrets_manager_accepts_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:secretRecoveryWindowDays=3: allowed: 0, 7, 8" in refused(
-        "dev", dev | {"marin:secretRecoveryWindowDays": "3"}
-    )
-
-
 def test_protected_environment_cannot_force_delete_secrets(dev: dict[str, str]) -> None:
     raw = dev | {"marin:protectData": "true", "marin:secretRecoveryWindowDays": "0"}
     assert "a protected environment needs a recovery window" in refused("dev", raw)
@@ -145,18 +151,6 @@ def test_expiration_before_transition_is_refused(dev: dict[str, str]) -> None:
     raw = dev | {"marin:recordingsTransitionDays": "60", "marin:recordingsExpirationDays": "45"}
     assert "marin:recordingsExpirationDays=45 must be greater than marin:recordingsTransitionDays=60" in refused(
         "dev", raw
-    )
-
-
-def test_infrequent_access_transition_below_s3_minimum_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:recordingsTransitionDays=10: allowed: 0, or 30 to 36500" in refused(
-        "dev", dev | {"marin:recordingsTransitionDays": "10"}
-    )
-
-
-def test_bucket_suffix_that_s3_would_reject_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:recordingsBucketSuffix='Acme_Corp'" in refused(
-        "dev", dev | {"marin:recordingsBucketSuffix": "Acme_Corp"}
     )
 
 
@@ -196,12 +190,6 @@ def test_the_access_log_bucket_name_is_the_account_s_own(dev: dict[str, str]) ->
         "210987654321": "marin-dev-access-logs-210987654321",
     }
     assert theirs.access_logs_buckets == {"555555555555": "marin-dev-access-logs-555555555555"}
-
-
-def test_unknown_nat_mode_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:natMode='none': allowed: instance, single-gateway, gateway-per-az" in refused(
-        "dev", dev | {"marin:natMode": "none"}
-    )
 
 
 def test_all_problems_are_reported_at_once(dev: dict[str, str]) -> None:
@@ -284,13 +272,6 @@ def test_autoscaling_ceiling_below_the_floor_is_refused(prod: dict[str, str]) ->
     )
 
 
-@pytest.mark.parametrize("image", ["nginx", "nginx:latest", "111111111111.dkr.ecr.us-east-1.amazonaws.com/marin/api"])
-def test_unpinned_image_is_refused(dev: dict[str, str], image: str) -> None:
-    assert f"marin:apiImage={image!r}: allowed: an image reference with a version tag" in refused(
-        "dev", dev | {"marin:apiImage": image}
-    )
-
-
 @pytest.mark.parametrize(
     "image",
     [
@@ -301,34 +282,6 @@ def test_unpinned_image_is_refused(dev: dict[str, str], image: str) -> None:
 )
 def test_pinned_images_are_accepted(dev: dict[str, str], image: str) -> None:
     assert parse("dev", dev | {"marin:apiImage": image}).compute.api_image == image
-
-
-def test_unknown_opensearch_type_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:opensearchInstanceType='t2.small.search': allowed: t3.small.search" in refused(
-        "dev", dev | {"marin:opensearchInstanceType": "t2.small.search"}
-    )
-
-
-def test_t3_small_search_volume_over_its_limit_is_refused(dev: dict[str, str]) -> None:
-    assert "t3.small.search allows 10 to 100" in refused("dev", dev | {"marin:opensearchVolumeGb": "200"})
-
-
-def test_atlas_org_id_must_be_24_hex_digits(dev: dict[str, str]) -> None:
-    assert "marin:atlasOrgId='my-org': allowed: 24 lowercase hex digits" in refused(
-        "dev", dev | {"marin:atlasOrgId": "my-org"}
-    )
-
-
-def test_certificate_must_be_an_acm_arn(dev: dict[str, str]) -> None:
-    assert "marin:certificateArn='my-cert': allowed: empty, or an ACM certificate ARN" in refused(
-        "dev", dev | {"marin:certificateArn": "my-cert"}
-    )
-
-
-def test_snapshot_retention_beyond_elasticache_limit_is_refused(dev: dict[str, str]) -> None:
-    assert "marin:redisSnapshotRetentionDays=36: allowed: 0 to 35" in refused(
-        "dev", dev | {"marin:redisSnapshotRetentionDays": "36"}
-    )
 
 
 # --- issue 10: TLS, alert subscribers and what a real deploy refuses --------------------------
