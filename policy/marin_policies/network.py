@@ -35,7 +35,7 @@ def _group_name(props: Any) -> str:
 def _anywhere(cidrs: Any) -> str | None:
     """The first CIDR that admits the internet: public and wider than /8 (IPv4) or /16 (IPv6)."""
     for cidr in cidrs:
-        with contextlib.suppress(TypeError, ValueError):
+        with contextlib.suppress(ValueError):  # not a CIDR (None, an unknown value...)
             network = ipaddress.ip_network(cidr, strict=False)
             if network.prefixlen < WIDEST_PRIVATE[network.version] and not network.is_private:
                 return cidr
