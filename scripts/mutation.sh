@@ -13,10 +13,11 @@
 # tree under .cache/mutation-components/ (mutmut reads one [tool.mutmut]; the copy gets this one).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD marker=mutation-table
 [ -x .venv/bin/mutmut ] || .venv/bin/pip install -q -r requirements-dev.txt
 if [ "${1:-}" = "--components" ]; then
   shift
-  work=.cache/mutation-components
+  work=.cache/mutation-components marker=mutation-components-table
   if [ "${1:-}" = "--resume" ]; then
     shift
   else
@@ -59,26 +60,34 @@ PY
 fi
 .venv/bin/mutmut run --max-children "${MUTMUT_CHILDREN:-1}" "$@" || true
 .venv/bin/mutmut results --all true > .mutmut-results.txt || true
-.venv/bin/python - <<'PY'
+.venv/bin/python - "$root/docs/testing.md" "$marker" <<'PY'
+import datetime
+import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 
 counts: dict[str, Counter[str]] = defaultdict(Counter)
 for line in open(".mutmut-results.txt", encoding="utf-8"):
     name, _, status = line.strip().rpartition(": ")
-    if not name:
-        continue
-    module = name.split(".x_")[0].split(".xǁ")[0]
-    counts[module][status] += 1
-print(f"{'module':<34} {'tested':>7} {'survived':>9} {'survival':>9}  (not run: no test reaches it)")
-total = Counter()
-for module, c in sorted(counts.items()):
+    if name:
+        counts[name.split(".x_")[0].split(".xǁ")[0]][status] += 1
+
+
+def row(label: str, c: Counter[str]) -> str:
     tested = sum(v for k, v in c.items() if k not in ("no tests", "not checked", "skipped"))
-    total += c
-    rate = f"{100 * c['survived'] / tested:.1f}%" if tested else "-"
-    print(f"{module:<34} {tested:>7} {c['survived']:>9} {rate:>9}  {c['no tests']}")
-tested = sum(v for k, v in total.items() if k not in ("no tests", "not checked", "skipped"))
-rate = f"{100 * total['survived'] / tested:.1f}%" if tested else "-"
-print(f"{'all':<34} {tested:>7} {total['survived']:>9} {rate:>9}  {total['no tests']}")
-print("other statuses:", {k: v for k, v in total.items() if k not in ("killed", "survived", "no tests")})
+    return f"| {label} | {tested} | {c['survived']} | {100 * c['survived'] / tested:.1f}% | {c['no tests']} |"
+
+
+run = {m: c for m, c in sorted(counts.items()) if set(c) - {"no tests", "not checked", "skipped"}}
+rows = ["| module | tested | survived | survival | no test reaches it |", "|---|--:|--:|--:|--:|"]
+rows += [row(f"`{m}`", c) for m, c in run.items()] + [row("all", sum(run.values(), Counter()))] if run else []
+doc, marker = sys.argv[1:]
+commit = subprocess.run(["git", "-C", doc.rsplit("/", 2)[0], "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+table = "\n".join(rows) + f"\n\nAt {commit.stdout.strip()}, {datetime.date.today()}: written by `scripts/mutation.sh`."
+print(table)
+text = open(doc, encoding="utf-8").read()
+block = re.compile(rf"(<!-- {marker}:begin -->\n).*?(<!-- {marker}:end -->)", re.S)
+open(doc, "w", encoding="utf-8").write(block.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text))
 PY
 echo "survivors: .venv/bin/mutmut results; one of them: .venv/bin/mutmut show NAME"
