@@ -76,11 +76,11 @@ for line in open(".mutmut-results.txt", encoding="utf-8"):
 
 def row(label: str, c: Counter[str]) -> str:
     tested = sum(v for k, v in c.items() if k not in ("no tests", "not checked", "skipped"))
-    return f"| {label} | {tested} | {c['survived']} | {100 * c['survived'] / tested:.1f}% | {c['no tests']} |"
+    return f"| {label} | {tested} | {c['survived']} | {100 * c['survived'] / tested:.1f}% | {c['timeout']} | {c['no tests']} |"
 
 
 run = {m: c for m, c in sorted(counts.items()) if set(c) - {"no tests", "not checked", "skipped"}}
-rows = ["| module | tested | survived | survival | no test reaches it |", "|---|--:|--:|--:|--:|"]
+rows = ["| module | tested | survived | survival | timed out | no test reaches it |", "|---|--:|--:|--:|--:|--:|"]
 rows += [row(f"`{m}`", c) for m, c in run.items()] + [row("all", sum(run.values(), Counter()))] if run else []
 doc, marker = sys.argv[1:]
 commit = subprocess.run(["git", "-C", doc.rsplit("/", 2)[0], "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
