@@ -23,7 +23,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import pulumi_aws as aws
 import pulumi_mongodbatlas
@@ -351,10 +351,10 @@ def analyze(
     return _found(servicer.Analyze(request, None), request.urn, rule)
 
 
-def analyze_stack(servicer: Any, rule: str, env: str, resources: Sequence[Res]) -> list[tuple[str, str]]:
-    """What `rule` reports for an AnalyzeStack request over these resources (outputs as properties)."""
+def stack_request(servicer: Any, env: str, resources: Sequence[Res]) -> pb.AnalyzeStackRequest:
+    """The AnalyzeStack request over these resources (outputs as properties), the stack configured."""
     configure(servicer, env)
-    request = pb.AnalyzeStackRequest(
+    return pb.AnalyzeStackRequest(
         resources=[
             pb.AnalyzerResource(
                 type=r.type,
@@ -370,7 +370,11 @@ def analyze_stack(servicer: Any, rule: str, env: str, resources: Sequence[Res]) 
             for r in resources
         ]
     )
-    return _found(servicer.AnalyzeStack(request, None), "", rule)
+
+
+def analyze_stack(servicer: Any, rule: str, env: str, resources: Sequence[Res]) -> list[tuple[str, str]]:
+    """What `rule` reports for an AnalyzeStack request over these resources."""
+    return _found(servicer.AnalyzeStack(stack_request(servicer, env, resources), None), "", rule)
 
 
 def note(rule: str) -> tuple[str, str]:
@@ -431,7 +435,7 @@ def _configured_level(servicer: Any) -> None:
     ]
 
 
-# --- resource rules: (rule, env, resource, provider tags or None, expected findings) --------------------
+# --- the cases: (rule/branch, env, resource or the stack's resources, expected findings) -------------
 
 BUCKET = token(aws.s3.Bucket)
 LOG_GROUP = token(aws.cloudwatch.LogGroup)
@@ -541,1582 +545,8 @@ PUBLIC = (
     "aws:PrincipalOrgID or sts:ExternalId"
 )
 
-CASES: list[tuple[str, str, Res, dict[str, str] | None, list[tuple[str, str]]]] = [
-    # naming-convention: the name property by type, the prefix fallback, the exempt types
-    ("naming-convention", "dev", Res(BUCKET, {"bucket": "marin-dev-call-recordings"}), None, []),
-    (
-        "naming-convention",
-        "dev",
-        Res(BUCKET, {"bucket": "recordings", "name": "marin-dev-x"}),
-        None,
-        [(NAME_MSG.format(t=BUCKET, n="recordings", e="dev"), M)],
-    ),
-    (
-        "naming-convention",
-        "prod",
-        Res(BUCKET, {"bucket": "marin-dev-call-recordings"}),
-        None,
-        [(NAME_MSG.format(t=BUCKET, n="marin-dev-call-recordings", e="prod"), M)],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(BUCKET, {"bucket": "marin-devx"}),
-        None,
-        [(NAME_MSG.format(t=BUCKET, n="marin-devx", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev"}), None, []),
-    (
-        "naming-convention",
-        "dev",
-        Res(SEARCH, {"domainName": "search", "name": "marin-dev-s"}),
-        None,
-        [(NAME_MSG.format(t=SEARCH, n="search", e="dev"), M)],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(REDIS, {"replicationGroupId": "cache"}),
-        None,
-        [(NAME_MSG.format(t=REDIS, n="cache", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(TASK, {"family": "api"}), None, [(NAME_MSG.format(t=TASK, n="api", e="dev"), M)]),
-    (
-        "naming-convention",
-        "dev",
-        Res(token(pulumi_mongodbatlas.DatabaseUser), {"username": "app"}),
-        None,
-        [(NAME_MSG.format(t=token(pulumi_mongodbatlas.DatabaseUser), n="app", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"}), None, []),
-    (
-        "naming-convention",
-        "dev",
-        Res(GROUP, {"namePrefix": "webX-"}),
-        None,
-        [(NAME_MSG.format(t=GROUP, n="webX", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(GROUP, {"name": "marin-dev-x", "namePrefix": "web-"}), None, []),
-    ("naming-convention", "dev", Res(GROUP, {"name": 7}), None, []),
-    ("naming-convention", "dev", Res(token(aws.apigatewayv2.Stage), {"name": "$default"}), None, []),
-    (
-        "naming-convention",
-        "dev",
-        Res(token(aws.apigatewayv2.Api), {"name": "$default"}),
-        None,
-        [(NAME_MSG.format(t=token(aws.apigatewayv2.Api), n="$default", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(token(aws.route53.Record), {"name": "api.dev.example.org"}), None, []),
-    ("naming-convention", "dev", Res(token(pulumi_random.RandomPassword), {"name": "x"}), None, []),
-    ("naming-convention", "dev", Res("pulumi:providers:aws", {"name": "x"}), None, []),
-    # after the provider's Check: an inline policy left unnamed is `<logical>-<7 hex>` (the bridge's
-    # AutoName, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go); its role carries the name
-    ("naming-convention", "dev", Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c4"}, "iam-api-task"), None, []),
-    (
-        "naming-convention",
-        "dev",
-        Res(ROLE_POLICY, {"name": "other-1a2b3c4"}, "iam-api-task"),
-        None,
-        [(NAME_MSG.format(t=ROLE_POLICY, n="other-1a2b3c4", e="dev"), M)],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c"}, "iam-api-task"),
-        None,
-        [(NAME_MSG.format(t=ROLE_POLICY, n="iam-api-task-1a2b3c", e="dev"), M)],
-    ),
-    (
-        "naming-convention",
-        "prod",
-        Res(token(aws.lb.TargetGroup), {"name": "compute-api-tg-0f9e8d7"}, "compute-api-tg"),
-        None,
-        [],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(token(aws.servicediscovery.Service), {"name": "compute-api-discovery-a0b1c2d"}, "compute-api-discovery"),
-        None,
-        [],
-    ),
-    # a bucket's or a group's name is its identity: an auto-name there breaks the convention
-    (
-        "naming-convention",
-        "dev",
-        Res(BUCKET, {"bucket": "recordings-1a2b3c4"}, "recordings"),
-        None,
-        [(NAME_MSG.format(t=BUCKET, n="recordings-1a2b3c4", e="dev"), M)],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(GROUP, {"name": "web-1a2b3c4"}, "web"),
-        None,
-        [(NAME_MSG.format(t=GROUP, n="web-1a2b3c4", e="dev"), M)],
-    ),
-    ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/ecs/dev/api"}), None, []),
-    ("naming-convention", "dev", Res(LOG_GROUP, {"name": "/vpc/dev/flow-logs"}), None, []),
-    (
-        "naming-convention",
-        "prod",
-        Res(LOG_GROUP, {"name": "/ecs/dev/api"}),
-        None,
-        [("log group '/ecs/dev/api' must be /ecs/prod/<service> (or /vpc/prod/<name>)", M)],
-    ),
-    (
-        "naming-convention",
-        "dev",
-        Res(LOG_GROUP, {"name": "marin-dev-api"}),
-        None,
-        [("log group 'marin-dev-api' must be /ecs/dev/<service> (or /vpc/dev/<name>)", M)],
-    ),
-    ("naming-convention", "staging", Res(SECRET, {"name": "staging/audio-pipeline/x"}), None, []),
-    (
-        "naming-convention",
-        "staging",
-        Res(SECRET, {"name": "marin-staging-x"}),
-        None,
-        [("secret 'marin-staging-x' must live under staging/audio-pipeline/", M)],
-    ),
-    ("naming-convention", "prod", Res(token(aws.kms.Alias), {"name": "alias/marin-prod-alerts"}), None, []),
-    (
-        "naming-convention",
-        "prod",
-        Res(token(aws.kms.Alias), {"name": "alias/marin-prod"}),
-        None,
-        [("KMS alias 'alias/marin-prod' must be alias/marin-prod-<resource>", M)],
-    ),
-    (
-        "naming-convention",
-        "prod",
-        Res(token(aws.kms.Alias), {"name": "marin-prod-alerts"}),
-        None,
-        [("KMS alias 'marin-prod-alerts' must be alias/marin-prod-<resource>", M)],
-    ),
-    # required-tags: the provider's default tags, the resource's own, which values
-    ("required-tags", "dev", Res(token(aws.ec2.Vpc), {}), TAGS, []),
-    ("required-tags", "dev", Res(token(aws.ec2.Vpc), {"tags": TAGS}), None, []),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {}),
-        None,
-        [("missing tags Project, Environment, ManagedBy (set them through the provider's default tags)", M)],
-    ),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {"tags": {"Environment": "dev"}}),
-        {"Project": "marin"},
-        [("missing tags ManagedBy (set them through the provider's default tags)", M)],
-    ),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {"tags": "Project=marin"}),
-        {"Project": "marin", "ManagedBy": "x"},
-        [("missing tags Environment (set them through the provider's default tags)", M)],
-    ),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {"tags": {"Project": ""}}),
-        TAGS,
-        [("missing tags Project (set them through the provider's default tags)", M)],
-    ),
-    (
-        "required-tags",
-        "prod",
-        Res(token(aws.ec2.Vpc), {}),
-        TAGS,
-        [("tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'", M)],
-    ),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {"tags": {"Project": "other"}}),
-        TAGS,
-        [("tags Project='other' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'dev', 'pulumi'", M)],
-    ),
-    (
-        "required-tags",
-        "dev",
-        Res(token(aws.ec2.Vpc), {"tags": {"ManagedBy": "terraform"}}),
-        TAGS,
-        [("tags Project='marin' Environment='dev' ManagedBy='terraform'; expected 'marin', 'dev', 'pulumi'", M)],
-    ),
-    ("required-tags", "dev", Res(ROLE_POLICY, {}), None, []),  # AWS takes no tags on an inline policy
-    ("required-tags", "dev", Res("aws:ec2/noSuchThing:NoSuchThing", {}), None, []),
-    ("required-tags", "dev", Res("aws:nosuchmodule/thing:Thing", {}), None, []),
-    ("required-tags", "dev", Res(token(pulumi_mongodbatlas.Project), {}), None, []),
-    ("required-tags", "dev", Res(token(aws.Provider), {}), None, []),
-    # elasticache-*: encryption both ways, AUTH by token or user group
-    ("elasticache-encryption", "dev", Res(REDIS, _redis()), None, []),
-    (
-        "elasticache-encryption",
-        "dev",
-        Res(REDIS, _redis(atRestEncryptionEnabled=False, transitEncryptionEnabled="true")),
-        None,
-        [("Redis is not encrypted at rest", M), ("Redis is not encrypted in transit", M)],
-    ),
-    ("elasticache-auth", "dev", Res(REDIS, _redis()), None, []),
-    ("elasticache-auth", "dev", Res(REDIS, _redis(authToken=UNKNOWN)), None, []),
-    ("elasticache-auth", "dev", Res(REDIS, _redis(authToken=None, userGroupIds=["g"])), None, []),
-    (
-        "elasticache-auth",
-        "dev",
-        Res(REDIS, _redis(authToken="", userGroupIds=[])),
-        None,
-        [("Redis accepts connections without AUTH", M)],
-    ),
-    (
-        "elasticache-auth",
-        "dev",
-        Res(REDIS, _redis(authToken=None)),
-        None,
-        [("Redis accepts connections without AUTH", M)],
-    ),
-    # opensearch-*: inside the VPC, HTTPS with TLS 1.2+, encrypted at rest and between nodes
-    ("opensearch-in-vpc", "dev", Res(SEARCH, _search()), None, []),
-    (
-        "opensearch-in-vpc",
-        "dev",
-        Res(SEARCH, _search(vpcOptions={"subnetIds": []})),
-        None,
-        [("OpenSearch domain is not inside a VPC (it would have a public endpoint)", M)],
-    ),
-    ("opensearch-https-only", "dev", Res(SEARCH, _search()), None, []),
-    (
-        "opensearch-https-only",
-        "dev",
-        Res(SEARCH, _search(domainEndpointOptions=None)),
-        None,
-        [("OpenSearch domain does not enforce HTTPS", M)],
-    ),
-    (
-        "opensearch-https-only",
-        "dev",
-        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": "true"})),
-        None,
-        [("OpenSearch domain does not enforce HTTPS", M)],
-    ),
-    (
-        "opensearch-https-only",
-        "dev",
-        Res(
-            SEARCH,
-            _search(domainEndpointOptions={"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"}),
-        ),
-        None,
-        [("OpenSearch TLS policy 'Policy-Min-TLS-1-0-2019-07' allows TLS below 1.2", M)],
-    ),
-    (
-        "opensearch-https-only",
-        "dev",
-        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": True})),
-        None,
-        [("OpenSearch TLS policy None allows TLS below 1.2", M)],
-    ),
-    ("opensearch-encryption", "dev", Res(SEARCH, _search()), None, []),
-    (
-        "opensearch-encryption",
-        "dev",
-        Res(SEARCH, _search(encryptAtRest={"enabled": "true"}, nodeToNodeEncryption=None)),
-        None,
-        [
-            ("OpenSearch domain is not encrypted at rest", M),
-            ("OpenSearch domain does not encrypt node-to-node traffic", M),
-        ],
-    ),
-    # no-open-ingress-ports: rules open to the internet only on 80 or 443; no inline rule from anywhere
-    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("0.0.0.0/0", 443, 443), "web"), None, []),
-    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6"), "web"), None, []),
-    ("no-open-ingress-ports", "dev", Res(INGRESS, _ingress("10.0.0.0/8", 22, 22), "ssh"), None, []),
-    (
-        "no-open-ingress-ports",
-        "dev",
-        Res(INGRESS, _ingress("0.0.0.0/0", 80, 443), "web"),
-        None,
-        [(OPEN_PORTS.format(w="web", c="0.0.0.0/0", p="tcp 80-443"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "dev",
-        Res(INGRESS, _ingress("::/0", 8443, 8443, "cidrIpv6"), "alt"),
-        None,
-        [(OPEN_PORTS.format(w="alt", c="::/0", p="tcp 8443-8443"), M)],
-    ),
-    ("no-open-ingress-ports", "dev", Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["10.0.0.0/8"]}]}), None, []),
-    (
-        "no-open-ingress-ports",
-        "dev",
-        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}),
-        None,
-        [(OPEN_PORTS.format(w="g (inline)", c="0.0.0.0/0", p="all traffic"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "dev",
-        Res(GROUP, {"namePrefix": "gX-", "ingress": [{"ipv6CidrBlocks": ["::/0"], "protocol": "all"}]}),
-        None,
-        [(OPEN_PORTS.format(w="gX (inline)", c="::/0", p="all traffic"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "dev",
-        Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}, "sg"),
-        None,
-        [(OPEN_PORTS.format(w="sg (inline)", c="0.0.0.0/0", p="all traffic"), M)],
-    ),
-    ("no-open-ingress-ports", "dev", Res(BUCKET, {"ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]}), None, []),
-    # iam-*: no */*; secret reads only under the environment's own path
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("*", "*"))}, "p"),
-        None,
-        [("policy of p allows actions of every service on every resource", M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(token(aws.iam.Policy), {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
-        None,
-        [("policy of p allows actions of every service on every resource", M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("s3:*", "*"), _allow("*", "arn:aws:s3:::b"))}),
-        None,
-        [],
-    ),
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Deny", "Action": "*", "Resource": "*"})}),
-        None,
-        [],
-    ),
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(
-            ROLE_POLICY, {"policy": json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})}, "p"
-        ),
-        None,
-        [("policy of p allows actions of every service on every resource", M)],
-    ),
-    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": "{not json"}), None, []),
-    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps(["*"])}), None, []),
-    ("iam-no-full-admin", "dev", Res(ROLE_POLICY, {"policy": json.dumps({"Statement": ["*"]})}), None, []),
-    ("iam-no-full-admin", "dev", Res(token(aws.iam.Role), {"policy": _doc(_allow("*", "*"))}), None, []),
-    (
-        "iam-secrets-own-environment",
-        "dev",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))}, "p"),
-        None,
-        [],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "staging",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc(_allow("secretsmanager:GetSecretValue", [OWN.format(e="staging"), OWN.format(e="dev")]))},
-            "p",
-        ),
-        None,
-        [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow(["secretsmanager:*"], "*"))}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("*", ["arn:aws:s3:::b"]))}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="arn:aws:s3:::b", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow(["s3:GetObject"], "*"))}, "p"),
-        None,
-        [],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc({"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})},
-        ),
-        None,
-        [],
-    ),
-    # atlas-no-open-access
-    ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "10.0.0.0/16"}), None, []),
-    ("atlas-no-open-access", "dev", Res(ACCESS, {"ipAddress": "203.0.113.7"}), None, []),
-    ("atlas-no-open-access", "dev", Res(ACCESS, {"cidrBlock": "::/0"}), None, [("Atlas access list admits ::/0", M)]),
-    (
-        "atlas-no-open-access",
-        "dev",
-        Res(ACCESS, {"cidrBlock": "", "ipAddress": "0.0.0.0"}),
-        None,
-        [("Atlas access list admits 0.0.0.0", M)],
-    ),
-    # ecs-*: circuit breaker with rollback, every container logs
-    (
-        "ecs-circuit-breaker",
-        "dev",
-        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True, "rollback": True}}),
-        None,
-        [],
-    ),
-    (
-        "ecs-circuit-breaker",
-        "dev",
-        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"rollback": True}}),
-        None,
-        [("service 's' has no deployment circuit breaker with rollback", M)],
-    ),
-    (
-        "ecs-circuit-breaker",
-        "dev",
-        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True}}),
-        None,
-        [("service 's' has no deployment circuit breaker with rollback", M)],
-    ),
-    (
-        "ecs-logging",
-        "dev",
-        Res(
-            TASK,
-            {
-                "family": "f",
-                "containerDefinitions": json.dumps([{"name": "a", "logConfiguration": {"logDriver": "awslogs"}}]),
-            },
-        ),
-        None,
-        [],
-    ),
-    (
-        "ecs-logging",
-        "dev",
-        Res(
-            TASK,
-            {
-                "family": "f",
-                "containerDefinitions": json.dumps(
-                    [
-                        {"name": "a", "logConfiguration": {"logDriver": "awslogs"}},
-                        {"name": "b", "logConfiguration": {}},
-                        {"name": "c"},
-                    ]
-                ),
-            },
-        ),
-        None,
-        [("container 'b' of 'f' has no log configuration", M), ("container 'c' of 'f' has no log configuration", M)],
-    ),
-    ("ecs-logging", "dev", Res(TASK, {"family": "f", "containerDefinitions": "not json"}), None, []),
-    ("ecs-logging", "dev", Res(TASK, {"family": "f", "containerDefinitions": 7}), None, []),
-    (
-        "ecs-logging",
-        "dev",
-        Res(TASK, {"family": "f", "containerDefinitions": [{"name": "c", "logConfiguration": {"logDriver": ""}}]}),
-        None,
-        [("container 'c' of 'f' has no log configuration", M)],
-    ),
-    # missing sizes read as nothing: no task, no node type, no replication spec
-    (
-        "ecs-logging",
-        "dev",
-        Res(SERVICE, {"family": "f", "containerDefinitions": json.dumps([{"name": "c"}])}),
-        None,
-        [],
-    ),
-    # later additions (appended: test ids are positions)
-    (
-        "iam-secrets-own-environment",
-        "staging",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc(_allow("s3:GetObject", "*"), _allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))},
-            "p",
-        ),
-        None,
-        [(SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"), M)],
-    ),
-    # IAM as AWS evaluates it (reference_policies_elements_action.html, _notaction.html,
-    # _notresource.html, _evaluation-logic.html): wildcards and case in actions, NotAction,
-    # NotResource, inline policies of a role, managed policies attached by ARN
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:Get*", "*"))}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("SecretsManager:GetSecretValue", "*"))}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValu?", "*"))}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {
-                "policy": _doc(
-                    {
-                        "Effect": "Allow",
-                        "Action": "secretsmanager:GetSecretValue",
-                        "NotResource": [OWN.format(e="prod")],
-                    }
-                )
-            },
-            "p",
-        ),
-        None,
-        [
-            (
-                GRANT.format(w="policy of p", r=f"all but {[OWN.format(e='prod')]}", e="prod"),
-                M,
-            )
-        ],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ROLE, {"inlinePolicies": [{"name": "read", "policy": _doc(_allow("secretsmanager:*", "*"))}]}, "r"),
-        None,
-        [
-            (
-                GRANT.format(w="inline policy 'read' of r", r="'*'", e="prod"),
-                M,
-            )
-        ],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/SecretsManagerReadWrite"}, "a"),
-        None,
-        [
-            (
-                GRANT.format(w="AWS-managed arn:aws:iam::aws:policy/SecretsManagerReadWrite on a", r="'*'", e="prod"),
-                M,
-            )
-        ],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("*:*", "*"))}, "p"),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"})}, "p"),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    # a Deny under a condition may not apply: the Allow stands
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {
-                "policy": _doc(
-                    _allow("*", "*"),
-                    {
-                        "Effect": "Deny",
-                        "Action": "*",
-                        "Resource": "*",
-                        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
-                    },
-                )
-            },
-            "p",
-        ),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    # an unconditional Deny of everything but S3 leaves S3 only
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"})},
-            "p",
-        ),
-        None,
-        [],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, "a"),
-        None,
-        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on a"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, "a"),
-        None,
-        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/PowerUserAccess on a"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(
-            ATTACHMENT,
-            {"role": "r", "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"},
-            "a",
-        ),
-        None,
-        [],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, "r"),
-        None,
-        [(ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on r"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(ROLE, {"inlinePolicies": [{"name": "all", "policy": _doc(_allow("*", "*"))}]}, "r"),
-        None,
-        [(ADMIN.format(w="inline policy 'all' of r"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(token(aws.iam.UserPolicy), {"policy": _doc(_allow("*", "*"))}, "p"),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    # ingress as EC2 reads it: protocol -1 opens every port whatever the range says
-    # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html), the legacy
-    # rule type, any spelling of the all-addresses CIDR, UDP on a web port
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "-1"}, "all"),
-        None,
-        [(OPEN_PORTS.format(w="all", c="0.0.0.0/0", p="all traffic"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6") | {"ipProtocol": "-1"}, "all6"),
-        None,
-        [(OPEN_PORTS.format(w="all6", c="::/0", p="all traffic"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("0::0/0", 22, 22, "cidrIpv6"), "ssh6"),
-        None,
-        [(OPEN_PORTS.format(w="ssh6", c="0::0/0", p="tcp 22-22"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "udp"}, "quic"),
-        None,
-        [(OPEN_PORTS.format(w="quic", c="0.0.0.0/0", p="udp 443-443"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(
-            LEGACY,
-            {"type": "ingress", "protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]},
-            "ssh",
-        ),
-        None,
-        [(OPEN_PORTS.format(w="ssh", c="0.0.0.0/0", p="tcp 22-22"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(LEGACY, {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}, "x"),
-        None,
-        [(OPEN_PORTS.format(w="x", c="::/0", p="all traffic"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(LEGACY, {"type": "egress", "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
-        None,
-        [],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(
-            LEGACY, {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
-        ),
-        None,
-        [],
-    ),
-    # a document the analyzer passes already parsed (Mapping / Sequence proxies) is read too
-    (
-        "iam-no-full-admin",
-        "dev",
-        Res(ROLE_POLICY, {"policy": {"Statement": [_allow(["*"], "*")]}}, "p"),
-        None,
-        [("policy of p allows actions of every service on every resource", M)],
-    ),
-    (
-        "iam-secrets-own-environment",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": {"Statement": {"Effect": "Allow", "Action": ["secretsmanager:*"], "Resource": "*"}}},
-            "p",
-        ),
-        None,
-        [(SECRET_GRANT.format(r="*", e="prod"), M)],
-    ),
-    # AWSGuard parity: KMS rotation, HTTP -> HTTPS, deletion protection and access logs, IMDSv2, volumes
-    ("kms-key-rotation", "dev", Res(KEY, {"enableKeyRotation": True}, "k"), None, []),
-    ("kms-key-rotation", "dev", Res(KEY, {"customerMasterKeySpec": "RSA_2048"}, "k"), None, []),
-    (
-        "kms-key-rotation",
-        "dev",
-        Res(KEY, {}, "k"),
-        None,
-        [("KMS key k does not rotate its key material (enableKeyRotation)", M)],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "prod",
-        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [REDIRECT]}, "l"),
-        None,
-        [],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "prod",
-        Res(LISTENER, {"protocol": "HTTPS", "defaultActions": [FORWARD]}, "l"),
-        None,
-        [],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "dev",
-        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
-        None,
-        [],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "prod",
-        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
-        None,
-        [(PLAIN_HTTP, M)],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "qa",
-        Res(LISTENER, {"protocol": "HTTP", "defaultActions": []}, "l"),
-        None,
-        [(PLAIN_HTTP, M)],
-    ),
-    ("elb-deletion-protection", "prod", Res(LB, {"name": "b", "enableDeletionProtection": True}), None, []),
-    ("elb-deletion-protection", "dev", Res(LB, {"name": "b"}), None, []),
-    (
-        "elb-deletion-protection",
-        "staging",
-        Res(LB, {"name": "b"}),
-        None,
-        [(f"load balancer 'b' has no deletion protection; {WHY}", M)],
-    ),
-    ("elb-access-logs", "prod", Res(LB, {"name": "b", "accessLogs": {"enabled": True, "bucket": "x"}}), None, []),
-    ("elb-access-logs", "dev", Res(LB, {"name": "b"}), None, []),
-    (
-        "elb-access-logs",
-        "prod",
-        Res(LB, {"name": "b", "accessLogs": {"enabled": False}}),
-        None,
-        [(f"load balancer 'b' keeps no access logs; {WHY}", M)],
-    ),
-    # review i21 F4: ALB and Classic ELB, not NLB or GWLB (AWS Config elb-logging-enabled); a Classic
-    # ELB's access_logs block is enabled by default (terraform-provider-aws elb/load_balancer.go)
-    ("elb-access-logs", "prod", Res(LB, {"name": "n", "loadBalancerType": "network"}), None, []),
-    ("elb-access-logs", "prod", Res(LB, {"name": "g", "loadBalancerType": "gateway"}), None, []),
-    (
-        "elb-access-logs",
-        "prod",
-        Res(LB, {"name": "a", "loadBalancerType": "application"}),
-        None,
-        [(f"load balancer 'a' keeps no access logs; {WHY}", M)],
-    ),
-    ("elb-access-logs", "prod", Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x"}}), None, []),
-    (
-        "elb-access-logs",
-        "prod",
-        Res(CLASSIC, {"name": "c"}),
-        None,
-        [(f"load balancer 'c' keeps no access logs; {WHY}", M)],
-    ),
-    (
-        "elb-access-logs",
-        "prod",
-        Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x", "enabled": False}}),
-        None,
-        [(f"load balancer 'c' keeps no access logs; {WHY}", M)],
-    ),
-    ("ec2-imdsv2", "dev", Res(INSTANCE, {"metadataOptions": {"httpTokens": "required"}}, "nat"), None, []),
-    (
-        "ec2-imdsv2",
-        "dev",
-        Res(INSTANCE, {"metadataOptions": {"httpTokens": "optional"}}, "nat"),
-        None,
-        [("instance nat accepts IMDSv1 (metadataOptions.httpTokens must be 'required')", M)],
-    ),
-    (
-        "ec2-encrypted-volumes",
-        "dev",
-        Res(INSTANCE, {"rootBlockDevice": {"encrypted": True}, "ebsBlockDevices": [{"encrypted": True}]}, "nat"),
-        None,
-        [],
-    ),
-    (
-        "ec2-encrypted-volumes",
-        "dev",
-        Res(INSTANCE, {"rootBlockDevice": {"volumeSize": 8}, "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]}, "nat"),
-        None,
-        [("instance nat's root volume is not encrypted", M), ("instance nat's volume /dev/sdf is not encrypted", M)],
-    ),
-    # s3-*: each control on its own resource, before it exists
-    ("s3-block-public-access", "dev", Res(BLOCK, ALL_BLOCKED, "pab"), None, []),
-    (
-        "s3-block-public-access",
-        "dev",
-        Res(BLOCK, ALL_BLOCKED | {"ignorePublicAcls": False}, "pab"),
-        None,
-        [("public access block pab leaves ignorePublicAcls off", M)],
-    ),
-    (
-        "s3-block-public-access",
-        "dev",
-        Res(BLOCK, ALL_BLOCKED | {"blockPublicAcls": "true", "restrictPublicBuckets": None}, "pab"),
-        None,
-        [("public access block pab leaves blockPublicAcls, restrictPublicBuckets off", M)],
-    ),
-    *[
-        ("s3-default-encryption", "dev", Res(SSE, sse(a), "sse"), None, [])
-        for a in ("AES256", "aws:kms", "aws:kms:dsse")
-    ],
-    ("s3-default-encryption", "dev", Res(SSE, sse("aws:kms:none"), "sse"), None, [(NO_SSE, M)]),
-    ("s3-default-encryption", "dev", Res(SSE, {"rules": []}, "sse"), None, [(NO_SSE, M)]),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)}, "bp"),
-        None,
-        [],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(
-            BUCKET_POLICY,
-            {
-                "bucket": "b1",
-                "policy": json.dumps({"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}}),
-            },
-            "bp",
-        ),
-        None,
-        [],
-    ),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": [TLS_DENY]}}, "bp"), None, []),
-    ("s3-tls-only", "dev", Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": TLS_DENY}}, "bp"), None, []),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Effect": "Allow"})}, "bp"),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(
-            BUCKET_POLICY,
-            {"bucket": "b1", "policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})},
-            "bp",
-        ),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps(["x"])}, "bp"),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "dev",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps({"Statement": ["x"]})}, "bp"),
-        None,
-        [(NO_TLS, M)],
-    ),
-    ("s3-versioning", "staging", Res(VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}, "v"), None, []),
-    ("s3-versioning", "dev", Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"), None, []),
-    (
-        "s3-versioning",
-        "prod",
-        Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"),
-        None,
-        [(f"bucket versioning v is Suspended; {WHY}", M)],
-    ),
-    ("s3-versioning", "qa", Res(VERSIONING, {}, "v"), None, [(f"bucket versioning v is None; {WHY}", M)]),
-    # no-plaintext-secret-config: a key declared secret, set without --secret
-    ("no-plaintext-secret-config", "encrypted", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
-    ("no-plaintext-secret-config", "dev", Res("pulumi:pulumi:Stack", {}, "marin-x"), None, []),
-    (
-        "no-plaintext-secret-config",
-        "plain",
-        Res("pulumi:pulumi:Stack", {}, "marin-x"),
-        None,
-        [
-            (
-                "marin:transcriptionApiKey is in plaintext in the stack's config; "
-                "set it with `pulumi config set --secret marin:transcriptionApiKey`",
-                M,
-            )
-        ],
-    ),
-    # Per-stack thresholds follow the stack's config (PROFILES), never its name: a stack whose
-    # config the analyzer was not told ("qa" here) is checked as protected and highly available.
-    # log-retention: the stack's logRetentionDays; at least 14 with protectData
-    ("log-retention", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30}), None, []),
-    ("log-retention", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}), None, []),
-    ("log-retention", "staging", Res(LOG_GROUP, {"name": "g"}), None, []),  # never expires
-    ("log-retention", "dev", Res(LOG_GROUP, {"name": "g", "retentionInDays": 1}), None, []),
-    (
-        "log-retention",
-        "prod",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
-        None,
-        [("log group 'g' keeps 14 days; the stack's logRetentionDays is 30", M)],
-    ),
-    (
-        "log-retention",
-        "staging",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
-        None,
-        [("log group 'g' keeps 7 days; this stack keeps at least 14", M)],
-    ),
-    (
-        "log-retention",
-        "qa",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
-        None,
-        [("log group 'g' keeps 7 days; this stack keeps at least 14", M)],
-    ),
-    # cost-ceiling (advisory, without protectData): at most 512 CPU / 1024 MiB, cache.t4g.small, M10
-    ("cost-ceiling", "dev", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
-    (
-        "cost-ceiling",
-        "dev",
-        Res(TASK, {"family": "t", "cpu": "1024", "memory": "1536"}),
-        None,
-        [(CEIL.format(k="cpu", v="1024", b=512), A), (CEIL.format(k="memory", v="1536", b=1024), A)],
-    ),
-    ("cost-ceiling", "dev", Res(REDIS, {"nodeType": "cache.t4g.small"}), None, []),
-    (
-        "cost-ceiling",
-        "dev",
-        Res(REDIS, {"nodeType": "cache.t4g.medium"}),
-        None,
-        [(CEIL.format(k="redisNodeType", v="cache.t4g.medium", b="cache.t4g.small"), A)],
-    ),
-    (
-        "cost-ceiling",
-        "dev",
-        Res(REDIS, {"nodeType": "cache.r6g.xlarge"}),
-        None,
-        [(UNLISTED.format(k="redisNodeType", v="cache.r6g.xlarge"), A)],
-    ),
-    ("cost-ceiling", "dev", Res(ATLAS, _atlas("M0")), None, []),
-    (
-        "cost-ceiling",
-        "dev",
-        Res(ATLAS, _atlas("M20")),
-        None,
-        [(CEIL.format(k="atlasInstanceSize", v="M20", b="M10"), A)],
-    ),
-    ("cost-ceiling", "dev", Res(ATLAS, _atlas("M200")), None, [(UNLISTED.format(k="atlasInstanceSize", v="M200"), A)]),
-    ("cost-ceiling", "staging", Res(REDIS, {"nodeType": "cache.r7g.large"}), None, []),
-    # capacity-floor (highAvailability): at least 512 CPU / 1024 MiB, cache.t4g.small, M10
-    ("capacity-floor", "staging", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}), None, []),
-    (
-        "capacity-floor",
-        "prod",
-        Res(TASK, {"family": "t", "cpu": "256", "memory": "4096"}),
-        None,
-        [(FLOOR_MSG.format(k="cpu", v="256", b=512), M)],
-    ),
-    (
-        "capacity-floor",
-        "prod",
-        Res(REDIS, {"nodeType": "cache.t4g.micro"}),
-        None,
-        [(FLOOR_MSG.format(k="redisNodeType", v="cache.t4g.micro", b="cache.t4g.small"), M)],
-    ),
-    (
-        "capacity-floor",
-        "prod",
-        Res(REDIS, {"nodeType": "cache.x9.huge"}),
-        None,
-        [(UNLISTED.format(k="redisNodeType", v="cache.x9.huge"), M)],
-    ),
-    (
-        "capacity-floor",
-        "qa",
-        Res(ATLAS, _atlas("M0")),
-        None,
-        [(FLOOR_MSG.format(k="atlasInstanceSize", v="M0", b="M10"), M)],
-    ),
-    ("capacity-floor", "prod", Res(ATLAS, _atlas("M60")), None, []),
-    ("capacity-floor", "dev", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"}), None, []),
-    # elasticache-multi-az: with highAvailability
-    ("elasticache-multi-az", "dev", Res(REDIS, {}), None, []),
-    ("elasticache-multi-az", "prod", Res(REDIS, {"multiAzEnabled": True, "automaticFailoverEnabled": True}), None, []),
-    ("elasticache-multi-az", "staging", Res(REDIS, {"multiAzEnabled": True}), None, [(MULTI_AZ, M)]),
-    ("elasticache-multi-az", "qa", Res(REDIS, {"automaticFailoverEnabled": True}), None, [(MULTI_AZ, M)]),
-    # secret-recovery-window: the stack's secretRecoveryWindowDays; at least 7 with protectData
-    ("secret-recovery-window", "dev", Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}), None, []),
-    ("secret-recovery-window", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}), None, []),
-    ("secret-recovery-window", "prod", Res(SECRET, {"name": "s"}), None, []),  # AWS's default: 30
-    (
-        "secret-recovery-window",
-        "staging",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
-        None,
-        [(WINDOW_MIN.format(d=0, n=7), M)],
-    ),
-    (
-        "secret-recovery-window",
-        "qa",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
-        None,
-        [(WINDOW_MIN.format(d=0, n=7), M)],
-    ),
-    (
-        "secret-recovery-window",
-        "prod",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
-        None,
-        [("secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays is 30", M)],
-    ),
-    # data-protected: protect, Atlas termination protection, no forceDestroy, with protectData
-    ("data-protected", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True}), None, []),
-    ("data-protected", "staging", Res(BUCKET, {"bucket": "b"}, "rec", protect=True), None, []),
-    (
-        "data-protected",
-        "prod",
-        Res(SECRET, {}, "sec"),
-        None,
-        [(f"Secret sec is not protected (protect=True); {WHY}", M)],
-    ),
-    (
-        "data-protected",
-        "qa",
-        Res(REDIS, {}, "c"),
-        None,
-        [(f"ReplicationGroup c is not protected (protect=True); {WHY}", M)],
-    ),
-    (
-        "data-protected",
-        "staging",
-        Res(BUCKET, {"bucket": "b", "forceDestroy": True}, "rec", protect=True),
-        None,
-        [(f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}", M)],
-    ),
-    ("data-protected", "prod", Res(ATLAS, {"name": "c", "terminationProtectionEnabled": True}, protect=True), None, []),
-    (
-        "data-protected",
-        "prod",
-        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": "true"}, protect=True),
-        None,
-        [(f"Atlas cluster 'c' has no termination protection; {WHY}", M)],
-    ),
-    ("data-protected", "prod", Res(LOG_GROUP, {"name": "g"}), None, []),
-    # atlas-backups: with protectData; point-in-time recovery where the stack asks for continuous backup
-    ("atlas-backups", "dev", Res(ATLAS, {"name": "c"}), None, []),
-    ("atlas-backups", "staging", Res(ATLAS, {"name": "c", "backupEnabled": True}), None, []),
-    (
-        "atlas-backups",
-        "staging",
-        Res(ATLAS, {"name": "c", "backupEnabled": "true"}),
-        None,
-        [(f"Atlas cluster 'c' has no cloud backup; {WHY}", M)],
-    ),
-    ("atlas-backups", "prod", Res(ATLAS, {"name": "c", "backupEnabled": True, "pitEnabled": True}), None, []),
-    (
-        "atlas-backups",
-        "prod",
-        Res(ATLAS, {"name": "c", "backupEnabled": True}),
-        None,
-        [("Atlas cluster 'c' has no point-in-time recovery; the stack asks for continuous backup", M)],
-    ),
-    ("atlas-backups", "qa", Res(ATLAS, {"name": "c"}), None, [(f"Atlas cluster 'c' has no cloud backup; {WHY}", M)]),
-    # ecs-no-public-ip: with protectData
-    (
-        "ecs-no-public-ip",
-        "dev",
-        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
-        None,
-        [],
-    ),
-    (
-        "ecs-no-public-ip",
-        "qa",
-        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
-        None,
-        [(f"service 's' assigns public IPs to its tasks; {WHY}", M)],
-    ),
-    ("ecs-no-public-ip", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}}), None, []),
-    # review 21: Exclusive attachments of users and groups, ARNs in the stack's account, privilege
-    # escalation on any IAM resource, resource policies open to every principal
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(token(aws.iam.GroupPolicyAttachmentsExclusive), {"groupName": "g", "policyArns": [ADMIN_ARN]}, "a"),
-        None,
-        [(ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(token(aws.iam.UserPolicyAttachmentsExclusive), {"userName": "u", "policyArns": [ADMIN_ARN]}, "a"),
-        None,
-        [(ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"), M)],
-    ),
-    (
-        "iam-no-full-admin",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {
-                "policy": _doc(
-                    {
-                        "Effect": "Allow",
-                        "NotAction": "secretsmanager:*",
-                        "Resource": ["arn:aws:*:*:123456789012:*", "arn:aws:s3:::*"],
-                    }
-                )
-            },
-            "p",
-        ),
-        None,
-        [(ADMIN.format(w="policy of p"), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:*", "*"))}, "p"),
-        None,
-        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, "a"),
-        None,
-        [(ESCALATES.format(w="AWS-managed arn:aws:iam::aws:policy/IAMFullAccess on a", a=EVERY_ESCALATION), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"})},
-            "p",
-        ),
-        None,
-        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc({"Effect": "Allow", "NotAction": ["marinprobe:*", "secretsmanager:*"], "Resource": "*"})},
-            "p",
-        ),
-        None,
-        [(ESCALATES.format(w="policy of p", a=EVERY_ESCALATION), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(
-            ROLE_POLICY,
-            {"policy": _doc(_allow(["IAM:PassRole", "iam:attachrolepolicy"], "arn:aws:iam::1:role/*"))},
-            "p",
-        ),
-        None,
-        [(ESCALATES.format(w="policy of p", a="iam:AttachRolePolicy, iam:PassRole"), M)],
-    ),
-    (
-        "iam-no-privilege-escalation",
-        "prod",
-        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:PassRole", "arn:aws:iam::1:role/marin-prod-api-task"))}, "p"),
-        None,
-        [],
-    ),
-    (
-        "no-public-principal",
-        "prod",
-        Res(
-            ROLE,
-            {"assumeRolePolicy": _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})},
-            "r",
-        ),
-        None,
-        [(PUBLIC.format(w="r", a="sts:AssumeRole"), M)],
-    ),
-    (
-        "no-public-principal",
-        "prod",
-        Res(
-            token(aws.secretsmanager.SecretPolicy),
-            {
-                "policy": _doc(
-                    {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
-                )
-            },
-            "sp",
-        ),
-        None,
-        [(PUBLIC.format(w="sp", a="secretsmanager:GetSecretValue"), M)],
-    ),
-    (
-        "no-public-principal",
-        "prod",
-        Res(
-            KEY,
-            {"policy": _doc({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "kms:*", "Resource": "*"})},
-            "k",
-        ),
-        None,
-        [(PUBLIC.format(w="k", a="kms:*"), M)],
-    ),
-    (
-        "no-public-principal",
-        "prod",
-        Res(
-            KEY,
-            {
-                "policy": _doc(
-                    {
-                        "Effect": "Allow",
-                        "Principal": "*",
-                        "Action": "kms:Decrypt",
-                        "Resource": "*",
-                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
-                    },
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"AWS": "arn:aws:iam::1:root"},
-                        "Action": "kms:*",
-                        "Resource": "*",
-                    },
-                )
-            },
-            "k",
-        ),
-        None,
-        [],
-    ),
-    (
-        "no-public-principal",
-        "prod",
-        Res(
-            ROLE,
-            {
-                "assumeRolePolicy": _doc(
-                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                )
-            },
-            "r",
-        ),
-        None,
-        [],
-    ),
-    # review 21: the internet without /0, prefix lists holding it, a protocol without ports, the
-    # default group decided on its own resource (before `up --skip-preview` creates its rules)
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("0.0.0.0/1", 22, 22), "low"),
-        None,
-        [(OPEN_PORTS.format(w="low", c="0.0.0.0/1", p="tcp 22-22"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("128.0.0.0/1", 22, 22), "high"),
-        None,
-        [(OPEN_PORTS.format(w="high", c="128.0.0.0/1", p="tcp 22-22"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, _ingress("2000::/3", 22, 22, "cidrIpv6"), "v6"),
-        None,
-        [(OPEN_PORTS.format(w="v6", c="2000::/3", p="tcp 22-22"), M)],
-    ),
-    ("no-open-ingress-ports", "prod", Res(INGRESS, _ingress("fc00::/7", 22, 22, "cidrIpv6"), "ula"), None, []),
-    ("no-open-ingress-ports", "prod", Res(INGRESS, _ingress("203.0.113.0/24", 22, 22), "office"), None, []),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(INGRESS, {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "50"}, "esp"),
-        None,
-        [(OPEN_PORTS.format(w="esp", c="0.0.0.0/0", p="protocol 50"), M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "0.0.0.0/0"}]}, "pl"),
-        None,
-        [("prefix list pl holds 0.0.0.0/0, the internet; a rule from it would be open to anyone", M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(token(aws.ec2.ManagedPrefixListEntry), {"cidr": "::/0", "prefixListId": "pl-1"}, "e"),
-        None,
-        [("prefix list e holds ::/0, the internet; a rule from it would be open to anyone", M)],
-    ),
-    (
-        "no-open-ingress-ports",
-        "prod",
-        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "203.0.113.0/24"}]}, "pl"),
-        None,
-        [],
-    ),
-    (
-        "default-security-group-closed",
-        "prod",
-        Res(token(aws.ec2.DefaultSecurityGroup), {"vpcId": "v", "ingress": [], "egress": []}),
-        None,
-        [],
-    ),
-    (
-        "default-security-group-closed",
-        "prod",
-        Res(
-            token(aws.ec2.DefaultSecurityGroup),
-            {"vpcId": "v", "ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]},
-        ),
-        None,
-        [("the default security group allows traffic", M)],
-    ),
-    (
-        "default-security-group-closed",
-        "dev",
-        Res(token(aws.ec2.DefaultSecurityGroup), {"egress": [{"protocol": "-1"}]}),
-        None,
-        [("the default security group allows traffic", M)],
-    ),
-    # review 21: the load balancer and listener under their aws.alb tokens, the V2 S3 controls, a
-    # TLS deny that covers everyone, every S3 action, the bucket and its objects (a list value is IAM)
-    (
-        "elb-deletion-protection",
-        "prod",
-        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
-        None,
-        [(f"load balancer 'b' has no deletion protection; {WHY}", M)],
-    ),
-    (
-        "elb-access-logs",
-        "prod",
-        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
-        None,
-        [(f"load balancer 'b' keeps no access logs; {WHY}", M)],
-    ),
-    (
-        "alb-http-redirects-to-https",
-        "prod",
-        Res(token(aws.alb.Listener), {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
-        None,
-        [(PLAIN_HTTP, M)],
-    ),
-    (
-        "s3-default-encryption",
-        "dev",
-        Res(token(aws.s3.BucketServerSideEncryptionConfigurationV2), {"rules": []}, "sse"),
-        None,
-        [(NO_SSE, M)],
-    ),
-    (
-        "s3-versioning",
-        "prod",
-        Res(token(aws.s3.BucketVersioningV2), {"versioningConfiguration": {"status": "Suspended"}}, "v"),
-        None,
-        [(f"bucket versioning v is Suspended; {WHY}", M)],
-    ),
-    (
-        "s3-tls-only",
-        "prod",
-        Res(
-            BUCKET_POLICY,
-            {
-                "bucket": "b1",
-                "policy": _doc(
-                    TLS_DENY | {"Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject"}
-                ),
-            },
-            "bp",
-        ),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "prod",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::b1"})}, "bp"),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "prod",
-        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::other/*"})}, "bp"),
-        None,
-        [(NO_TLS, M)],
-    ),
-    (
-        "s3-tls-only",
-        "prod",
-        Res(
-            BUCKET_POLICY,
-            {
-                "bucket": "b1",
-                "policy": _doc(
-                    TLS_DENY
-                    | {
-                        "Principal": {"AWS": "*"},
-                        "Action": ["*"],
-                        "Resource": "arn:aws:s3:::b1*",
-                        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
-                    }
-                ),
-            },
-            "bp",
-        ),
-        None,
-        [],
-    ),
-    # review 21: numeric config that is not a number is reported, not a crash; BucketV2 is a bucket
-    (
-        "secret-recovery-window",
-        "odd",
-        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
-        None,
-        [("secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays 'thirty' is not a number", M)],
-    ),
-    (
-        "log-retention",
-        "odd",
-        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
-        None,
-        [("log group 'g' keeps 7 days; the stack's logRetentionDays 'a week' is not a number", M)],
-    ),
-    (
-        "data-protected",
-        "prod",
-        Res(token(aws.s3.BucketV2), {"bucket": "b", "forceDestroy": True}, "rec"),
-        None,
-        [
-            (f"BucketV2 rec is not protected (protect=True); {WHY}", M),
-            (f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}", M),
-        ],
-    ),
-    (
-        "naming-convention",
-        "prod",
-        Res(token(aws.s3.BucketV2), {"bucket": "recordings"}),
-        None,
-        [(NAME_MSG.format(t=token(aws.s3.BucketV2), n="recordings", e="prod"), M)],
-    ),
-]
-
-
-def test_every_resource_rule_has_a_compliant_and_a_violating_case() -> None:
-    resource_rules = {r for r, (_, _, kind, _) in RULES.items() if kind == "resource"}
-    assert {c[0] for c in CASES if c[4]} == resource_rules
-    assert {c[0] for c in CASES if not c[4]} == resource_rules
-
-
-@pytest.mark.parametrize(
-    ("rule", "env", "resource", "tags", "expected"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
-)
-def test_a_resource_rule_reports_exactly_its_violations_with_its_level(
-    servicer: Any, rule: str, env: str, resource: Res, tags: dict[str, str] | None, expected: list[tuple[str, str]]
-) -> None:
-    assert all(level == RULES[rule][3] for _, level in expected)
-    assert analyze(servicer, rule, env, resource, provider(tags) if tags is not None else None) == expected
-
-
-# --- stack rules: the resources of a stack together -------------------------------------------------
 
 STACK = "pulumi:pulumi:Stack"
-NOT_BLOCKED = (
-    "bucket {b!r} does not block all public access (blockPublicAcls, blockPublicPolicy, ignorePublicAcls, "
-    "restrictPublicBuckets)"
-)
 
 
 def bucket(name: str = "b1", **props: Any) -> Res:
@@ -2217,43 +647,876 @@ def classic_logging_into(target: Res) -> Res:
     )
 
 
-STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
+class Case(NamedTuple):
+    """One request and what its rule reports: `id` is `<rule>/<branch>`, the subject one resource
+    (a resource rule's Analyze) or the stack's resources (a stack rule's AnalyzeStack)."""
+
+    id: str
+    env: str
+    subject: Res | list[Res]
+    tags: dict[str, str] | None  # the AWS provider's default tags, for resource rules
+    expected: list[tuple[str, str]]
+
+    @property
+    def rule(self) -> str:
+        return self.id.partition("/")[0]
+
+
+def ok(id: str, env: str, subject: Res | list[Res], tags: dict[str, str] | None = None) -> Case:
+    return Case(id, env, subject, tags, [])
+
+
+def bad(
+    id: str, env: str, subject: Res | list[Res], *found: str | tuple[str, str], tags: dict[str, str] | None = None
+) -> Case:
+    """A violating case: each finding a message, at its rule's documented level (RULES), or (message, level)."""
+    level = RULES[id.partition("/")[0]][3]
+    return Case(id, env, subject, tags, [f if isinstance(f, tuple) else (f, level) for f in found])
+
+
+# Per-stack thresholds follow the stack's config (PROFILES), never its name: a stack whose config
+# the analyzer was not told ("qa" here) is checked as protected and highly available.
+CASES: list[Case] = [
+    # naming-convention: the name property by type, the prefix fallback, the exempt types
+    ok("naming-convention/bucket-story-name", "dev", Res(BUCKET, {"bucket": "marin-dev-call-recordings"})),
+    bad(
+        "naming-convention/bucket-name-over-name-property",
+        "dev",
+        Res(BUCKET, {"bucket": "recordings", "name": "marin-dev-x"}),
+        NAME_MSG.format(t=BUCKET, n="recordings", e="dev"),
+    ),
+    bad(
+        "naming-convention/other-environment",
+        "prod",
+        Res(BUCKET, {"bucket": "marin-dev-call-recordings"}),
+        NAME_MSG.format(t=BUCKET, n="marin-dev-call-recordings", e="prod"),
+    ),
+    bad(
+        "naming-convention/no-dash-after-env",
+        "dev",
+        Res(BUCKET, {"bucket": "marin-devx"}),
+        NAME_MSG.format(t=BUCKET, n="marin-devx", e="dev"),
+    ),
+    ok("naming-convention/bare-env-prefix", "dev", Res(GROUP, {"name": "marin-dev"})),
+    bad(
+        "naming-convention/domain-name-property",
+        "dev",
+        Res(SEARCH, {"domainName": "search", "name": "marin-dev-s"}),
+        NAME_MSG.format(t=SEARCH, n="search", e="dev"),
+    ),
+    bad(
+        "naming-convention/replication-group-id",
+        "dev",
+        Res(REDIS, {"replicationGroupId": "cache"}),
+        NAME_MSG.format(t=REDIS, n="cache", e="dev"),
+    ),
+    bad(
+        "naming-convention/task-family", "dev", Res(TASK, {"family": "api"}), NAME_MSG.format(t=TASK, n="api", e="dev")
+    ),
+    bad(
+        "naming-convention/atlas-username",
+        "dev",
+        Res(token(pulumi_mongodbatlas.DatabaseUser), {"username": "app"}),
+        NAME_MSG.format(t=token(pulumi_mongodbatlas.DatabaseUser), n="app", e="dev"),
+    ),
+    ok("naming-convention/name-prefix", "dev", Res(GROUP, {"namePrefix": "marin-dev-alb-sg-"})),
+    bad(
+        "naming-convention/bad-name-prefix",
+        "dev",
+        Res(GROUP, {"namePrefix": "webX-"}),
+        NAME_MSG.format(t=GROUP, n="webX", e="dev"),
+    ),
+    ok("naming-convention/name-over-prefix", "dev", Res(GROUP, {"name": "marin-dev-x", "namePrefix": "web-"})),
+    ok("naming-convention/non-string-name", "dev", Res(GROUP, {"name": 7})),
+    ok("naming-convention/exempt-default-stage", "dev", Res(token(aws.apigatewayv2.Stage), {"name": "$default"})),
+    bad(
+        "naming-convention/api-not-exempt",
+        "dev",
+        Res(token(aws.apigatewayv2.Api), {"name": "$default"}),
+        NAME_MSG.format(t=token(aws.apigatewayv2.Api), n="$default", e="dev"),
+    ),
+    ok("naming-convention/exempt-dns-record", "dev", Res(token(aws.route53.Record), {"name": "api.dev.example.org"})),
+    ok("naming-convention/exempt-random", "dev", Res(token(pulumi_random.RandomPassword), {"name": "x"})),
+    ok("naming-convention/exempt-provider", "dev", Res("pulumi:providers:aws", {"name": "x"})),
+    # after the provider's Check: an inline policy left unnamed is `<logical>-<7 hex>` (the bridge's
+    # AutoName, pulumi-terraform-bridge pkg/tfbridge/info/autonaming.go); its role carries the name
+    ok(
+        "naming-convention/inline-policy-auto-name-of-role",
+        "dev",
+        Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c4"}, "iam-api-task"),
+    ),
+    bad(
+        "naming-convention/auto-name-of-other-logical",
+        "dev",
+        Res(ROLE_POLICY, {"name": "other-1a2b3c4"}, "iam-api-task"),
+        NAME_MSG.format(t=ROLE_POLICY, n="other-1a2b3c4", e="dev"),
+    ),
+    bad(
+        "naming-convention/auto-name-wrong-suffix",
+        "dev",
+        Res(ROLE_POLICY, {"name": "iam-api-task-1a2b3c"}, "iam-api-task"),
+        NAME_MSG.format(t=ROLE_POLICY, n="iam-api-task-1a2b3c", e="dev"),
+    ),
+    ok(
+        "naming-convention/target-group-auto-name",
+        "prod",
+        Res(token(aws.lb.TargetGroup), {"name": "compute-api-tg-0f9e8d7"}, "compute-api-tg"),
+    ),
+    ok(
+        "naming-convention/discovery-auto-name",
+        "dev",
+        Res(token(aws.servicediscovery.Service), {"name": "compute-api-discovery-a0b1c2d"}, "compute-api-discovery"),
+    ),
+    # a bucket's or a group's name is its identity: an auto-name there breaks the convention
+    bad(
+        "naming-convention/bucket-auto-name",
+        "dev",
+        Res(BUCKET, {"bucket": "recordings-1a2b3c4"}, "recordings"),
+        NAME_MSG.format(t=BUCKET, n="recordings-1a2b3c4", e="dev"),
+    ),
+    bad(
+        "naming-convention/group-auto-name",
+        "dev",
+        Res(GROUP, {"name": "web-1a2b3c4"}, "web"),
+        NAME_MSG.format(t=GROUP, n="web-1a2b3c4", e="dev"),
+    ),
+    ok("naming-convention/ecs-log-group", "dev", Res(LOG_GROUP, {"name": "/ecs/dev/api"})),
+    ok("naming-convention/vpc-log-group", "dev", Res(LOG_GROUP, {"name": "/vpc/dev/flow-logs"})),
+    bad(
+        "naming-convention/log-group-other-env",
+        "prod",
+        Res(LOG_GROUP, {"name": "/ecs/dev/api"}),
+        "log group '/ecs/dev/api' must be /ecs/prod/<service> (or /vpc/prod/<name>)",
+    ),
+    bad(
+        "naming-convention/log-group-not-a-path",
+        "dev",
+        Res(LOG_GROUP, {"name": "marin-dev-api"}),
+        "log group 'marin-dev-api' must be /ecs/dev/<service> (or /vpc/dev/<name>)",
+    ),
+    ok("naming-convention/secret-path", "staging", Res(SECRET, {"name": "staging/audio-pipeline/x"})),
+    bad(
+        "naming-convention/secret-outside-path",
+        "staging",
+        Res(SECRET, {"name": "marin-staging-x"}),
+        "secret 'marin-staging-x' must live under staging/audio-pipeline/",
+    ),
+    ok("naming-convention/kms-alias", "prod", Res(token(aws.kms.Alias), {"name": "alias/marin-prod-alerts"})),
+    bad(
+        "naming-convention/kms-alias-no-resource",
+        "prod",
+        Res(token(aws.kms.Alias), {"name": "alias/marin-prod"}),
+        "KMS alias 'alias/marin-prod' must be alias/marin-prod-<resource>",
+    ),
+    bad(
+        "naming-convention/kms-alias-no-prefix",
+        "prod",
+        Res(token(aws.kms.Alias), {"name": "marin-prod-alerts"}),
+        "KMS alias 'marin-prod-alerts' must be alias/marin-prod-<resource>",
+    ),
+    bad(
+        "naming-convention/bucket-v2",
+        "prod",
+        Res(token(aws.s3.BucketV2), {"bucket": "recordings"}),
+        NAME_MSG.format(t=token(aws.s3.BucketV2), n="recordings", e="prod"),
+    ),
+    # required-tags: the provider's default tags, the resource's own, which values
+    ok("required-tags/provider-default-tags", "dev", Res(token(aws.ec2.Vpc), {}), tags=TAGS),
+    ok("required-tags/own-tags", "dev", Res(token(aws.ec2.Vpc), {"tags": TAGS})),
+    bad(
+        "required-tags/no-tags",
+        "dev",
+        Res(token(aws.ec2.Vpc), {}),
+        "missing tags Project, Environment, ManagedBy (set them through the provider's default tags)",
+    ),
+    bad(
+        "required-tags/merged-missing-one",
+        "dev",
+        Res(token(aws.ec2.Vpc), {"tags": {"Environment": "dev"}}),
+        "missing tags ManagedBy (set them through the provider's default tags)",
+        tags={"Project": "marin"},
+    ),
+    bad(
+        "required-tags/tags-not-a-map",
+        "dev",
+        Res(token(aws.ec2.Vpc), {"tags": "Project=marin"}),
+        "missing tags Environment (set them through the provider's default tags)",
+        tags={"Project": "marin", "ManagedBy": "x"},
+    ),
+    bad(
+        "required-tags/empty-value",
+        "dev",
+        Res(token(aws.ec2.Vpc), {"tags": {"Project": ""}}),
+        "missing tags Project (set them through the provider's default tags)",
+        tags=TAGS,
+    ),
+    bad(
+        "required-tags/wrong-environment",
+        "prod",
+        Res(token(aws.ec2.Vpc), {}),
+        "tags Project='marin' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'prod', 'pulumi'",
+        tags=TAGS,
+    ),
+    bad(
+        "required-tags/wrong-project",
+        "dev",
+        Res(token(aws.ec2.Vpc), {"tags": {"Project": "other"}}),
+        "tags Project='other' Environment='dev' ManagedBy='pulumi'; expected 'marin', 'dev', 'pulumi'",
+        tags=TAGS,
+    ),
+    bad(
+        "required-tags/wrong-managed-by",
+        "dev",
+        Res(token(aws.ec2.Vpc), {"tags": {"ManagedBy": "terraform"}}),
+        "tags Project='marin' Environment='dev' ManagedBy='terraform'; expected 'marin', 'dev', 'pulumi'",
+        tags=TAGS,
+    ),
+    ok("required-tags/untaggable-inline-policy", "dev", Res(ROLE_POLICY, {})),  # AWS takes no tags on an inline policy
+    ok("required-tags/unknown-type", "dev", Res("aws:ec2/noSuchThing:NoSuchThing", {})),
+    ok("required-tags/unknown-module", "dev", Res("aws:nosuchmodule/thing:Thing", {})),
+    ok("required-tags/non-aws", "dev", Res(token(pulumi_mongodbatlas.Project), {})),
+    ok("required-tags/provider-itself", "dev", Res(token(aws.Provider), {})),
+    # log-retention: the stack's logRetentionDays; at least 14 with protectData
+    ok("log-retention/stack-days", "prod", Res(LOG_GROUP, {"name": "g", "retentionInDays": 30})),
+    ok("log-retention/minimum-days", "staging", Res(LOG_GROUP, {"name": "g", "retentionInDays": 14})),
+    ok("log-retention/never-expires", "staging", Res(LOG_GROUP, {"name": "g"})),  # never expires
+    ok("log-retention/unprotected-any", "dev", Res(LOG_GROUP, {"name": "g", "retentionInDays": 1})),
+    bad(
+        "log-retention/below-stack-days",
+        "prod",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
+        "log group 'g' keeps 14 days; the stack's logRetentionDays is 30",
+    ),
+    bad(
+        "log-retention/below-minimum",
+        "staging",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        "log group 'g' keeps 7 days; this stack keeps at least 14",
+    ),
+    bad(
+        "log-retention/below-minimum-unconfigured",
+        "qa",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        "log group 'g' keeps 7 days; this stack keeps at least 14",
+    ),
+    bad(
+        "log-retention/days-not-a-number",
+        "odd",
+        Res(LOG_GROUP, {"name": "g", "retentionInDays": 7}),
+        "log group 'g' keeps 7 days; the stack's logRetentionDays 'a week' is not a number",
+    ),
+    # cost-ceiling: advisory, without protectData: at most 512 CPU / 1024 MiB, cache.t4g.small, M10
+    ok("cost-ceiling/task-at-ceiling", "dev", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"})),
+    bad(
+        "cost-ceiling/task-above",
+        "dev",
+        Res(TASK, {"family": "t", "cpu": "1024", "memory": "1536"}),
+        CEIL.format(k="cpu", v="1024", b=512),
+        CEIL.format(k="memory", v="1536", b=1024),
+    ),
+    ok("cost-ceiling/redis-at-ceiling", "dev", Res(REDIS, {"nodeType": "cache.t4g.small"})),
+    bad(
+        "cost-ceiling/redis-above",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.t4g.medium"}),
+        CEIL.format(k="redisNodeType", v="cache.t4g.medium", b="cache.t4g.small"),
+    ),
+    bad(
+        "cost-ceiling/redis-unlisted",
+        "dev",
+        Res(REDIS, {"nodeType": "cache.r6g.xlarge"}),
+        UNLISTED.format(k="redisNodeType", v="cache.r6g.xlarge"),
+    ),
+    ok("cost-ceiling/atlas-below", "dev", Res(ATLAS, _atlas("M0"))),
+    bad(
+        "cost-ceiling/atlas-above",
+        "dev",
+        Res(ATLAS, _atlas("M20")),
+        CEIL.format(k="atlasInstanceSize", v="M20", b="M10"),
+    ),
+    bad(
+        "cost-ceiling/atlas-unlisted",
+        "dev",
+        Res(ATLAS, _atlas("M200")),
+        UNLISTED.format(k="atlasInstanceSize", v="M200"),
+    ),
+    ok("cost-ceiling/protected-stack", "staging", Res(REDIS, {"nodeType": "cache.r7g.large"})),
+    # capacity-floor: with highAvailability: at least 512 CPU / 1024 MiB, cache.t4g.small, M10
+    ok("capacity-floor/task-at-floor", "staging", Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"})),
+    bad(
+        "capacity-floor/task-below",
+        "prod",
+        Res(TASK, {"family": "t", "cpu": "256", "memory": "4096"}),
+        FLOOR_MSG.format(k="cpu", v="256", b=512),
+    ),
+    bad(
+        "capacity-floor/redis-below",
+        "prod",
+        Res(REDIS, {"nodeType": "cache.t4g.micro"}),
+        FLOOR_MSG.format(k="redisNodeType", v="cache.t4g.micro", b="cache.t4g.small"),
+    ),
+    bad(
+        "capacity-floor/redis-unlisted",
+        "prod",
+        Res(REDIS, {"nodeType": "cache.x9.huge"}),
+        UNLISTED.format(k="redisNodeType", v="cache.x9.huge"),
+    ),
+    bad(
+        "capacity-floor/atlas-below-unconfigured",
+        "qa",
+        Res(ATLAS, _atlas("M0")),
+        FLOOR_MSG.format(k="atlasInstanceSize", v="M0", b="M10"),
+    ),
+    ok("capacity-floor/atlas-above", "prod", Res(ATLAS, _atlas("M60"))),
+    ok("capacity-floor/not-highly-available", "dev", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"})),
+    # s3-block-public-access: each control on its own resource, before it exists
+    ok("s3-block-public-access/all-blocked", "dev", Res(BLOCK, ALL_BLOCKED, "pab")),
+    bad(
+        "s3-block-public-access/one-off",
+        "dev",
+        Res(BLOCK, ALL_BLOCKED | {"ignorePublicAcls": False}, "pab"),
+        "public access block pab leaves ignorePublicAcls off",
+    ),
+    bad(
+        "s3-block-public-access/string-and-none",
+        "dev",
+        Res(BLOCK, ALL_BLOCKED | {"blockPublicAcls": "true", "restrictPublicBuckets": None}, "pab"),
+        "public access block pab leaves blockPublicAcls, restrictPublicBuckets off",
+    ),
+    *[ok(f"s3-default-encryption/{a}", "dev", Res(SSE, sse(a), "sse")) for a in ("AES256", "aws:kms", "aws:kms:dsse")],
+    bad("s3-default-encryption/unknown-algorithm", "dev", Res(SSE, sse("aws:kms:none"), "sse"), NO_SSE),
+    bad("s3-default-encryption/no-rules", "dev", Res(SSE, {"rules": []}, "sse"), NO_SSE),
+    bad(
+        "s3-default-encryption/v2-token",
+        "dev",
+        Res(token(aws.s3.BucketServerSideEncryptionConfigurationV2), {"rules": []}, "sse"),
+        NO_SSE,
+    ),
+    ok(
+        "s3-tls-only/deny-without-tls",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(_allow("s3:GetObject", "*"), TLS_DENY)}, "bp"),
+    ),
+    ok(
+        "s3-tls-only/boolean-false-single-statement",
+        "dev",
+        Res(
+            BUCKET_POLICY,
+            {
+                "bucket": "b1",
+                "policy": json.dumps({"Statement": TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": False}}}}),
+            },
+            "bp",
+        ),
+    ),
+    ok(
+        "s3-tls-only/parsed-list",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": [TLS_DENY]}}, "bp"),
+    ),
+    ok(
+        "s3-tls-only/parsed-single",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": {"Statement": TLS_DENY}}, "bp"),
+    ),
+    bad(
+        "s3-tls-only/allow-not-deny",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Effect": "Allow"})}, "bp"),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/secure-transport-true",
+        "dev",
+        Res(
+            BUCKET_POLICY,
+            {"bucket": "b1", "policy": _doc(TLS_DENY | {"Condition": {"Bool": {"aws:SecureTransport": "true"}}})},
+            "bp",
+        ),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/document-a-list",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps(["x"])}, "bp"),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/statement-not-a-map",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": json.dumps({"Statement": ["x"]})}, "bp"),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/one-account-one-action",
+        "prod",
+        Res(
+            BUCKET_POLICY,
+            {
+                "bucket": "b1",
+                "policy": _doc(
+                    TLS_DENY | {"Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "s3:GetObject"}
+                ),
+            },
+            "bp",
+        ),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/bucket-only",
+        "prod",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::b1"})}, "bp"),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/other-bucket",
+        "prod",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": "arn:aws:s3:::other/*"})}, "bp"),
+        NO_TLS,
+    ),
+    ok(
+        "s3-tls-only/list-values-and-wildcards",
+        "prod",
+        Res(
+            BUCKET_POLICY,
+            {
+                "bucket": "b1",
+                "policy": _doc(
+                    TLS_DENY
+                    | {
+                        "Principal": {"AWS": "*"},
+                        "Action": ["*"],
+                        "Resource": "arn:aws:s3:::b1*",
+                        "Condition": {"Bool": {"aws:SecureTransport": ["false"]}},
+                    }
+                ),
+            },
+            "bp",
+        ),
+    ),
+    ok(
+        "s3-versioning/enabled-protected",
+        "staging",
+        Res(VERSIONING, {"versioningConfiguration": {"status": "Enabled"}}, "v"),
+    ),
+    ok(
+        "s3-versioning/suspended-unprotected",
+        "dev",
+        Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"),
+    ),
+    bad(
+        "s3-versioning/suspended-protected",
+        "prod",
+        Res(VERSIONING, {"versioningConfiguration": {"status": "Suspended"}}, "v"),
+        f"bucket versioning v is Suspended; {WHY}",
+    ),
+    bad("s3-versioning/unset-unconfigured", "qa", Res(VERSIONING, {}, "v"), f"bucket versioning v is None; {WHY}"),
+    bad(
+        "s3-versioning/v2-token",
+        "prod",
+        Res(token(aws.s3.BucketVersioningV2), {"versioningConfiguration": {"status": "Suspended"}}, "v"),
+        f"bucket versioning v is Suspended; {WHY}",
+    ),
+    # s3-bucket-controls: each bucket has every control attached (by dependency, or by name or id)
+    ok("s3-bucket-controls/every-control", "dev", [B1, *controls(B1)]),
+    ok("s3-bucket-controls/every-control-versioned", "prod", [B1, *controls(B1), on(B1, VERSIONING, VERSIONED, "v")]),
+    bad(
+        "s3-bucket-controls/none",
+        "dev",
+        [B1],
+        MISSING.format(b="b1", w="public access block, default encryption, bucket policy"),
+    ),
+    bad(
+        "s3-bucket-controls/no-versioning-unconfigured",
+        "qa",
+        [B1, *controls(B1)],
+        MISSING.format(b="b1", w="versioning"),
+    ),
+    bad(
+        "s3-bucket-controls/one-bucket-of-two",
+        "dev",
+        [B1, B2, *controls(B2)],
+        MISSING.format(b="b1", w="public access block, default encryption, bucket policy"),
+    ),
+    ok("s3-bucket-controls/control-by-name", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED), *controls(B1)[1:]]),
+    ok(
+        "s3-bucket-controls/control-by-id",
+        "dev",
+        [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED), *controls(B1)[1:]],
+    ),
+    bad(
+        "s3-bucket-controls/control-names-other-bucket",
+        "dev",
+        [B1, literal(BLOCK, "b2", ALL_BLOCKED), *controls(B1)[1:]],
+        MISSING.format(b="b1", w="public access block"),
+    ),
+    bad(
+        "s3-bucket-controls/control-names-no-bucket",
+        "dev",
+        [B1, Res(BLOCK, ALL_BLOCKED, "nobucket"), *controls(B1)[1:]],
+        MISSING.format(b="b1", w="public access block"),
+    ),
+    bad(
+        "s3-bucket-controls/dependency-over-name",
+        "dev",
+        [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"}), *controls(B1)[1:]],
+        MISSING.format(b="b1", w="public access block"),
+        MISSING.format(b="b2", w="default encryption, bucket policy"),
+    ),
+    bad(
+        "s3-bucket-controls/v2-none",
+        "dev",
+        [B_V2],
+        MISSING.format(b="v2", w="public access block, default encryption, bucket policy"),
+    ),
+    ok(
+        "s3-bucket-controls/v2-every-control",
+        "prod",
+        [
+            B_V2,
+            on(B_V2, BLOCK, ALL_BLOCKED, "v2-block"),
+            on(B_V2, token(aws.s3.BucketServerSideEncryptionConfigurationV2), sse("AES256"), "v2-sse"),
+            on(B_V2, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "v2-policy"),
+            on(B_V2, token(aws.s3.BucketVersioningV2), VERSIONED, "v2-versioning"),
+        ],
+    ),
+    # s3-bucket-logging: every bucket logs where data is protected, but one logs are written to
+    ok("s3-bucket-logging/server-access-logs", "prod", [B1, LOGS, logging_into(LOGS, B1)]),
+    ok("s3-bucket-logging/v2-logging", "prod", [LOGS, B_V2, logging_into(LOGS, B_V2, token(aws.s3.BucketLoggingV2))]),
+    ok("s3-bucket-logging/alb-log-bucket", "prod", [LOGS, alb_logging_into(LOGS)]),
+    ok("s3-bucket-logging/unprotected-stack", "dev", [B1]),
+    bad("s3-bucket-logging/none-unconfigured", "qa", [B1], NO_LOGS.format(b="b1")),
+    bad("s3-bucket-logging/one-of-two", "prod", [B1, B2, LOGS, logging_into(LOGS, B1)], NO_LOGS.format(b="b2")),
+    # a bucket that only grants log delivery in its policy, with no writer, is no log bucket
+    bad(
+        "s3-bucket-logging/policy-without-writer",
+        "prod",
+        [B1, LOGS, on(LOGS, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "p")],
+        NO_LOGS.format(b="b1"),
+        NO_LOGS.format(b="logs"),
+    ),
+    # the writer names its target with a string: matched by name, an unknown bucket is not ours
+    ok(
+        "s3-bucket-logging/target-by-name",
+        "prod",
+        [B1, LOGS, on(B1, LOGGING, {"targetBucket": "logs", "targetPrefix": "s3/"})],
+    ),
+    bad(
+        "s3-bucket-logging/target-elsewhere",
+        "prod",
+        [B1, LOGS, on(B1, LOGGING, {"targetBucket": "elsewhere", "targetPrefix": "s3/"})],
+        NO_LOGS.format(b="logs"),
+    ),
+    # logging set on the bucket itself (Bucket `logging`, BucketV2 `loggings`, still inputs in pulumi-aws
+    # 7.51.1) logs, and makes its target a log bucket; nothing else does
+    ok(
+        "s3-bucket-logging/own-logging",
+        "prod",
+        [bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), LOGS],
+    ),
+    ok("s3-bucket-logging/own-loggings-v2", "prod", [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2))]),
+    ok(
+        "s3-bucket-logging/own-logging-target-unknown",
+        "prod",
+        [LOGS, inline_logging_into(LOGS, "b1", BUCKET, target_name=UNKNOWN)],
+    ),
+    bad(
+        "s3-bucket-logging/own-logging-elsewhere",
+        "prod",
+        [bucket("b1", logging={"targetBucket": "elsewhere", "targetPrefix": "s3/"}), LOGS],
+        NO_LOGS.format(b="logs"),
+    ),
+    # access-log-bucket-sse-s3: where ELB or S3 deliver logs, SSE-S3 and nothing else
+    ok("access-log-bucket-sse-s3/sse-s3", "dev", [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("AES256"))]),
+    ok("access-log-bucket-sse-s3/kms-on-no-log-bucket", "dev", [B1, on(B1, SSE, sse("aws:kms"))]),
+    bad(
+        "access-log-bucket-sse-s3/kms-on-s3-log-bucket",
+        "dev",
+        [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    bad(
+        "access-log-bucket-sse-s3/dsse-on-alb-log-bucket",
+        "prod",
+        [LOGS, alb_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms:dsse"))],
+        LOG_SSE.format(b="logs", a="aws:kms:dsse"),
+    ),
+    # a bucket's own logging delivers there too (S3 refuses SSE-KMS targets)
+    ok(
+        "access-log-bucket-sse-s3/sse-s3-own-logging",
+        "prod",
+        [LOGS, inline_logging_into(LOGS), on(LOGS, SSE, sse("AES256"))],
+    ),
+    bad(
+        "access-log-bucket-sse-s3/kms-own-logging",
+        "prod",
+        [LOGS, bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), on(LOGS, SSE, sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    bad(
+        "access-log-bucket-sse-s3/kms-own-loggings-v2",
+        "prod",
+        [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2)), on(LOGS, SSE, sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    bad(
+        "access-log-bucket-sse-s3/kms-classic-log-bucket",
+        "prod",
+        [LOGS, classic_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    ok("elasticache-encryption/both-ways", "dev", Res(REDIS, _redis())),
+    bad(
+        "elasticache-encryption/neither-way",
+        "dev",
+        Res(REDIS, _redis(atRestEncryptionEnabled=False, transitEncryptionEnabled="true")),
+        "Redis is not encrypted at rest",
+        "Redis is not encrypted in transit",
+    ),
+    ok("elasticache-auth/auth-token", "dev", Res(REDIS, _redis())),
+    ok("elasticache-auth/auth-token-unknown", "dev", Res(REDIS, _redis(authToken=UNKNOWN))),
+    ok("elasticache-auth/user-group", "dev", Res(REDIS, _redis(authToken=None, userGroupIds=["g"]))),
+    bad(
+        "elasticache-auth/empty-token-and-groups",
+        "dev",
+        Res(REDIS, _redis(authToken="", userGroupIds=[])),
+        "Redis accepts connections without AUTH",
+    ),
+    bad(
+        "elasticache-auth/no-token", "dev", Res(REDIS, _redis(authToken=None)), "Redis accepts connections without AUTH"
+    ),
+    ok("elasticache-multi-az/not-highly-available", "dev", Res(REDIS, {})),
+    ok(
+        "elasticache-multi-az/multi-az-failover",
+        "prod",
+        Res(REDIS, {"multiAzEnabled": True, "automaticFailoverEnabled": True}),
+    ),
+    bad("elasticache-multi-az/no-failover", "staging", Res(REDIS, {"multiAzEnabled": True}), MULTI_AZ),
+    bad(
+        "elasticache-multi-az/no-multi-az-unconfigured", "qa", Res(REDIS, {"automaticFailoverEnabled": True}), MULTI_AZ
+    ),
+    ok("opensearch-in-vpc/in-vpc", "dev", Res(SEARCH, _search())),
+    bad(
+        "opensearch-in-vpc/no-subnets",
+        "dev",
+        Res(SEARCH, _search(vpcOptions={"subnetIds": []})),
+        "OpenSearch domain is not inside a VPC (it would have a public endpoint)",
+    ),
+    ok("opensearch-https-only/https-tls-1-2", "dev", Res(SEARCH, _search())),
+    bad(
+        "opensearch-https-only/no-endpoint-options",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions=None)),
+        "OpenSearch domain does not enforce HTTPS",
+    ),
+    bad(
+        "opensearch-https-only/enforce-https-string",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": "true"})),
+        "OpenSearch domain does not enforce HTTPS",
+    ),
+    bad(
+        "opensearch-https-only/tls-1-0-policy",
+        "dev",
+        Res(
+            SEARCH,
+            _search(domainEndpointOptions={"enforceHttps": True, "tlsSecurityPolicy": "Policy-Min-TLS-1-0-2019-07"}),
+        ),
+        "OpenSearch TLS policy 'Policy-Min-TLS-1-0-2019-07' allows TLS below 1.2",
+    ),
+    bad(
+        "opensearch-https-only/no-tls-policy",
+        "dev",
+        Res(SEARCH, _search(domainEndpointOptions={"enforceHttps": True})),
+        "OpenSearch TLS policy None allows TLS below 1.2",
+    ),
+    ok("opensearch-encryption/both", "dev", Res(SEARCH, _search())),
+    bad(
+        "opensearch-encryption/neither",
+        "dev",
+        Res(SEARCH, _search(encryptAtRest={"enabled": "true"}, nodeToNodeEncryption=None)),
+        "OpenSearch domain is not encrypted at rest",
+        "OpenSearch domain does not encrypt node-to-node traffic",
+    ),
+    # no-open-ingress-ports: rules open to the internet only on 80 or 443; no inline rule from anywhere
+    ok("no-open-ingress-ports/internet-443", "dev", Res(INGRESS, _ingress("0.0.0.0/0", 443, 443), "web")),
+    ok("no-open-ingress-ports/internet-v6-80", "dev", Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6"), "web")),
+    ok("no-open-ingress-ports/private-22", "dev", Res(INGRESS, _ingress("10.0.0.0/8", 22, 22), "ssh")),
+    bad(
+        "no-open-ingress-ports/internet-port-range",
+        "dev",
+        Res(INGRESS, _ingress("0.0.0.0/0", 80, 443), "web"),
+        OPEN_PORTS.format(w="web", c="0.0.0.0/0", p="tcp 80-443"),
+    ),
+    bad(
+        "no-open-ingress-ports/internet-v6-8443",
+        "dev",
+        Res(INGRESS, _ingress("::/0", 8443, 8443, "cidrIpv6"), "alt"),
+        OPEN_PORTS.format(w="alt", c="::/0", p="tcp 8443-8443"),
+    ),
+    ok(
+        "no-open-ingress-ports/inline-private",
+        "dev",
+        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["10.0.0.0/8"]}]}),
+    ),
+    bad(
+        "no-open-ingress-ports/inline-all-traffic",
+        "dev",
+        Res(GROUP, {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}),
+        OPEN_PORTS.format(w="g (inline)", c="0.0.0.0/0", p="all traffic"),
+    ),
+    bad(
+        "no-open-ingress-ports/inline-v6-all-by-prefix",
+        "dev",
+        Res(GROUP, {"namePrefix": "gX-", "ingress": [{"ipv6CidrBlocks": ["::/0"], "protocol": "all"}]}),
+        OPEN_PORTS.format(w="gX (inline)", c="::/0", p="all traffic"),
+    ),
+    bad(
+        "no-open-ingress-ports/inline-after-empty-entry",
+        "dev",
+        Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}, "sg"),
+        OPEN_PORTS.format(w="sg (inline)", c="0.0.0.0/0", p="all traffic"),
+    ),
+    ok("no-open-ingress-ports/not-a-group", "dev", Res(BUCKET, {"ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]})),
+    # ingress as EC2 reads it: protocol -1 opens every port whatever the range says
+    # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html), the legacy
+    # rule type, any spelling of the all-addresses CIDR, UDP on a web port
+    bad(
+        "no-open-ingress-ports/rule-protocol-all",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "-1"}, "all"),
+        OPEN_PORTS.format(w="all", c="0.0.0.0/0", p="all traffic"),
+    ),
+    bad(
+        "no-open-ingress-ports/rule-v6-protocol-all",
+        "prod",
+        Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6") | {"ipProtocol": "-1"}, "all6"),
+        OPEN_PORTS.format(w="all6", c="::/0", p="all traffic"),
+    ),
+    bad(
+        "no-open-ingress-ports/v6-zero-spelling",
+        "prod",
+        Res(INGRESS, _ingress("0::0/0", 22, 22, "cidrIpv6"), "ssh6"),
+        OPEN_PORTS.format(w="ssh6", c="0::0/0", p="tcp 22-22"),
+    ),
+    bad(
+        "no-open-ingress-ports/udp-on-443",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "udp"}, "quic"),
+        OPEN_PORTS.format(w="quic", c="0.0.0.0/0", p="udp 443-443"),
+    ),
+    bad(
+        "no-open-ingress-ports/legacy-rule",
+        "prod",
+        Res(
+            LEGACY,
+            {"type": "ingress", "protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]},
+            "ssh",
+        ),
+        OPEN_PORTS.format(w="ssh", c="0.0.0.0/0", p="tcp 22-22"),
+    ),
+    bad(
+        "no-open-ingress-ports/legacy-v6-all",
+        "prod",
+        Res(LEGACY, {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]}, "x"),
+        OPEN_PORTS.format(w="x", c="::/0", p="all traffic"),
+    ),
+    ok(
+        "no-open-ingress-ports/legacy-egress",
+        "prod",
+        Res(LEGACY, {"type": "egress", "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"]}),
+    ),
+    ok(
+        "no-open-ingress-ports/legacy-internet-443",
+        "prod",
+        Res(
+            LEGACY, {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]}
+        ),
+    ),
+    bad(
+        "no-open-ingress-ports/internet-low-half",
+        "prod",
+        Res(INGRESS, _ingress("0.0.0.0/1", 22, 22), "low"),
+        OPEN_PORTS.format(w="low", c="0.0.0.0/1", p="tcp 22-22"),
+    ),
+    bad(
+        "no-open-ingress-ports/internet-high-half",
+        "prod",
+        Res(INGRESS, _ingress("128.0.0.0/1", 22, 22), "high"),
+        OPEN_PORTS.format(w="high", c="128.0.0.0/1", p="tcp 22-22"),
+    ),
+    bad(
+        "no-open-ingress-ports/v6-global-unicast",
+        "prod",
+        Res(INGRESS, _ingress("2000::/3", 22, 22, "cidrIpv6"), "v6"),
+        OPEN_PORTS.format(w="v6", c="2000::/3", p="tcp 22-22"),
+    ),
+    ok("no-open-ingress-ports/v6-unique-local", "prod", Res(INGRESS, _ingress("fc00::/7", 22, 22, "cidrIpv6"), "ula")),
+    ok("no-open-ingress-ports/documentation-range", "prod", Res(INGRESS, _ingress("203.0.113.0/24", 22, 22), "office")),
+    bad(
+        "no-open-ingress-ports/portless-protocol",
+        "prod",
+        Res(INGRESS, {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "50"}, "esp"),
+        OPEN_PORTS.format(w="esp", c="0.0.0.0/0", p="protocol 50"),
+    ),
+    bad(
+        "no-open-ingress-ports/prefix-list-holds-internet",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "0.0.0.0/0"}]}, "pl"),
+        "prefix list pl holds 0.0.0.0/0, the internet; a rule from it would be open to anyone",
+    ),
+    bad(
+        "no-open-ingress-ports/prefix-list-entry-internet",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixListEntry), {"cidr": "::/0", "prefixListId": "pl-1"}, "e"),
+        "prefix list e holds ::/0, the internet; a rule from it would be open to anyone",
+    ),
+    ok(
+        "no-open-ingress-ports/prefix-list-private",
+        "prod",
+        Res(token(aws.ec2.ManagedPrefixList), {"entries": [{"cidr": "10.0.0.0/8"}, {"cidr": "203.0.113.0/24"}]}, "pl"),
+    ),
     # no-open-ingress: from anywhere only 80/443 on the load balancer's group
-    ("no-open-ingress", "dev", [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")], []),
-    ("no-open-ingress", "dev", [ALB_BY_PREFIX, rule_on(ALB_BY_PREFIX, "0.0.0.0/0", 443)], []),
-    ("no-open-ingress", "dev", [SERVICES, rule_on(SERVICES, "10.0.0.0/8", 22)], []),
-    (
-        "no-open-ingress",
+    ok(
+        "no-open-ingress/alb-80-443",
+        "dev",
+        [ALB, rule_on(ALB, "0.0.0.0/0", 443), rule_on(ALB, "::/0", 80, "v6", "cidrIpv6")],
+    ),
+    ok("no-open-ingress/alb-by-prefix", "dev", [ALB_BY_PREFIX, rule_on(ALB_BY_PREFIX, "0.0.0.0/0", 443)]),
+    ok("no-open-ingress/private-range", "dev", [SERVICES, rule_on(SERVICES, "10.0.0.0/8", 22)]),
+    bad(
+        "no-open-ingress/alb-other-port",
         "dev",
         [ALB, rule_on(ALB, "0.0.0.0/0", 22)],
-        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=22, g="marin-dev-alb-sg"), M)],
+        OPEN_MSG.format(r="in", c="0.0.0.0/0", p=22, g="marin-dev-alb-sg"),
     ),
-    (
-        "no-open-ingress",
+    bad(
+        "no-open-ingress/services-group",
         "dev",
         [SERVICES, rule_on(SERVICES, "::/0", 443, key="cidrIpv6")],
-        [(OPEN_MSG.format(r="in", c="::/0", p=443, g="marin-dev-services-sg"), M)],
+        OPEN_MSG.format(r="in", c="::/0", p=443, g="marin-dev-services-sg"),
     ),
-    (
-        "no-open-ingress",
+    bad(
+        "no-open-ingress/no-group",
         "dev",
         [rule_on(None, "0.0.0.0/0", 443)],
-        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"), M)],
+        OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"),
     ),
-    (
-        "no-open-ingress",
+    bad(
+        "no-open-ingress/not-a-group",
         "dev",
         [B1, rule_on(B1, "0.0.0.0/0", 443)],
-        [(OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"), M)],
+        OPEN_MSG.format(r="in", c="0.0.0.0/0", p=443, g="a security group"),
     ),
-    (
-        "no-open-ingress",
+    bad(
+        "no-open-ingress/unknown-cidr-noted",
         "dev",
         [SERVICES, rule_on(SERVICES, UNKNOWN, 22, "unknown"), rule_on(SERVICES, "0.0.0.0/0", 22, "open")],
-        [(OPEN_MSG.format(r="open", c="0.0.0.0/0", p=22, g="marin-dev-services-sg"), M), note("no-open-ingress")],
+        OPEN_MSG.format(r="open", c="0.0.0.0/0", p=22, g="marin-dev-services-sg"),
+        note("no-open-ingress"),
     ),
-    (
-        "no-open-ingress",
+    bad(
+        "no-open-ingress/legacy-rule",
         "dev",
         [
             SERVICES,
@@ -2264,156 +1527,368 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
                 deps={"securityGroupId": [SERVICES]},
             ),
         ],
-        [(OPEN_MSG.format(r="legacy", c="0.0.0.0/0", p=443, g="marin-dev-services-sg"), M)],
+        OPEN_MSG.format(r="legacy", c="0.0.0.0/0", p=443, g="marin-dev-services-sg"),
     ),
-    # default-security-group-managed (its content: default-security-group-closed, a resource rule)
-    (
-        "default-security-group-managed",
+    bad(
+        "ingress-prefix-lists-readable/unknown-list",
+        "prod",
+        [Res(INGRESS, {"prefixListId": "pl-0abc", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22}, "ssh")],
+        "can't read prefix list pl-0abc of ssh: not defined in this stack",
+    ),
+    bad(
+        "ingress-prefix-lists-readable/legacy-and-inline",
+        "prod",
+        [
+            Res(LEGACY, {"type": "ingress", "prefixListIds": ["pl-0abc"], "protocol": "tcp"}, "legacy"),
+            Res(GROUP, {"ingress": [{"prefixListIds": ["pl-0def"]}]}, "sg"),
+        ],
+        "can't read prefix list pl-0abc of legacy: not defined in this stack",
+        "can't read prefix list pl-0def of sg: not defined in this stack",
+    ),
+    ok(
+        "ingress-prefix-lists-readable/own-list",
+        "prod",
+        [
+            PREFIX_LIST,
+            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-dep", deps={"prefixListId": [PREFIX_LIST]}),
+            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-id"),
+            Res(INGRESS, {"cidrIpv4": "10.0.0.0/8"}, "no-list"),
+        ],
+    ),
+    ok(
+        "default-security-group-closed/empty",
+        "prod",
+        Res(token(aws.ec2.DefaultSecurityGroup), {"vpcId": "v", "ingress": [], "egress": []}),
+    ),
+    bad(
+        "default-security-group-closed/ingress",
+        "prod",
+        Res(
+            token(aws.ec2.DefaultSecurityGroup),
+            {"vpcId": "v", "ingress": [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]},
+        ),
+        "the default security group allows traffic",
+    ),
+    bad(
+        "default-security-group-closed/egress",
+        "dev",
+        Res(token(aws.ec2.DefaultSecurityGroup), {"egress": [{"protocol": "-1"}]}),
+        "the default security group allows traffic",
+    ),
+    bad(
+        "default-security-group-managed/unmanaged",
         "dev",
         [Res(token(aws.ec2.Vpc), {})],
-        [("the VPC's default security group is not managed (and emptied)", M)],
+        "the VPC's default security group is not managed (and emptied)",
     ),
-    (
-        "default-security-group-managed",
+    ok(
+        "default-security-group-managed/managed",
         "dev",
-        [
-            Res(token(aws.ec2.Vpc), {}),
-            Res(token(aws.ec2.DefaultSecurityGroup), {"ingress": [], "egress": []}),
-        ],
-        [],
+        [Res(token(aws.ec2.Vpc), {}), Res(token(aws.ec2.DefaultSecurityGroup), {"ingress": [], "egress": []})],
     ),
-    ("default-security-group-managed", "dev", [B1], []),
-    # no-secret-outputs: a declared-secret value (8 characters or more), or credentials in a URI
-    (
-        "no-secret-outputs",
+    ok("default-security-group-managed/no-vpc", "dev", [B1]),
+    # iam-no-full-admin: IAM as AWS evaluates it (reference_policies_elements_action.html,
+    # _notaction.html, _notresource.html, _evaluation-logic.html): wildcards and case in actions, NotAction,
+    # NotResource; inline policies, managed policies attached by ARN or exclusively
+    bad(
+        "iam-no-full-admin/star-star",
         "dev",
-        [PASSWORD, outputs(url="https://x/?k=s3cret-value")],
-        [(LEAKED.format(k="url", w="pw.result"), M)],
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*", "*"))}, "p"),
+        "policy of p allows actions of every service on every resource",
     ),
-    (
-        "no-secret-outputs",
+    bad(
+        "iam-no-full-admin/star-in-lists",
         "dev",
-        [PASSWORD, outputs(nested={"a": [1, {"b": "s3cret-value"}]})],
-        [(LEAKED.format(k="nested", w="pw.result"), M)],
+        Res(token(aws.iam.Policy), {"policy": _doc(_allow(["s3:GetObject", "*"], ["*"]))}, "p"),
+        "policy of p allows actions of every service on every resource",
     ),
-    ("no-secret-outputs", "dev", [PASSWORD, outputs(name="marin-dev-api")], []),
-    ("no-secret-outputs", "dev", [SHORT, outputs(code="1234567")], []),
-    ("no-secret-outputs", "dev", [EIGHT, outputs(code="12345678")], [(LEAKED.format(k="code", w="pin8.result"), M)]),
-    (
-        "no-secret-outputs",
+    ok(
+        "iam-no-full-admin/star-on-one-resource",
         "dev",
-        [Res(token(aws.s3.Bucket), {"result": "s3cret-value"}, "b"), outputs(x="s3cret-value")],
-        [],
+        Res(ROLE_POLICY, {"policy": _doc(_allow("s3:*", "*"), _allow("*", "arn:aws:s3:::b"))}),
     ),
-    ("no-secret-outputs", "dev", [STORED, outputs(endpoint="https://search.internal")], []),
-    (
-        "no-secret-outputs",
+    ok(
+        "iam-no-full-admin/deny-star",
         "dev",
-        [outputs(uri="mongodb+srv://app:hunter2@marin-dev.mongodb.net")],
-        [(IN_URI.format(k="uri"), M)],
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Deny", "Action": "*", "Resource": "*"})}),
     ),
-    (
-        "no-secret-outputs",
+    bad(
+        "iam-no-full-admin/single-statement",
         "dev",
-        [outputs(uri="REDIS://user:pw@cache:6379", other="https://host/x@y")],
-        [(IN_URI.format(k="uri"), M)],
+        Res(
+            ROLE_POLICY, {"policy": json.dumps({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})}, "p"
+        ),
+        "policy of p allows actions of every service on every resource",
     ),
-    ("no-secret-outputs", "dev", [outputs(api="https://api.dev.example.org/v1")], []),
-    (
-        "no-secret-outputs",
+    ok("iam-no-full-admin/not-json", "dev", Res(ROLE_POLICY, {"policy": "{not json"})),
+    ok("iam-no-full-admin/document-a-list", "dev", Res(ROLE_POLICY, {"policy": json.dumps(["*"])})),
+    ok("iam-no-full-admin/statement-not-a-map", "dev", Res(ROLE_POLICY, {"policy": json.dumps({"Statement": ["*"]})})),
+    ok(
+        "iam-no-full-admin/role-policy-property-ignored",
         "dev",
-        [
-            Res(token(pulumi_random.RandomPassword), {"result": UNKNOWN}, "pw", secret_outputs=["result"]),
-            outputs(uri="mongodb://u:p@h"),
-        ],
-        [(IN_URI.format(k="uri"), M), note("no-secret-outputs")],
+        Res(token(aws.iam.Role), {"policy": _doc(_allow("*", "*"))}),
     ),
-    # later additions (appended: test ids are positions)
-    (
-        "no-secret-outputs",
-        "dev",
-        [
-            Res(
-                token(aws.secretsmanager.SecretVersion),
-                {"secretString": "https://search.internal", "versionId": "v-1234-5678"},
-                "sv",
-                secret_outputs=["secretString", "versionId"],
-            ),
-            outputs(version="v-1234-5678"),
-        ],
-        [(LEAKED.format(k="version", w="sv.versionId"), M)],
+    bad(
+        "iam-no-full-admin/star-colon-star",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*:*", "*"))}, "p"),
+        ADMIN.format(w="policy of p"),
     ),
-    # s3-bucket-controls: each bucket has every control attached (by dependency, or by name or id)
-    ("s3-bucket-controls", "dev", [B1, *controls(B1)], []),
-    ("s3-bucket-controls", "prod", [B1, *controls(B1), on(B1, VERSIONING, VERSIONED, "v")], []),
-    (
-        "s3-bucket-controls",
-        "dev",
-        [B1],
-        [(MISSING.format(b="b1", w="public access block, default encryption, bucket policy"), M)],
+    bad(
+        "iam-no-full-admin/not-action",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
+        ADMIN.format(w="policy of p"),
     ),
-    ("s3-bucket-controls", "qa", [B1, *controls(B1)], [(MISSING.format(b="b1", w="versioning"), M)]),
-    (
-        "s3-bucket-controls",
-        "dev",
-        [B1, B2, *controls(B2)],
-        [(MISSING.format(b="b1", w="public access block, default encryption, bucket policy"), M)],
+    bad(
+        "iam-no-full-admin/not-resource",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:s3:::b"})}, "p"),
+        ADMIN.format(w="policy of p"),
     ),
-    ("s3-bucket-controls", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED), *controls(B1)[1:]], []),
-    (
-        "s3-bucket-controls",
-        "dev",
-        [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED), *controls(B1)[1:]],
-        [],
+    # a Deny under a condition may not apply: the Allow stands
+    bad(
+        "iam-no-full-admin/conditional-deny",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    _allow("*", "*"),
+                    {
+                        "Effect": "Deny",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}},
+                    },
+                )
+            },
+            "p",
+        ),
+        ADMIN.format(w="policy of p"),
     ),
-    (
-        "s3-bucket-controls",
-        "dev",
-        [B1, literal(BLOCK, "b2", ALL_BLOCKED), *controls(B1)[1:]],
-        [(MISSING.format(b="b1", w="public access block"), M)],
+    # an unconditional Deny of everything but S3 leaves S3 only
+    ok(
+        "iam-no-full-admin/deny-not-action-leaves-s3",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "s3:*", "Resource": "*"})},
+            "p",
+        ),
     ),
-    (
-        "s3-bucket-controls",
-        "dev",
-        [B1, Res(BLOCK, ALL_BLOCKED, "nobucket"), *controls(B1)[1:]],
-        [(MISSING.format(b="b1", w="public access block"), M)],
+    bad(
+        "iam-no-full-admin/aws-managed-admin",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}, "a"),
+        ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on a"),
     ),
-    (
-        "s3-bucket-controls",
+    bad(
+        "iam-no-full-admin/power-user",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/PowerUserAccess"}, "a"),
+        ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/PowerUserAccess on a"),
+    ),
+    ok(
+        "iam-no-full-admin/ecs-execution-policy",
+        "prod",
+        Res(
+            ATTACHMENT,
+            {"role": "r", "policyArn": "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"},
+            "a",
+        ),
+    ),
+    bad(
+        "iam-no-full-admin/role-managed-arns",
+        "prod",
+        Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"]}, "r"),
+        ADMIN.format(w="AWS-managed arn:aws:iam::aws:policy/AdministratorAccess on r"),
+    ),
+    bad(
+        "iam-no-full-admin/role-inline-policy",
+        "prod",
+        Res(ROLE, {"inlinePolicies": [{"name": "all", "policy": _doc(_allow("*", "*"))}]}, "r"),
+        ADMIN.format(w="inline policy 'all' of r"),
+    ),
+    bad(
+        "iam-no-full-admin/user-policy",
+        "prod",
+        Res(token(aws.iam.UserPolicy), {"policy": _doc(_allow("*", "*"))}, "p"),
+        ADMIN.format(w="policy of p"),
+    ),
+    # a document the analyzer passes already parsed (Mapping / Sequence proxies) is read too
+    bad(
+        "iam-no-full-admin/parsed-document",
         "dev",
-        [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"}), *controls(B1)[1:]],
-        [
-            (MISSING.format(b="b1", w="public access block"), M),
-            (MISSING.format(b="b2", w="default encryption, bucket policy"), M),
-        ],
+        Res(ROLE_POLICY, {"policy": {"Statement": [_allow(["*"], "*")]}}, "p"),
+        "policy of p allows actions of every service on every resource",
+    ),
+    bad(
+        "iam-no-full-admin/group-exclusive-attachments",
+        "prod",
+        Res(token(aws.iam.GroupPolicyAttachmentsExclusive), {"groupName": "g", "policyArns": [ADMIN_ARN]}, "a"),
+        ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"),
+    ),
+    bad(
+        "iam-no-full-admin/user-exclusive-attachments",
+        "prod",
+        Res(token(aws.iam.UserPolicyAttachmentsExclusive), {"userName": "u", "policyArns": [ADMIN_ARN]}, "a"),
+        ADMIN.format(w=f"AWS-managed {ADMIN_ARN} on a"),
+    ),
+    bad(
+        "iam-no-full-admin/not-action-on-every-arn",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "NotAction": "secretsmanager:*",
+                        "Resource": ["arn:aws:*:*:123456789012:*", "arn:aws:s3:::*"],
+                    }
+                )
+            },
+            "p",
+        ),
+        ADMIN.format(w="policy of p"),
+    ),
+    bad(
+        "iam-no-privilege-escalation/iam-star",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:*", "*"))}, "p"),
+        ESCALATES.format(w="policy of p", a=EVERY_ESCALATION),
+    ),
+    bad(
+        "iam-no-privilege-escalation/iam-full-access",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/IAMFullAccess"}, "a"),
+        ESCALATES.format(w="AWS-managed arn:aws:iam::aws:policy/IAMFullAccess on a", a=EVERY_ESCALATION),
+    ),
+    bad(
+        "iam-no-privilege-escalation/deny-not-iam",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("*", "*"), {"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"})},
+            "p",
+        ),
+        ESCALATES.format(w="policy of p", a=EVERY_ESCALATION),
+    ),
+    bad(
+        "iam-no-privilege-escalation/not-action-includes-iam",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc({"Effect": "Allow", "NotAction": ["marinprobe:*", "secretsmanager:*"], "Resource": "*"})},
+            "p",
+        ),
+        ESCALATES.format(w="policy of p", a=EVERY_ESCALATION),
+    ),
+    bad(
+        "iam-no-privilege-escalation/pass-role-attach-any-role",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow(["IAM:PassRole", "iam:attachrolepolicy"], "arn:aws:iam::1:role/*"))},
+            "p",
+        ),
+        ESCALATES.format(w="policy of p", a="iam:AttachRolePolicy, iam:PassRole"),
+    ),
+    ok(
+        "iam-no-privilege-escalation/pass-own-role",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("iam:PassRole", "arn:aws:iam::1:role/marin-prod-api-task"))}, "p"),
+    ),
+    bad(
+        "no-public-principal/trust-any-aws",
+        "prod",
+        Res(
+            ROLE,
+            {"assumeRolePolicy": _doc({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})},
+            "r",
+        ),
+        PUBLIC.format(w="r", a="sts:AssumeRole"),
+    ),
+    bad(
+        "no-public-principal/secret-policy-star",
+        "prod",
+        Res(
+            token(aws.secretsmanager.SecretPolicy),
+            {
+                "policy": _doc(
+                    {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}
+                )
+            },
+            "sp",
+        ),
+        PUBLIC.format(w="sp", a="secretsmanager:GetSecretValue"),
+    ),
+    bad(
+        "no-public-principal/kms-aws-list-star",
+        "prod",
+        Res(
+            KEY,
+            {"policy": _doc({"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "kms:*", "Resource": "*"})},
+            "k",
+        ),
+        PUBLIC.format(w="k", a="kms:*"),
+    ),
+    ok(
+        "no-public-principal/conditioned-star-and-root",
+        "prod",
+        Res(
+            KEY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}},
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "arn:aws:iam::1:root"},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    },
+                )
+            },
+            "k",
+        ),
+    ),
+    ok(
+        "no-public-principal/service-principal",
+        "prod",
+        Res(
+            ROLE,
+            {
+                "assumeRolePolicy": _doc(
+                    {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                )
+            },
+            "r",
+        ),
     ),
     # iam-policies-readable: a policy attached by ARN that neither moto's copy nor the stack holds
-    (
-        "iam-policies-readable",
+    bad(
+        "iam-policies-readable/customer-arn",
         "prod",
         [Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::123456789012:policy/admin"}, "a")],
-        [
-            (
-                "can't read arn:aws:iam::123456789012:policy/admin attached by a: "
-                "not AWS-managed (moto's copy) nor in this stack",
-                A,
-            )
-        ],
+        "can't read arn:aws:iam::123456789012:policy/admin attached by a: "
+        "not AWS-managed (moto's copy) nor in this stack",
     ),
-    (
-        "iam-policies-readable",
+    bad(
+        "iam-policies-readable/unknown-aws-arn",
         "prod",
         [Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicyYet"]}, "r")],
-        [
-            (
-                "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: "
-                "not AWS-managed (moto's copy) nor in this stack",
-                A,
-            )
-        ],
+        "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: "
+        "not AWS-managed (moto's copy) nor in this stack",
     ),
-    (
-        "iam-policies-readable",
+    ok(
+        "iam-policies-readable/own-and-managed",
         "prod",
         [
             OWN_POLICY,
@@ -2426,145 +1901,496 @@ STACK_CASES: list[tuple[str, str, list[Res], list[tuple[str, str]]]] = [
             Res(ATTACHMENT, {"role": "r", "policyArn": OWN_POLICY.props["arn"]}, "by-value"),
             Res(ATTACHMENT, {"role": "r", "policyArn": ADMIN_ARN}, "managed"),
         ],
-        [],
     ),
-    # ingress-prefix-lists-readable: a rule from a prefix list the stack does not define
-    (
-        "ingress-prefix-lists-readable",
-        "prod",
-        [Res(INGRESS, {"prefixListId": "pl-0abc", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22}, "ssh")],
-        [("can't read prefix list pl-0abc of ssh: not defined in this stack", A)],
-    ),
-    (
-        "ingress-prefix-lists-readable",
-        "prod",
-        [
-            Res(LEGACY, {"type": "ingress", "prefixListIds": ["pl-0abc"], "protocol": "tcp"}, "legacy"),
-            Res(GROUP, {"ingress": [{"prefixListIds": ["pl-0def"]}]}, "sg"),
-        ],
-        [
-            ("can't read prefix list pl-0abc of legacy: not defined in this stack", A),
-            ("can't read prefix list pl-0def of sg: not defined in this stack", A),
-        ],
-    ),
-    (
-        "ingress-prefix-lists-readable",
-        "prod",
-        [
-            PREFIX_LIST,
-            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-dep", deps={"prefixListId": [PREFIX_LIST]}),
-            Res(INGRESS, {"prefixListId": "pl-ours"}, "by-id"),
-            Res(INGRESS, {"cidrIpv4": "10.0.0.0/8"}, "no-list"),
-        ],
-        [],
-    ),
-    # s3-bucket-controls over the V2 tokens of a bucket and its controls
-    (
-        "s3-bucket-controls",
+    ok(
+        "iam-secrets-own-environment/own-path",
         "dev",
-        [B_V2],
-        [(MISSING.format(b="v2", w="public access block, default encryption, bucket policy"), M)],
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))}, "p"),
     ),
-    (
-        "s3-bucket-controls",
+    bad(
+        "iam-secrets-own-environment/other-env-path",
+        "staging",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("secretsmanager:GetSecretValue", [OWN.format(e="staging"), OWN.format(e="dev")]))},
+            "p",
+        ),
+        SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"),
+    ),
+    bad(
+        "iam-secrets-own-environment/service-wildcard",
         "prod",
-        [
-            B_V2,
-            on(B_V2, BLOCK, ALL_BLOCKED, "v2-block"),
-            on(B_V2, token(aws.s3.BucketServerSideEncryptionConfigurationV2), sse("AES256"), "v2-sse"),
-            on(B_V2, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "v2-policy"),
-            on(B_V2, token(aws.s3.BucketVersioningV2), VERSIONED, "v2-versioning"),
-        ],
-        [],
+        Res(ROLE_POLICY, {"policy": _doc(_allow(["secretsmanager:*"], "*"))}, "p"),
+        SECRET_GRANT.format(r="*", e="prod"),
     ),
-    # s3-bucket-logging: every bucket logs where data is protected, but one logs are written to
-    ("s3-bucket-logging", "prod", [B1, LOGS, logging_into(LOGS, B1)], []),
-    ("s3-bucket-logging", "prod", [LOGS, B_V2, logging_into(LOGS, B_V2, token(aws.s3.BucketLoggingV2))], []),
-    ("s3-bucket-logging", "prod", [LOGS, alb_logging_into(LOGS)], []),
-    ("s3-bucket-logging", "dev", [B1], []),
-    ("s3-bucket-logging", "qa", [B1], [(NO_LOGS.format(b="b1"), M)]),
-    ("s3-bucket-logging", "prod", [B1, B2, LOGS, logging_into(LOGS, B1)], [(NO_LOGS.format(b="b2"), M)]),
-    # a bucket that only grants log delivery in its policy, with no writer, is no log bucket
-    (
-        "s3-bucket-logging",
+    bad(
+        "iam-secrets-own-environment/star-action-other-resource",
         "prod",
-        [B1, LOGS, on(LOGS, BUCKET_POLICY, {"policy": _doc(TLS_DENY)}, "p")],
-        [
-            (NO_LOGS.format(b="b1"), M),
-            (NO_LOGS.format(b="logs"), M),
-        ],
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*", ["arn:aws:s3:::b"]))}, "p"),
+        SECRET_GRANT.format(r="arn:aws:s3:::b", e="prod"),
     ),
-    # the writer names its target with a string: matched by name, an unknown bucket is not ours
-    ("s3-bucket-logging", "prod", [B1, LOGS, on(B1, LOGGING, {"targetBucket": "logs", "targetPrefix": "s3/"})], []),
-    (
-        "s3-bucket-logging",
+    ok(
+        "iam-secrets-own-environment/other-service",
         "prod",
-        [B1, LOGS, on(B1, LOGGING, {"targetBucket": "elsewhere", "targetPrefix": "s3/"})],
-        [(NO_LOGS.format(b="logs"), M)],
+        Res(ROLE_POLICY, {"policy": _doc(_allow(["s3:GetObject"], "*"))}, "p"),
     ),
-    # review i21 F3: logging set on the bucket itself (Bucket `logging`, BucketV2 `loggings`, still
-    # inputs in pulumi-aws 7.51.1) logs, and makes its target a log bucket; nothing else does
-    ("s3-bucket-logging", "prod", [bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), LOGS], []),
-    ("s3-bucket-logging", "prod", [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2))], []),
-    ("s3-bucket-logging", "prod", [LOGS, inline_logging_into(LOGS, "b1", BUCKET, target_name=UNKNOWN)], []),
-    (
-        "s3-bucket-logging",
+    ok(
+        "iam-secrets-own-environment/deny",
         "prod",
-        [bucket("b1", logging={"targetBucket": "elsewhere", "targetPrefix": "s3/"}), LOGS],
-        [(NO_LOGS.format(b="logs"), M)],
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc({"Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*"})},
+        ),
     ),
-    # access-log-bucket-sse-s3: where ELB or S3 deliver logs, SSE-S3 and nothing else
-    ("access-log-bucket-sse-s3", "dev", [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("AES256"))], []),
-    ("access-log-bucket-sse-s3", "dev", [B1, on(B1, SSE, sse("aws:kms"))], []),
-    (
-        "access-log-bucket-sse-s3",
+    bad(
+        "iam-secrets-own-environment/second-statement",
+        "staging",
+        Res(
+            ROLE_POLICY,
+            {"policy": _doc(_allow("s3:GetObject", "*"), _allow("secretsmanager:GetSecretValue", OWN.format(e="dev")))},
+            "p",
+        ),
+        SECRET_GRANT.format(r=OWN.format(e="dev"), e="staging"),
+    ),
+    bad(
+        "iam-secrets-own-environment/action-wildcard",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:Get*", "*"))}, "p"),
+        SECRET_GRANT.format(r="*", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/action-case",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("SecretsManager:GetSecretValue", "*"))}, "p"),
+        SECRET_GRANT.format(r="*", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/action-single-char-wildcard",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("secretsmanager:GetSecretValu?", "*"))}, "p"),
+        SECRET_GRANT.format(r="*", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/not-action",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"})}, "p"),
+        SECRET_GRANT.format(r="*", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/not-resource",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Allow",
+                        "Action": "secretsmanager:GetSecretValue",
+                        "NotResource": [OWN.format(e="prod")],
+                    }
+                )
+            },
+            "p",
+        ),
+        GRANT.format(w="policy of p", r=f"all but {[OWN.format(e='prod')]}", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/role-inline-policy",
+        "prod",
+        Res(ROLE, {"inlinePolicies": [{"name": "read", "policy": _doc(_allow("secretsmanager:*", "*"))}]}, "r"),
+        GRANT.format(w="inline policy 'read' of r", r="'*'", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/aws-managed-attached",
+        "prod",
+        Res(ATTACHMENT, {"role": "r", "policyArn": "arn:aws:iam::aws:policy/SecretsManagerReadWrite"}, "a"),
+        GRANT.format(w="AWS-managed arn:aws:iam::aws:policy/SecretsManagerReadWrite on a", r="'*'", e="prod"),
+    ),
+    bad(
+        "iam-secrets-own-environment/parsed-document",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {"policy": {"Statement": {"Effect": "Allow", "Action": ["secretsmanager:*"], "Resource": "*"}}},
+            "p",
+        ),
+        SECRET_GRANT.format(r="*", e="prod"),
+    ),
+    # no-plaintext-secret-config: a key declared secret, set without --secret
+    ok("no-plaintext-secret-config/encrypted", "encrypted", Res("pulumi:pulumi:Stack", {}, "marin-x")),
+    ok("no-plaintext-secret-config/not-set", "dev", Res("pulumi:pulumi:Stack", {}, "marin-x")),
+    bad(
+        "no-plaintext-secret-config/plaintext",
+        "plain",
+        Res("pulumi:pulumi:Stack", {}, "marin-x"),
+        "marin:transcriptionApiKey is in plaintext in the stack's config; "
+        "set it with `pulumi config set --secret marin:transcriptionApiKey`",
+    ),
+    # secret-recovery-window: the stack's secretRecoveryWindowDays; at least 7 with protectData
+    ok("secret-recovery-window/unprotected-zero", "dev", Res(SECRET, {"name": "s", "recoveryWindowInDays": 0})),
+    ok("secret-recovery-window/minimum", "staging", Res(SECRET, {"name": "s", "recoveryWindowInDays": 7})),
+    ok("secret-recovery-window/aws-default", "prod", Res(SECRET, {"name": "s"})),  # AWS's default: 30
+    bad(
+        "secret-recovery-window/below-minimum",
+        "staging",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
+        WINDOW_MIN.format(d=0, n=7),
+    ),
+    bad(
+        "secret-recovery-window/below-minimum-unconfigured",
+        "qa",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 0}),
+        WINDOW_MIN.format(d=0, n=7),
+    ),
+    bad(
+        "secret-recovery-window/below-stack-days",
+        "prod",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
+        "secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays is 30",
+    ),
+    bad(
+        "secret-recovery-window/days-not-a-number",
+        "odd",
+        Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
+        "secret 's' has a 7-day recovery window; the stack's secretRecoveryWindowDays 'thirty' is not a number",
+    ),
+    # no-secret-outputs: a declared-secret value (8 characters or more), or credentials in a URI
+    bad(
+        "no-secret-outputs/value-in-string",
         "dev",
-        [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("aws:kms"))],
-        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+        [PASSWORD, outputs(url="https://x/?k=s3cret-value")],
+        LEAKED.format(k="url", w="pw.result"),
     ),
-    (
-        "access-log-bucket-sse-s3",
-        "prod",
-        [LOGS, alb_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms:dsse"))],
-        [(LOG_SSE.format(b="logs", a="aws:kms:dsse"), M)],
+    bad(
+        "no-secret-outputs/value-nested",
+        "dev",
+        [PASSWORD, outputs(nested={"a": [1, {"b": "s3cret-value"}]})],
+        LEAKED.format(k="nested", w="pw.result"),
     ),
-    # review i21 F3: a bucket's own logging delivers there too (S3 refuses SSE-KMS targets)
-    ("access-log-bucket-sse-s3", "prod", [LOGS, inline_logging_into(LOGS), on(LOGS, SSE, sse("AES256"))], []),
-    (
-        "access-log-bucket-sse-s3",
-        "prod",
-        [LOGS, bucket("b1", logging={"targetBucket": "logs", "targetPrefix": "s3/"}), on(LOGS, SSE, sse("aws:kms"))],
-        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+    ok("no-secret-outputs/no-value", "dev", [PASSWORD, outputs(name="marin-dev-api")]),
+    ok("no-secret-outputs/short-value", "dev", [SHORT, outputs(code="1234567")]),
+    bad(
+        "no-secret-outputs/eight-characters",
+        "dev",
+        [EIGHT, outputs(code="12345678")],
+        LEAKED.format(k="code", w="pin8.result"),
     ),
-    (
-        "access-log-bucket-sse-s3",
-        "prod",
-        [LOGS, inline_logging_into(LOGS, "v2", token(aws.s3.BucketV2)), on(LOGS, SSE, sse("aws:kms"))],
-        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+    ok(
+        "no-secret-outputs/not-declared-secret",
+        "dev",
+        [Res(token(aws.s3.Bucket), {"result": "s3cret-value"}, "b"), outputs(x="s3cret-value")],
     ),
-    (
-        "access-log-bucket-sse-s3",
+    ok("no-secret-outputs/secret-output-not-value", "dev", [STORED, outputs(endpoint="https://search.internal")]),
+    bad(
+        "no-secret-outputs/credentials-in-uri",
+        "dev",
+        [outputs(uri="mongodb+srv://app:hunter2@marin-dev.mongodb.net")],
+        IN_URI.format(k="uri"),
+    ),
+    bad(
+        "no-secret-outputs/credentials-uppercase-scheme",
+        "dev",
+        [outputs(uri="REDIS://user:pw@cache:6379", other="https://host/x@y")],
+        IN_URI.format(k="uri"),
+    ),
+    ok("no-secret-outputs/uri-no-credentials", "dev", [outputs(api="https://api.dev.example.org/v1")]),
+    bad(
+        "no-secret-outputs/unknown-secret-noted",
+        "dev",
+        [
+            Res(token(pulumi_random.RandomPassword), {"result": UNKNOWN}, "pw", secret_outputs=["result"]),
+            outputs(uri="mongodb://u:p@h"),
+        ],
+        IN_URI.format(k="uri"),
+        note("no-secret-outputs"),
+    ),
+    bad(
+        "no-secret-outputs/second-secret-output",
+        "dev",
+        [
+            Res(
+                token(aws.secretsmanager.SecretVersion),
+                {"secretString": "https://search.internal", "versionId": "v-1234-5678"},
+                "sv",
+                secret_outputs=["secretString", "versionId"],
+            ),
+            outputs(version="v-1234-5678"),
+        ],
+        LEAKED.format(k="version", w="sv.versionId"),
+    ),
+    # data-protected: protect, Atlas termination protection, no forceDestroy, with protectData
+    ok("data-protected/unprotected-stack", "dev", Res(BUCKET, {"bucket": "b", "forceDestroy": True})),
+    ok("data-protected/bucket-protected", "staging", Res(BUCKET, {"bucket": "b"}, "rec", protect=True)),
+    bad(
+        "data-protected/secret-unprotected",
         "prod",
-        [LOGS, classic_logging_into(LOGS), on(LOGS, SSE, sse("aws:kms"))],
-        [(LOG_SSE.format(b="logs", a="aws:kms"), M)],
+        Res(SECRET, {}, "sec"),
+        f"Secret sec is not protected (protect=True); {WHY}",
+    ),
+    bad(
+        "data-protected/redis-unprotected-unconfigured",
+        "qa",
+        Res(REDIS, {}, "c"),
+        f"ReplicationGroup c is not protected (protect=True); {WHY}",
+    ),
+    bad(
+        "data-protected/bucket-force-destroy",
+        "staging",
+        Res(BUCKET, {"bucket": "b", "forceDestroy": True}, "rec", protect=True),
+        f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}",
+    ),
+    ok(
+        "data-protected/atlas-termination-protection",
+        "prod",
+        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": True}, protect=True),
+    ),
+    bad(
+        "data-protected/atlas-termination-string",
+        "prod",
+        Res(ATLAS, {"name": "c", "terminationProtectionEnabled": "true"}, protect=True),
+        f"Atlas cluster 'c' has no termination protection; {WHY}",
+    ),
+    ok("data-protected/not-a-data-store", "prod", Res(LOG_GROUP, {"name": "g"})),
+    bad(
+        "data-protected/bucket-v2",
+        "prod",
+        Res(token(aws.s3.BucketV2), {"bucket": "b", "forceDestroy": True}, "rec"),
+        f"BucketV2 rec is not protected (protect=True); {WHY}",
+        f"bucket 'b' can be destroyed with its recordings (forceDestroy); {WHY}",
+    ),
+    ok("atlas-no-open-access/private-cidr", "dev", Res(ACCESS, {"cidrBlock": "10.0.0.0/16"})),
+    ok("atlas-no-open-access/single-address", "dev", Res(ACCESS, {"ipAddress": "203.0.113.7"})),
+    bad("atlas-no-open-access/v6-anywhere", "dev", Res(ACCESS, {"cidrBlock": "::/0"}), "Atlas access list admits ::/0"),
+    bad(
+        "atlas-no-open-access/address-anywhere",
+        "dev",
+        Res(ACCESS, {"cidrBlock": "", "ipAddress": "0.0.0.0"}),
+        "Atlas access list admits 0.0.0.0",
+    ),
+    # atlas-backups: with protectData; point-in-time recovery where the stack asks for continuous backup
+    ok("atlas-backups/unprotected-stack", "dev", Res(ATLAS, {"name": "c"})),
+    ok("atlas-backups/backup", "staging", Res(ATLAS, {"name": "c", "backupEnabled": True})),
+    bad(
+        "atlas-backups/backup-string",
+        "staging",
+        Res(ATLAS, {"name": "c", "backupEnabled": "true"}),
+        f"Atlas cluster 'c' has no cloud backup; {WHY}",
+    ),
+    ok("atlas-backups/backup-and-pit", "prod", Res(ATLAS, {"name": "c", "backupEnabled": True, "pitEnabled": True})),
+    bad(
+        "atlas-backups/continuous-without-pit",
+        "prod",
+        Res(ATLAS, {"name": "c", "backupEnabled": True}),
+        "Atlas cluster 'c' has no point-in-time recovery; the stack asks for continuous backup",
+    ),
+    bad(
+        "atlas-backups/no-backup-unconfigured",
+        "qa",
+        Res(ATLAS, {"name": "c"}),
+        f"Atlas cluster 'c' has no cloud backup; {WHY}",
+    ),
+    ok(
+        "ecs-no-public-ip/unprotected-stack",
+        "dev",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+    ),
+    bad(
+        "ecs-no-public-ip/public-ip-unconfigured",
+        "qa",
+        Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        f"service 's' assigns public IPs to its tasks; {WHY}",
+    ),
+    ok("ecs-no-public-ip/no-public-ip", "prod", Res(SERVICE, {"name": "s", "networkConfiguration": {}})),
+    ok(
+        "ecs-circuit-breaker/enabled-with-rollback",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True, "rollback": True}}),
+    ),
+    bad(
+        "ecs-circuit-breaker/not-enabled",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"rollback": True}}),
+        "service 's' has no deployment circuit breaker with rollback",
+    ),
+    bad(
+        "ecs-circuit-breaker/no-rollback",
+        "dev",
+        Res(SERVICE, {"name": "s", "deploymentCircuitBreaker": {"enable": True}}),
+        "service 's' has no deployment circuit breaker with rollback",
+    ),
+    ok(
+        "ecs-logging/one-container-logs",
+        "dev",
+        Res(
+            TASK,
+            {
+                "family": "f",
+                "containerDefinitions": json.dumps([{"name": "a", "logConfiguration": {"logDriver": "awslogs"}}]),
+            },
+        ),
+    ),
+    bad(
+        "ecs-logging/containers-without-logs",
+        "dev",
+        Res(
+            TASK,
+            {
+                "family": "f",
+                "containerDefinitions": json.dumps(
+                    [
+                        {"name": "a", "logConfiguration": {"logDriver": "awslogs"}},
+                        {"name": "b", "logConfiguration": {}},
+                        {"name": "c"},
+                    ]
+                ),
+            },
+        ),
+        "container 'b' of 'f' has no log configuration",
+        "container 'c' of 'f' has no log configuration",
+    ),
+    ok("ecs-logging/not-json", "dev", Res(TASK, {"family": "f", "containerDefinitions": "not json"})),
+    ok("ecs-logging/not-a-list", "dev", Res(TASK, {"family": "f", "containerDefinitions": 7})),
+    bad(
+        "ecs-logging/empty-driver",
+        "dev",
+        Res(TASK, {"family": "f", "containerDefinitions": [{"name": "c", "logConfiguration": {"logDriver": ""}}]}),
+        "container 'c' of 'f' has no log configuration",
+    ),
+    ok(
+        "ecs-logging/no-task-definition",
+        "dev",
+        Res(SERVICE, {"family": "f", "containerDefinitions": json.dumps([{"name": "c"}])}),
+    ),
+    ok("kms-key-rotation/rotates", "dev", Res(KEY, {"enableKeyRotation": True}, "k")),
+    ok("kms-key-rotation/asymmetric-key", "dev", Res(KEY, {"customerMasterKeySpec": "RSA_2048"}, "k")),
+    bad(
+        "kms-key-rotation/no-rotation",
+        "dev",
+        Res(KEY, {}, "k"),
+        "KMS key k does not rotate its key material (enableKeyRotation)",
+    ),
+    ok(
+        "alb-http-redirects-to-https/redirect",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [REDIRECT]}, "l"),
+    ),
+    ok(
+        "alb-http-redirects-to-https/https-listener",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTPS", "defaultActions": [FORWARD]}, "l"),
+    ),
+    ok(
+        "alb-http-redirects-to-https/http-unprotected-stack",
+        "dev",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+    ),
+    bad(
+        "alb-http-redirects-to-https/http-forward",
+        "prod",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        PLAIN_HTTP,
+    ),
+    bad(
+        "alb-http-redirects-to-https/http-no-action-unconfigured",
+        "qa",
+        Res(LISTENER, {"protocol": "HTTP", "defaultActions": []}, "l"),
+        PLAIN_HTTP,
+    ),
+    bad(
+        "alb-http-redirects-to-https/alb-token",
+        "prod",
+        Res(token(aws.alb.Listener), {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        PLAIN_HTTP,
+    ),
+    ok("elb-deletion-protection/protected", "prod", Res(LB, {"name": "b", "enableDeletionProtection": True})),
+    ok("elb-deletion-protection/unprotected-stack", "dev", Res(LB, {"name": "b"})),
+    bad(
+        "elb-deletion-protection/unprotected",
+        "staging",
+        Res(LB, {"name": "b"}),
+        f"load balancer 'b' has no deletion protection; {WHY}",
+    ),
+    bad(
+        "elb-deletion-protection/alb-token",
+        "prod",
+        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
+        f"load balancer 'b' has no deletion protection; {WHY}",
+    ),
+    ok("elb-access-logs/enabled", "prod", Res(LB, {"name": "b", "accessLogs": {"enabled": True, "bucket": "x"}})),
+    ok("elb-access-logs/unprotected-stack", "dev", Res(LB, {"name": "b"})),
+    bad(
+        "elb-access-logs/disabled",
+        "prod",
+        Res(LB, {"name": "b", "accessLogs": {"enabled": False}}),
+        f"load balancer 'b' keeps no access logs; {WHY}",
+    ),
+    bad(
+        "elb-access-logs/alb-token",
+        "prod",
+        Res(token(aws.alb.LoadBalancer), {"name": "b"}),
+        f"load balancer 'b' keeps no access logs; {WHY}",
+    ),
+    # ALB and Classic ELB, not NLB or GWLB (AWS Config elb-logging-enabled); a Classic ELB's
+    # access_logs block is enabled by default (terraform-provider-aws elb/load_balancer.go)
+    ok("elb-access-logs/network-load-balancer", "prod", Res(LB, {"name": "n", "loadBalancerType": "network"})),
+    ok("elb-access-logs/gateway-load-balancer", "prod", Res(LB, {"name": "g", "loadBalancerType": "gateway"})),
+    bad(
+        "elb-access-logs/application-load-balancer",
+        "prod",
+        Res(LB, {"name": "a", "loadBalancerType": "application"}),
+        f"load balancer 'a' keeps no access logs; {WHY}",
+    ),
+    ok(
+        "elb-access-logs/classic-enabled-by-default", "prod", Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x"}})
+    ),
+    bad(
+        "elb-access-logs/classic-without-logs",
+        "prod",
+        Res(CLASSIC, {"name": "c"}),
+        f"load balancer 'c' keeps no access logs; {WHY}",
+    ),
+    bad(
+        "elb-access-logs/classic-disabled",
+        "prod",
+        Res(CLASSIC, {"name": "c", "accessLogs": {"bucket": "x", "enabled": False}}),
+        f"load balancer 'c' keeps no access logs; {WHY}",
+    ),
+    ok("ec2-imdsv2/tokens-required", "dev", Res(INSTANCE, {"metadataOptions": {"httpTokens": "required"}}, "nat")),
+    bad(
+        "ec2-imdsv2/tokens-optional",
+        "dev",
+        Res(INSTANCE, {"metadataOptions": {"httpTokens": "optional"}}, "nat"),
+        "instance nat accepts IMDSv1 (metadataOptions.httpTokens must be 'required')",
+    ),
+    ok(
+        "ec2-encrypted-volumes/encrypted",
+        "dev",
+        Res(INSTANCE, {"rootBlockDevice": {"encrypted": True}, "ebsBlockDevices": [{"encrypted": True}]}, "nat"),
+    ),
+    bad(
+        "ec2-encrypted-volumes/unencrypted",
+        "dev",
+        Res(INSTANCE, {"rootBlockDevice": {"volumeSize": 8}, "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]}, "nat"),
+        "instance nat's root volume is not encrypted",
+        "instance nat's volume /dev/sdf is not encrypted",
     ),
 ]
 
 
-def test_every_stack_rule_has_a_compliant_and_a_violating_case() -> None:
-    stack_rules = {r for r, (_, _, kind, _) in RULES.items() if kind == "stack"}
-    assert {c[0] for c in STACK_CASES if c[3]} == stack_rules
-    assert {c[0] for c in STACK_CASES if not c[3]} == stack_rules
+def test_every_rule_has_a_compliant_and_a_violating_case() -> None:
+    assert {c.rule for c in CASES if c.expected} == set(RULES)
+    assert {c.rule for c in CASES if not c.expected} == set(RULES)
+    assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize(
-    ("rule", "env", "resources", "expected"), STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)]
-)
-def test_a_stack_rule_reports_exactly_its_violations_with_its_level(
-    servicer: Any, rule: str, env: str, resources: list[Res], expected: list[tuple[str, str]]
-) -> None:
-    found = analyze_stack(servicer, rule, env, resources)
-    assert _matches(found, expected), found
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_a_rule_reports_exactly_its_violations_with_its_level(servicer: Any, case: Case) -> None:
+    if isinstance(case.subject, Res):
+        prov = provider(case.tags) if case.tags is not None else None
+        found = analyze(servicer, case.rule, case.env, case.subject, prov)
+    else:
+        found = analyze_stack(servicer, case.rule, case.env, case.subject)
+    assert _matches(found, case.expected), found
 
 
 def test_the_stack_s_decrypted_secrets_are_not_kept(servicer: Any) -> None:
@@ -2609,33 +2435,15 @@ def test_a_rule_keeps_the_level_it_is_built_with() -> None:
     assert common.resource_rule("r", "d", (), lambda args, env: iter(())).enforcement_level == mandatory
 
 
-@pytest.mark.parametrize(
-    ("rule", "env", "resources", "expected"),
-    [c for c in STACK_CASES if any(level for _, level in c[3])],
-    ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES) if any(level for _, level in c[3])],
-)
-def test_a_stack_rule_names_the_resource_at_fault(
-    servicer: Any, rule: str, env: str, resources: list[Res], expected: list[tuple[str, str]]
-) -> None:
+STACK_VIOLATIONS = [c for c in CASES if isinstance(c.subject, list) and c.expected]
+
+
+@pytest.mark.parametrize("case", STACK_VIOLATIONS, ids=[c.id for c in STACK_VIOLATIONS])
+def test_a_stack_rule_names_the_resource_at_fault(servicer: Any, case: Case) -> None:
     """A stack rule runs after the steps: its diagnostic names the URN of what must change."""
-    configure(servicer, env)
-    request = pb.AnalyzeStackRequest(
-        resources=[
-            pb.AnalyzerResource(
-                type=r.type,
-                urn=r.urn(env),
-                name=r.name,
-                properties=_struct(r.props),
-                options=pb.AnalyzerResourceOptions(protect=r.protect, additionalSecretOutputs=r.secret_outputs),
-                propertyDependencies={
-                    key: pb.AnalyzerPropertyDependencies(urns=[d.urn(env) for d in deps])
-                    for key, deps in r.deps.items()
-                },
-            )
-            for r in resources
-        ]
-    )
-    urns = {r.urn(env) for r in resources}
-    found = [d for d in servicer.AnalyzeStack(request, None).diagnostics if d.policyName == rule]
+    assert isinstance(case.subject, list)
+    request = stack_request(servicer, case.env, case.subject)
+    urns = {r.urn(case.env) for r in case.subject}
+    found = [d for d in servicer.AnalyzeStack(request, None).diagnostics if d.policyName == case.rule]
     assert found
     assert all(d.urn in urns for d in found if not d.message.startswith("can't run policy")), found
