@@ -2383,14 +2383,91 @@ def test_every_rule_has_a_compliant_and_a_violating_case() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_a_rule_reports_exactly_its_violations_with_its_level(servicer: Any, case: Case) -> None:
+def found(servicer: Any, case: Case) -> list[tuple[str, str]]:
     if isinstance(case.subject, Res):
         prov = provider(case.tags) if case.tags is not None else None
-        found = analyze(servicer, case.rule, case.env, case.subject, prov)
-    else:
-        found = analyze_stack(servicer, case.rule, case.env, case.subject)
-    assert _matches(found, case.expected), found
+        return analyze(servicer, case.rule, case.env, case.subject, prov)
+    return analyze_stack(servicer, case.rule, case.env, case.subject)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_a_rule_reports_exactly_its_violations_with_its_level(servicer: Any, case: Case) -> None:
+    assert _matches(found(servicer, case), case.expected), found(servicer, case)
+
+
+# Each threshold `--policy-pack-config` sets, by the name docs/policy.md ("Thresholds") gives it, over
+# the stack's default: every case here is reported the other way round without it (CASES).
+CONFIGURED: list[tuple[dict[str, Any], Case]] = [
+    (
+        {"minimumDays": 30},
+        bad(
+            "log-retention/configured-minimum",
+            "staging",
+            Res(LOG_GROUP, {"name": "g", "retentionInDays": 14}),
+            "log group 'g' keeps 14 days; this stack keeps at least 30",
+        ),
+    ),
+    (
+        {"minimumDays": 10},
+        bad(
+            "secret-recovery-window/configured-minimum",
+            "staging",
+            Res(SECRET, {"name": "s", "recoveryWindowInDays": 7}),
+            WINDOW_MIN.format(d=7, n=10),
+        ),
+    ),
+    ({"required": False}, ok("s3-versioning/not-required", "prod", Res(VERSIONING, {}, "v"))),
+    ({"versioning": False}, ok("s3-bucket-controls/versioning-not-required", "qa", [B1, *controls(B1)])),
+    ({"required": False}, ok("data-protected/not-required", "prod", Res(SECRET, {}, "sec"))),
+    ({"backups": False}, ok("atlas-backups/not-required", "qa", Res(ATLAS, {"name": "c"}))),
+    (
+        {"pointInTime": False},
+        ok("atlas-backups/no-point-in-time", "prod", Res(ATLAS, {"name": "c", "backupEnabled": True})),
+    ),
+    ({"required": False}, ok("elasticache-multi-az/not-required", "qa", Res(REDIS, {}))),
+    (
+        {"required": False},
+        ok(
+            "alb-http-redirects-to-https/not-required",
+            "prod",
+            Res(LISTENER, {"protocol": "HTTP", "defaultActions": [FORWARD]}, "l"),
+        ),
+    ),
+    ({"required": False}, ok("elb-deletion-protection/not-required", "staging", Res(LB, {"name": "b"}))),
+    ({"required": False}, ok("elb-access-logs/not-required", "prod", Res(LB, {"name": "b"}))),
+    (
+        {"allowed": True},
+        ok(
+            "ecs-no-public-ip/allowed",
+            "qa",
+            Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        ),
+    ),
+    (
+        {"ceiling": {"cpu": 1024, "memory": 2048}},
+        ok("cost-ceiling/raised", "dev", Res(TASK, {"family": "t", "cpu": "1024", "memory": "1536"})),
+    ),
+    (
+        {"floor": {"cpu": 1024, "redisNodeType": "cache.t4g.medium"}},
+        bad(
+            "capacity-floor/raised",
+            "prod",
+            Res(TASK, {"family": "t", "cpu": "512", "memory": "1024"}),
+            FLOOR_MSG.format(k="cpu", v="512", b=1024),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("properties", "case"), CONFIGURED, ids=[c.id for _, c in CONFIGURED])
+def test_a_configured_threshold_is_the_one_applied(servicer: Any, properties: dict[str, Any], case: Case) -> None:
+    level = policy.LEVEL_OF[RULES[case.rule][3]]
+    config = pb.PolicyConfig(enforcementLevel=level, properties=_struct(properties))
+    servicer.Configure(pb.ConfigureAnalyzerRequest(policyConfig={case.rule: config}), None)
+    try:
+        assert _matches(found(servicer, case), case.expected), found(servicer, case)
+    finally:
+        servicer.Configure(pb.ConfigureAnalyzerRequest(), None)
 
 
 def test_the_stack_s_decrypted_secrets_are_not_kept(servicer: Any) -> None:

@@ -14,7 +14,7 @@ from pulumi_policy import ResourceValidationArgs
 
 from marin import catalogue
 
-from ._common import ADVISORY, get, resource_rule, setting, stack_says, token
+from ._common import ADVISORY, get, num, resource_rule, setting, stack_says, token
 
 TASK = token(aws.ecs.TaskDefinition)
 REDIS = token(aws.elasticache.ReplicationGroup)
@@ -60,7 +60,7 @@ def _compare(args: ResourceValidationArgs, bound: dict[str, Any], sign: int, wha
         else:
             over = (size - limit) * sign > 0
         if over:
-            yield f"{key} {size if isinstance(size, str) else f'{size:g}'} is {what} {limit}"
+            yield f"{key} {num(size)} is {what} {num(limit)}"
 
 
 def _ceiling(args: ResourceValidationArgs, env: str) -> Iterator[str]:
