@@ -1094,6 +1094,33 @@ CASES: list[Case] = [
             "bp",
         ),
     ),
+    # IAM action names are case-insensitive, resource names are not (IAM User Guide, "IAM JSON policy
+    # elements: Action" and "...: Resource")
+    ok(
+        "s3-tls-only/action-in-any-case",
+        "dev",
+        Res(BUCKET_POLICY, {"bucket": "b1", "policy": _doc(TLS_DENY | {"Action": "S3:*"})}, "bp"),
+    ),
+    bad(
+        "s3-tls-only/bucket-in-other-case",
+        "dev",
+        Res(
+            BUCKET_POLICY,
+            {"bucket": "b1", "policy": _doc(TLS_DENY | {"Resource": ["arn:aws:s3:::B1", "arn:aws:s3:::B1/*"]})},
+            "bp",
+        ),
+        NO_TLS,
+    ),
+    bad(
+        "s3-tls-only/deny-without-condition",
+        "dev",
+        Res(
+            BUCKET_POLICY,
+            {"bucket": "b1", "policy": _doc({k: v for k, v in TLS_DENY.items() if k != "Condition"})},
+            "bp",
+        ),
+        NO_TLS,
+    ),
     ok(
         "s3-versioning/enabled-protected",
         "staging",
@@ -1162,6 +1189,18 @@ CASES: list[Case] = [
         [B1, B2, on(B2, BLOCK, ALL_BLOCKED | {"bucket": "b1"}), *controls(B1)[1:]],
         MISSING.format(b="b1", w="public access block"),
         MISSING.format(b="b2", w="default encryption, bucket policy"),
+    ),
+    ok(
+        "s3-bucket-controls/by-name-after-another-bucket-s",
+        "dev",
+        [
+            B1,
+            B2,
+            on(B2, BLOCK, ALL_BLOCKED, "b2-block"),
+            literal(BLOCK, "b1", ALL_BLOCKED),
+            *controls(B1)[1:],
+            *controls(B2)[1:],
+        ],
     ),
     bad(
         "s3-bucket-controls/v2-none",
@@ -1340,6 +1379,12 @@ CASES: list[Case] = [
     ),
     # no-open-ingress-ports: rules open to the internet only on 80 or 443; no inline rule from anywhere
     ok("no-open-ingress-ports/internet-443", "dev", Res(INGRESS, _ingress("0.0.0.0/0", 443, 443), "web")),
+    # a protocol by its number (EC2 API, IpPermission.IpProtocol): 6 is TCP
+    ok(
+        "no-open-ingress-ports/internet-443-tcp-by-number",
+        "dev",
+        Res(INGRESS, _ingress("0.0.0.0/0", 443, 443) | {"ipProtocol": "6"}, "web"),
+    ),
     ok("no-open-ingress-ports/internet-v6-80", "dev", Res(INGRESS, _ingress("::/0", 80, 80, "cidrIpv6"), "web")),
     ok("no-open-ingress-ports/private-22", "dev", Res(INGRESS, _ingress("10.0.0.0/8", 22, 22), "ssh")),
     bad(
@@ -2294,6 +2339,18 @@ CASES: list[Case] = [
         "alb-http-redirects-to-https/http-no-action-unconfigured",
         "qa",
         Res(LISTENER, {"protocol": "HTTP", "defaultActions": []}, "l"),
+        PLAIN_HTTP,
+    ),
+    # a redirect keeps the request's protocol unless it names another (ELB guide, "Listener rules":
+    # redirect actions, protocol "#{protocol}")
+    bad(
+        "alb-http-redirects-to-https/redirect-keeps-http",
+        "prod",
+        Res(
+            LISTENER,
+            {"protocol": "HTTP", "defaultActions": [REDIRECT | {"redirect": {"protocol": "#{protocol}"}}]},
+            "l",
+        ),
         PLAIN_HTTP,
     ),
     bad(
