@@ -968,6 +968,21 @@ CASES: list[Case] = [
         FLOOR_MSG.format(k="atlasInstanceSize", v="M0", b="M10"),
     ),
     ok("capacity-floor/atlas-above", "prod", Res(ATLAS, _atlas("M60"))),
+    # sizes left out are read as none (0, or no type), and reported
+    bad(
+        "capacity-floor/no-task-sizes",
+        "prod",
+        Res(TASK, {"family": "t"}),
+        FLOOR_MSG.format(k="cpu", v="0", b=512),
+        FLOOR_MSG.format(k="memory", v="0", b=1024),
+    ),
+    bad("capacity-floor/no-node-type", "qa", Res(REDIS, {}), UNLISTED.format(k="redisNodeType", v="")),
+    bad(
+        "capacity-floor/no-replication-spec",
+        "prod",
+        Res(ATLAS, {"name": "c"}),
+        UNLISTED.format(k="atlasInstanceSize", v=""),
+    ),
     ok("capacity-floor/not-highly-available", "dev", Res(TASK, {"family": "t", "cpu": "256", "memory": "512"})),
     # s3-block-public-access: each control on its own resource, before it exists
     ok("s3-block-public-access/all-blocked", "dev", Res(BLOCK, ALL_BLOCKED, "pab")),
@@ -1422,6 +1437,23 @@ CASES: list[Case] = [
         Res(GROUP, {"ingress": [{}, {"cidrBlocks": ["0.0.0.0/0"], "protocol": "-1"}]}, "sg"),
         OPEN_PORTS.format(w="sg (inline)", c="0.0.0.0/0", p="all traffic"),
     ),
+    bad(
+        "no-open-ingress-ports/inline-tcp-22",
+        "dev",
+        Res(
+            GROUP,
+            {"name": "g", "ingress": [{"cidrBlocks": ["0.0.0.0/0"], "protocol": "tcp", "fromPort": 22, "toPort": 22}]},
+        ),
+        OPEN_PORTS.format(w="g (inline)", c="0.0.0.0/0", p="tcp 22-22"),
+    ),
+    # the internet is public and wider than /8 (IPv4); a CIDR with host bits set is read as its network
+    ok("no-open-ingress-ports/public-slash-8", "dev", Res(INGRESS, _ingress("11.0.0.0/8", 22, 22), "wide")),
+    bad(
+        "no-open-ingress-ports/internet-with-host-bits",
+        "dev",
+        Res(INGRESS, _ingress("1.2.3.4/0", 22, 22), "odd"),
+        OPEN_PORTS.format(w="odd", c="1.2.3.4/0", p="tcp 22-22"),
+    ),
     ok("no-open-ingress-ports/not-a-group", "dev", Res(BUCKET, {"ingress": [{"cidrBlocks": ["0.0.0.0/0"]}]})),
     # ingress as EC2 reads it: protocol -1 opens every port whatever the range says
     # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html), the legacy
@@ -1589,6 +1621,11 @@ CASES: list[Case] = [
         ],
         "can't read prefix list pl-0abc of legacy: not defined in this stack",
         "can't read prefix list pl-0def of sg: not defined in this stack",
+    ),
+    ok(
+        "ingress-prefix-lists-readable/legacy-egress",
+        "prod",
+        [Res(LEGACY, {"type": "egress", "prefixListIds": ["pl-0abc"], "protocol": "tcp"}, "out")],
     ),
     ok(
         "ingress-prefix-lists-readable/own-list",
@@ -1903,6 +1940,52 @@ CASES: list[Case] = [
             },
             "k",
         ),
+    ),
+    # only an Allow admits anyone (a Deny of everyone narrows), and a NotPrincipal Allow admits everyone
+    # else (IAM User Guide, "IAM JSON policy elements: NotPrincipal"); a NotAction grants all but its actions
+    ok(
+        "no-public-principal/deny-everyone",
+        "prod",
+        Res(KEY, {"policy": _doc({"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"})}, "k"),
+    ),
+    bad(
+        "no-public-principal/allow-after-deny",
+        "prod",
+        Res(
+            KEY,
+            {
+                "policy": _doc(
+                    {"Effect": "Deny", "Principal": "*", "Action": "kms:Delete*", "Resource": "*"},
+                    {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+                )
+            },
+            "k",
+        ),
+        PUBLIC.format(w="k", a="kms:Decrypt"),
+    ),
+    bad(
+        "no-public-principal/not-principal",
+        "prod",
+        Res(
+            ROLE,
+            {
+                "assumeRolePolicy": _doc(
+                    {"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "sts:AssumeRole"}
+                )
+            },
+            "r",
+        ),
+        PUBLIC.format(w="r", a="sts:AssumeRole"),
+    ),
+    bad(
+        "no-public-principal/not-action",
+        "prod",
+        Res(
+            KEY,
+            {"policy": _doc({"Effect": "Allow", "Principal": "*", "NotAction": "kms:Decrypt", "Resource": "*"})},
+            "k",
+        ),
+        PUBLIC.format(w="k", a="all but kms:Decrypt"),
     ),
     ok(
         "no-public-principal/service-principal",
@@ -2498,6 +2581,15 @@ CONFIGURED: list[tuple[dict[str, Any], Case]] = [
             "ecs-no-public-ip/allowed",
             "qa",
             Res(SERVICE, {"name": "s", "networkConfiguration": {"assignPublicIp": True}}),
+        ),
+    ),
+    (
+        {"ceiling": {"memory": 2047}},
+        bad(
+            "cost-ceiling/one-above-configured",
+            "dev",
+            Res(TASK, {"family": "t", "cpu": "512", "memory": "2048"}),
+            CEIL.format(k="memory", v="2048", b=2047),
         ),
     ),
     (

@@ -236,8 +236,9 @@ def _no_public_principal(args: ResourceValidationArgs, env: str) -> Iterator[str
         condition = s.get("Condition")
         keys = [str(k).lower() for op in condition for k in _plain(condition[op]) or []] if _is_map(condition) else []
         if (everyone(s.get("Principal")) or "NotPrincipal" in s) and not set(keys) & set(NARROWING):
+            what = _plain(s["Action"]) if "Action" in s else f"all but {_plain(s.get('NotAction'))}"
             yield (
-                f"resource policy of {args.name} allows any principal {_plain(s.get('Action') or s.get('NotAction'))}; "
+                f"resource policy of {args.name} allows any principal {what}; "
                 "narrow it with a condition on aws:PrincipalAccount, aws:PrincipalOrgID or sts:ExternalId"
             )
 
