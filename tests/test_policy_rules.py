@@ -611,6 +611,7 @@ def outputs(**values: Any) -> Res:
 
 LOGGING = token(aws.s3.BucketLogging)
 LOGS = bucket("logs")
+LOGS_BY_ID = bucket("logs", id="logs-id")
 NO_LOGS = "bucket {b!r} sends no server access logs; the stack protects its data"
 LOG_SSE = (
     "bucket {b!r} receives access logs but encrypts with {a}; ELB and S3 log delivery write only to SSE-S3 "
@@ -1281,12 +1282,47 @@ CASES: list[Case] = [
         NO_LOGS.format(b="logs"),
     ),
     # access-log-bucket-sse-s3: where ELB or S3 deliver logs, SSE-S3 and nothing else
+    # a log bucket whose id is not its name, matched by either; a load balancer naming its log bucket with a
+    # string, or by a dependency whose value preview does not know yet
+    ok(
+        "s3-bucket-logging/target-by-name-not-id",
+        "prod",
+        [B1, LOGS_BY_ID, on(B1, LOGGING, {"targetBucket": "logs", "targetPrefix": "s3/"})],
+    ),
+    ok("s3-bucket-logging/target-by-id", "prod", [B1, LOGS_BY_ID, on(B1, LOGGING, {"targetBucket": "logs-id"})]),
+    ok(
+        "s3-bucket-logging/alb-log-bucket-by-name",
+        "prod",
+        [
+            LOGS,
+            Res(token(aws.alb.LoadBalancer), {"name": "alb", "accessLogs": {"enabled": True, "bucket": "logs"}}, "alb"),
+        ],
+    ),
+    ok(
+        "s3-bucket-logging/alb-log-bucket-unknown-in-preview",
+        "prod",
+        [
+            LOGS,
+            Res(
+                token(aws.alb.LoadBalancer),
+                {"name": "alb", "accessLogs": {"enabled": True, "bucket": UNKNOWN}},
+                "alb",
+                deps={"accessLogs": [LOGS]},
+            ),
+        ],
+    ),
     ok("access-log-bucket-sse-s3/sse-s3", "dev", [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("AES256"))]),
     ok("access-log-bucket-sse-s3/kms-on-no-log-bucket", "dev", [B1, on(B1, SSE, sse("aws:kms"))]),
     bad(
         "access-log-bucket-sse-s3/kms-on-s3-log-bucket",
         "dev",
         [B1, LOGS, logging_into(LOGS, B1), on(LOGS, SSE, sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    bad(
+        "access-log-bucket-sse-s3/kms-by-name",
+        "dev",
+        [B1, LOGS, logging_into(LOGS, B1), literal(SSE, "logs", sse("aws:kms"))],
         LOG_SSE.format(b="logs", a="aws:kms"),
     ),
     bad(
