@@ -612,6 +612,7 @@ def outputs(**values: Any) -> Res:
 LOGGING = token(aws.s3.BucketLogging)
 LOGS = bucket("logs")
 LOGS_BY_ID = bucket("logs", id="logs-id")
+B1_BY_ID = bucket("b1", id="b1-id")
 NO_LOGS = "bucket {b!r} sends no server access logs; the stack protects its data"
 LOG_SSE = (
     "bucket {b!r} receives access logs but encrypts with {a}; ELB and S3 log delivery write only to SSE-S3 "
@@ -1183,6 +1184,11 @@ CASES: list[Case] = [
     ),
     ok("s3-bucket-controls/control-by-name", "dev", [B1, literal(BLOCK, "b1", ALL_BLOCKED), *controls(B1)[1:]]),
     ok(
+        "s3-bucket-controls/control-by-name-not-id",
+        "dev",
+        [B1_BY_ID, literal(BLOCK, "b1", ALL_BLOCKED), *controls(B1_BY_ID)[1:]],
+    ),
+    ok(
         "s3-bucket-controls/control-by-id",
         "dev",
         [bucket("b1", id="b1-id"), literal(BLOCK, "b1-id", ALL_BLOCKED), *controls(B1)[1:]],
@@ -1322,7 +1328,13 @@ CASES: list[Case] = [
     bad(
         "access-log-bucket-sse-s3/kms-by-name",
         "dev",
-        [B1, LOGS, logging_into(LOGS, B1), literal(SSE, "logs", sse("aws:kms"))],
+        [B1, LOGS_BY_ID, logging_into(LOGS_BY_ID, B1), literal(SSE, "logs", sse("aws:kms"))],
+        LOG_SSE.format(b="logs", a="aws:kms"),
+    ),
+    bad(
+        "access-log-bucket-sse-s3/kms-by-id",
+        "dev",
+        [B1, LOGS_BY_ID, logging_into(LOGS_BY_ID, B1), literal(SSE, "logs-id", sse("aws:kms"))],
         LOG_SSE.format(b="logs", a="aws:kms"),
     ),
     bad(
@@ -1828,6 +1840,58 @@ CASES: list[Case] = [
         Res(ROLE, {"inlinePolicies": [{"name": "all", "policy": _doc(_allow("*", "*"))}]}, "r"),
         ADMIN.format(w="inline policy 'all' of r"),
     ),
+    # a statement skipped (no Effect; a Deny under a condition) leaves the next ones read
+    bad(
+        "iam-no-full-admin/after-a-statement-without-effect",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Sid": "x"}, _allow("*", "*"))}, "p"),
+        ADMIN.format(w="policy of p"),
+    ),
+    bad(
+        "iam-no-full-admin/after-a-conditional-deny",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {
+                        "Effect": "Deny",
+                        "Action": "*",
+                        "Resource": "*",
+                        "Condition": {"Bool": {"aws:ViaAWSService": "true"}},
+                    },
+                    _allow("*", "*"),
+                )
+            },
+            "p",
+        ),
+        ADMIN.format(w="policy of p"),
+    ),
+    ok(
+        "iam-no-full-admin/not-resource-everything",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc({"Effect": "Allow", "Action": "*", "NotResource": "*"})}, "p"),
+    ),
+    # every resource of one region is probed there; the global services' resources of an account are not all
+    bad(
+        "iam-no-full-admin/every-resource-of-a-region",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    {"Effect": "Allow", "NotAction": "secretsmanager:*", "Resource": "arn:aws:*:eu-west-1:*:*"}
+                )
+            },
+            "p",
+        ),
+        ADMIN.format(w="policy of p"),
+    ),
+    ok(
+        "iam-no-full-admin/global-resources-of-an-account",
+        "prod",
+        Res(ROLE_POLICY, {"policy": _doc(_allow("*", "arn:aws:*::123456789012:*"))}, "p"),
+    ),
     bad(
         "iam-no-full-admin/user-policy",
         "prod",
@@ -1913,6 +1977,22 @@ CASES: list[Case] = [
         ),
         ESCALATES.format(w="policy of p", a="iam:AttachRolePolicy, iam:PassRole"),
     ),
+    bad(
+        "iam-no-privilege-escalation/on-users-groups-and-policies",
+        "prod",
+        Res(
+            ROLE_POLICY,
+            {
+                "policy": _doc(
+                    _allow("iam:CreateAccessKey", "arn:aws:iam::*:user/*"),
+                    _allow("iam:PutGroupPolicy", "arn:aws:iam::*:group/*"),
+                    _allow("iam:CreatePolicyVersion", "arn:aws:iam::*:policy/*"),
+                )
+            },
+            "p",
+        ),
+        ESCALATES.format(w="policy of p", a="iam:PutGroupPolicy, iam:CreatePolicyVersion, iam:CreateAccessKey"),
+    ),
     ok(
         "iam-no-privilege-escalation/pass-own-role",
         "prod",
@@ -1979,6 +2059,20 @@ CASES: list[Case] = [
     ),
     # only an Allow admits anyone (a Deny of everyone narrows), and a NotPrincipal Allow admits everyone
     # else (IAM User Guide, "IAM JSON policy elements: NotPrincipal"); a NotAction grants all but its actions
+    bad(
+        "no-public-principal/parsed-document-actions",
+        "prod",
+        Res(
+            KEY,
+            {
+                "policy": {
+                    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "kms:Encrypt"]}]
+                }
+            },
+            "k",
+        ),
+        PUBLIC.format(w="k", a="['kms:Decrypt', 'kms:Encrypt']"),
+    ),
     ok(
         "no-public-principal/deny-everyone",
         "prod",
@@ -2050,6 +2144,11 @@ CASES: list[Case] = [
         [Res(ROLE, {"managedPolicyArns": ["arn:aws:iam::aws:policy/NoSuchPolicyYet"]}, "r")],
         "can't read arn:aws:iam::aws:policy/NoSuchPolicyYet attached by r: "
         "not AWS-managed (moto's copy) nor in this stack",
+    ),
+    ok(
+        "iam-policies-readable/own-policy-unknown-in-preview",
+        "prod",
+        [OWN_POLICY, Res(ATTACHMENT, {"role": "r", "policyArn": UNKNOWN}, "by-dep", deps={"policyArn": [OWN_POLICY]})],
     ),
     ok(
         "iam-policies-readable/own-and-managed",
@@ -2595,6 +2694,7 @@ CONFIGURED: list[tuple[dict[str, Any], Case]] = [
     ({"required": False}, ok("s3-versioning/not-required", "prod", Res(VERSIONING, {}, "v"))),
     ({"versioning": False}, ok("s3-bucket-controls/versioning-not-required", "qa", [B1, *controls(B1)])),
     ({"required": False}, ok("data-protected/not-required", "prod", Res(SECRET, {}, "sec"))),
+    ({"required": False}, ok("s3-bucket-logging/not-required", "qa", [B1])),
     ({"backups": False}, ok("atlas-backups/not-required", "qa", Res(ATLAS, {"name": "c"}))),
     (
         {"pointInTime": False},
@@ -2663,6 +2763,19 @@ def test_the_stack_s_decrypted_secrets_are_not_kept(servicer: Any) -> None:
     assert "sk-live-X" not in json.dumps(config)
     assert encrypted == ["marin:transcriptionApiKey"]
     assert config["marin:protectData"] == "false"
+
+
+def test_a_stack_the_engine_did_not_configure_is_checked_as_protected(
+    servicer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An engine that sends no ConfigureStack (older CLIs): the stack's config is unknown, and the
+    strict reading applies, as for a stack whose config holds neither key."""
+    monkeypatch.delattr(type(servicer), "stack_config", raising=False)
+    r = Res(LOG_GROUP, {"name": "g", "retentionInDays": 7})
+    request = pb.AnalyzeRequest(type=r.type, urn=r.urn("dev"), name=r.name, properties=_struct(r.props))
+    assert _found(servicer.Analyze(request, None), request.urn, "log-retention") == [
+        ("log group 'g' keeps 7 days; this stack keeps at least 14", M)
+    ]
 
 
 def test_an_empty_stack_breaks_no_rule(servicer: Any) -> None:

@@ -141,20 +141,15 @@ def everyone(principal: Any) -> bool:
 
 
 def _matches(patterns: list[str], value: str) -> bool:
-    return IAMPolicyStatement({"Effect": "Allow", "Action": patterns}).is_action_permitted(value) is (
-        PermissionResult.PERMITTED
-    )
+    """moto's wildcard matching (a statement without Resource: the answer is the action's alone)."""
+    return IAMPolicyStatement({"Action": patterns}).is_action_permitted(value) is PermissionResult.PERMITTED
 
 
 def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> bool:
-    """Whether the statements allow `action` on `resource` (moto's evaluation; NotResource resolved
-    here, as moto reads a statement without `Resource` as a trust policy's)."""
-    applicable = []
-    for s in statements:
-        if "NotResource" not in s:
-            applicable.append(s)
-        elif not _matches(s["NotResource"], resource):
-            applicable.append({k: v for k, v in s.items() if k != "NotResource"} | {"Resource": ["*"]})
+    """Whether the statements allow `action` on `resource` (moto's evaluation). A NotResource
+    statement applies where it does not name the resource; moto, which does not read NotResource,
+    then reads it as a statement without Resource (a trust policy's): on every resource."""
+    applicable = [s for s in statements if "NotResource" not in s or not _matches(s["NotResource"], resource)]
     policy = IAMPolicy(json.dumps({"Statement": applicable}))
     return policy.is_action_permitted(action.lower(), resource) is PermissionResult.PERMITTED
 
@@ -162,7 +157,7 @@ def _allows(statements: list[dict[str, Any]], action: str, resource: str) -> boo
 def _grants_action(statement: dict[str, Any], action: str) -> bool:
     if "NotAction" in statement:
         return not _matches(statement["NotAction"], action)
-    return _matches(statement.get("Action", []), action)
+    return _matches(statement["Action"], action)  # _statements keeps only those with one of the two
 
 
 @cache
@@ -173,7 +168,7 @@ def _aws_managed_policies() -> dict[str, Any]:
 
 def _aws_managed(arn: Any) -> Any:
     """The document of an AWS-managed policy by its ARN, from moto's copy; None when not there."""
-    found = AWS_MANAGED.fullmatch(arn) if isinstance(arn, str) else None
+    found = AWS_MANAGED.fullmatch(str(arn))
     managed = _aws_managed_policies().get(found.group(1)) if found else None
     return managed["Document"] if managed is not None else None
 
@@ -195,10 +190,10 @@ def _documents(args: ResourceValidationArgs) -> Iterator[tuple[str, Any]]:
 
 def _probes(statements: list[dict[str, Any]], template: str) -> list[str]:
     """`template` (a made-up resource) in every partition, region and account the statements'
-    ARNs name literally, and in a default one."""
+    Resource ARNs name literally, and in a default one (a NotResource names where it does not apply)."""
     places: set[tuple[str, ...]] = {DEFAULT_PLACE}
     for s in statements:
-        for arn in [*s["raw"].get("Resource", []), *s["raw"].get("NotResource", [])]:
+        for arn in s["raw"].get("Resource", []):
             parts = arn.split(":")
             if len(parts) >= 6 and parts[0] == "arn":
                 named = zip((parts[1], parts[3], parts[4]), DEFAULT_PLACE, strict=True)
