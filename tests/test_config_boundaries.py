@@ -386,6 +386,13 @@ NO_LIST += "FARGATE_ZONES, VPC_LINK_ZONES); allowed: " + COVERED + "us-west-1, u
             ],
         ),
         (
+            {"marin:ingress": "http-api", "marin:availabilityZoneIds": '["use1-az3", "use1-az7"]'},
+            [
+                "marin:availabilityZoneIds=['use1-az3', 'use1-az7']: use1-az3, use1-az7 not offered by every service "
+                "of the stack in us-east-1; allowed: use1-az1, use1-az2, use1-az4, use1-az5, use1-az6"
+            ],
+        ),
+        (
             {"marin:ingress": "alb", "marin:availabilityZoneIds": '["use1-az1", "use1-az2", "use1-az4"]'},
             [
                 "marin:availabilityZoneIds=['use1-az1', 'use1-az2', 'use1-az4'] with marin:azCount=2: allowed: "
@@ -420,6 +427,7 @@ NO_LIST += "FARGATE_ZONES, VPC_LINK_ZONES); allowed: " + COVERED + "us-west-1, u
         "alb-in-use1-az3",
         "http-api-outside-use1-az3",
         "http-api-in-use1-az3",
+        "http-api-in-two-zones-without-it",
         "more-zones-than-azs",
         "unlisted-region",
         "unlisted-region-http-api",

@@ -29,8 +29,9 @@ import pulumi_aws as aws
 import pulumi_mongodbatlas
 import pulumi_random
 import pytest
-from google.protobuf import struct_pb2
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb
+from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from offline import policy
 from policy.marin_policies._common import token
@@ -209,6 +210,24 @@ RULES: dict[str, tuple[str, str | None, str, str]] = {
     ),
     "ec2-imdsv2": ("Instances require IMDSv2", "EC2.8", "resource", M),
     "ec2-encrypted-volumes": ("Instances' volumes are encrypted", "EC2.3", "resource", M),
+}
+
+# rule: the `--policy-pack-config` properties docs/policy.md names for it ("The defaults").
+THRESHOLDS: dict[str, set[str]] = {
+    "log-retention": {"minimumDays"},
+    "secret-recovery-window": {"minimumDays"},
+    "data-protected": {"required"},
+    "s3-versioning": {"required"},
+    "s3-bucket-logging": {"required"},
+    "alb-http-redirects-to-https": {"required"},
+    "elb-deletion-protection": {"required"},
+    "elb-access-logs": {"required"},
+    "elasticache-multi-az": {"required"},
+    "s3-bucket-controls": {"versioning"},
+    "ecs-no-public-ip": {"allowed"},
+    "atlas-backups": {"backups", "pointInTime"},
+    "cost-ceiling": {"ceiling"},
+    "capacity-floor": {"floor"},
 }
 
 
@@ -403,7 +422,7 @@ def _matches(found: list[tuple[str, str]], expected: list[tuple[str, str]]) -> b
 def test_every_rule_has_its_documented_description_control_kind_and_level(servicer: Any) -> None:
     info = servicer.GetAnalyzerInfo(None, None)
     assert info.name == PACK
-    got = {}
+    got, thresholds = {}, {}
     for p in info.policies:
         control = p.framework.reference if p.HasField("framework") else None
         if control is not None:
@@ -413,7 +432,20 @@ def test_every_rule_has_its_documented_description_control_kind_and_level(servic
             assert list(p.tags) == []
         kind = "stack" if p.policy_type == pb.POLICY_TYPE_STACK else "resource"
         got[p.name] = (p.description, control, kind, policy.LEVELS[p.enforcementLevel])
+        if p.HasField("configSchema"):
+            properties = json_format.MessageToDict(p.configSchema.properties)
+            assert all("default" not in v for v in properties.values()), p.name  # the engine would send it
+            thresholds[p.name] = set(properties)
     assert got == RULES
+    assert thresholds == THRESHOLDS
+
+
+def test_loading_the_pack_again_keeps_one_stack_config_wrapper() -> None:
+    """The pack's `__main__.py` wraps ConfigureStack on every load; a second load leaves it as it is."""
+    with fresh_servicer():
+        wrapped = _PolicyAnalyzerServicer.ConfigureStack
+    with fresh_servicer():
+        assert _PolicyAnalyzerServicer.ConfigureStack is wrapped
 
 
 def test_a_configured_level_is_the_one_reported() -> None:
@@ -2804,8 +2836,8 @@ def test_a_rule_keeps_the_level_it_is_built_with() -> None:
     """The builders pass the level through (the pack's own rules are all mandatory but one)."""
     common = importlib.import_module("policy.marin_policies._common")
     advisory, mandatory = common.ADVISORY, common.MANDATORY
-    assert common.stack_rule("s", "d", lambda args, env: iter(()), level=advisory).enforcement_level == advisory
-    assert common.stack_rule("s", "d", lambda args, env: iter(())).enforcement_level == mandatory
+    assert common.stack_rule("s", "d", lambda args: iter(()), level=advisory).enforcement_level == advisory
+    assert common.stack_rule("s", "d", lambda args: iter(())).enforcement_level == mandatory
     assert common.resource_rule("r", "d", (), lambda args, env: iter(()), level=advisory).enforcement_level == advisory
     assert common.resource_rule("r", "d", (), lambda args, env: iter(())).enforcement_level == mandatory
 

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeGuard, TypeVar
 
-from pulumi.type_token import get_type_token
 from pulumi_policy import (
     EnforcementLevel,
     PolicyComplianceFramework,
@@ -19,6 +18,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UnknownValueError
+
+from marin.sdk import token  # noqa: F401 - the one copy; the rules import it from here
 
 T = TypeVar("T")
 PROJECT = "marin"
@@ -82,15 +83,6 @@ def setting(args: ResourceValidationArgs | StackValidationArgs, name: str, defau
     return args.get_config().get(name, default)
 
 
-def token(cls: type) -> str:
-    """A resource type's token from its SDK class (`token(aws.iam.RolePolicy)`): a provider upgrade
-    that renames the type is then a pyright error, not a rule that silently matches nothing."""
-    found = get_type_token(cls)
-    if found is None:
-        raise TypeError(f"{cls.__name__} carries no Pulumi type token")
-    return found
-
-
 def environment(urn: str) -> str:
     """`urn:pulumi:<stack>::marin::...` -> the stack name, which is the environment."""
     return urn.partition("::")[0].rpartition(":")[2]
@@ -116,7 +108,7 @@ def _metadata(name: str, description: str, control: str | None, level: Enforceme
 
 
 Check = Callable[[ResourceValidationArgs, str], Iterable[str]]
-StackCheck = Callable[[StackValidationArgs, str], Iterable[tuple[str, str]]]
+StackCheck = Callable[[StackValidationArgs], Iterable[tuple[str, str]]]
 """Yields (URN of the resource at fault, message): every diagnostic names its resource."""
 
 
@@ -159,8 +151,7 @@ def stack_rule(
     """A rule over the whole stack (several resources together)."""
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        env = environment(args.resources[0].urn) if args.resources else ""
-        for urn, message in check(args, env):
+        for urn, message in check(args):
             report(message, urn)
 
     return StackValidationPolicy(

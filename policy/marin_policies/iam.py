@@ -238,7 +238,7 @@ def _no_public_principal(args: ResourceValidationArgs, env: str) -> Iterator[str
             )
 
 
-def _unreadable(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _unreadable(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     """Policies attached by ARN that are neither in moto's copy of the AWS-managed ones nor a policy
     of this stack (whose document `iam-*` reads on its own resource): nothing checks them."""
     policies = [r for r in args.resources if r.resource_type == token(aws.iam.Policy)]

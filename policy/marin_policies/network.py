@@ -79,7 +79,7 @@ def _open_ports(args: ResourceValidationArgs, env: str) -> Iterator[str]:
             yield from _open(who, cidrs, rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"))
 
 
-def _open_ingress(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _open_ingress(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     def one(rule: Any) -> Iterator[tuple[str, str]]:
         p = rule.props
         if rule.resource_type == LEGACY_RULE:
@@ -118,7 +118,7 @@ def _prefix_lists(rule: Any) -> list[Any]:
     return [pl for inline in p.get("ingress") or [] for pl in inline.get("prefixListIds") or []]
 
 
-def _unread_prefix_lists(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _unread_prefix_lists(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     """Ingress from a prefix list the stack does not define: its entries cannot be checked."""
     ours = of_type(args, PREFIX_LIST)
 
@@ -139,7 +139,7 @@ def _default_closed(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         yield "the default security group allows traffic"
 
 
-def _default_managed(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _default_managed(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     vpcs = of_type(args, token(aws.ec2.Vpc))
     if vpcs and not of_type(args, DEFAULT_GROUP):
         yield vpcs[0].urn, "the VPC's default security group is not managed (and emptied)"

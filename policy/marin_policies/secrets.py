@@ -79,7 +79,7 @@ def _secret_values(args: StackValidationArgs) -> tuple[dict[str, str], UnknownVa
     return values, unknown
 
 
-def _outputs(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _outputs(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     secrets, unknown = _secret_values(args)
     stacks = [r for r in args.resources if r.resource_type == "pulumi:pulumi:Stack"]
 

@@ -98,7 +98,7 @@ def _versioning(args: ResourceValidationArgs, env: str) -> Iterator[str]:
         yield f"bucket versioning {args.name} is {status}; the stack protects its data"
 
 
-def _controls(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _controls(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     """Every bucket has each control attached (versioning where the stack protects its data)."""
     wanted = {BLOCK: "public access block", SSE: "default encryption", POLICY: "bucket policy"}
     if setting(args, "versioning", stack_says("protectData")):
@@ -136,7 +136,7 @@ def _logs_inline(bucket: Any) -> bool:
     return False
 
 
-def _bucket_logging(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _bucket_logging(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     """Every bucket sends server access logs somewhere, but the buckets that receive logs."""
     if not setting(args, "required", stack_says("protectData")):
         return iter(())
@@ -150,7 +150,7 @@ def _bucket_logging(args: StackValidationArgs, env: str) -> Iterator[tuple[str, 
     return decide_each(of_type(args, *BUCKETS), one)
 
 
-def _log_bucket_encryption(args: StackValidationArgs, env: str) -> Iterator[tuple[str, str]]:
+def _log_bucket_encryption(args: StackValidationArgs) -> Iterator[tuple[str, str]]:
     """A bucket that receives access logs encrypts with SSE-S3: ELB delivers to no other (ELB User
     Guide, "Enable access logs", bucket requirements), nor do S3 server access logs."""
 
