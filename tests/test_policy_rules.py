@@ -1327,6 +1327,12 @@ CASES: list[Case] = [
         "prod",
         [B1, LOGS_BY_ID, on(B1, LOGGING, {"targetBucket": "logs", "targetPrefix": "s3/"})],
     ),
+    ok(
+        "s3-bucket-logging/source-by-name-not-id",
+        "prod",
+        [B1_BY_ID, LOGS, literal(LOGGING, "b1", {"targetBucket": "logs"})],
+    ),
+    ok("s3-bucket-logging/source-by-id", "prod", [B1_BY_ID, LOGS, literal(LOGGING, "b1-id", {"targetBucket": "logs"})]),
     ok("s3-bucket-logging/target-by-id", "prod", [B1, LOGS_BY_ID, on(B1, LOGGING, {"targetBucket": "logs-id"})]),
     ok(
         "s3-bucket-logging/alb-log-bucket-by-name",
@@ -1673,6 +1679,33 @@ CASES: list[Case] = [
         note("no-open-ingress"),
     ),
     bad(
+        "no-open-ingress/legacy-rule-v6",
+        "dev",
+        [
+            SERVICES,
+            Res(
+                LEGACY,
+                {"type": "ingress", "protocol": "tcp", "fromPort": 22, "toPort": 22, "ipv6CidrBlocks": ["::/0"]},
+                "legacy6",
+                deps={"securityGroupId": [SERVICES]},
+            ),
+        ],
+        OPEN_MSG.format(r="legacy6", c="::/0", p=22, g="marin-dev-services-sg"),
+    ),
+    ok(
+        "no-open-ingress/legacy-443-on-alb",
+        "dev",
+        [
+            ALB,
+            Res(
+                LEGACY,
+                {"type": "ingress", "protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]},
+                "legacy",
+                deps={"securityGroupId": [ALB]},
+            ),
+        ],
+    ),
+    bad(
         "no-open-ingress/legacy-rule",
         "dev",
         [
@@ -1685,6 +1718,20 @@ CASES: list[Case] = [
             ),
         ],
         OPEN_MSG.format(r="legacy", c="0.0.0.0/0", p=443, g="marin-dev-services-sg"),
+    ),
+    bad(
+        "ingress-prefix-lists-readable/unknown-list-on-our-group",
+        "prod",
+        [
+            SERVICES,
+            Res(
+                INGRESS,
+                {"prefixListId": "pl-0abc", "ipProtocol": "tcp", "fromPort": 22, "toPort": 22},
+                "ssh",
+                deps={"securityGroupId": [SERVICES]},
+            ),
+        ],
+        "can't read prefix list pl-0abc of ssh: not defined in this stack",
     ),
     bad(
         "ingress-prefix-lists-readable/unknown-list",

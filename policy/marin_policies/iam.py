@@ -95,9 +95,8 @@ AWS_MANAGED = re.compile(r"arn:aws[a-z-]*:iam::aws:policy/(?:.+/)?([^/]+)")
 
 
 def _plain(value: Any) -> Any:
-    """The analyzer's Mapping / Sequence proxies as dicts and lists (what moto reads)."""
-    if _is_map(value):
-        return {k: _plain(value[k]) for k in value}
+    """The analyzer's Sequence proxies as lists (what moto reads and the messages print); a
+    Mapping proxy is read for its keys only, as it is."""
     if _is_seq(value):
         return [_plain(v) for v in value]
     return value
