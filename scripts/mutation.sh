@@ -5,7 +5,7 @@
 # MUTMUT_CHILDREN=2 halves it on a machine nobody else is using. Without arguments it starts
 # from scratch; `--resume` keeps the verdicts in mutants/ and runs what is left; other arguments
 # go to `mutmut run` (e.g. "marin.cost*" to iterate on one module, or one mutant's name to rerun
-# it after a new test), their cached verdicts forgotten first so that they really run again.
+# it after a new test: mutmut reruns a named mutant, and lets a verdict stand only for the rest).
 # Prints survival per module; docs/testing.md records the last figures and the equivalent survivors.
 #
 # `--components [--resume]`: the second pass, the security-relevant tiers of components/ against
@@ -42,21 +42,6 @@ if [ "${1:-}" = "--resume" ]; then
   shift
 elif [ "$#" -eq 0 ]; then
   rm -rf mutants
-else  # named mutants: forget their verdicts (mutmut keeps one while its function is unchanged, new tests or not)
-  .venv/bin/python - "$@" <<'PY'
-import fnmatch
-import json
-import pathlib
-import sys
-
-for meta in pathlib.Path("mutants").rglob("*.meta"):
-    data = json.loads(meta.read_text(encoding="utf-8"))
-    codes = data["exit_code_by_key"]
-    named = [k for k in codes if any(fnmatch.fnmatch(k, pattern) for pattern in sys.argv[1:])]
-    if named:
-        codes.update(dict.fromkeys(named))
-        meta.write_text(json.dumps(data), encoding="utf-8")
-PY
 fi
 .venv/bin/mutmut run --max-children "${MUTMUT_CHILDREN:-1}" "$@" || true
 .venv/bin/mutmut results --all true > .mutmut-results.txt || true
