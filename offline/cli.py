@@ -44,6 +44,7 @@ from offline import engine, keys, parity, report
 USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed-exitcode`
 CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
+DID_NOT_PLAN = "the program at that commit did not plan"
 STOPPING: list[Callable[[], None]] = []  # what Ctrl-C stops first (offline/__main__.py): REF's run
 
 
@@ -99,8 +100,9 @@ def _check_json_path(path: str | None) -> None:
         raise UsageError(f"--json {path}: not writable")
 
 
-def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every environment's plan document; every bad stack reported (one line each), then `Refused`."""
+def _docs(envs: list[str], stack_dir: Path, base: str = "") -> dict[str, dict[str, Any]]:
+    """Every environment's plan document; every bad stack reported (one line each), then `Refused`
+    (for `base`, the label of REF's stack files: one line, what REF's own run says)."""
     problems: list[str] = []
     for env in [*envs, None]:  # every stack file first (a broken one fails every run), and Pulumi.yaml
         try:
@@ -109,11 +111,14 @@ def _docs(envs: list[str], stack_dir: Path) -> dict[str, dict[str, Any]]:
             problems.append(str(exc))
     docs: dict[str, dict[str, Any]] = {}
     for i, env in enumerate([] if problems else envs, 1):
-        print(f"[{i}/{len(envs)}] running the program for {env} under mocks", file=sys.stderr)
+        at = f" at {base}" if base else ""
+        print(f"[{i}/{len(envs)}] running the program for {env}{at} under mocks", file=sys.stderr)
         try:  # one id seed for every environment: mocked ids differ only where the program differs
             docs[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline", shared=True))
         except (ConfigError, stackfiles.StackFileError) as exc:
             problems.append(str(exc))
+    if problems and base:
+        raise Refused(f"{base}: {DID_NOT_PLAN}: " + " ".join(ln.strip() for p in problems for ln in p.splitlines()))
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if problems:
@@ -237,12 +242,14 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
     """REF's commit, REF's plan documents and the working tree's, for the environments asked for
     (default: every one, on either side). REF's are made by REF's own `plan --json -` in its tree
     (exported with `git archive`, no worktree), in a second process while this one makes the working
-    tree's, as Infracost compares two breakdowns."""
+    tree's, as Infracost compares two breakdowns; in this process when REF's program is this one
+    (`_is_this_program`: a change of stack files only, the common pull request)."""
     error = f"--base needs a git repository; {stack_dir} is not in one"
     root = _git(stack_dir, "rev-parse", "--show-toplevel", error=error)
     commit = _git(
         root, "rev-parse", "--verify", "-q", f"{ref}^{{commit}}", error=f"--base {ref}: not a commit in {root}"
     )
+    label = f"--base {ref} ({commit[:12]})"
     tmp, proc = tempfile.TemporaryDirectory(prefix="marin-base-"), None
 
     def stop() -> None:
@@ -263,7 +270,9 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
         known, at_ref = stackfiles.environments(stack_dir), stackfiles.environments(tree)
         either = [*known, *(e for e in at_ref if e not in known)]
         _check_envs(envs, either, f"configured here or at {ref}")
-        if old_envs := [e for e in envs or at_ref if e in at_ref]:
+        old_envs = [e for e in envs or at_ref if e in at_ref]
+        here = _is_this_program(Path(tmp.name))
+        if old_envs and not here:
             command = [sys.executable, "-m", "offline", "--stack-dir", str(tree), "plan", "--json", "-", *old_envs]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}  # not the caller's
             pipe = subprocess.PIPE
@@ -271,26 +280,48 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
                 command, cwd=tmp.name, env=env | {"PYTHONPATH": tmp.name}, stdout=pipe, stderr=pipe, text=True
             )
         new = _docs([e for e in envs or known if e in known], stack_dir)
-        none = json.dumps({"schemaVersion": report.SCHEMA_VERSION, "environments": {}})
-        out, err = proc.communicate() if proc else (none, "")
+        old = json.loads(json.dumps(_docs(old_envs, tree, label))) if here else {}  # as REF's document reads
+        out, err = proc.communicate() if proc else ("", "")
     finally:  # also when refused or interrupted: REF's run is not waited for
         STOPPING.remove(stop)
         stop()
-    label = f"--base {ref} ({commit[:12]})"
     if proc and proc.returncode:
         said = [
             line.removeprefix("error: ").strip() for line in err.splitlines() if line.startswith(("error: ", "  - "))
         ]
         said = said or err.strip().splitlines()[-1:] or ["no output"]  # else its last line (a traceback's error)
-        raise Refused(f"{label}: the program at that commit did not plan: {' '.join(said)}")
-    try:
-        old = json.loads(out)
-    except ValueError:
-        old = {}
-    if old.get("schemaVersion") != report.SCHEMA_VERSION:
-        raise Refused(f"{label}: it wrote no plan document of schemaVersion {report.SCHEMA_VERSION}: pick another")
-    old = old["environments"]
+        raise Refused(f"{label}: {DID_NOT_PLAN}: {' '.join(said)}")
+    if proc:
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = {}
+        if doc.get("schemaVersion") != report.SCHEMA_VERSION:
+            raise Refused(f"{label}: it wrote no plan document of schemaVersion {report.SCHEMA_VERSION}: pick another")
+        old = doc["environments"]
     return commit, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
+
+
+def _is_this_program(tree: Path) -> bool:
+    """Whether `tree` (REF's) holds this process's program: every file but stack files and prose
+    the same bytes here, and no module here that the same directory at REF lacks."""
+    if not (tree / "__main__.py").is_file():
+        return False
+    dirs = set()
+    for path in tree.rglob("*"):
+        if path.is_dir() or path.suffix == ".md" or (path.name.startswith("Pulumi.") and path.name.count(".") == 2):
+            continue
+        mine = stackfiles.PROJECT_ROOT / path.relative_to(tree)
+        try:
+            if mine.read_bytes() != path.read_bytes():
+                return False
+        except OSError:
+            return False
+        dirs.add(path.parent)
+    here = stackfiles.PROJECT_ROOT
+    return all(
+        {p.name for p in d.glob("*.py")} == {p.name for p in (here / d.relative_to(tree)).glob("*.py")} for d in dirs
+    )
 
 
 def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:

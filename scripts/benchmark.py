@@ -5,8 +5,8 @@
 Medians of wall and CPU time, each a fresh process as a user runs it, side by side in one run:
 - a bare `import pulumi, pulumi_aws, pulumi_mongodbatlas, pulumi_random` (the floor);
 - `python -m offline plan` (every environment): at most 4x the bare import's CPU;
-- `python -m offline diff --base HEAD` (every environment; REF's own `plan --json -` in a second
-  process, as for a stack-file-only change): at most 2x the plan's wall time;
+- `python -m offline diff --base HEAD` (every environment; REF's tree holds this program, as after
+  a change of stack files only, so both sides run in one process): at most 2x the plan's wall time;
 - with --tests, the test suite (`python -m pytest`, the README's command, a worker per core),
   target 60 s, beside the same suite in one process (`-n0`).
 Exit 0 when every target is met. The monthly cost of each environment is printed against

@@ -220,3 +220,24 @@ def test_a_base_git_cannot_archive_is_one_line(tmp_path: Path) -> None:
     assert code == 1
     assert err.startswith("error: --base HEAD: git archive "), err
     assert len(err.strip().splitlines()) == 1, err
+
+
+def test_only_a_tree_holding_this_program_is_planned_in_this_process(tmp_path: Path) -> None:
+    """REF's stack files run in this process only when REF's program is this one, byte for byte;
+    any other difference in code or data is REF's own program, in its own process."""
+    tree = copy_repo(tmp_path / "ref")
+    assert cli._is_this_program(tree)
+    (tree / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tree / "docs" / "new.md").write_text("prose\n")
+    assert cli._is_this_program(tree), "stack files and prose are not the program"
+    for change in ("a changed module", "a module only REF has", "a module REF lacks", "changed data"):
+        other = copy_repo(tmp_path / change.replace(" ", "-"))
+        if change == "a changed module":
+            (other / "marin" / "naming.py").write_text((other / "marin" / "naming.py").read_text() + "\n")
+        elif change == "a module only REF has":
+            (other / "components" / "extra.py").write_text("")
+        elif change == "a module REF lacks":
+            (other / "components" / "cache.py").unlink()
+        else:
+            (other / "Pulumi.yaml").write_text((other / "Pulumi.yaml").read_text() + "\n")
+        assert not cli._is_this_program(other), change
