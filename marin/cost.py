@@ -19,9 +19,9 @@ from typing import Any
 import pulumi_aws as aws
 import pulumi_mongodbatlas as atlas
 import pulumi_random as random
-import yaml
 
 from marin.sdk import token
+from marin.stackfiles import load_yaml
 
 PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
 
@@ -132,7 +132,7 @@ class Prices:
 
 def load_prices(region: str = "us-east-1", path: Path | None = None) -> Prices:
     """`region`'s table; a region with none is refused, never priced at another region's rates."""
-    data = yaml.safe_load((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
+    data = load_yaml((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
     tables = data["regions"]
     if region not in tables:
         raise CostError(
@@ -143,7 +143,7 @@ def load_prices(region: str = "us-east-1", path: Path | None = None) -> Prices:
 
 
 def priced_regions(path: Path | None = None) -> tuple[str, ...]:
-    data = yaml.safe_load((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
+    data = load_yaml((path or PRICING_DIR / "prices.yaml").read_text(encoding="utf-8"))
     return tuple(data["regions"])
 
 
@@ -202,7 +202,7 @@ def _check_usage_entry(where: str, entry: object, complete: bool) -> dict[str, f
 
 def _usage_file(path: Path | None) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """pricing/usage.yaml, validated: (defaults, per-environment overrides)."""
-    data = yaml.safe_load((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8")) or {}
+    data = load_yaml((path or PRICING_DIR / "usage.yaml").read_text(encoding="utf-8")) or {}
     unknown = set(data) - {"defaults", "environments"} if isinstance(data, Mapping) else {"(not a mapping)"}
     if unknown:
         raise _usage_error(str(sorted(unknown)[0]), "unknown top-level key; allowed: defaults, environments")

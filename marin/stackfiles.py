@@ -50,7 +50,16 @@ def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool 
     return loader.construct_mapping(node, deep=deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+_LIBYAML: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML without libyaml: its own
+
+
+class _FastLoader(_LIBYAML):
+    """The same with libyaml's parser, ten times faster, where PyYAML was built with it (its wheels
+    are); what it refuses is read again by `_UniqueKeyLoader`, whose messages users see."""
+
+
+for _loader in (_UniqueKeyLoader, _FastLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -64,9 +73,16 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _parse(text: str) -> Any:
-    """PyYAML's pure-Python parse, by far the slowest step of reading a stack: done once per text
-    (the project file is read for every environment); callers get a copy."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    """Done once per text (the project file is read for every environment); callers get a copy."""
+    try:
+        return yaml.load(text, Loader=_FastLoader)
+    except yaml.YAMLError:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # raises it again, in PyYAML's words
+
+
+def load_yaml(text: str) -> Any:
+    """The data in YAML `text`, a key given twice in one mapping refused (`yaml.YAMLError`)."""
+    return copy.deepcopy(_parse(text))
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -80,7 +96,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise StackFileError(f"{path}: the file is empty")
     try:
-        data = copy.deepcopy(_parse(text))
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise StackFileError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
     if not isinstance(data, dict):

@@ -356,6 +356,10 @@ def test_prices_and_usage_files(tmp_path: Path) -> None:
     bare.write_text(yaml.safe_dump({"defaults": defaults}))
     assert cost.load_usage("dev", bare) == defaults
     assert not cost.has_usage("dev", bare)
+    twice = tmp_path / "twice.yaml"
+    twice.write_text(prices.read_text() + "    alb_hour: {price: 0.01, source: x, date: 2026-02}\n")
+    with pytest.raises(yaml.YAMLError, match="duplicate key 'alb_hour'"):
+        cost.load_prices("eu-north-1", twice)  # was the last one, silently
 
 
 def test_the_committed_price_and_usage_files_by_hand() -> None:
