@@ -29,11 +29,12 @@ import gc
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,7 @@ USAGE = 64  # sysexits.h EX_USAGE: 2 means "changes" for `diff --base --detailed
 CHANGES, FAILING, BROKEN_PIPE = 2, 3, 141  # 141 = 128 + SIGPIPE, as a shell reports it
 JSON_OUT = sys.stdout  # where `--json -` writes (the human report is sent to stderr meanwhile)
 DID_NOT_PLAN = "the program at that commit did not plan"
+STACK = re.compile(r"(.*/)?Pulumi\.[^/]+\.yaml").fullmatch  # a stack file, not Pulumi.yaml
 STOPPING: list[Callable[[], None]] = []  # what Ctrl-C stops first (offline/__main__.py): REF's run
 
 
@@ -117,12 +119,14 @@ def _docs(envs: list[str], stack_dir: Path, base: str = "") -> dict[str, dict[st
             docs[env] = report.to_doc(engine.run_cached(env, stack_dir=stack_dir, id_seed="offline", shared=True))
         except (ConfigError, stackfiles.StackFileError) as exc:
             problems.append(str(exc))
-    if problems and base:
-        raise Refused(f"{base}: {DID_NOT_PLAN}: " + " ".join(ln.strip() for p in problems for ln in p.splitlines()))
+    summary = f"{len(problems)} problem(s) in {len(envs)} stack(s); nothing was planned"
+    if problems and base:  # as REF's own process says it (base_and_head)
+        said = [ln.strip().replace(f"{stack_dir}{os.sep}", "") for p in problems for ln in p.splitlines()]
+        raise Refused(f"{base}: {DID_NOT_PLAN}: {' '.join([*said, summary])}")
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if problems:
-        raise Refused(f"{len(problems)} problem(s) in {len(envs)} stack(s); nothing was planned")
+        raise Refused(summary)
     return docs
 
 
@@ -243,7 +247,7 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
     (default: every one, on either side). REF's are made by REF's own `plan --json -` in its tree
     (exported with `git archive`, no worktree), in a second process while this one makes the working
     tree's, as Infracost compares two breakdowns; in this process when REF's program is this one
-    (`_is_this_program`: a change of stack files only, the common pull request)."""
+    (`_program_at`: a change of stack files only, the common pull request)."""
     error = f"--base needs a git repository; {stack_dir} is not in one"
     root = _git(stack_dir, "rev-parse", "--show-toplevel", error=error)
     commit = _git(
@@ -264,30 +268,35 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
         if tar.returncode:  # e.g. a blob missing from a partial clone: git's own last line
             said = tar.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise Refused(f"--base {ref}: git archive {commit[:12]} failed: {said[0]}")
-        with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
-            archive.extractall(tmp.name, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
+                archive.extractall(tmp.name, filter="data")
+        except tarfile.TarError as exc:  # e.g. a symlink out of the repository
+            raise Refused(f"--base {ref}: its files cannot be exported safely: {exc}") from None
         tree = Path(tmp.name, stack_dir.resolve().relative_to(Path(root).resolve()))
         known, at_ref = stackfiles.environments(stack_dir), stackfiles.environments(tree)
         either = [*known, *(e for e in at_ref if e not in known)]
         _check_envs(envs, either, f"configured here or at {ref}")
         old_envs = [e for e in envs or at_ref if e in at_ref]
-        here = _is_this_program(Path(tmp.name))
-        if old_envs and not here:
+        program = _program_at(root, Path(tmp.name))
+        if old_envs and program:
             command = [sys.executable, "-m", "offline", "--stack-dir", str(tree), "plan", "--json", "-", *old_envs]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}  # not the caller's
             pipe = subprocess.PIPE
             proc = subprocess.Popen(
-                command, cwd=tmp.name, env=env | {"PYTHONPATH": tmp.name}, stdout=pipe, stderr=pipe, text=True
+                command, cwd=program, env=env | {"PYTHONPATH": str(program)}, stdout=pipe, stderr=pipe, text=True
             )
         new = _docs([e for e in envs or known if e in known], stack_dir)
-        old = json.loads(json.dumps(_docs(old_envs, tree, label))) if here else {}  # as REF's document reads
+        old = {} if program else json.loads(json.dumps(_docs(old_envs, tree, label)))  # as REF's document reads
         out, err = proc.communicate() if proc else ("", "")
     finally:  # also when refused or interrupted: REF's run is not waited for
         STOPPING.remove(stop)
         stop()
     if proc and proc.returncode:
         said = [
-            line.removeprefix("error: ").strip() for line in err.splitlines() if line.startswith(("error: ", "  - "))
+            line.removeprefix("error: ").strip().replace(f"{tree}{os.sep}", "")  # a file named as in REF's tree
+            for line in err.splitlines()
+            if line.startswith(("error: ", "  - "))
         ]
         said = said or err.strip().splitlines()[-1:] or ["no output"]  # else its last line (a traceback's error)
         raise Refused(f"{label}: {DID_NOT_PLAN}: {' '.join(said)}")
@@ -302,26 +311,32 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
     return commit, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
 
 
-def _is_this_program(tree: Path) -> bool:
-    """Whether `tree` (REF's) holds this process's program: every file but stack files and prose
-    the same bytes here, and no module here that the same directory at REF lacks."""
-    if not (tree / "__main__.py").is_file():
-        return False
-    dirs = set()
-    for path in tree.rglob("*"):
-        if path.is_dir() or path.suffix == ".md" or (path.name.startswith("Pulumi.") and path.name.count(".") == 2):
-            continue
-        mine = stackfiles.PROJECT_ROOT / path.relative_to(tree)
-        try:
-            if mine.read_bytes() != path.read_bytes():
-                return False
-        except OSError:
-            return False
-        dirs.add(path.parent)
+def _program_at(root: str, tree: Path) -> Path | None:
+    """Where REF's program is in its export `tree`, to run in its own process; None to run REF's stack
+    files with this process's program: REF holds none (stack files kept apart from the program), or
+    this one (every file git lists here, but Markdown, stack files and tests/, the same at REF)."""
     here = stackfiles.PROJECT_ROOT
-    return all(
-        {p.name for p in d.glob("*.py")} == {p.name for p in (here / d.relative_to(tree)).glob("*.py")} for d in dirs
-    )
+    within = Path(root).resolve() in (here, *here.parents)
+    program = tree / here.relative_to(Path(root).resolve()) if within else tree  # else a copy of this repo
+    if not (program / "__main__.py").is_file():
+        return None
+    ls = subprocess.run(["git", "-C", here, "ls-files", "-coz", "--exclude-standard"], capture_output=True, check=False)
+
+    def read(base: Path, name: str) -> str | bytes:
+        return os.readlink(base / name) if (base / name).is_symlink() else (base / name).read_bytes()
+
+    def counted(names: Iterable[str]) -> set[str]:
+        return {n for n in names if n and not n.endswith(".md") and not n.startswith("tests/") and not STACK(n)}
+
+    mine = counted(ls.stdout.decode(errors="replace").split("\0"))
+    try:
+        at_ref = counted(
+            p.relative_to(program).as_posix() for p in program.rglob("*") if not p.is_dir() or p.is_symlink()
+        )
+        same = not ls.returncode and mine == at_ref and all(read(here, n) == read(program, n) for n in mine)
+    except OSError:  # a file git lists here deleted, or unreadable
+        same = False
+    return None if same else program
 
 
 def diff_base(ref: str, envs: list[str], stack_dir: Path, json_path: str | None, detailed: bool = False) -> int:

@@ -1,6 +1,7 @@
 """`diff --base` and `cost --base` on real commits: a temporary copy of this repository becomes a
 git repository, a commit changes something, and the offline tools report what that commit does.
-The base side is REF's own `plan --json -` in its own process (offline/cli.py `base_and_head`)."""
+The base side is REF's own `plan --json -`, in its own process unless REF holds this program
+(offline/cli.py `base_and_head`, `_program_at`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pulumi_aws as aws
 import pytest
+import yaml
 
 from marin import cost, stackfiles
 from marin.stackfiles import PROJECT_ROOT
@@ -157,7 +159,7 @@ def test_a_stack_dir_outside_git_is_a_usage_error_for_base(tmp_path: Path) -> No
 
 
 def test_a_commit_that_changes_the_program_is_run_with_its_own_program(repo: Path) -> None:
-    """The base side runs the base commit's code, in its own process."""
+    """The base side runs the base commit's code (in its own process: it is not this program)."""
     # a commit whose program tags everything differently: the base side must show the old tag
     tags = repo / "marin" / "config.py"
     tags.write_text(tags.read_text().replace('"ManagedBy": "pulumi",', '"ManagedBy": "pulumi-old",'))
@@ -223,21 +225,56 @@ def test_a_base_git_cannot_archive_is_one_line(tmp_path: Path) -> None:
 
 
 def test_only_a_tree_holding_this_program_is_planned_in_this_process(tmp_path: Path) -> None:
-    """REF's stack files run in this process only when REF's program is this one, byte for byte;
-    any other difference in code or data is REF's own program, in its own process."""
+    """REF's stack files run with this process's program only when REF holds this program (every file
+    git lists here but prose, stack files and tests the same bytes) or none; else REF's own process."""
     tree = copy_repo(tmp_path / "ref")
-    assert cli._is_this_program(tree)
+    assert cli._program_at(str(tree), tree) is None
     (tree / "Pulumi.dev.yaml").write_text("config: {}\n")
     (tree / "docs" / "new.md").write_text("prose\n")
-    assert cli._is_this_program(tree), "stack files and prose are not the program"
-    for change in ("a changed module", "a module only REF has", "a module REF lacks", "changed data"):
+    (tree / "tests" / "test_foundation.py").write_text("")
+    assert cli._program_at(str(tree), tree) is None, "stack files, prose and tests are not the program"
+    for change in ("a changed module", "a module only REF has", "a module REF lacks", "changed data", "a link"):
         other = copy_repo(tmp_path / change.replace(" ", "-"))
+        naming = other / "marin" / "naming.py"
         if change == "a changed module":
-            (other / "marin" / "naming.py").write_text((other / "marin" / "naming.py").read_text() + "\n")
+            naming.write_text(naming.read_text() + "\n")
         elif change == "a module only REF has":
-            (other / "components" / "extra.py").write_text("")
+            (other / "components" / "cache").mkdir()
+            (other / "components" / "cache" / "__init__.py").write_text("")  # imported in place of cache.py
         elif change == "a module REF lacks":
             (other / "components" / "cache.py").unlink()
-        else:
+        elif change == "changed data":
             (other / "Pulumi.yaml").write_text((other / "Pulumi.yaml").read_text() + "\n")
-        assert not cli._is_this_program(other), change
+        else:
+            naming.unlink()
+            naming.symlink_to(PROJECT_ROOT / "marin" / "naming.py")
+        assert cli._program_at(str(other), other) == other, change
+    inside = tmp_path / "monorepo"
+    copy_repo(inside / PROJECT_ROOT.name)
+    assert cli._program_at(str(PROJECT_ROOT.parent), inside) is None, "the program in a folder of its repository"
+    (inside / PROJECT_ROOT.name / "__main__.py").unlink()
+    assert cli._program_at(str(PROJECT_ROOT.parent), inside) is None, "a REF without a program: this one"
+
+
+@pytest.mark.parametrize("key", ["logRetentionDays", "retentionDayz"])
+def test_ref_s_stack_files_plan_alike_in_this_process_and_in_their_own(
+    repo: Path, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same document, exit code and error line whichever process runs REF's stack files."""
+    stack = repo / "Pulumi.staging.yaml"
+    doc = yaml.safe_load(stack.read_text())
+    doc["config"][f"marin:{key}"] = 400  # a retention CloudWatch Logs allows; a key no schema has
+    stack.write_text(yaml.safe_dump(doc))
+    git(repo, "commit", "-qam", f"staging {key}")
+    git(repo, "revert", "--no-edit", "HEAD")
+    try:
+        seen = [offline(repo, "diff", "--base", "HEAD~1", "staging", "--json", "-")]
+        monkeypatch.setattr(cli, "_program_at", lambda _root, tree: tree)
+        seen.append(offline(repo, "diff", "--base", "HEAD~1", "staging", "--json", "-"))
+    finally:
+        git(repo, "reset", "-q", "--hard", "HEAD~2")
+    (code, out, err), (code2, out2, err2) = seen
+    assert (code, out) == (code2, out2)
+    errors = [[ln for ln in e.splitlines() if ln.startswith("error:")] for e in (err, err2)]
+    assert errors[0] == errors[1]
+    assert all("/marin-base-" not in e for e in errors[0]), "a file named as in REF's tree, not a deleted temporary"
