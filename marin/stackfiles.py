@@ -40,26 +40,21 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
+        merge = key_node.tag == "tag:yaml.org,2002:merge"  # `<<: *defaults`, as the CLI's yaml.v3 merges
+        key = "<<" if merge else loader.construct_object(key_node, deep=deep)
         line = key_node.start_mark.line + 1
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
-            )
+        try:
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r} (first on line {seen[key]})", key_node.start_mark
+                )
+        except TypeError:  # a list or mapping as a key: construct_mapping says "found unhashable key"
+            continue
         seen[key] = line
     return loader.construct_mapping(node, deep=deep)
 
 
-_LIBYAML: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # PyYAML without libyaml: its own
-
-
-class _FastLoader(_LIBYAML):
-    """The same with libyaml's parser, ten times faster, where PyYAML was built with it (its wheels
-    are); what it refuses is read again by `_UniqueKeyLoader`, whose messages users see."""
-
-
-for _loader in (_UniqueKeyLoader, _FastLoader):
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -73,11 +68,10 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _parse(text: str) -> Any:
-    """Done once per text (the project file is read for every environment); callers get a copy."""
-    try:
-        return yaml.load(text, Loader=_FastLoader)
-    except yaml.YAMLError:
-        return yaml.load(text, Loader=_UniqueKeyLoader)  # raises it again, in PyYAML's words
+    """PyYAML's pure-Python parse, by far the slowest step of reading a stack: done once per text
+    (the project file is read for every environment); callers get a copy. Not libyaml's, faster: it
+    takes `?` in a flow value (`[https://x/?a=1]`), which PyYAML and the CLI's yaml.v3 refuse."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def load_yaml(text: str) -> Any:

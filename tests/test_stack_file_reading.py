@@ -271,6 +271,28 @@ def test_anchors_resolve_and_one_onto_itself_is_refused(tmp_path: Path) -> None:
     assert refused(loop) == f"{loop}: not valid YAML: line 2, column 7: found unconstructable recursive node"
 
 
+def test_merge_keys_merge_as_the_cli_s_yaml_v3_does(tmp_path: Path) -> None:
+    """`<<` merges a mapping, keys written beside it win, and two `<<` are one key given twice
+    (https://yaml.org/type/merge.html; gopkg.in/yaml.v3 decode.go merges and refuses a key twice)."""
+    path = write(tmp_path, "m.yaml", "base: &b {k: 1, j: 1}\nconfig:\n  marin:o:\n    <<: *b\n    j: 2\n")
+    assert stackfiles.read_yaml(path)["config"] == {"marin:o": {"k": 1, "j": 2}}
+    twice = write(tmp_path, "t.yaml", "config:\n  <<: {a: 1}\n  <<: {b: 1}\n")
+    assert refused(twice) == f"{twice}: not valid YAML: line 3, column 3: duplicate key '<<' (first on line 2)"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[a, b]: 1\n", "line 1, column 1: found unhashable key"),  # was a TypeError traceback
+        # libyaml would take it; PyYAML and the CLI's yaml.v3 (scannerc.go) end a plain scalar at `?` in a flow
+        ("config:\n  marin:u: [https://x/?a=1]\n", "line 2, column 23: expected ',' or ']', but got '?'"),
+    ],
+)
+def test_what_the_cli_s_yaml_refuses_is_refused_in_one_line(tmp_path: Path, text: str, problem: str) -> None:
+    path = write(tmp_path, "r.yaml", text)
+    assert refused(path) == f"{path}: not valid YAML: {problem}"
+
+
 def test_only_the_first_colon_separates_the_namespace() -> None:
     assert stackfiles.config_problems({"marin:a:b": 1}) == []
     assert stackfiles.config_problems({"other:a:b": 1}) == [
