@@ -311,16 +311,18 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
     return commit, {e: old.get(e) for e in envs or either}, {e: new.get(e) for e in envs or either}
 
 
-def _program_at(root: str, tree: Path) -> Path | None:
+def _program_at(root: str, tree: Path, here: Path = stackfiles.PROJECT_ROOT) -> Path | None:
     """Where REF's program is in its export `tree`, to run in its own process; None to run REF's stack
-    files with this process's program: REF holds none (stack files kept apart from the program), or
-    this one (every file git lists here, but Markdown, stack files and tests/, the same at REF)."""
-    here = stackfiles.PROJECT_ROOT
+    files with this process's program (in `here`): REF holds none (stack files kept apart from the
+    program), or this one: git's tracked files here and untracked Python files (one can shadow a
+    module), but Markdown, stack files and tests/, are REF's files, the same bytes."""
     within = Path(root).resolve() in (here, *here.parents)
     program = tree / here.relative_to(Path(root).resolve()) if within else tree  # else a copy of this repo
     if not (program / "__main__.py").is_file():
         return None
-    ls = subprocess.run(["git", "-C", here, "ls-files", "-coz", "--exclude-standard"], capture_output=True, check=False)
+    git = ["git", "-C", here, "ls-files", "-z", "--exclude-standard"]
+    listed = [subprocess.run([*git, o], capture_output=True, check=False) for o in ("-c", "-o")]
+    tracked, untracked = (done.stdout.decode(errors="replace").split("\0") for done in listed)
 
     def read(base: Path, name: str) -> str | bytes:
         return os.readlink(base / name) if (base / name).is_symlink() else (base / name).read_bytes()
@@ -328,12 +330,12 @@ def _program_at(root: str, tree: Path) -> Path | None:
     def counted(names: Iterable[str]) -> set[str]:
         return {n for n in names if n and not n.endswith(".md") and not n.startswith("tests/") and not STACK(n)}
 
-    mine = counted(ls.stdout.decode(errors="replace").split("\0"))
+    mine = counted([*tracked, *(n for n in untracked if n.endswith(".py"))])
     try:
         at_ref = counted(
             p.relative_to(program).as_posix() for p in program.rglob("*") if not p.is_dir() or p.is_symlink()
         )
-        same = not ls.returncode and mine == at_ref and all(read(here, n) == read(program, n) for n in mine)
+        same = not listed[0].returncode and mine == at_ref and all(read(here, n) == read(program, n) for n in mine)
     except OSError:  # a file git lists here deleted, or unreadable
         same = False
     return None if same else program

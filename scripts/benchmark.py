@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
@@ -63,20 +62,20 @@ def main() -> int:
     args = parser.parse_args()
     python = sys.executable
     bare = "import pulumi, pulumi_aws, pulumi_mongodbatlas, pulumi_random"
-    # diff --base: every stack file changed since HEAD (a comment added, in a clone), so both sides run
-    clone = Path(tempfile.mkdtemp(prefix="marin-bench-"))
-    subprocess.run(["git", "clone", "-q", "--shared", str(ROOT), str(clone)], check=True)
-    for stack in clone.glob("Pulumi.*.yaml"):
-        stack.write_text(stack.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
-    diff = [python, "-m", "offline", "--stack-dir", str(clone), "diff", "--base", "HEAD"]
-    runs = {
-        "bare SDK import": wall([python, "-c", bare], args.runs, "bare SDK import"),
-        "plan": wall([python, "-m", "offline", "plan"], args.runs, "plan"),
-        "diff --base HEAD": wall(diff, args.runs, "diff --base HEAD"),
-    }
-    shutil.rmtree(clone)
-    if subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"], capture_output=True, check=True).stdout:
-        print("uncommitted changes here: REF's plan ran in a second process (offline/cli.py `_program_at`)")
+    with tempfile.TemporaryDirectory(prefix="marin-bench-") as clone:
+        # diff --base: every stack file changed since HEAD (a comment added, in a clone), so both sides run
+        subprocess.run(["git", "clone", "-q", "--shared", str(ROOT), clone], check=True)
+        for stack in Path(clone).glob("Pulumi.*.yaml"):
+            stack.write_text(stack.read_text(encoding="utf-8") + "# changed\n", encoding="utf-8")
+        diff = [python, "-m", "offline", "--stack-dir", clone, "diff", "--base", "HEAD"]
+        runs = {
+            "bare SDK import": wall([python, "-c", bare], args.runs, "bare SDK import"),
+            "plan": wall([python, "-m", "offline", "plan"], args.runs, "plan"),
+            "diff --base HEAD": wall(diff, args.runs, "diff --base HEAD"),
+        }
+        said = subprocess.run(diff, cwd=ROOT, capture_output=True, text=True, check=True).stderr
+    where = "this process" if " at --base " in said else "a second process (uncommitted program changes here?)"
+    print(f"diff --base HEAD: REF's plan ran in {where}")
     wall_median = {k: statistics.median(v) for k, v in runs.items()}
     cpu_median = {k: statistics.median(CPU[k]) for k in runs}
     for name in runs:

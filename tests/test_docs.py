@@ -52,12 +52,13 @@ def run_here() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def results() -> dict[str, subprocess.CompletedProcess[str]]:
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
     """Every documented command CI does not run as a step: the offline ones in this process, as
     `python -m offline` runs them (`offline/__main__.py` is `cli.main()` on `sys.argv[1:]`), anything
-    else in a shell."""
+    else in a shell; a file they write under /tmp/ goes to this run's own directory."""
+    tmp = f"{tmp_path_factory.mktemp('docs')}/"
     return {
-        c: in_process(c)
+        c: in_process(c.replace("/tmp/", tmp))
         if c.startswith(f"{OFFLINE} ")
         else subprocess.run(c, check=False, shell=True, cwd=PROJECT_ROOT, capture_output=True, text=True)
         for c in run_here()

@@ -225,35 +225,63 @@ def test_a_base_git_cannot_archive_is_one_line(tmp_path: Path) -> None:
 
 
 def test_only_a_tree_holding_this_program_is_planned_in_this_process(tmp_path: Path) -> None:
-    """REF's stack files run with this process's program only when REF holds this program (every file
-    git lists here but prose, stack files and tests the same bytes) or none; else REF's own process."""
+    """REF's stack files run with this process's program only when REF holds none or this one: git's
+    tracked files here and untracked Python files, but prose, stack files and tests, the same bytes."""
+    here = copy_repo(tmp_path / "here")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "here"]):
+        git(here, *args)
     tree = copy_repo(tmp_path / "ref")
-    assert cli._program_at(str(tree), tree) is None
+    assert cli._program_at(str(tree), tree, here) is None
     (tree / "Pulumi.dev.yaml").write_text("config: {}\n")
     (tree / "docs" / "new.md").write_text("prose\n")
     (tree / "tests" / "test_foundation.py").write_text("")
-    assert cli._program_at(str(tree), tree) is None, "stack files, prose and tests are not the program"
+    (here / "report").mkdir()
+    (here / "report" / "diff.txt").write_text("")  # what the pull-request workflow writes before it runs
+    assert cli._program_at(str(tree), tree, here) is None, "stack files, prose, tests and reports are not the program"
+    (here / "components" / "cache").mkdir()
+    (here / "components" / "cache" / "__init__.py").write_text("")  # untracked, imported in place of cache.py
+    assert cli._program_at(str(tree), tree, here) == tree, "an untracked module here"
+    shutil.rmtree(here / "components" / "cache")
     for change in ("a changed module", "a module only REF has", "a module REF lacks", "changed data", "a link"):
         other = copy_repo(tmp_path / change.replace(" ", "-"))
         naming = other / "marin" / "naming.py"
         if change == "a changed module":
             naming.write_text(naming.read_text() + "\n")
         elif change == "a module only REF has":
-            (other / "components" / "cache").mkdir()
-            (other / "components" / "cache" / "__init__.py").write_text("")  # imported in place of cache.py
+            (other / "components" / "extra.py").write_text("")
         elif change == "a module REF lacks":
             (other / "components" / "cache.py").unlink()
         elif change == "changed data":
             (other / "Pulumi.yaml").write_text((other / "Pulumi.yaml").read_text() + "\n")
         else:
             naming.unlink()
-            naming.symlink_to(PROJECT_ROOT / "marin" / "naming.py")
-        assert cli._program_at(str(other), other) == other, change
-    inside = tmp_path / "monorepo"
-    copy_repo(inside / PROJECT_ROOT.name)
-    assert cli._program_at(str(PROJECT_ROOT.parent), inside) is None, "the program in a folder of its repository"
-    (inside / PROJECT_ROOT.name / "__main__.py").unlink()
-    assert cli._program_at(str(PROJECT_ROOT.parent), inside) is None, "a REF without a program: this one"
+            naming.symlink_to("naming.txt")
+            (other / "marin" / "naming.txt").write_text((here / "marin" / "naming.py").read_text())
+        assert cli._program_at(str(other), other, here) == other, change
+    mono, inside = tmp_path / "mono", tmp_path / "mono-ref"
+    copy_repo(mono / "infra")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "a program in a folder of its repository"]):
+        git(mono, *args)
+    copy_repo(inside / "infra")
+    assert cli._program_at(str(mono), inside, mono / "infra") is None
+    (inside / "infra" / "marin" / "naming.py").write_text("")
+    assert cli._program_at(str(mono), inside, mono / "infra") == inside / "infra", "run where it is"
+    (inside / "infra" / "__main__.py").unlink()
+    assert cli._program_at(str(mono), inside, mono / "infra") is None, "a REF without a program: this one"
+
+
+def test_a_ref_whose_files_cannot_be_exported_safely_is_one_line(repo: Path) -> None:
+    (repo / "outside").symlink_to("/etc/hostname")
+    git(repo, "add", "outside")
+    git(repo, "commit", "-qm", "a link out of the repository")
+    try:
+        code, _, err = offline(repo, "diff", "--base", "HEAD", "dev")
+    finally:
+        git(repo, "rm", "-q", "outside")
+        git(repo, "commit", "-qm", "no link out")
+    assert code == 1
+    assert err.startswith("error: --base HEAD: its files cannot be exported safely: "), err
+    assert len(err.strip().splitlines()) == 1, err
 
 
 @pytest.mark.parametrize("key", ["logRetentionDays", "retentionDayz"])
@@ -268,7 +296,11 @@ def test_ref_s_stack_files_plan_alike_in_this_process_and_in_their_own(
     git(repo, "commit", "-qam", f"staging {key}")
     git(repo, "revert", "--no-edit", "HEAD")
     try:
+        answers: list[Path | None] = []
+        real = cli._program_at
+        monkeypatch.setattr(cli, "_program_at", lambda *args: answers.append(real(*args)) or answers[-1])
         seen = [offline(repo, "diff", "--base", "HEAD~1", "staging", "--json", "-")]
+        assert answers == [None], "REF holds this program: its stack files planned in this process"
         monkeypatch.setattr(cli, "_program_at", lambda _root, tree: tree)
         seen.append(offline(repo, "diff", "--base", "HEAD~1", "staging", "--json", "-"))
     finally:
