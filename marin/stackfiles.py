@@ -12,6 +12,8 @@ import copy
 import difflib
 import functools
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +24,21 @@ STACK_FILE_PREFIX = "Pulumi."
 
 
 def _as_engine_string(value: Any) -> str:
+    """What the engine passes: a string as is (a stack file's scalars are their text: `_parse`), a
+    list or mapping as Go's encoding/json writes it (an integral float as an integer below 1e21)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (list, dict)):
-        return json.dumps(value)
-    return str(value)
+        return json.dumps(_go_json(value))
+    return "" if value is None else str(value)
+
+
+def _go_json(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return int(value)
+    if isinstance(value, list):
+        return [_go_json(v) for v in value]
+    return {k: _go_json(v) for k, v in value.items()} if isinstance(value, dict) else value
 
 
 class StackFileError(ValueError):
@@ -34,7 +46,46 @@ class StackFileError(ValueError):
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one)."""
+    """SafeLoader that refuses a key given twice in one mapping (PyYAML keeps the last one) and reads
+    a plain scalar as the Pulumi CLI's YAML library does (gopkg.in/yaml.v3 resolve.go), not as
+    YAML 1.1: `yes`, `on`, `1:20` are strings; `0o17`, `1_000`, `1e3` numbers."""
+
+
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")  # resolve.go yamlStyleFloat
+_GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)")  # strconv, base 0
+_GO_CONSTANTS = {n: math.nan for n in (".nan", ".NaN", ".NAN")} | {
+    f"{sign}{n}": -math.inf if sign == "-" else math.inf for sign in ("", "+", "-") for n in (".inf", ".Inf", ".INF")
+}
+
+
+def _go_scalar(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    """resolve.go `resolve` for a plain scalar starting with a digit, sign or dot: its constants,
+    then strconv.ParseInt/ParseUint (base 0, underscores dropped), then yamlStyleFloat; else text.
+    (A YYYY-... timestamp stays its text; the CLI's JSON would write it in RFC 3339.)"""
+    text = node.value
+    if text in _GO_CONSTANTS:
+        return _GO_CONSTANTS[text]
+    if text.startswith("."):
+        return float(text) if _GO_FLOAT.fullmatch(text) else text
+    plain = text.replace("_", "")
+    if number := _GO_INT.fullmatch(plain):
+        sign, digits = number.groups()
+        value = int(digits, 8) if digits[:1] == "0" and digits[1:2].isdigit() else int(digits, 0)  # 017: octal
+        value = -value if sign == "-" else value
+        if -(2**63) <= value < 2**63 or (not sign and value < 2**64):
+            return value
+    return float(plain) if _GO_FLOAT.fullmatch(plain) else text
+
+
+_UniqueKeyLoader.yaml_implicit_resolvers = {}  # PyYAML's are YAML 1.1's
+for _tag, _pattern, _first in (
+    ("bool", r"true|True|TRUE|false|False|FALSE", "tTfF"),
+    ("null", r"~|null|Null|NULL|", ["~", "n", "N", ""]),
+    ("merge", r"<<", "<"),
+    ("float", r"[-+.0-9].*", "-+.0123456789"),
+):
+    _UniqueKeyLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(f"^(?:{_pattern})$"), list(_first))
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _go_scalar)
 
 
 def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -70,8 +121,24 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def _parse(text: str) -> Any:
     """PyYAML's pure-Python parse, by far the slowest step of reading a stack: done once per text
     (the project file is read for every environment); callers get a copy. Not libyaml's, faster: it
-    takes `?` in a flow value (`[https://x/?a=1]`), which PyYAML and the CLI's yaml.v3 refuse."""
-    return yaml.load(text, Loader=_UniqueKeyLoader)
+    takes `?` in a flow value (`[https://x/?a=1]`), which PyYAML and the CLI's yaml.v3 refuse.
+    A scalar under `config:` is its text, "" when null: the CLI reads each value into a Go string
+    first (pulumi sdk/go/common/resource/config/value.go `unmarshalValue`; yaml.v3 decode.go sets a
+    string to the scalar's text), so `marin:x: 0x10` reaches the program as "0x10", not "16"."""
+    loader = _UniqueKeyLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        data = loader.construct_document(node)
+        for key, value in node.value if isinstance(data, dict) and isinstance(data.get("config"), dict) else ():
+            if key.value == "config" and isinstance(value, yaml.MappingNode):
+                for k, v in value.value:  # merged keys included: construct_document flattened them here
+                    if isinstance(v, yaml.ScalarNode):
+                        data["config"][loader.construct_object(k)] = "" if v.tag.endswith(":null") else v.value
+        return data
+    finally:
+        loader.dispose()
 
 
 def load_yaml(text: str) -> Any:

@@ -47,7 +47,7 @@ def refused(path: Path) -> str:
         ([], "[]"),
         ({"k": True}, '{"k": true}'),
         ({}, "{}"),
-        (None, "None"),
+        (None, ""),  # a null into a Go string is its zero value (yaml.v3 decode.go)
     ],
 )
 def test_values_reach_the_program_as_engine_strings(tmp_path: Path, value: object, engine: str) -> None:
@@ -57,7 +57,36 @@ def test_values_reach_the_program_as_engine_strings(tmp_path: Path, value: objec
 
 def test_the_mapping_in_a_file(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", "# comment\nconfig:\n  marin:a: 1\n  marin:b: [x]\n")
-    assert stackfiles.read_yaml(path) == {"config": {"marin:a": 1, "marin:b": ["x"]}}
+    assert stackfiles.read_yaml(path) == {"config": {"marin:a": "1", "marin:b": ["x"]}}
+
+
+@pytest.mark.parametrize(
+    ("written", "passed"),
+    [  # PyYAML alone (YAML 1.1) passed the second value: a stack `up` would read otherwise
+        ("yes", "yes"),  # "true"
+        ("on", "on"),  # "true"
+        ("True", "True"),
+        ("0x10", "0x10"),  # "16"
+        ("010", "010"),  # "8"
+        ("1_000", "1_000"),  # "1000"
+        ("1:20", "1:20"),  # "80"
+        ("2.50", "2.50"),  # "2.5"
+        ("~", ""),  # "None"
+        ("", ""),  # "None"
+        ('"null"', "null"),
+        ("'7'", "7"),
+        # ["012345678901", true, "0o17", "1e3", 80, null]; {"n": 3, "f": 1.0, "s": false}
+        ("[012345678901, yes, 0o17, 1e3, 1:20, ~]", '[12345678901, "yes", 15, 1000, "1:20", null]'),
+        ("{n: 0b11, f: 1.0, s: No}", '{"n": 3, "f": 1, "s": "No"}'),
+    ],
+)
+def test_a_value_reaches_the_program_as_the_pulumi_cli_passes_it(tmp_path: Path, written: str, passed: str) -> None:
+    """The CLI reads each value into a Go string first, which yaml.v3 sets to the scalar's text (null:
+    ""), else into an object it writes as JSON, its scalars resolved as yaml.v3 resolve.go does
+    (pulumi sdk/go/common/resource/config/value.go `unmarshalValue`; gopkg.in/yaml.v3 decode.go and
+    resolve.go: only true/false spellings are booleans, integers as Go's strconv base 0 reads them)."""
+    path = write(tmp_path, "Pulumi.qa.yaml", f"config:\n  marin:k: {written}\n")
+    assert stackfiles.config_of(stackfiles.read_yaml(path)) == {"marin:k": passed}
 
 
 def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
