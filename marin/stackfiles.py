@@ -8,7 +8,9 @@ mocked runs in tests and the offline plan see exactly what `pulumi up` would. Se
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import decimal
 import difflib
 import functools
 import json
@@ -24,21 +26,43 @@ STACK_FILE_PREFIX = "Pulumi."
 
 
 def _as_engine_string(value: Any) -> str:
-    """What the engine passes: a string as is (a stack file's scalars are their text: `_parse`), a
-    list or mapping as Go's encoding/json writes it (an integral float as an integer below 1e21)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(_go_json(value))
-    return "" if value is None else str(value)
+    """What the CLI passes for a config value: a string as is, null as "", anything else as Go's
+    encoding/json writes it (pulumi sdk/go/common/resource/config/object.go `MarshalString`: the
+    stack file is read into Go values, yaml.v3 resolving each plain scalar, then marshalled)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else _go_json(value)
 
 
-def _go_json(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return int(value)
+def _go_json(value: Any) -> str:
+    """`value` as Go's json.Marshal writes it: compact, keys sorted, `<>&` escaped, numbers as
+    `_go_number`; ValueError for a date (the CLI's is Go's time.String(): quote it)."""
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, float)):
+        return _go_number(value)
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if isinstance(value, list):
-        return [_go_json(v) for v in value]
-    return {k: _go_json(v) for k, v in value.items()} if isinstance(value, dict) else value
+        return "[" + ",".join(_go_json(v) for v in value) + "]"
+    if isinstance(value, dict):
+        keys = {("<nil>" if k is None else _as_engine_string(k)): v for k, v in value.items()}  # Go's %v
+        return "{" + ",".join(f"{_go_json(k)}:{_go_json(keys[k])}" for k in sorted(keys)) + "}"
+    raise ValueError(f"an unquoted date ({value}) reaches the program as Go's time text (+0000 UTC): quote it")
+
+
+def _go_number(value: float) -> str:
+    """An int64 as its digits, else a float64 in its shortest form: fixed notation from 1e-6 to 1e21,
+    `1e-7` and `1e+21` outside (Go's encoding/json floatEncoder); no infinity or NaN (ValueError)."""
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return str(value)
+    f = float(value)
+    if not math.isfinite(f):
+        raise ValueError(f"{value!r} cannot be passed: the CLI's JSON holds no infinity or NaN")
+    if f == 0 or 1e-6 <= abs(f) < 1e21:
+        return format(decimal.Decimal(repr(f)).normalize(), "f")
+    return re.sub(r"e-0(\d)$", r"e-\1", repr(f))
 
 
 class StackFileError(ValueError):
@@ -61,8 +85,11 @@ _GO_CONSTANTS = {n: math.nan for n in (".nan", ".NaN", ".NAN")} | {
 def _go_scalar(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
     """resolve.go `resolve` for a plain scalar starting with a digit, sign or dot: its constants,
     then strconv.ParseInt/ParseUint (base 0, underscores dropped), then yamlStyleFloat; else text.
-    (A YYYY-... timestamp stays its text; the CLI's JSON would write it in RFC 3339.)"""
+    A YYYY-M-D date (and time) is a date, as resolve.go's parseTimestamp reads it first."""
     text = node.value
+    if re.fullmatch(r"\d{4}-\d\d?-\d\d?([Tt ].*)?", text):
+        with contextlib.suppress(ValueError):
+            return loader.construct_yaml_timestamp(node)
     if text in _GO_CONSTANTS:
         return _GO_CONSTANTS[text]
     if text.startswith("."):
@@ -121,24 +148,8 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 def _parse(text: str) -> Any:
     """PyYAML's pure-Python parse, by far the slowest step of reading a stack: done once per text
     (the project file is read for every environment); callers get a copy. Not libyaml's, faster: it
-    takes `?` in a flow value (`[https://x/?a=1]`), which PyYAML and the CLI's yaml.v3 refuse.
-    A scalar under `config:` is its text, "" when null: the CLI reads each value into a Go string
-    first (pulumi sdk/go/common/resource/config/value.go `unmarshalValue`; yaml.v3 decode.go sets a
-    string to the scalar's text), so `marin:x: 0x10` reaches the program as "0x10", not "16"."""
-    loader = _UniqueKeyLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        data = loader.construct_document(node)
-        for key, value in node.value if isinstance(data, dict) and isinstance(data.get("config"), dict) else ():
-            if key.value == "config" and isinstance(value, yaml.MappingNode):
-                for k, v in value.value:  # merged keys included: construct_document flattened them here
-                    if isinstance(v, yaml.ScalarNode):
-                        data["config"][loader.construct_object(k)] = "" if v.tag.endswith(":null") else v.value
-        return data
-    finally:
-        loader.dispose()
+    takes `?` in a flow value (`[https://x/?a=1]`), which PyYAML and the CLI's yaml.v3 refuse."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)
 
 
 def load_yaml(text: str) -> Any:
@@ -257,16 +268,23 @@ def config_of(
     if raw is None:
         raw = {}
     problems = top_level_problems(data) + config_problems(raw, project)
-    problems += [
-        plaintext_secret(k) for k in raw if k in secret_keys and not (isinstance(raw[k], dict) and "secure" in raw[k])
-    ]
+    if not isinstance(raw, dict):
+        raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
+    problems += [plaintext_secret(k) for k in raw if k in secret_keys and not _secure(raw[k])]
+    out = {}
+    for key, value in raw.items():
+        try:
+            out[key] = "" if _secure(value) else _as_engine_string(value)
+        except ValueError as exc:
+            problems.append(f"{key}: {exc}")
     if problems:
         raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
-    return {
-        key: _as_engine_string(value)
-        for key, value in raw.items()
-        if not (isinstance(value, dict) and "secure" in value)
-    }
+    return {key: value for key, value in out.items() if not _secure(raw[key])}
+
+
+def _secure(value: Any) -> bool:
+    """An encrypted value: one key, `secure`, holding a string (config/object.go `isSecureValue`)."""
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get("secure"), str)
 
 
 def stack_config(env: str, root: Path = PROJECT_ROOT) -> dict[str, str]:
@@ -297,13 +315,15 @@ def _project_name(root: Path) -> str:
 
 
 def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, str]:
-    """Values Pulumi.yaml supplies when a stack omits a key (`default:` or `value:`), fully qualified."""
+    """Values Pulumi.yaml supplies when a stack omits a key (`default:`, `value:` or the shorthand
+    `key: value`; a null one is none), fully qualified (pulumi pkg/workspace/config.go)."""
     project = project_file(root)
     out: dict[str, str] = {}
     for key, decl in (project.get("config") or {}).items():
         full = key if ":" in key else f"{project['name']}:{key}"
-        if isinstance(decl, dict) and ("default" in decl or "value" in decl):
-            out[full] = _as_engine_string(decl.get("default", decl.get("value")))
+        value = decl.get("default", decl.get("value")) if isinstance(decl, dict) else decl
+        if value is not None:
+            out[full] = _as_engine_string(value)
     return out
 
 

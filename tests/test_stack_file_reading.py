@@ -43,9 +43,9 @@ def refused(path: Path) -> str:
         (2.5, "2.5"),
         ("text", "text"),
         ("", ""),
-        (["a", 1], '["a", 1]'),
+        (["a", 1], '["a",1]'),
         ([], "[]"),
-        ({"k": True}, '{"k": true}'),
+        ({"k": True}, '{"k":true}'),
         ({}, "{}"),
         (None, ""),  # a null into a Go string is its zero value (yaml.v3 decode.go)
     ],
@@ -57,36 +57,62 @@ def test_values_reach_the_program_as_engine_strings(tmp_path: Path, value: objec
 
 def test_the_mapping_in_a_file(tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", "# comment\nconfig:\n  marin:a: 1\n  marin:b: [x]\n")
-    assert stackfiles.read_yaml(path) == {"config": {"marin:a": "1", "marin:b": ["x"]}}
+    assert stackfiles.read_yaml(path) == {"config": {"marin:a": 1, "marin:b": ["x"]}}
 
 
 @pytest.mark.parametrize(
     ("written", "passed"),
-    [  # PyYAML alone (YAML 1.1) passed the second value: a stack `up` would read otherwise
-        ("yes", "yes"),  # "true"
-        ("on", "on"),  # "true"
-        ("True", "True"),
-        ("0x10", "0x10"),  # "16"
-        ("010", "010"),  # "8"
-        ("1_000", "1_000"),  # "1000"
-        ("1:20", "1:20"),  # "80"
-        ("2.50", "2.50"),  # "2.5"
-        ("~", ""),  # "None"
-        ("", ""),  # "None"
+    [  # as the CLI (3.272, yaml.v3 v3.0.1) passes them; PyYAML's YAML 1.1 alone gave the value after `#`
+        ("yes", "yes"),  # true
+        ("on", "on"),  # true
+        ("True", "true"),
+        ("0x10", "16"),
+        ("010", "8"),
+        ("08", "8"),  # not octal: a float, 8
+        ("1_000", "1000"),
+        ("+5", "5"),
+        ("2.50", "2.5"),
+        ("1.0", "1"),  # 1.0
+        ("1e3", "1000"),  # 1e3
+        (".5", "0.5"),
+        ("1e-7", "1e-7"),  # 1e-7
+        ("012345678901", "12345678901"),  # 012345678901: an account id needs quotes
+        ("99999999999999999999", "100000000000000000000"),
+        ("1:20", "1:20"),  # 80
+        ("~", ""),  # None
+        ("", ""),  # None
         ('"null"', "null"),
         ("'7'", "7"),
-        # ["012345678901", true, "0o17", "1e3", 80, null]; {"n": 3, "f": 1.0, "s": false}
-        ("[012345678901, yes, 0o17, 1e3, 1:20, ~]", '[12345678901, "yes", 15, 1000, "1:20", null]'),
-        ("{n: 0b11, f: 1.0, s: No}", '{"n": 3, "f": 1, "s": "No"}'),
+        ("[012345678901, yes, 0o17, 1e3, 1:20, ~]", '[12345678901,"yes",15,1000,"1:20",null]'),
+        ("{n: 0b11, f: 1.0, s: No, t: <x>}", '{"f":1,"n":3,"s":"No","t":"\\u003cx\\u003e"}'),
+        ("{secure: v1:x, other: 1}", '{"other":1,"secure":"v1:x"}'),  # not a secret: two keys
     ],
 )
 def test_a_value_reaches_the_program_as_the_pulumi_cli_passes_it(tmp_path: Path, written: str, passed: str) -> None:
-    """The CLI reads each value into a Go string first, which yaml.v3 sets to the scalar's text (null:
-    ""), else into an object it writes as JSON, its scalars resolved as yaml.v3 resolve.go does
-    (pulumi sdk/go/common/resource/config/value.go `unmarshalValue`; gopkg.in/yaml.v3 decode.go and
-    resolve.go: only true/false spellings are booleans, integers as Go's strconv base 0 reads them)."""
+    """The CLI reads a stack file into Go values, each plain scalar resolved by yaml.v3 (resolve.go:
+    only true/false spellings are booleans, integers as strconv base 0 reads them, then floats), and
+    passes a string as is, null as "", anything else as encoding/json writes it (pulumi
+    pkg/workspace/loaders.go, sdk/go/common/resource/config/object.go `MarshalString`); observed with
+    the CLI's loader (pkg/workspace, sdk/go/common) built against yaml.v3 v3.0.1, 2026-12-06."""
     path = write(tmp_path, "Pulumi.qa.yaml", f"config:\n  marin:k: {written}\n")
     assert stackfiles.config_of(stackfiles.read_yaml(path)) == {"marin:k": passed}
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        ("2024-01-01", "an unquoted date (2024-01-01) reaches the program as Go's time text (+0000 UTC): quote it"),
+        (".inf", "inf cannot be passed: the CLI's JSON holds no infinity or NaN"),
+        ("[.nan]", "nan cannot be passed: the CLI's JSON holds no infinity or NaN"),  # json: unsupported value
+    ],
+)
+def test_a_value_the_cli_cannot_pass_as_written_is_refused_in_one_line(
+    tmp_path: Path, written: str, problem: str
+) -> None:
+    path = write(tmp_path, "Pulumi.qa.yaml", f"config:\n  marin:k: {written}\n")
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.config_of(stackfiles.read_yaml(path), path)
+    assert str(caught.value) == f"{path}: marin:k: {problem}"
 
 
 def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
@@ -224,7 +250,7 @@ def test_config_of_joins_the_problems_on_one_line_naming_the_file(tmp_path: Path
 
 def test_secure_values_are_left_out_and_no_config_is_empty() -> None:
     data = {"config": {"marin:a": 1, "marin:s": {"secure": "v1:abc"}, "marin:o": {"k": "v"}}}
-    assert stackfiles.config_of(data) == {"marin:a": "1", "marin:o": '{"k": "v"}'}
+    assert stackfiles.config_of(data) == {"marin:a": "1", "marin:o": '{"k":"v"}'}
     assert stackfiles.config_of({}) == {}
     assert stackfiles.config_of({"config": None}) == {}
     assert stackfiles.config_of({"config": {}}) == {}
@@ -259,13 +285,15 @@ def test_project_defaults_and_the_stack_file_over_them(tmp_path: Path) -> None:
         "  b:\n    type: boolean\n    default: false\n"
         "  c:\n    type: string\n"
         "  pulumi:x:\n    value: [aws]\n"
-        "  d: plain\n"
-        "  e:\n    default: 1\n    value: 9\n",
+        "  d: plain\n"  # the shorthand: a default (pulumi project.go RewriteShorthandConfigValues)
+        "  e:\n    default: 1\n    value: 9\n"
+        "  f:\n    default: ~\n",  # no default
     )
     assert stackfiles.project_defaults(tmp_path) == {
         "proj:a": "2",
         "proj:b": "false",
         "pulumi:x": '["aws"]',
+        "proj:d": "plain",
         "proj:e": "1",
     }
     write(tmp_path, "Pulumi.qa.yaml", "config:\n  proj:a: 5\n  proj:c: x\n")
@@ -274,11 +302,12 @@ def test_project_defaults_and_the_stack_file_over_them(tmp_path: Path) -> None:
         "proj:a": "5",
         "proj:b": "false",
         "pulumi:x": '["aws"]',
+        "proj:d": "plain",
         "proj:e": "1",
         "proj:c": "x",
     }
     assert stackfiles.all_environments(tmp_path) == {
-        "dev": {"proj:a": "2", "proj:b": "false", "pulumi:x": '["aws"]', "proj:e": "1"},
+        "dev": {"proj:a": "2", "proj:b": "false", "pulumi:x": '["aws"]', "proj:d": "plain", "proj:e": "1"},
         "qa": stackfiles.effective_config("qa", tmp_path),
     }
     write(tmp_path, "Pulumi.yaml", "name: proj\n")

@@ -827,7 +827,7 @@ def test_the_pull_request_preview_holds_no_secrets_provider_and_no_secret_value(
         check=True,
     )
     written = yaml.safe_load((tmp_path / "Pulumi.prod.yaml").read_text())
-    assert written == {"config": {"marin:azCount": "3"}}  # its text, as the CLI passes 3 either way
+    assert written == {"config": {"marin:azCount": 3}}
     assert not secret_keys & set(written["config"])  # nothing the CLI would refuse
     assert set(result.stdout.split()) == secret_keys
     assert preview_stack_file.main(["qa", "--root", str(tmp_path)]) == 1
