@@ -31,6 +31,8 @@ def _as_engine_string(value: Any) -> str:
     stack file is read into Go values, yaml.v3 resolving each plain scalar, then marshalled)."""
     if value is None:
         return ""
+    if isinstance(value, bytes):  # !!binary: its bytes
+        return value.decode(errors="replace")
     return value if isinstance(value, str) else _go_json(value)
 
 
@@ -41,8 +43,8 @@ def _go_json(value: Any) -> str:
         return {None: "null", True: "true", False: "false"}[value]
     if isinstance(value, (int, float)):
         return _go_number(value)
-    if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (str, bytes)):
+        text = json.dumps(_as_engine_string(value), ensure_ascii=False)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if isinstance(value, list):
         return "[" + ",".join(_go_json(v) for v in value) + "]"
@@ -53,14 +55,16 @@ def _go_json(value: Any) -> str:
 
 
 def _go_number(value: float) -> str:
-    """An int64 as its digits, else a float64 in its shortest form: fixed notation from 1e-6 to 1e21,
+    """An int64 or uint64 as its digits, else a float64 in its shortest form: fixed notation from 1e-6 to 1e21,
     `1e-7` and `1e+21` outside (Go's encoding/json floatEncoder); no infinity or NaN (ValueError)."""
-    if isinstance(value, int) and -(2**63) <= value < 2**63:
+    if isinstance(value, int) and -(2**63) <= value < 2**64:  # int64, or uint64
         return str(value)
     f = float(value)
     if not math.isfinite(f):
         raise ValueError(f"{value!r} cannot be passed: the CLI's JSON holds no infinity or NaN")
-    if f == 0 or 1e-6 <= abs(f) < 1e21:
+    if f == 0:
+        return "0"  # -0.0 too
+    if 1e-6 <= abs(f) < 1e21:
         return format(decimal.Decimal(repr(f)).normalize(), "f")
     return re.sub(r"e-0(\d)$", r"e-\1", repr(f))
 
