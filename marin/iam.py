@@ -172,13 +172,14 @@ def access_log_bucket_policy(
         }
     ]
     if elb is not None:
+        elb_logs = f"{elb_prefix}/AWSLogs" if elb_prefix else "AWSLogs"  # without a prefix, at the root
         statements.append(
             {
                 "Sid": "LoadBalancerAccessLogs",
                 "Effect": "Allow",
                 "Principal": elb_log_writer(elb),
                 "Action": "s3:PutObject",
-                "Resource": f"{bucket}/{elb_prefix}/AWSLogs/{account_id}/*",
+                "Resource": f"{bucket}/{elb_logs}/{account_id}/*",
             }
         )
     return document(*statements, *tls_only(bucket_name))

@@ -292,3 +292,18 @@ def test_without_a_load_balancer_elb_is_granted_nothing() -> None:
         "marin-dev-access-logs", ACCOUNT, source_bucket="marin-dev-call-recordings", source_prefix="s3/call-recordings/"
     )
     assert doc == _doc(S3_SERVER_ACCESS_LOGS, *TLS_ONLY)
+
+
+def test_a_load_balancer_logging_without_a_prefix_writes_under_awslogs_at_the_root() -> None:
+    """ELB User Guide, "Enable access logs for your Application Load Balancer", step 2: the resource
+    is `bucket-name/prefix/AWSLogs/aws-account-id/*`, or `bucket-name/AWSLogs/aws-account-id/*` when
+    the load balancer's access logs have no prefix."""
+    doc = iam.access_log_bucket_policy(
+        "marin-dev-access-logs",
+        ACCOUNT,
+        source_bucket="marin-dev-call-recordings",
+        source_prefix="s3/call-recordings/",
+        elb=catalogue.ELB_LOG_DELIVERY["us-east-1"],
+    )
+    (elb,) = [s for s in doc["Statement"] if s.get("Sid") == "LoadBalancerAccessLogs"]
+    assert elb["Resource"] == f"{LOG_BUCKET}/AWSLogs/{ACCOUNT}/*"
