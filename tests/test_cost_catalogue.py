@@ -25,6 +25,7 @@ from marin.config import ConfigError, parse
 from offline import cli, report
 from offline.engine import Inventory
 from tests.conftest import ENVS
+from tests.test_cost_model import COMPLETE, usage_file
 
 _SIZES = ("large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge")
 DOCUMENTED: dict[str, tuple[str, ...]] = {
@@ -119,23 +120,6 @@ def test_every_price_names_its_source_and_date(region: str) -> None:
         assert "price" in entry, (region, key)
 
 
-def test_prices_of_one_region_never_price_a_stack_in_another() -> None:
-    records = [{"type": "pulumi:providers:aws", "name": "aws", "tier": "", "inputs": {"region": "eu-west-1"}}]
-    with pytest.raises(cost.CostError, match="the stack is in eu-west-1 but the prices given are us-east-1's"):
-        cost.estimate(records, cost.Prices(hours=730, table={}, region="us-east-1"), {})
-
-
-def test_a_region_with_no_prices_is_refused_naming_it(tmp_path: Path) -> None:
-    prices = tmp_path / "prices.yaml"
-    prices.write_text("hours_per_month: 730\nregions:\n  us-east-1: {}\n")
-    with pytest.raises(cost.CostError) as caught:
-        cost.load_prices("eu-west-1", prices)
-    assert str(caught.value) == (
-        "region 'eu-west-1' has no prices in pricing/prices.yaml (priced: us-east-1); "
-        "add a `eu-west-1:` table under regions:, each price with its source and date"
-    )
-
-
 def test_staging_moved_to_another_region_is_priced_there_or_refused_in_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -168,52 +152,7 @@ def test_the_cost_table_names_each_environment_s_region_as_its_config_says(
 
 
 # ------------------------------------------------------------------------------- usage file
-
-
-def usage_file(tmp_path: Path, defaults: dict[str, Any], **envs: dict[str, Any]) -> Path:
-    path = tmp_path / "usage.yaml"
-    path.write_text(yaml.safe_dump({"defaults": defaults, "environments": envs}))
-    return path
-
-
-COMPLETE = dict.fromkeys(cost.USAGE_KEYS, 1)
-
-
-def usage_refusal(path: Path) -> str:
-    with pytest.raises(cost.CostError) as caught:
-        cost.load_usage("dev", path)
-    return str(caught.value)
-
-
-def test_the_committed_usage_file_is_valid() -> None:
-    for env in ENVS:
-        assert set(cost.load_usage(env)) == set(cost.USAGE_KEYS)
-
-
-def test_a_negative_volume_is_refused(tmp_path: Path) -> None:
-    path = usage_file(tmp_path, COMPLETE, prod={"recordings_gb": -500})
-    assert usage_refusal(path) == (
-        "pricing/usage.yaml environments.prod.recordings_gb: -500 is not a finite number >= 0; allowed: a number >= 0"
-    )
-
-
-def test_a_misspelled_key_is_refused_with_a_suggestion(tmp_path: Path) -> None:
-    path = usage_file(tmp_path, COMPLETE, staging={"nat_gbs": 20})
-    assert usage_refusal(path) == (
-        "pricing/usage.yaml environments.staging.nat_gbs: unknown key; did you mean nat_gb? allowed: "
-        + ", ".join(cost.USAGE_KEYS)
-    )
-
-
-def test_a_word_instead_of_a_number_is_refused(tmp_path: Path) -> None:
-    path = usage_file(tmp_path, {**COMPLETE, "alb_lcu": "lots"})
-    assert usage_refusal(path) == "pricing/usage.yaml defaults.alb_lcu: 'lots' is not a number; allowed: a number >= 0"
-
-
-def test_defaults_must_give_every_usage_key(tmp_path: Path) -> None:
-    path = usage_file(tmp_path, {k: v for k, v in COMPLETE.items() if k != "nat_gb"})
-    assert usage_refusal(path) == "pricing/usage.yaml defaults: missing nat_gb (defaults gives every usage key)"
-
+# (the file's refusals, one by one: test_cost_model.py)
 
 REFUSAL = "error: pricing/usage.yaml environments.dev.nat_gb: 'none' is not a number; allowed: a number >= 0"
 
@@ -241,21 +180,6 @@ def test_regen_docs_prints_the_refusal_and_writes_nothing(capsys: pytest.Capture
     out, err = capsys.readouterr()
     assert (out, err.splitlines()) == ("", [REFUSAL, "regen_docs: nothing written"])
     assert {p: p.read_text() for p in docs} == docs
-
-
-@pytest.mark.parametrize("value", [float("nan"), float("inf")])
-def test_a_volume_that_is_not_a_finite_number_is_refused(tmp_path: Path, value: float) -> None:
-    path = usage_file(tmp_path, COMPLETE, dev={"nat_gb": value})
-    assert usage_refusal(path).startswith("pricing/usage.yaml environments.dev.nat_gb: ")
-    assert "not a finite number" in usage_refusal(path)
-
-
-def test_more_weekdays_than_a_month_has_are_refused(tmp_path: Path) -> None:
-    # A 31-day month that starts on a Monday has 23 weekdays, no month has more.
-    path = usage_file(tmp_path, {**COMPLETE, "weekdays_per_month": 24})
-    assert usage_refusal(path) == (
-        "pricing/usage.yaml defaults.weekdays_per_month: 24; allowed: 0 to 23 (weekdays in a month)"
-    )
 
 
 def test_the_cost_guide_lists_every_priced_region() -> None:

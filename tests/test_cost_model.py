@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from marin import cost
+from marin import cost, stackfiles
 
 HOURS = 730
 PRICES = cost.Prices(
@@ -389,3 +389,131 @@ def test_an_estimate_names_the_unconfirmed_prices_it_used_and_only_those() -> No
     )
     assert prices("a") + prices("b") == 3.0
     assert prices.unconfirmed() == ["a"]  # c is unconfirmed too, but no line item read it
+
+
+# ------------------------------------------------------------- price regions and the usage file
+# What pricing/usage.yaml may hold is the contract written above USAGE_KEYS in marin/cost.py: a
+# `defaults` entry giving every usage key, `environments: <env>:` entries overriding some, each
+# value a number >= 0 (weekdays_per_month at most the 23 weekdays a 31-day month can have).
+
+
+def region(name: str) -> dict[str, Any]:
+    return rec("pulumi:providers:aws", {"region": name}, name="aws")
+
+
+def test_prices_of_one_region_never_price_a_stack_in_another() -> None:
+    with pytest.raises(cost.CostError) as caught:
+        cost.estimate([region("eu-west-1")], cost.Prices(hours=730, table={}, region="us-east-1"), {})
+    assert str(caught.value) == "the stack is in eu-west-1 but the prices given are us-east-1's"
+
+
+def test_a_stack_has_one_aws_region() -> None:
+    assert cost.region_of([region("eu-west-1"), rec("aws:ec2/vpc:Vpc")]) == "eu-west-1"
+    for records, found in (([region("us-east-1"), region("eu-west-1")], "['eu-west-1', 'us-east-1']"), ([], "[]")):
+        with pytest.raises(cost.CostError) as caught:
+            cost.region_of(records)
+        assert str(caught.value) == f"expected one AWS region among the stack's aws providers, found {found}"
+
+
+def test_a_region_with_no_prices_is_refused_naming_it(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("hours_per_month: 730\nregions:\n  us-east-1: {}\n  eu-north-1: {}\n")
+    with pytest.raises(cost.CostError) as caught:
+        cost.load_prices("eu-west-1", prices)
+    assert str(caught.value) == (
+        "region 'eu-west-1' has no prices in pricing/prices.yaml (priced: us-east-1, eu-north-1); "
+        "add a `eu-west-1:` table under regions:, each price with its source and date"
+    )
+
+
+def test_the_committed_price_file_prices_the_default_region() -> None:
+    assert cost.load_prices().region in cost.priced_regions()
+
+
+def usage_file(tmp_path: Path, defaults: dict[str, Any], **envs: Any) -> Path:
+    path = tmp_path / "usage.yaml"
+    path.write_text(yaml.safe_dump({"defaults": defaults, "environments": envs}))
+    return path
+
+
+COMPLETE = dict.fromkeys(cost.USAGE_KEYS, 1)
+
+
+def usage_refusal(path: Path) -> str:
+    with pytest.raises(cost.CostError) as caught:
+        cost.load_usage("dev", path)
+    return str(caught.value)
+
+
+def test_the_committed_usage_file_is_valid() -> None:
+    for env in stackfiles.environments():
+        assert set(cost.load_usage(env)) == set(cost.USAGE_KEYS)
+
+
+def test_a_negative_volume_is_refused(tmp_path: Path) -> None:
+    path = usage_file(tmp_path, COMPLETE, prod={"recordings_gb": -500})
+    assert usage_refusal(path) == (
+        "pricing/usage.yaml environments.prod.recordings_gb: -500 is not a finite number >= 0; allowed: a number >= 0"
+    )
+
+
+def test_an_unknown_key_is_refused_with_a_suggestion_when_one_is_close(tmp_path: Path) -> None:
+    allowed = ", ".join(cost.USAGE_KEYS)
+    path = usage_file(tmp_path, COMPLETE, staging={"nat_gbs": 20})
+    assert usage_refusal(path) == (
+        f"pricing/usage.yaml environments.staging.nat_gbs: unknown key; did you mean nat_gb? allowed: {allowed}"
+    )
+    path = usage_file(tmp_path, {**COMPLETE, "colour": 1})
+    assert usage_refusal(path) == f"pricing/usage.yaml defaults.colour: unknown key; allowed: {allowed}"
+
+
+def test_what_is_not_a_number_is_refused(tmp_path: Path) -> None:
+    path = usage_file(tmp_path, {**COMPLETE, "alb_lcu": "lots"})
+    assert usage_refusal(path) == "pricing/usage.yaml defaults.alb_lcu: 'lots' is not a number; allowed: a number >= 0"
+    path = usage_file(tmp_path, COMPLETE, dev={"nat_gb": True})  # YAML's `true`: a bool, though Python's int
+    assert (
+        usage_refusal(path)
+        == "pricing/usage.yaml environments.dev.nat_gb: True is not a number; allowed: a number >= 0"
+    )
+
+
+def test_defaults_must_give_every_usage_key(tmp_path: Path) -> None:
+    path = usage_file(tmp_path, {k: v for k, v in COMPLETE.items() if k not in ("nat_gb", "alb_lcu")})
+    assert (
+        usage_refusal(path) == "pricing/usage.yaml defaults: missing alb_lcu, nat_gb (defaults gives every usage key)"
+    )
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_volume_that_is_not_a_finite_number_is_refused(tmp_path: Path, value: float) -> None:
+    path = usage_file(tmp_path, COMPLETE, dev={"nat_gb": value})
+    assert usage_refusal(path) == (
+        f"pricing/usage.yaml environments.dev.nat_gb: {value!r} is not a finite number >= 0; allowed: a number >= 0"
+    )
+
+
+def test_more_weekdays_than_a_month_has_are_refused(tmp_path: Path) -> None:
+    # A 31-day month that starts on a Monday has 23 weekdays, no month has more.
+    path = usage_file(tmp_path, {**COMPLETE, "weekdays_per_month": 24})
+    assert usage_refusal(path) == (
+        "pricing/usage.yaml defaults.weekdays_per_month: 24; allowed: 0 to 23 (weekdays in a month)"
+    )
+    path = usage_file(tmp_path, {**COMPLETE, "weekdays_per_month": 23})
+    assert cost.load_usage("dev", path)["weekdays_per_month"] == 23
+
+
+def test_a_usage_file_of_another_shape_is_refused_naming_where(tmp_path: Path) -> None:
+    path = tmp_path / "usage.yaml"
+    for text, where, problem in (
+        ("- 1\n", "(not a mapping)", "unknown top-level key; allowed: defaults, environments"),
+        ("defaults: {}\nzones: 1\nmonths: 1\n", "months", "unknown top-level key; allowed: defaults, environments"),
+        ("defaults: 3\n", "defaults", "3 is not a mapping of usage keys to numbers"),
+    ):
+        path.write_text(text)
+        assert usage_refusal(path) == f"pricing/usage.yaml {where}: {problem}"
+    path = usage_file(tmp_path, COMPLETE, dev=5)
+    assert usage_refusal(path) == "pricing/usage.yaml environments.dev: 5 is not a mapping of usage keys to numbers"
+    path.write_text(yaml.safe_dump({"defaults": COMPLETE, "environments": ["dev"]}))
+    assert usage_refusal(path) == (
+        "pricing/usage.yaml environments: ['dev'] is not a mapping of environment names to usage"
+    )

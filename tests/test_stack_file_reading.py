@@ -356,3 +356,65 @@ def test_only_the_first_colon_separates_the_namespace() -> None:
     assert stackfiles.config_problems({"other:a:b": 1}) == [
         "other:a:b: only marin:* keys are read by this program (did you mean marin:a:b?)"
     ]
+
+
+def test_top_level_keys_pulumi_ignores_are_each_named() -> None:
+    """A stack file's settings: pulumi/pulumi sdk/go/common/workspace/project.go, `ProjectStack`."""
+    holds = "; the top level holds config, secretsprovider, encryptedkey, encryptionsalt, environment, mainEnvironment"
+    data = {"secretsprovider": "x", "confg": {}, "config": {}, "marin:azCount": 2, "zzz": 1, 7: 1}
+    assert stackfiles.top_level_problems(data) == [
+        f"confg: not a stack file setting (did you mean config?){holds}",
+        f"marin:azCount: not a stack file setting (keys go under config:){holds}",
+        f"zzz: not a stack file setting{holds}",
+        f"7: not a stack file setting{holds}",
+    ]
+
+
+SECRETS_PROJECT = (
+    "name: proj\nconfig:\n"
+    "  apiKey:\n    type: string\n    secret: true\n"
+    "  other:token:\n    secret: true\n"
+    "  region:\n    type: string\n"
+    "  shown:\n    secret: false\n"
+    "  d: plain\n"
+)
+
+
+def test_the_keys_the_project_file_declares_secret(tmp_path: Path) -> None:
+    """Pulumi.yaml `config:` declarations with `secret: true`; a key without a namespace is in the
+    project's (https://www.pulumi.com/docs/iac/concepts/projects/project-file/, config options)."""
+    write(tmp_path, "Pulumi.yaml", SECRETS_PROJECT)
+    assert stackfiles.declared_secrets(tmp_path) == {"proj:apiKey", "other:token"}
+    write(tmp_path, "Pulumi.yaml", "runtime: python\nconfig:\n  k:\n    secret: true\n")
+    assert stackfiles.declared_secrets(tmp_path) == {"marin:k"}
+    write(tmp_path, "Pulumi.yaml", "name: proj\n")
+    assert stackfiles.declared_secrets(tmp_path) == frozenset()
+    (tmp_path / "Pulumi.yaml").unlink()
+    assert stackfiles.declared_secrets(tmp_path) == frozenset()
+
+
+def test_a_secret_held_in_plaintext_is_refused(tmp_path: Path) -> None:
+    """A secret is stored as `secure: v1:...` by `pulumi config set --secret`
+    (https://www.pulumi.com/docs/iac/concepts/secrets/); any other value of a secret key is plaintext."""
+    write(tmp_path, "Pulumi.yaml", SECRETS_PROJECT)
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  proj:apiKey:\n    secure: v1:abc\n  proj:region: x\n")
+    assert stackfiles.stack_config("qa", tmp_path) == {"proj:region": "x"}
+    write(tmp_path, "Pulumi.qa.yaml", "config:\n  proj:apiKey: abc\n  other:token:\n    value: v\n")
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.stack_config("qa", tmp_path)
+    assert str(caught.value) == f"{tmp_path / 'Pulumi.qa.yaml'}: " + "; ".join(
+        [
+            "other:token: only proj:* keys are read by this program (did you mean proj:token?)",
+            "proj:apiKey is a secret but the stack holds it in plaintext: `pulumi config set --secret proj:apiKey "
+            "<value>`",
+            "other:token is a secret but the stack holds it in plaintext: `pulumi config set --secret other:token "
+            "<value>`",
+        ]
+    )
+
+
+def test_each_reader_of_a_text_gets_its_own_copy() -> None:
+    text = "a:\n  k: [1]\n"
+    first = stackfiles.load_yaml(text)
+    first["a"]["k"].append(2)
+    assert stackfiles.load_yaml(text) == {"a": {"k": [1]}}
