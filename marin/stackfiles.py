@@ -119,11 +119,11 @@ for _tag, _pattern, _first in (
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _go_scalar)
 
 
-def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         merge = key_node.tag == "tag:yaml.org,2002:merge"  # `<<: *defaults`, as the CLI's yaml.v3 merges
-        key = "<<" if merge else loader.construct_object(key_node, deep=deep)
+        key = "<<" if merge else loader.construct_object(key_node)
         line = key_node.start_mark.line + 1
         try:
             if key in seen:
@@ -133,7 +133,8 @@ def _no_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool 
         except TypeError:  # a list or mapping as a key: construct_mapping says "found unhashable key"
             continue
         seen[key] = line
-    return loader.construct_mapping(node, deep=deep)
+    # built whole (deep): an alias inside its own anchor is refused, in a list as in a mapping
+    return loader.construct_mapping(node, deep=True)
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)

@@ -327,6 +327,10 @@ def test_anchors_resolve_and_one_onto_itself_is_refused(tmp_path: Path) -> None:
     assert stackfiles.read_yaml(path) == {"base": {"k": 1}, "config": {"marin:o": {"k": 1}}}
     loop = write(tmp_path, "l.yaml", "config: {}\nloop: &l\n  self: *l\n")
     assert refused(loop) == f"{loop}: not valid YAML: line 2, column 7: found unconstructable recursive node"
+    # a list inside itself too (was read, and a traceback when the engine string was made): the
+    # Pulumi CLI's YAML parser refuses an alias inside its own anchor
+    loop = write(tmp_path, "s.yaml", "config:\n  marin:x: &l [1, *l]\n")
+    assert refused(loop) == f"{loop}: not valid YAML: line 2, column 12: found unconstructable recursive node"
 
 
 def test_merge_keys_merge_as_the_cli_s_yaml_v3_does(tmp_path: Path) -> None:
