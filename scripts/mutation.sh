@@ -3,7 +3,8 @@
 # code at a time, the fast test modules listed in [tool.mutmut] of pyproject.toml run after each
 # (only the tests that reach the changed function). Not part of CI: about an hour on one core.
 # MUTMUT_CHILDREN=2 halves it on a machine nobody else is using. Without arguments it starts
-# from scratch; `--resume` keeps the verdicts in mutants/ and runs what is left; other arguments
+# from scratch; `--resume` keeps the verdicts in mutants/ (mutmut reruns the mutants of a function
+# whose source changed) and runs what is left; other arguments
 # go to `mutmut run` (e.g. "marin.cost*" to iterate on one module, or one mutant's name to rerun
 # it after a new test: mutmut reruns a named mutant, and lets a verdict stand only for the rest).
 # Prints survival per module; docs/testing.md records the last figures and the equivalent survivors.
@@ -40,6 +41,9 @@ PY
 fi
 if [ "${1:-}" = "--resume" ]; then
   shift
+  # mutmut maps tests to functions again only for tests it has not seen: a function added since
+  # (a new helper) would show as reached by no test. The verdicts are kept; the map is rebuilt.
+  [ "$marker" = mutation-components-table ] || rm -f mutants/mutmut-stats.json
 elif [ "$#" -eq 0 ]; then
   rm -rf mutants
 fi
