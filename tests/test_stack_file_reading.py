@@ -94,6 +94,9 @@ def test_the_mapping_in_a_file(tmp_path: Path) -> None:
             "[+9007199254740993, -9223372036854775808, -9223372036854775809, 9223372036854775808]",
             "[9007199254740993,-9223372036854775808,-9223372036854776000,9223372036854775808]",
         ),
+        # encoding/json: UTF-8 as is, `&` escaped as `<>` are (HTMLEscape), 0 and 1e-6 in fixed notation;
+        # a date resolve.go's parseTimestamp cannot read (month 13) is text
+        ("[é, a&b, 0.0, 1e-6, 2024-13-45]", '["é","a\\u0026b",0,0.000001,"2024-13-45"]'),
         (
             "[+9223372036854775808, 18446744073709551616, 1e20, 1e21]",
             "[9223372036854776000,18446744073709552000,100000000000000000000,1e+21]",
@@ -114,6 +117,14 @@ def test_a_value_reaches_the_program_as_the_pulumi_cli_passes_it(tmp_path: Path,
     ("written", "problem"),
     [
         ("2024-01-01", "an unquoted date (2024-01-01) reaches the program as Go's time text (+0000 UTC): quote it"),
+        *(  # resolve.go allowedTimestampFormats: `T` or `t` between date and time
+            (
+                f"[2024-01-02{t}10:00:00Z]",
+                "an unquoted date (2024-01-02 10:00:00+00:00) reaches the program as Go's time text (+0000 UTC): "
+                "quote it",
+            )
+            for t in "Tt"
+        ),
         (".inf", "inf cannot be passed: the CLI's JSON holds no infinity or NaN"),
         ("[.nan]", "nan cannot be passed: the CLI's JSON holds no infinity or NaN"),  # json: unsupported value
     ],
@@ -256,8 +267,14 @@ def test_config_of_joins_the_problems_on_one_line_naming_the_file(tmp_path: Path
         "explicit): set marin:awsRegion"
     )
     with pytest.raises(StackFileError) as caught:
-        stackfiles.config_of({"config": ["x"]})
-    assert str(caught.value) == "stack file: config: is a list; expected a mapping of keys to values"
+        stackfiles.config_of({"config": ["x"], "zzz": 1})
+    assert str(caught.value) == (
+        "stack file: zzz: not a stack file setting; the top level holds config, secretsprovider, encryptedkey, "
+        "encryptionsalt, environment, mainEnvironment; config: is a list; expected a mapping of keys to values"
+    )
+    with pytest.raises(StackFileError) as caught:
+        stackfiles.config_of({"config": {"a": 1}})
+    assert str(caught.value) == "stack file: a: keys need the marin: prefix (marin:a)"
 
 
 def test_secure_values_are_left_out_and_no_config_is_empty() -> None:
