@@ -36,6 +36,9 @@ def _as_engine_string(value: Any) -> str:
     return value if isinstance(value, str) else _go_json(value)
 
 
+_GO_ESCAPES = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&\u2028\u2029"})  # encoding/json's HTML-safe set
+
+
 def _go_json(value: Any) -> str:
     """`value` as Go's json.Marshal writes it: compact, keys sorted, `<>&` escaped, numbers as
     `_go_number`; ValueError for a date (the CLI's is Go's time.String(): quote it)."""
@@ -45,7 +48,7 @@ def _go_json(value: Any) -> str:
         return _go_number(value)
     if isinstance(value, (str, bytes)):
         text = json.dumps(_as_engine_string(value), ensure_ascii=False)
-        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+        return text.translate(_GO_ESCAPES)
     if isinstance(value, list):
         return "[" + ",".join(_go_json(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -57,7 +60,7 @@ def _go_json(value: Any) -> str:
 def _go_number(value: float) -> str:
     """An int64 or uint64 as its digits, else a float64 in its shortest form: fixed notation from 1e-6 to 1e21,
     `1e-7` and `1e+21` outside (Go's encoding/json floatEncoder); no infinity or NaN (ValueError)."""
-    if isinstance(value, int) and -(2**63) <= value < 2**64:  # int64, or uint64
+    if isinstance(value, int):  # an int64 or uint64: `_go_scalar` made any other a float
         return str(value)
     f = float(value)
     if not math.isfinite(f):
