@@ -282,12 +282,13 @@ def config_of(
     out = {}
     for key, value in raw.items():
         try:
-            out[key] = "" if _secure(value) else _as_engine_string(value)
+            if not _secure(value):
+                out[key] = _as_engine_string(value)
         except ValueError as exc:
             problems.append(f"{key}: {exc}")
     if problems:
         raise StackFileError(f"{path or 'stack file'}: " + "; ".join(problems))
-    return {key: value for key, value in out.items() if not _secure(raw[key])}
+    return out
 
 
 def _secure(value: Any) -> bool:

@@ -87,6 +87,7 @@ def test_the_mapping_in_a_file(tmp_path: Path) -> None:
         ("{n: 0b11, f: 1.0, s: No, t: <x>}", '{"f":1,"n":3,"s":"No","t":"\\u003cx\\u003e"}'),
         ("{secure: v1:x, other: 1}", '{"other":1,"secure":"v1:x"}'),  # not a secret: two keys
         ('["a\\u2028b"]', '["a\\u2028b"]'),  # a line separator, escaped as encoding/json does
+        ("{~: a}", '{"\\u003cnil\\u003e":"a"}'),  # a null key: Go's %v of nil, then HTML-escaped
         # strconv: ParseFloat takes no `_` without a base prefix; ParseInt base 0 reads 017 as octal,
         # int64 from -2^63 to 2^63-1, ParseUint to 2^64-1 with no sign; beyond, a float, which
         # encoding/json writes in the fewest digits that read back ('f' below 1e21, else 'e')
