@@ -331,8 +331,11 @@ def project_defaults(root: Path = PROJECT_ROOT) -> dict[str, str]:
     for key, decl in (project.get("config") or {}).items():
         full = key if ":" in key else f"{project['name']}:{key}"
         value = decl.get("default", decl.get("value")) if isinstance(decl, dict) else decl
-        if value is not None:
-            out[full] = _as_engine_string(value)
+        try:
+            if value is not None:
+                out[full] = _as_engine_string(value)
+        except ValueError as exc:
+            raise StackFileError(f"{root / 'Pulumi.yaml'}: {key}: {exc}") from None
     return out
 
 

@@ -278,8 +278,8 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
         either = [*known, *(e for e in at_ref if e not in known)]
         _check_envs(envs, either, f"configured here or at {ref}")
         old_envs = [e for e in envs or at_ref if e in at_ref]
-        program = _program_at(root, Path(tmp.name))
-        if old_envs and program:
+        program = _program_at(root, Path(tmp.name)) if old_envs else None
+        if program:
             command = [sys.executable, "-m", "offline", "--stack-dir", str(tree), "plan", "--json", "-", *old_envs]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PULUMI_CONFIG")}  # not the caller's
             pipe = subprocess.PIPE
@@ -287,7 +287,8 @@ def base_and_head(ref: str, envs: list[str], stack_dir: Path) -> tuple[str, dict
                 command, cwd=program, env=env | {"PYTHONPATH": str(program)}, stdout=pipe, stderr=pipe, text=True
             )
         new = _docs([e for e in envs or known if e in known], stack_dir)
-        old = {} if program else json.loads(json.dumps(_docs(old_envs, tree, label)))  # as REF's document reads
+        here = old_envs and not program  # REF's stack files with this program, its document as JSON reads
+        old = json.loads(json.dumps(_docs(old_envs, tree, label))) if here else {}
         out, err = proc.communicate() if proc else ("", "")
     finally:  # also when refused or interrupted: REF's run is not waited for
         STOPPING.remove(stop)

@@ -198,6 +198,21 @@ def test_a_stack_dir_below_the_root_is_compared_with_itself_at_ref_symlinks_incl
         git(repo, "commit", "-qm", "no second project directory")
 
 
+def test_a_stack_dir_ref_does_not_have_yet_is_all_creates(repo: Path) -> None:
+    """A new project directory, not committed: nothing at REF to plan, every resource created."""
+    new = repo / "new-stacks"
+    new.mkdir()
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(repo / name, new / name)
+    try:
+        code, out, err = offline(new, "diff", "--base", "HEAD", "dev")
+    finally:
+        shutil.rmtree(new)
+    assert (code, err.count("error")) == (0, 0), err
+    assert "- 0 to delete" in out, out
+    assert "+ 0 to create" not in out, out
+
+
 def test_the_calling_shell_s_pulumi_config_reaches_neither_side(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"marin:redisNodeType": "cache.r7g.large", "marin:bogus": "x"}))
     monkeypatch.setenv("PULUMI_CONFIG_MARIN_REDISNODETYPE", "cache.r7g.large")

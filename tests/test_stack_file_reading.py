@@ -341,6 +341,9 @@ def test_project_defaults_and_the_stack_file_over_them(tmp_path: Path) -> None:
         "dev": {"proj:a": "2", "proj:b": "false", "pulumi:x": '["aws"]', "proj:d": "plain", "proj:e": "1"},
         "qa": stackfiles.effective_config("qa", tmp_path),
     }
+    write(tmp_path, "Pulumi.yaml", "name: proj\nconfig:\n  g:\n    default: .inf\n")
+    with pytest.raises(StackFileError, match=r"Pulumi.yaml: g: inf cannot be passed"):  # was a traceback
+        stackfiles.project_defaults(tmp_path)
     write(tmp_path, "Pulumi.yaml", "name: proj\n")
     assert stackfiles.project_defaults(tmp_path) == {}
     assert stackfiles.project_file(tmp_path) == {"name": "proj"}
